@@ -1,0 +1,484 @@
+//! The production book layout: a tick-indexed circular window per side with a
+//! sorted overflow for levels far from the best price.
+//!
+//! Each side works on *keys* where a larger key is a better price (bids:
+//! `price / tick`, asks: `-price / tick`), so one [`Half`] serves both.
+//!
+//! Invariants of a `Half` (checked by `debug_assert`s and the property tests):
+//! * the window covers keys `[lo, lo + width)`; key `k` lives in slot
+//!   `k & (width - 1)`; a slot's quantity is 0 exactly when its bit is clear;
+//! * every far level has a key `< lo` (far levels are worse than the window);
+//! * a non-empty side always holds its best level in the window, and `best`
+//!   is the highest key held;
+//! * nothing is ever held at a key `>= lo + width`.
+
+use std::collections::VecDeque;
+
+use super::{Applied, BookApply, BookError, BookRead, BookSpec, Level, tick_index};
+use crate::types::{Price, Qty, Side};
+
+/// Tick-window order book with fixed capacity. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct Ladder {
+    tick: i64,
+    bids: Half,
+    asks: Half,
+}
+
+impl Ladder {
+    /// A book for `spec`: allocates everything it will ever use now.
+    pub fn new(spec: BookSpec) -> Ladder {
+        let width = spec.window.max(64).next_power_of_two();
+        let capacity = spec.capacity.max(1);
+        Ladder { tick: spec.tick.max(1), bids: Half::new(width, capacity), asks: Half::new(width, capacity) }
+    }
+
+    /// Maximum levels per side.
+    pub fn capacity(&self) -> usize {
+        self.bids.capacity
+    }
+
+    #[inline]
+    fn half(&self, side: Side) -> &Half {
+        match side {
+            Side::Bid => &self.bids,
+            Side::Ask => &self.asks,
+        }
+    }
+
+    #[inline]
+    fn to_key(&self, side: Side, price: Price) -> Result<i64, BookError> {
+        let ti = tick_index(price, self.tick)?;
+        Ok(match side {
+            Side::Bid => ti,
+            Side::Ask => -ti,
+        })
+    }
+
+    #[inline]
+    fn to_price(tick: i64, side: Side, key: i64) -> Price {
+        match side {
+            Side::Bid => Price(key * tick),
+            Side::Ask => Price(-key * tick),
+        }
+    }
+
+    /// Quantity held at `price` (0 when absent or off-tick).
+    pub fn qty_at(&self, side: Side, price: Price) -> Qty {
+        match self.to_key(side, price) {
+            Ok(k) => Qty(self.half(side).get(k)),
+            Err(_) => Qty(0),
+        }
+    }
+
+    /// Levels of one side, best first, without boxing.
+    pub fn iter(&self, side: Side) -> LadderIter<'_> {
+        let half = self.half(side);
+        LadderIter {
+            half,
+            side,
+            tick: self.tick,
+            cursor: if half.in_window > 0 { Some(half.best) } else { None },
+            far_left: half.far.len(),
+        }
+    }
+
+    /// Checks every internal invariant; used by tests.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        self.bids.check();
+        self.asks.check();
+    }
+}
+
+impl BookRead for Ladder {
+    #[inline]
+    fn best_bid(&self) -> Option<Level> {
+        self.bids.best_level().map(|(k, q)| Level { price: Ladder::to_price(self.tick, Side::Bid, k), qty: Qty(q) })
+    }
+
+    #[inline]
+    fn best_ask(&self) -> Option<Level> {
+        self.asks.best_level().map(|(k, q)| Level { price: Ladder::to_price(self.tick, Side::Ask, k), qty: Qty(q) })
+    }
+
+    fn depth(&self, side: Side) -> usize {
+        self.half(side).len()
+    }
+
+    fn levels(&self, side: Side) -> impl Iterator<Item = Level> + '_ {
+        self.iter(side)
+    }
+}
+
+impl BookApply for Ladder {
+    #[inline]
+    fn apply(&mut self, side: Side, price: Price, qty: Qty) -> Result<Applied, BookError> {
+        if qty.0 < 0 {
+            return Err(BookError::NegativeQty(qty.0));
+        }
+        let key = self.to_key(side, price)?;
+        let half = match side {
+            Side::Bid => &mut self.bids,
+            Side::Ask => &mut self.asks,
+        };
+        Ok(match half.set(key, qty.0) {
+            Applied::Evicted(k) => Applied::Evicted(Ladder::to_price(self.tick, side, k.0)),
+            other => other,
+        })
+    }
+
+    fn tick(&self) -> i64 {
+        self.tick
+    }
+
+    fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+    }
+}
+
+/// Best-first iterator over one side of a [`Ladder`].
+#[derive(Debug)]
+pub struct LadderIter<'a> {
+    half: &'a Half,
+    side: Side,
+    tick: i64,
+    /// Next window key to look at (inclusive), `None` once the window is done.
+    cursor: Option<i64>,
+    /// Far levels not yet yielded (they are yielded from the back).
+    far_left: usize,
+}
+
+impl Iterator for LadderIter<'_> {
+    type Item = Level;
+
+    #[inline]
+    fn next(&mut self) -> Option<Level> {
+        if let Some(from) = self.cursor {
+            match self.half.highest_set(from, self.half.lo) {
+                Some(k) => {
+                    self.cursor = if k > self.half.lo { Some(k - 1) } else { None };
+                    let q = self.half.slots[self.half.slot(k)];
+                    return Some(Level { price: Ladder::to_price(self.tick, self.side, k), qty: Qty(q) });
+                }
+                None => self.cursor = None,
+            }
+        }
+        if self.far_left == 0 {
+            return None;
+        }
+        self.far_left -= 1;
+        let (k, q) = self.half.far[self.far_left];
+        Some(Level { price: Ladder::to_price(self.tick, self.side, k), qty: Qty(q) })
+    }
+}
+
+/// One side of the ladder, keyed so that larger is better.
+#[derive(Debug, Clone)]
+struct Half {
+    /// Quantity per window slot; 0 = empty. Length `width`.
+    slots: Box<[i64]>,
+    /// One occupancy bit per slot.
+    bits: Box<[u64]>,
+    /// Window width (power of two).
+    width: i64,
+    /// Lowest key of the window. Only meaningful while the side is non-empty.
+    lo: i64,
+    /// Levels held in the window.
+    in_window: usize,
+    /// Levels below the window, ascending by key (best far level at the back).
+    /// Pre-sized to `capacity`; it never grows past it.
+    far: VecDeque<(i64, i64)>,
+    /// Highest key held; valid while `in_window > 0`.
+    best: i64,
+    /// Maximum levels held (window + far).
+    capacity: usize,
+}
+
+impl Half {
+    fn new(width: usize, capacity: usize) -> Half {
+        Half {
+            slots: vec![0; width].into_boxed_slice(),
+            bits: vec![0; width / 64].into_boxed_slice(),
+            width: width as i64,
+            lo: 0,
+            in_window: 0,
+            far: VecDeque::with_capacity(capacity),
+            best: 0,
+            capacity,
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.in_window + self.far.len()
+    }
+
+    #[inline]
+    fn slot(&self, key: i64) -> usize {
+        (key & (self.width - 1)) as usize
+    }
+
+    /// Headroom above the best price when the window is placed.
+    #[inline]
+    fn margin(&self) -> i64 {
+        self.width / 4
+    }
+
+    #[inline]
+    fn in_window(&self, key: i64) -> bool {
+        self.len() > 0 && key >= self.lo && key < self.lo + self.width
+    }
+
+    #[inline]
+    fn best_level(&self) -> Option<(i64, i64)> {
+        if self.in_window == 0 {
+            return None;
+        }
+        Some((self.best, self.slots[self.slot(self.best)]))
+    }
+
+    fn get(&self, key: i64) -> i64 {
+        if self.in_window(key) {
+            self.slots[self.slot(key)]
+        } else if self.len() > 0 && key < self.lo {
+            match self.far.binary_search_by_key(&key, |e| e.0) {
+                Ok(i) => self.far[i].1,
+                Err(_) => 0,
+            }
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn set_bit(&mut self, slot: usize) {
+        self.bits[slot >> 6] |= 1u64 << (slot & 63);
+    }
+
+    #[inline]
+    fn clear_bit(&mut self, slot: usize) {
+        self.bits[slot >> 6] &= !(1u64 << (slot & 63));
+    }
+
+    #[inline]
+    fn set(&mut self, key: i64, qty: i64) -> Applied {
+        if qty == 0 {
+            return self.remove(key);
+        }
+        // Existing level: overwrite in place.
+        if self.in_window(key) {
+            let s = self.slot(key);
+            if self.slots[s] != 0 {
+                self.slots[s] = qty;
+                return Applied::Set;
+            }
+        } else if self.len() > 0 && key < self.lo {
+            if let Ok(i) = self.far.binary_search_by_key(&key, |e| e.0) {
+                self.far[i].1 = qty;
+                return Applied::Set;
+            }
+        }
+        // New level.
+        let mut outcome = Applied::Set;
+        if self.len() >= self.capacity {
+            let worst = self.worst();
+            if key < worst {
+                return Applied::Dropped;
+            }
+            self.remove(worst);
+            // Carries the evicted *key*; `Ladder::apply` turns it into a price.
+            outcome = Applied::Evicted(Price(worst));
+        }
+        self.insert_new(key, qty);
+        outcome
+    }
+
+    /// Inserts a key known to be absent, with room for it.
+    #[inline]
+    fn insert_new(&mut self, key: i64, qty: i64) {
+        if self.len() == 0 {
+            // Every slot is clear when the side is empty.
+            self.lo = key - (self.width - self.margin());
+        } else if key >= self.lo + self.width {
+            self.recenter(key - (self.width - self.margin()));
+        }
+        if key >= self.lo {
+            let s = self.slot(key);
+            debug_assert_eq!(self.slots[s], 0);
+            self.slots[s] = qty;
+            self.set_bit(s);
+            if self.in_window == 0 || key > self.best {
+                self.best = key;
+            }
+            self.in_window += 1;
+        } else {
+            // Below the window, hence below the best: the best is unchanged.
+            let i = match self.far.binary_search_by_key(&key, |e| e.0) {
+                Ok(i) | Err(i) => i,
+            };
+            self.far.insert(i, (key, qty));
+        }
+    }
+
+    #[inline]
+    fn remove(&mut self, key: i64) -> Applied {
+        if self.len() == 0 || key >= self.lo + self.width {
+            return Applied::Absent;
+        }
+        if key < self.lo {
+            return match self.far.binary_search_by_key(&key, |e| e.0) {
+                Ok(i) => {
+                    self.far.remove(i);
+                    Applied::Removed
+                }
+                Err(_) => Applied::Absent,
+            };
+        }
+        let s = self.slot(key);
+        if self.slots[s] == 0 {
+            return Applied::Absent;
+        }
+        self.slots[s] = 0;
+        self.clear_bit(s);
+        self.in_window -= 1;
+        if key == self.best {
+            self.after_best_removed();
+        }
+        Applied::Removed
+    }
+
+    /// Finds the new best after the best level went away, and keeps the best
+    /// inside the window (pulling far levels in when the window runs dry).
+    #[cold]
+    fn after_best_removed(&mut self) {
+        if self.in_window > 0 {
+            // Found: in_window > 0 means a set bit exists in [lo, best).
+            self.best = self.highest_set(self.best - 1, self.lo).unwrap_or(self.lo);
+            if self.best - self.lo < self.width / 8 && !self.far.is_empty() {
+                self.recenter(self.best - (self.width - self.margin()));
+            }
+        } else if let Some(&(top, _)) = self.far.back() {
+            self.recenter(top - (self.width - self.margin()));
+            self.best = top;
+        }
+    }
+
+    /// The worst key held. Requires a non-empty side.
+    fn worst(&self) -> i64 {
+        match self.far.front() {
+            Some(&(k, _)) => k,
+            None => self.lowest_set(self.lo, self.lo + self.width - 1).unwrap_or(self.best),
+        }
+    }
+
+    /// Moves the window to start at `new_lo`, moving levels between the
+    /// window and the far list. Cost is proportional to the distance moved
+    /// and the levels moved, not to the window width.
+    fn recenter(&mut self, new_lo: i64) {
+        if new_lo > self.lo {
+            // Keys [lo, new_lo) leave the window; they are above every far key.
+            let end = new_lo.min(self.lo + self.width) - 1;
+            let mut from = self.lo;
+            while from <= end {
+                let Some(k) = self.lowest_set(from, end) else { break };
+                let s = self.slot(k);
+                self.far.push_back((k, self.slots[s]));
+                self.slots[s] = 0;
+                self.clear_bit(s);
+                self.in_window -= 1;
+                from = k + 1;
+            }
+        } else if new_lo < self.lo {
+            // Everything held is at or below the best, which stays below new_lo + width.
+            debug_assert!(self.in_window == 0 || self.best < new_lo + self.width);
+            while let Some(&(k, q)) = self.far.back() {
+                if k < new_lo {
+                    break;
+                }
+                self.far.pop_back();
+                let s = self.slot(k);
+                self.slots[s] = q;
+                self.set_bit(s);
+                self.in_window += 1;
+            }
+        }
+        self.lo = new_lo;
+    }
+
+    /// Highest held window key in `[low, high]` (a span of at most `width`).
+    #[inline]
+    fn highest_set(&self, high: i64, low: i64) -> Option<i64> {
+        if high < low {
+            return None;
+        }
+        let mut remaining = (high - low + 1).min(self.width) as usize;
+        let mut key = high;
+        while remaining > 0 {
+            let s = self.slot(key);
+            let bit = s & 63;
+            let span = (bit + 1).min(remaining);
+            let mask = (u64::MAX >> (63 - bit)) & (u64::MAX << (bit + 1 - span));
+            let word = self.bits[s >> 6] & mask;
+            if word != 0 {
+                let top = 63 - word.leading_zeros() as usize;
+                return Some(key - (bit - top) as i64);
+            }
+            key -= span as i64;
+            remaining -= span;
+        }
+        None
+    }
+
+    /// Lowest held window key in `[low, high]` (a span of at most `width`).
+    #[inline]
+    fn lowest_set(&self, low: i64, high: i64) -> Option<i64> {
+        if high < low {
+            return None;
+        }
+        let mut remaining = (high - low + 1).min(self.width) as usize;
+        let mut key = low;
+        while remaining > 0 {
+            let s = self.slot(key);
+            let bit = s & 63;
+            let span = (64 - bit).min(remaining);
+            let mask = (u64::MAX << bit) & (u64::MAX >> (64 - bit - span));
+            let word = self.bits[s >> 6] & mask;
+            if word != 0 {
+                let low_bit = word.trailing_zeros() as usize;
+                return Some(key + (low_bit - bit) as i64);
+            }
+            key += span as i64;
+            remaining -= span;
+        }
+        None
+    }
+
+    fn clear(&mut self) {
+        if self.in_window > 0 {
+            self.slots.fill(0);
+            self.bits.fill(0);
+        }
+        self.in_window = 0;
+        self.far.clear();
+    }
+
+    fn check(&self) {
+        let set_bits: usize = self.bits.iter().map(|w| w.count_ones() as usize).sum();
+        assert_eq!(set_bits, self.in_window, "bitmap count");
+        for (s, &q) in self.slots.iter().enumerate() {
+            let bit = self.bits[s >> 6] >> (s & 63) & 1 == 1;
+            assert_eq!(q != 0, bit, "slot {s} qty {q} vs bit");
+            assert!(q >= 0);
+        }
+        assert!(self.far.iter().zip(self.far.iter().skip(1)).all(|(a, b)| a.0 < b.0), "far sorted");
+        assert!(self.len() <= self.capacity, "capacity");
+        if self.len() > 0 {
+            assert!(self.in_window > 0, "best must be in the window");
+            assert!(self.far.iter().all(|&(k, q)| k < self.lo && q > 0), "far below window");
+            let top = self.highest_set(self.lo + self.width - 1, self.lo);
+            assert_eq!(top, Some(self.best), "best is the highest key");
+        }
+    }
+}

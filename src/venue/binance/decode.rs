@@ -1,0 +1,335 @@
+//! Bytes → [`BinanceMsg`]: the fast path first, the simd-json tape walk as
+//! fallback and reference. All buffers are owned by the decoder and sized at
+//! construction; decoding allocates nothing after the first frames (simd-json's
+//! internal buffers size themselves to the largest frame seen, once).
+
+use simd_json::{Node, StaticNode, Tape};
+
+use super::fast::{self, Target};
+use super::msg::{BinanceMsg, Fields, Key, KnownKey, Raw, SnapshotReply, classify, classify_snapshot, key_of};
+use crate::book::Level;
+use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
+use crate::venue::{DecodeError, JsonType, Location, What};
+
+/// Default largest frame or REST body: 4 MiB (a 5,000-level snapshot is ~300 kB).
+pub const DEFAULT_MAX_FRAME: usize = 4 << 20;
+/// Default maximum levels per side in one message (REST snapshots go to 5,000).
+pub const DEFAULT_MAX_LEVELS: usize = 8_192;
+
+/// Which decoder handled the frames so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    /// Frames the fast path decoded.
+    pub fast: u64,
+    /// Frames that went to the simd-json tape path.
+    pub fallback: u64,
+}
+
+/// Decodes Binance frames and REST depth bodies. One per feed thread.
+#[derive(Debug)]
+pub struct BinanceDecoder {
+    venue: Venue,
+    max_frame: usize,
+    max_levels: usize,
+    fast_path: bool,
+    /// Padded copy of the frame for the tape path (simd-json unescapes in place).
+    input: Vec<u8>,
+    buffers: DebugSkip<simd_json::Buffers>,
+    /// The tape, kept between frames so its allocation is reused.
+    tape: Option<Tape<'static>>,
+    bids: Vec<Level>,
+    asks: Vec<Level>,
+    stats: DecodeStats,
+}
+
+/// Wrapper giving a field a placeholder `Debug`.
+struct DebugSkip<T>(T);
+
+impl<T> std::fmt::Debug for DebugSkip<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
+}
+
+impl BinanceDecoder {
+    /// A decoder for `venue` with the default limits.
+    pub fn new(venue: Venue) -> BinanceDecoder {
+        BinanceDecoder::with_limits(venue, DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS)
+    }
+
+    /// A decoder accepting frames up to `max_frame` bytes and `max_levels`
+    /// levels per side. Allocates all its buffers now.
+    pub fn with_limits(venue: Venue, max_frame: usize, max_levels: usize) -> BinanceDecoder {
+        BinanceDecoder {
+            venue,
+            max_frame,
+            max_levels,
+            fast_path: true,
+            input: vec![0; max_frame + simd_json::INPUT_PADDING],
+            buffers: DebugSkip(simd_json::Buffers::new(max_frame.min(1 << 16))),
+            tape: Some(Tape::null().reset()),
+            bids: Vec::with_capacity(max_levels),
+            asks: Vec::with_capacity(max_levels),
+            stats: DecodeStats::default(),
+        }
+    }
+
+    /// Turns the fast path off (every frame takes the simd-json path). For
+    /// tests and benchmarks that compare the two.
+    pub fn set_fast_path(&mut self, on: bool) {
+        self.fast_path = on;
+    }
+
+    /// The venue this decoder speaks.
+    pub fn venue(&self) -> Venue {
+        self.venue
+    }
+
+    /// Fast-path vs tape-path counts.
+    pub fn stats(&self) -> DecodeStats {
+        self.stats
+    }
+
+    /// Decodes one WebSocket text frame (bare or combined-stream wrapped).
+    /// Symbols are resolved through `symbols`; frames for other symbols come
+    /// back as [`BinanceMsg::UnknownSymbol`] without their levels parsed.
+    #[inline]
+    pub fn decode<'a, R: ResolveSymbol>(
+        &'a mut self,
+        frame: &'a [u8],
+        symbols: &R,
+    ) -> Result<BinanceMsg<'a>, DecodeError> {
+        self.check_size(frame)?;
+        let venue = self.venue;
+        let BinanceDecoder { input, buffers, tape, bids, asks, stats, max_levels, fast_path, .. } = self;
+        bids.clear();
+        asks.clear();
+        let target = Target::Stream(symbols);
+        let fast = if *fast_path { fast::scan(frame, target, bids, asks, *max_levels) } else { None };
+        let (fields, scaling) = match fast {
+            Some(found) => {
+                stats.fast += 1;
+                found
+            }
+            None => {
+                stats.fallback += 1;
+                bids.clear();
+                asks.clear();
+                tape_fields(venue, frame, input, &mut buffers.0, tape, target, bids, asks, *max_levels)?
+            }
+        };
+        let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
+        classify(venue, &fields, scaling, bids, asks)
+    }
+
+    /// Decodes a REST depth snapshot body for the instrument `scaling`.
+    pub fn decode_snapshot<'a>(
+        &'a mut self,
+        body: &'a [u8],
+        scaling: Scaling,
+    ) -> Result<SnapshotReply<'a>, DecodeError> {
+        self.check_size(body)?;
+        let venue = self.venue;
+        let BinanceDecoder { input, buffers, tape, bids, asks, stats, max_levels, fast_path, .. } = self;
+        bids.clear();
+        asks.clear();
+        let target: Target<'_, NoSymbols> = Target::Snapshot(scaling);
+        let fast = if *fast_path { fast::scan(body, target, bids, asks, *max_levels) } else { None };
+        let (fields, _) = match fast {
+            Some(found) => {
+                stats.fast += 1;
+                found
+            }
+            None => {
+                stats.fallback += 1;
+                bids.clear();
+                asks.clear();
+                tape_fields(venue, body, input, &mut buffers.0, tape, target, bids, asks, *max_levels)?
+            }
+        };
+        let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
+        classify_snapshot(venue, &fields, bids, asks)
+    }
+
+    fn check_size(&self, frame: &[u8]) -> Result<(), DecodeError> {
+        if frame.is_empty() {
+            return Err(DecodeError { venue: self.venue, what: What::Empty, at: Location::Root });
+        }
+        if frame.len() > self.max_frame {
+            let max = u32::try_from(self.max_frame).unwrap_or(u32::MAX);
+            return Err(DecodeError { venue: self.venue, what: What::TooLarge { max }, at: Location::Root });
+        }
+        Ok(())
+    }
+}
+
+/// A resolver that knows no symbols (REST snapshots carry none).
+#[derive(Debug, Clone, Copy)]
+struct NoSymbols;
+
+impl ResolveSymbol for NoSymbols {
+    fn resolve(&self, _: &[u8]) -> Option<Scaling> {
+        None
+    }
+}
+
+/// The tape path: simd-json parses into the reused tape, then the tape is
+/// walked into [`Fields`], parsing level lists into `bids` / `asks`.
+#[allow(clippy::too_many_arguments, reason = "split borrows of the decoder's fields")]
+fn tape_fields<'a, R: ResolveSymbol>(
+    venue: Venue,
+    frame: &[u8],
+    input: &'a mut [u8],
+    buffers: &mut simd_json::Buffers,
+    tape_slot: &mut Option<Tape<'static>>,
+    target: Target<'_, R>,
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+    max_levels: usize,
+) -> Result<(Fields<'a>, Option<Scaling>), DecodeError> {
+    let n = frame.len();
+    input[..n].copy_from_slice(frame);
+    let mut tape: Tape<'a> = tape_slot.take().unwrap_or_else(Tape::null).reset();
+    let result = match simd_json::fill_tape_padded(input, n, buffers, &mut tape) {
+        Ok(()) => walk(venue, &tape.0, target, bids, asks, max_levels),
+        Err(e) => {
+            let what = match e.error() {
+                simd_json::ErrorType::InvalidUtf8 => What::NotUtf8,
+                _ => What::InvalidJson,
+            };
+            let at = Location::Byte(u32::try_from(e.index()).unwrap_or(u32::MAX));
+            Err(DecodeError { venue, what, at })
+        }
+    };
+    *tape_slot = Some(tape.reset());
+    result
+}
+
+/// Nodes a value spans on the tape, itself included.
+#[inline]
+fn span(node: &Node<'_>) -> usize {
+    match node {
+        Node::Object { count, .. } | Node::Array { count, .. } => count + 1,
+        _ => 1,
+    }
+}
+
+fn raw_of<'a>(node: &Node<'a>) -> Raw<'a> {
+    match *node {
+        Node::String(s) => Raw::Str(s.as_bytes()),
+        Node::Static(StaticNode::I64(v)) if v >= 0 => Raw::UInt(v as u64),
+        Node::Static(StaticNode::I64(v)) => Raw::Neg(v),
+        Node::Static(StaticNode::U64(v)) => Raw::UInt(v),
+        Node::Static(StaticNode::Bool(b)) => Raw::Bool(b),
+        Node::Static(StaticNode::Null) => Raw::Null,
+        Node::Static(StaticNode::F64(_)) => Raw::Other(JsonType::Integer),
+        Node::Array { .. } => Raw::Other(JsonType::Array),
+        Node::Object { .. } => Raw::Other(JsonType::Object),
+    }
+}
+
+/// Calls `f(key, value_index)` for each member of the object at `at`.
+fn members<'a>(nodes: &[Node<'a>], at: usize, mut f: impl FnMut(&'a str, usize)) {
+    let Some(&Node::Object { len, .. }) = nodes.get(at) else { return };
+    let mut i = at + 1;
+    for _ in 0..len {
+        let (Some(&Node::String(key)), Some(value)) = (nodes.get(i), nodes.get(i + 1)) else { return };
+        f(key, i + 1);
+        i += 1 + span(value);
+    }
+}
+
+fn walk<'a, R: ResolveSymbol>(
+    venue: Venue,
+    nodes: &[Node<'a>],
+    target: Target<'_, R>,
+    bids: &mut Vec<Level>,
+    asks: &mut Vec<Level>,
+    max_levels: usize,
+) -> Result<(Fields<'a>, Option<Scaling>), DecodeError> {
+    if !matches!(nodes.first(), Some(Node::Object { .. })) {
+        return Err(DecodeError { venue, what: What::UnknownMessage, at: Location::Root });
+    }
+    // The combined-stream envelope: {"stream":"<name>","data":{...}}.
+    let mut root = 0;
+    if let Target::Stream(_) = target {
+        let (mut stream, mut data) = (false, None);
+        members(nodes, 0, |key, v| match key_of(key.as_bytes()) {
+            Key::Stream => stream = matches!(nodes[v], Node::String(_)),
+            Key::Data => data = matches!(nodes[v], Node::Object { .. }).then_some(v),
+            _ => {}
+        });
+        if let (true, Some(d)) = (stream, data) {
+            root = d;
+        }
+    }
+    let (mut scaling, level_keys) = match target {
+        Target::Stream(_) => (None, [KnownKey::b, KnownKey::a]),
+        Target::Snapshot(s) => (Some(s), [KnownKey::bids, KnownKey::asks]),
+    };
+    let mut fields = Fields::default();
+    let mut level_at: [Option<usize>; 2] = [None, None];
+    members(nodes, root, |key, v| match key_of(key.as_bytes()) {
+        Key::Known(k) => {
+            let mut raw = raw_of(&nodes[v]);
+            if let Some(side) = level_keys.iter().position(|&lk| lk == k) {
+                if matches!(nodes[v], Node::Array { .. }) {
+                    raw = Raw::Levels;
+                    level_at[side] = Some(v);
+                }
+            }
+            *fields.slot(k) = Some(raw);
+        }
+        Key::Error => members(nodes, v, |inner, w| {
+            if let Key::Known(k @ (KnownKey::code | KnownKey::msg)) = key_of(inner.as_bytes()) {
+                *fields.slot(k) = Some(raw_of(&nodes[w]));
+            }
+        }),
+        _ => {}
+    });
+    if let (Target::Stream(symbols), Some(Raw::Str(sym))) = (target, fields.get(KnownKey::s)) {
+        scaling = symbols.resolve(sym);
+    }
+    if let Some(scaling) = scaling {
+        if let Some(at) = level_at[0] {
+            parse_levels(venue, nodes, at, level_keys[0], scaling, bids, max_levels)?;
+        }
+        if let Some(at) = level_at[1] {
+            parse_levels(venue, nodes, at, level_keys[1], scaling, asks, max_levels)?;
+        }
+    }
+    Ok((fields, scaling))
+}
+
+fn parse_levels(
+    venue: Venue,
+    nodes: &[Node<'_>],
+    at: usize,
+    key: KnownKey,
+    scaling: Scaling,
+    out: &mut Vec<Level>,
+    max_levels: usize,
+) -> Result<(), DecodeError> {
+    let Some(&Node::Array { len, .. }) = nodes.get(at) else { return Ok(()) };
+    let name = key.name();
+    if len > max_levels {
+        let max = u32::try_from(max_levels).unwrap_or(u32::MAX);
+        return Err(DecodeError { venue, what: What::TooManyLevels { max }, at: Location::field(name) });
+    }
+    let mut i = at + 1;
+    for level in 0..len {
+        let here = |part: Option<u8>| Location::Field { key: name, level: Some(level as u32), part };
+        let (Some(Node::Array { len: 2, count: 2 }), Some(Node::String(p)), Some(Node::String(q))) =
+            (nodes.get(i), nodes.get(i + 1), nodes.get(i + 2))
+        else {
+            return Err(DecodeError { venue, what: What::Expected(JsonType::Level), at: here(None) });
+        };
+        let price = Price::parse(p.as_bytes(), scaling.price)
+            .map_err(|e| DecodeError { venue, what: What::Number(e), at: here(Some(0)) })?;
+        let qty = Qty::parse(q.as_bytes(), scaling.qty)
+            .map_err(|e| DecodeError { venue, what: What::Number(e), at: here(Some(1)) })?;
+        out.push(Level { price, qty });
+        i += 3;
+    }
+    Ok(())
+}

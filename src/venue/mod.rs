@@ -1,0 +1,149 @@
+//! Venue protocol code: sans-IO decoders and sync state machines.
+//!
+//! Each venue folder has the same files: `msg.rs` (borrowed wire types),
+//! `decode.rs` (bytes → messages), `feed.rs` (the book sync state machine),
+//! `consts.rs` (endpoints, limits). Nothing here owns a socket or reads a
+//! clock: bytes and `now` come in, messages, book operations and requests
+//! go out.
+
+pub mod binance;
+
+use std::fmt;
+
+use crate::types::{NumError, Venue};
+
+/// A frame (or REST body) that could not be decoded. Says which venue, what
+/// was wrong and where; carries no heap data, so it is cheap on the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{venue}: {what} at {at}")]
+pub struct DecodeError {
+    /// The venue whose dialect was being decoded.
+    pub venue: Venue,
+    /// What was wrong.
+    pub what: What,
+    /// Where.
+    pub at: Location,
+}
+
+/// The kinds of decode failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    /// The frame was empty.
+    Empty,
+    /// The frame is larger than the decoder's buffer.
+    TooLarge {
+        /// The limit in bytes.
+        max: u32,
+    },
+    /// The bytes are not valid JSON.
+    InvalidJson,
+    /// The bytes are not valid UTF-8.
+    NotUtf8,
+    /// A required field is absent.
+    Missing,
+    /// A field has the wrong JSON type.
+    Expected(JsonType),
+    /// A numeric string could not be converted.
+    Number(NumError),
+    /// Valid JSON with a shape or event type this venue never sends.
+    UnknownMessage,
+    /// More price levels than the decoder's per-side capacity.
+    TooManyLevels {
+        /// The capacity.
+        max: u32,
+    },
+}
+
+impl fmt::Display for What {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            What::Empty => f.write_str("empty frame"),
+            What::TooLarge { max } => write!(f, "frame larger than {max} bytes"),
+            What::InvalidJson => f.write_str("invalid JSON"),
+            What::NotUtf8 => f.write_str("invalid UTF-8"),
+            What::Missing => f.write_str("missing field"),
+            What::Expected(t) => write!(f, "expected {t}"),
+            What::Number(e) => write!(f, "bad number ({e})"),
+            What::UnknownMessage => f.write_str("unknown message"),
+            What::TooManyLevels { max } => write!(f, "more than {max} levels"),
+        }
+    }
+}
+
+/// JSON value types, for [`What::Expected`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonType {
+    /// A string.
+    String,
+    /// A non-negative integer that fits `u64`.
+    UnsignedInteger,
+    /// An integer.
+    Integer,
+    /// `true` or `false`.
+    Bool,
+    /// An array.
+    Array,
+    /// An object.
+    Object,
+    /// A `[price, quantity]` pair of strings.
+    Level,
+}
+
+impl fmt::Display for JsonType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonType::String => "a string",
+            JsonType::UnsignedInteger => "an unsigned integer",
+            JsonType::Integer => "an integer",
+            JsonType::Bool => "a boolean",
+            JsonType::Array => "an array",
+            JsonType::Object => "an object",
+            JsonType::Level => "a [price, quantity] pair of strings",
+        })
+    }
+}
+
+/// Where a decode error is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A byte offset in the frame.
+    Byte(u32),
+    /// The top-level value.
+    Root,
+    /// A field, optionally an element of a level list: `b[3][0]` is
+    /// `Field { key: "b", level: Some(3), part: Some(0) }`.
+    Field {
+        /// The field name.
+        key: &'static str,
+        /// Index in a level list.
+        level: Option<u32>,
+        /// 0 = price, 1 = quantity.
+        part: Option<u8>,
+    },
+}
+
+impl Location {
+    /// A plain field.
+    pub const fn field(key: &'static str) -> Location {
+        Location::Field { key, level: None, part: None }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Byte(b) => write!(f, "byte {b}"),
+            Location::Root => f.write_str("top level"),
+            Location::Field { key, level, part } => {
+                write!(f, "`{key}")?;
+                if let Some(l) = level {
+                    write!(f, "[{l}]")?;
+                }
+                if let Some(p) = part {
+                    write!(f, "[{p}]")?;
+                }
+                f.write_str("`")
+            }
+        }
+    }
+}
