@@ -18,3 +18,5 @@ pub mod ring;
 pub mod consumer;
 // Offline replay of captured frames through the engine's own code.
 pub mod replay;
+// The simulated venue: generated markets (and, with the `sim` feature, the loopback server).
+pub mod sim;

@@ -1,18 +1,18 @@
-//! Offline replay of captured frames through the very code the engine runs:
-//! decoder → sync state machine → book. The `tickwire replay` command is a
-//! thin wrapper; tests and benchmarks use this directly.
+//! Offline replay of captured frames through the very code the engine runs
+//! ([`BinanceFeed`]: decoder → sync state machine → book). The
+//! `tickwire replay` command is a thin wrapper; tests use this directly.
 //!
 //! Replay has one snapshot at most, so a sequence gap cannot be repaired: it
 //! is reported ([`LineOutcome::Gap`]) and the diff is applied on top of the
 //! book as it is ([`GapPolicy::Continue`]).
 
 use crate::book::{BookSpec, Ladder};
-use crate::ring::EventBatch;
+use crate::ring::Discard;
 use crate::types::{InstrumentId, Nanos, Registry, RegistryError, Venue};
 use crate::venue::DecodeError;
 use crate::venue::binance::{
-    BinanceDecoder, BinanceMsg, BookSync, DiffOutcome, GapPolicy, SnapshotOutcome, SnapshotReply, SyncLimits,
-    SyncStats,
+    BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
+    SnapshotOutcome, SyncLimits, SyncStats,
 };
 
 /// What one replay covers.
@@ -77,10 +77,8 @@ pub enum LineOutcome {
 pub struct Replay {
     registry: Registry,
     instrument: InstrumentId,
-    decoder: BinanceDecoder,
-    sync: BookSync,
-    book: Ladder,
-    batch: EventBatch,
+    feed: BinanceFeed,
+    books: Vec<InstrumentBook>,
     has_snapshot: bool,
     started: bool,
 }
@@ -91,29 +89,30 @@ impl Replay {
         let mut registry = Registry::new();
         let instrument = registry.add(spec.venue, &spec.symbol, &spec.tick_size, &spec.lot_size)?;
         let tick = registry.get(instrument).tick;
-        let book = Ladder::new(BookSpec::new(tick).with_capacity(spec.capacity));
+        let book_spec = BookSpec::new(tick).with_capacity(spec.capacity);
+        let book = InstrumentBook::new(
+            spec.venue,
+            instrument,
+            book_spec,
+            GapPolicy::Continue,
+            SyncLimits::default(),
+        );
         Ok(Replay {
             registry,
             instrument,
-            decoder: BinanceDecoder::new(spec.venue),
-            sync: BookSync::new(spec.venue, instrument, GapPolicy::Continue, SyncLimits::default()),
-            book,
-            batch: EventBatch::with_capacity(4 * crate::venue::binance::DEFAULT_MAX_LEVELS + 16),
+            feed: BinanceFeed::new(spec.venue, spec.capacity),
+            books: vec![book],
             has_snapshot: false,
             started: false,
         })
     }
 
     /// Loads the REST snapshot body. Call before the first line.
-    pub fn load_snapshot(&mut self, body: &[u8]) -> Result<SnapshotOutcome, SnapshotError> {
-        let scaling = self.registry.get(self.instrument).scaling();
-        let reply = self.decoder.decode_snapshot(body, scaling).map_err(SnapshotError::Decode)?;
-        let snap = match reply {
-            SnapshotReply::Book(snap) => snap,
-            SnapshotReply::VenueError { code, .. } => return Err(SnapshotError::Venue(code)),
-        };
-        self.batch.clear();
-        let outcome = self.sync.handle_snapshot(&snap, &mut self.book, &mut self.batch, 0);
+    pub fn load_snapshot(&mut self, body: &[u8]) -> Result<SnapshotOutcome, SnapshotFailure> {
+        let st = &mut self.books[self.instrument.index()];
+        let outcome =
+            self.feed
+                .handle_snapshot(body, 0, &self.registry, st, &mut Discard::default())?;
         self.has_snapshot = true;
         Ok(outcome)
     }
@@ -126,36 +125,37 @@ impl Replay {
         if !self.started {
             self.started = true;
             if !self.has_snapshot {
-                self.sync.start_without_snapshot();
+                self.books[self.instrument.index()]
+                    .sync
+                    .start_without_snapshot();
             }
         }
-        let symbols = self.registry.venue(self.decoder.venue());
-        let msg = match self.decoder.decode(line, &symbols) {
-            Ok(m) => m,
-            Err(e) => return LineOutcome::Malformed(e),
-        };
-        match msg {
-            BinanceMsg::Depth(d) => {
-                self.batch.clear();
-                match self.sync.handle_diff(&d, &mut self.book, &mut self.batch, recv_ns) {
-                    DiffOutcome::Applied => LineOutcome::Applied,
-                    DiffOutcome::Stale | DiffOutcome::Buffered => LineOutcome::Stale,
-                    DiffOutcome::Gap { expected, got } => LineOutcome::Gap { expected, got },
-                    DiffOutcome::BadUpdate(e) => LineOutcome::BadUpdate(e),
-                }
+        let kind = self.feed.handle_frame(
+            line,
+            recv_ns,
+            &self.registry,
+            &mut self.books,
+            &mut Discard::default(),
+        );
+        match kind {
+            Err(e) => LineOutcome::Malformed(e),
+            Ok(FrameKind::Depth(_, outcome)) => match outcome {
+                DiffOutcome::Applied => LineOutcome::Applied,
+                DiffOutcome::Stale | DiffOutcome::Buffered => LineOutcome::Stale,
+                DiffOutcome::Gap { expected, got } => LineOutcome::Gap { expected, got },
+                DiffOutcome::BadUpdate(e) => LineOutcome::BadUpdate(e),
+            },
+            Ok(FrameKind::Bbo(_) | FrameKind::Trade(_)) => LineOutcome::Market,
+            Ok(FrameKind::VenueError(code)) => LineOutcome::VenueError { code },
+            Ok(FrameKind::SubscribeResult(_) | FrameKind::ServerShutdown | FrameKind::Ignored) => {
+                LineOutcome::Skipped
             }
-            BinanceMsg::BookTicker(_) | BinanceMsg::Trade(_) => LineOutcome::Market,
-            BinanceMsg::VenueError { code, .. } => LineOutcome::VenueError { code },
-            BinanceMsg::SubscribeResult { .. }
-            | BinanceMsg::ServerShutdown { .. }
-            | BinanceMsg::Unhandled { .. }
-            | BinanceMsg::UnknownSymbol { .. } => LineOutcome::Skipped,
         }
     }
 
     /// The rebuilt book.
     pub fn book(&self) -> &Ladder {
-        &self.book
+        &self.books[self.instrument.index()].book
     }
 
     /// The instrument (price and quantity scales for printing).
@@ -165,22 +165,11 @@ impl Replay {
 
     /// Sync counters.
     pub fn sync_stats(&self) -> SyncStats {
-        self.sync.stats()
+        self.books[self.instrument.index()].sync.stats()
     }
 
     /// The book's update id.
     pub fn last_id(&self) -> Option<u64> {
-        self.sync.last_id()
+        self.books[self.instrument.index()].sync.last_id()
     }
-}
-
-/// Why a snapshot could not be loaded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SnapshotError {
-    /// The body is not a depth snapshot.
-    #[error("{0}")]
-    Decode(DecodeError),
-    /// The body is a venue error reply.
-    #[error("the venue replied with error code {0}")]
-    Venue(i64),
 }

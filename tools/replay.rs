@@ -80,7 +80,10 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             Err(e) => return usage_error(format_args!("cannot read {}: {e}", path.display())),
         };
         if let Err(e) = replay.load_snapshot(&body) {
-            return usage_error(format_args!("{}: not a usable depth snapshot: {e}", path.display()));
+            return usage_error(format_args!(
+                "{}: not a usable depth snapshot: {e}",
+                path.display()
+            ));
         }
     }
     let file = match std::fs::File::open(&args.input) {
@@ -88,7 +91,8 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         Err(e) => return usage_error(format_args!("cannot read {}: {e}", args.input.display())),
     };
     let clock = MonotonicClock::new();
-    let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds");
+    let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
+        .expect("valid bounds");
     let (mut gaps, mut malformed, mut frames) = (0u64, 0u64, 0u64);
     let started = clock.now();
     let mut reader = BufReader::new(file);
@@ -125,8 +129,13 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                 malformed += 1;
                 eprintln!("error: line {line_no}: {e}");
             }
-            LineOutcome::VenueError { code } => eprintln!("note: line {line_no}: venue error reply, code {code}"),
-            LineOutcome::Applied | LineOutcome::Stale | LineOutcome::Market | LineOutcome::Skipped => {}
+            LineOutcome::VenueError { code } => {
+                eprintln!("note: line {line_no}: venue error reply, code {code}")
+            }
+            LineOutcome::Applied
+            | LineOutcome::Stale
+            | LineOutcome::Market
+            | LineOutcome::Skipped => {}
         }
     }
     let elapsed_ns = clock.now().saturating_sub(started).max(1);
@@ -153,13 +162,21 @@ fn dump_book(replay: &Replay) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (side, tag) in [(Side::Bid, 'B'), (Side::Ask, 'A')] {
         for l in replay.book().levels(side) {
-            writeln!(out, "{tag} {} {}", l.price.at(inst.price_scale), l.qty.at(inst.qty_scale))?;
+            writeln!(
+                out,
+                "{tag} {} {}",
+                l.price.at(inst.price_scale),
+                l.qty.at(inst.qty_scale)
+            )?;
         }
     }
     out.flush()
 }
 
-#[allow(clippy::float_arithmetic, reason = "throughput figures for people, not prices")]
+#[allow(
+    clippy::float_arithmetic,
+    reason = "throughput figures for people, not prices"
+)]
 fn print_stats(frames: u64, elapsed_ns: u64, hist: &hdrhistogram::Histogram<u64>, replay: &Replay) {
     let seconds = elapsed_ns as f64 / 1e9;
     let s = replay.sync_stats();

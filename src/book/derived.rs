@@ -26,7 +26,8 @@ pub fn microprice(book: &impl BookRead) -> Option<I64F64> {
     if total == 0 {
         return None;
     }
-    let num = i128::from(b.price.0) * i128::from(a.qty.0) + i128::from(a.price.0) * i128::from(b.qty.0);
+    let num =
+        i128::from(b.price.0) * i128::from(a.qty.0) + i128::from(a.price.0) * i128::from(b.qty.0);
     let whole = num / total;
     let rem = num % total;
     let int = I64F64::checked_from_num(whole)?;
@@ -58,9 +59,15 @@ mod tests {
         assert_eq!(mid(&book), None);
         book.apply(Side::Bid, Price(100), Qty(3)).unwrap();
         book.apply(Side::Ask, Price(101), Qty(1)).unwrap();
-        assert_eq!(mid(&book), Some(I64F64::from_num(100) + I64F64::from_num(1) / 2));
+        assert_eq!(
+            mid(&book),
+            Some(I64F64::from_num(100) + I64F64::from_num(1) / 2)
+        );
         // (100*1 + 101*3) / 4 = 100.75
-        assert_eq!(microprice(&book), Some(I64F64::from_num(100) + I64F64::from_num(3) / 4));
+        assert_eq!(
+            microprice(&book),
+            Some(I64F64::from_num(100) + I64F64::from_num(3) / 4)
+        );
         assert_eq!(imbalance(&book), Some(Ratio::from_num(1) / 2));
     }
 }

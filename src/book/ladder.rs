@@ -30,7 +30,11 @@ impl Ladder {
     pub fn new(spec: BookSpec) -> Ladder {
         let width = spec.window.max(64).next_power_of_two();
         let capacity = spec.capacity.max(1);
-        Ladder { tick: spec.tick.max(1), bids: Half::new(width, capacity), asks: Half::new(width, capacity) }
+        Ladder {
+            tick: spec.tick.max(1),
+            bids: Half::new(width, capacity),
+            asks: Half::new(width, capacity),
+        }
     }
 
     /// Maximum levels per side.
@@ -78,7 +82,11 @@ impl Ladder {
             half,
             side,
             tick: self.tick,
-            cursor: if half.in_window > 0 { Some(half.best) } else { None },
+            cursor: if half.in_window > 0 {
+                Some(half.best)
+            } else {
+                None
+            },
             far_left: half.far.len(),
         }
     }
@@ -94,12 +102,18 @@ impl Ladder {
 impl BookRead for Ladder {
     #[inline]
     fn best_bid(&self) -> Option<Level> {
-        self.bids.best_level().map(|(k, q)| Level { price: Ladder::to_price(self.tick, Side::Bid, k), qty: Qty(q) })
+        self.bids.best_level().map(|(k, q)| Level {
+            price: Ladder::to_price(self.tick, Side::Bid, k),
+            qty: Qty(q),
+        })
     }
 
     #[inline]
     fn best_ask(&self) -> Option<Level> {
-        self.asks.best_level().map(|(k, q)| Level { price: Ladder::to_price(self.tick, Side::Ask, k), qty: Qty(q) })
+        self.asks.best_level().map(|(k, q)| Level {
+            price: Ladder::to_price(self.tick, Side::Ask, k),
+            qty: Qty(q),
+        })
     }
 
     fn depth(&self, side: Side) -> usize {
@@ -160,7 +174,10 @@ impl Iterator for LadderIter<'_> {
                 Some(k) => {
                     self.cursor = if k > self.half.lo { Some(k - 1) } else { None };
                     let q = self.half.slots[self.half.slot(k)];
-                    return Some(Level { price: Ladder::to_price(self.tick, self.side, k), qty: Qty(q) });
+                    return Some(Level {
+                        price: Ladder::to_price(self.tick, self.side, k),
+                        qty: Qty(q),
+                    });
                 }
                 None => self.cursor = None,
             }
@@ -170,7 +187,10 @@ impl Iterator for LadderIter<'_> {
         }
         self.far_left -= 1;
         let (k, q) = self.half.far[self.far_left];
-        Some(Level { price: Ladder::to_price(self.tick, self.side, k), qty: Qty(q) })
+        Some(Level {
+            price: Ladder::to_price(self.tick, self.side, k),
+            qty: Qty(q),
+        })
     }
 }
 
@@ -262,8 +282,48 @@ impl Half {
         self.bits[slot >> 6] &= !(1u64 << (slot & 63));
     }
 
+    /// Sets `key` to `qty` (0 removes). Inside the window this is a slot
+    /// write with branch-free bookkeeping: whether a level is inserted,
+    /// updated or removed depends on the data, so branching on it would
+    /// mispredict often.
     #[inline]
     fn set(&mut self, key: i64, qty: i64) -> Applied {
+        if self.in_window > 0 && key >= self.lo && key < self.lo + self.width {
+            let s = self.slot(key);
+            let old = self.slots[s];
+            let (had, has) = (old != 0, qty != 0);
+            // `&` rather than `&&` throughout: one rarely-taken branch
+            // instead of a chain of data-dependent ones.
+            if !(has & !had & (self.len() >= self.capacity)) {
+                self.slots[s] = qty;
+                let (word, bit) = (s >> 6, 1u64 << (s & 63));
+                self.bits[word] =
+                    (self.bits[word] & !bit) | (bit & 0u64.wrapping_sub(u64::from(has)));
+                self.in_window = self.in_window + usize::from(has) - usize::from(had);
+                self.best = if has & (key > self.best) {
+                    key
+                } else {
+                    self.best
+                };
+                if had & !has & (key == self.best) {
+                    self.after_best_removed();
+                }
+                const OUTCOME: [Applied; 4] = [
+                    Applied::Absent,
+                    Applied::Removed,
+                    Applied::Set,
+                    Applied::Set,
+                ];
+                return OUTCOME[usize::from(has) * 2 + usize::from(had)];
+            }
+        }
+        self.set_slow(key, qty)
+    }
+
+    /// Outside the window, the first level of an empty side, or a new level
+    /// at capacity.
+    #[cold]
+    fn set_slow(&mut self, key: i64, qty: i64) -> Applied {
         if qty == 0 {
             return self.remove(key);
         }
@@ -369,7 +429,9 @@ impl Half {
     fn worst(&self) -> i64 {
         match self.far.front() {
             Some(&(k, _)) => k,
-            None => self.lowest_set(self.lo, self.lo + self.width - 1).unwrap_or(self.best),
+            None => self
+                .lowest_set(self.lo, self.lo + self.width - 1)
+                .unwrap_or(self.best),
         }
     }
 
@@ -382,7 +444,9 @@ impl Half {
             let end = new_lo.min(self.lo + self.width) - 1;
             let mut from = self.lo;
             while from <= end {
-                let Some(k) = self.lowest_set(from, end) else { break };
+                let Some(k) = self.lowest_set(from, end) else {
+                    break;
+                };
                 let s = self.slot(k);
                 self.far.push_back((k, self.slots[s]));
                 self.slots[s] = 0;
@@ -472,11 +536,20 @@ impl Half {
             assert_eq!(q != 0, bit, "slot {s} qty {q} vs bit");
             assert!(q >= 0);
         }
-        assert!(self.far.iter().zip(self.far.iter().skip(1)).all(|(a, b)| a.0 < b.0), "far sorted");
+        assert!(
+            self.far
+                .iter()
+                .zip(self.far.iter().skip(1))
+                .all(|(a, b)| a.0 < b.0),
+            "far sorted"
+        );
         assert!(self.len() <= self.capacity, "capacity");
         if self.len() > 0 {
             assert!(self.in_window > 0, "best must be in the window");
-            assert!(self.far.iter().all(|&(k, q)| k < self.lo && q > 0), "far below window");
+            assert!(
+                self.far.iter().all(|&(k, q)| k < self.lo && q > 0),
+                "far below window"
+            );
             let top = self.highest_set(self.lo + self.width - 1, self.lo);
             assert_eq!(top, Some(self.best), "best is the highest key");
         }

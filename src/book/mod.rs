@@ -59,7 +59,11 @@ pub struct BookSpec {
 impl BookSpec {
     /// A spec with the default capacity and window for `tick`.
     pub const fn new(tick: i64) -> BookSpec {
-        BookSpec { tick, capacity: DEFAULT_CAPACITY, window: DEFAULT_WINDOW }
+        BookSpec {
+            tick,
+            capacity: DEFAULT_CAPACITY,
+            window: DEFAULT_WINDOW,
+        }
     }
 
     /// The same spec with another capacity.
@@ -100,14 +104,9 @@ impl Applied {
 /// Why an update was refused. The book is unchanged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BookError {
-    /// The price is not a multiple of the tick size.
-    #[error("price {price} is not a multiple of the tick {tick}")]
-    OffTick {
-        /// Price mantissa.
-        price: i64,
-        /// Tick mantissa.
-        tick: i64,
-    },
+    /// The price (mantissa) is not a multiple of the book's tick size.
+    #[error("price mantissa {0} is not a multiple of the tick size")]
+    OffTick(i64),
     /// The price is beyond ±2^62 ticks.
     #[error("price {0} is out of the supported range")]
     OutOfRange(i64),
@@ -170,7 +169,7 @@ pub(crate) fn tick_index(price: Price, tick: i64) -> Result<i64, BookError> {
         p
     } else {
         if p.rem_euclid(tick) != 0 {
-            return Err(BookError::OffTick { price: p, tick });
+            return Err(BookError::OffTick(p));
         }
         p.div_euclid(tick)
     };

@@ -17,17 +17,26 @@ pub struct RefBook {
 impl RefBook {
     /// An empty book with price increment `tick` (mantissa).
     pub fn new(tick: i64) -> RefBook {
-        RefBook { tick: tick.max(1), ..RefBook::default() }
+        RefBook {
+            tick: tick.max(1),
+            ..RefBook::default()
+        }
     }
 }
 
 impl BookRead for RefBook {
     fn best_bid(&self) -> Option<Level> {
-        self.bids.iter().next().map(|(p, q)| Level { price: Price(p.0), qty: Qty(*q) })
+        self.bids.iter().next().map(|(p, q)| Level {
+            price: Price(p.0),
+            qty: Qty(*q),
+        })
     }
 
     fn best_ask(&self) -> Option<Level> {
-        self.asks.iter().next().map(|(p, q)| Level { price: Price(*p), qty: Qty(*q) })
+        self.asks.iter().next().map(|(p, q)| Level {
+            price: Price(*p),
+            qty: Qty(*q),
+        })
     }
 
     fn depth(&self, side: Side) -> usize {
@@ -38,8 +47,14 @@ impl BookRead for RefBook {
     }
 
     fn levels(&self, side: Side) -> impl Iterator<Item = Level> + '_ {
-        let bids = self.bids.iter().map(|(p, q)| Level { price: Price(p.0), qty: Qty(*q) });
-        let asks = self.asks.iter().map(|(p, q)| Level { price: Price(*p), qty: Qty(*q) });
+        let bids = self.bids.iter().map(|(p, q)| Level {
+            price: Price(p.0),
+            qty: Qty(*q),
+        });
+        let asks = self.asks.iter().map(|(p, q)| Level {
+            price: Price(*p),
+            qty: Qty(*q),
+        });
         let (b, a) = match side {
             Side::Bid => (Some(bids), None),
             Side::Ask => (None, Some(asks)),

@@ -39,11 +39,17 @@ impl SortedBook {
 
 impl BookRead for SortedBook {
     fn best_bid(&self) -> Option<Level> {
-        self.bids.last().map(|&(p, q)| Level { price: Price(p), qty: Qty(q) })
+        self.bids.last().map(|&(p, q)| Level {
+            price: Price(p),
+            qty: Qty(q),
+        })
     }
 
     fn best_ask(&self) -> Option<Level> {
-        self.asks.last().map(|&(p, q)| Level { price: Price(p), qty: Qty(q) })
+        self.asks.last().map(|&(p, q)| Level {
+            price: Price(p),
+            qty: Qty(q),
+        })
     }
 
     fn depth(&self, side: Side) -> usize {
@@ -58,7 +64,10 @@ impl BookRead for SortedBook {
             Side::Bid => &self.bids,
             Side::Ask => &self.asks,
         };
-        v.iter().rev().map(|&(p, q)| Level { price: Price(p), qty: Qty(q) })
+        v.iter().rev().map(|&(p, q)| Level {
+            price: Price(p),
+            qty: Qty(q),
+        })
     }
 }
 

@@ -33,7 +33,9 @@ impl Consumer {
         if n == 0 {
             return 0;
         }
-        let Ok(chunk) = self.rx.read_chunk(n) else { return 0 };
+        let Ok(chunk) = self.rx.read_chunk(n) else {
+            return 0;
+        };
         let (a, b) = chunk.as_slices();
         a.iter().chain(b).for_each(&mut f);
         chunk.commit_all();
@@ -89,7 +91,11 @@ impl BookMirror {
     pub fn new(specs: impl IntoIterator<Item = BookSpec>) -> BookMirror {
         let books = specs
             .into_iter()
-            .map(|spec| MirrorBook { book: Ladder::new(spec), consistent: false, seq: 0 })
+            .map(|spec| MirrorBook {
+                book: Ladder::new(spec),
+                consistent: false,
+                seq: 0,
+            })
             .collect();
         BookMirror { books }
     }
@@ -97,7 +103,9 @@ impl BookMirror {
     /// Applies one event. Events for unknown instruments are ignored.
     #[inline]
     pub fn apply(&mut self, e: &Event) {
-        let Some(m) = self.books.get_mut(e.instrument.index()) else { return };
+        let Some(m) = self.books.get_mut(e.instrument.index()) else {
+            return;
+        };
         match e.body() {
             Body::Level(l) => {
                 // A level the engine held always fits a mirror of the same capacity.

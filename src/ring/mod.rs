@@ -31,7 +31,11 @@ pub struct EventBatch {
 impl EventBatch {
     /// A batch holding up to `capacity` events.
     pub fn with_capacity(capacity: usize) -> EventBatch {
-        EventBatch { events: Vec::with_capacity(capacity), instrument: None, overflowed: false }
+        EventBatch {
+            events: Vec::with_capacity(capacity),
+            instrument: None,
+            overflowed: false,
+        }
     }
 
     /// Empties the batch (keeps its allocation).
@@ -45,8 +49,13 @@ impl EventBatch {
     /// Appends an event. Every event of a batch must be for one instrument.
     #[inline]
     pub fn push(&mut self, e: Event) {
-        debug_assert!(self.instrument.is_none_or(|i| i == e.instrument), "one instrument per batch");
-        self.instrument = Some(e.instrument);
+        debug_assert!(
+            self.instrument.is_none_or(|i| i == e.instrument),
+            "one instrument per batch"
+        );
+        if self.events.is_empty() {
+            self.instrument = Some(e.instrument);
+        }
         if self.events.len() < self.events.capacity() {
             self.events.push(e);
         } else {
@@ -112,7 +121,13 @@ pub fn stage_snapshot(book: &impl BookRead, stamp: Stamp, batch: &mut EventBatch
         }
     }
     let levels = (book.depth(Side::Bid) + book.depth(Side::Ask)) as i64;
-    batch.push(Event::status(stamp, StatusCode::SnapshotEnd, levels, 0, true));
+    batch.push(Event::status(
+        stamp,
+        StatusCode::SnapshotEnd,
+        levels,
+        0,
+        true,
+    ));
 }
 
 /// Counters of one consumer, shared with its [`crate::consumer::Consumer`].
@@ -152,6 +167,40 @@ struct Slot {
     stats: Arc<ConsumerStats>,
 }
 
+/// Where a venue handler sends each message's staged events.
+pub trait Publish {
+    /// Delivers one instrument's batch; `state` is its book after the batch.
+    fn publish<B: BookRead>(&mut self, batch: &EventBatch, state: BookState<'_, B>, now: Nanos);
+}
+
+impl Publish for FanOut {
+    #[inline]
+    fn publish<B: BookRead>(&mut self, batch: &EventBatch, state: BookState<'_, B>, now: Nanos) {
+        FanOut::publish(self, batch, state, now);
+    }
+}
+
+/// Collects every event (tests and tools; allocates).
+impl Publish for Vec<Event> {
+    fn publish<B: BookRead>(&mut self, batch: &EventBatch, _: BookState<'_, B>, _: Nanos) {
+        self.extend_from_slice(batch.events());
+    }
+}
+
+/// Discards events but keeps them observable to the optimiser (benchmarks).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Discard {
+    /// Events seen.
+    pub events: u64,
+}
+
+impl Publish for Discard {
+    #[inline]
+    fn publish<B: BookRead>(&mut self, batch: &EventBatch, _: BookState<'_, B>, _: Nanos) {
+        self.events += batch.len() as u64;
+    }
+}
+
 /// One producer, N consumers, one SPSC ring each. Owned by the feed thread.
 #[derive(Debug)]
 pub struct FanOut {
@@ -176,7 +225,12 @@ impl FanOut {
     pub fn add_consumer(&mut self, capacity: usize) -> crate::consumer::Consumer {
         let (tx, rx) = rtrb::RingBuffer::new(capacity);
         let stats = Arc::new(ConsumerStats::default());
-        self.slots.push(Slot { tx, dirty: vec![false; self.instruments], dirty_count: 0, stats: stats.clone() });
+        self.slots.push(Slot {
+            tx,
+            dirty: vec![false; self.instruments],
+            dirty_count: 0,
+            stats: stats.clone(),
+        });
         crate::consumer::Consumer::new(rx, stats)
     }
 
@@ -198,8 +252,15 @@ impl FanOut {
     /// Publishes one instrument's batch to every consumer. `state` is the
     /// instrument's book *after* the batch, used to repair dirty consumers.
     #[inline]
-    pub fn publish<B: BookRead>(&mut self, batch: &EventBatch, state: BookState<'_, B>, now: Nanos) {
-        let Some(inst) = batch.instrument() else { return };
+    pub fn publish<B: BookRead>(
+        &mut self,
+        batch: &EventBatch,
+        state: BookState<'_, B>,
+        now: Nanos,
+    ) {
+        let Some(inst) = batch.instrument() else {
+            return;
+        };
         let events = batch.events();
         for slot in &mut self.slots {
             if slot.dirty[inst.index()] {
@@ -262,15 +323,31 @@ impl Slot {
 /// Sends `Dropped` + `Resync` (+ the book snapshot when the book is live) if
 /// it all fits now; otherwise leaves the consumer dirty.
 #[cold]
-fn repair<B: BookRead>(slot: &mut Slot, inst: InstrumentId, state: &BookState<'_, B>, scratch: &mut EventBatch, now: Nanos) {
+fn repair<B: BookRead>(
+    slot: &mut Slot,
+    inst: InstrumentId,
+    state: &BookState<'_, B>,
+    scratch: &mut EventBatch,
+    now: Nanos,
+) {
     let stamp = match *state {
-        BookState::Live(_, s) | BookState::Resyncing(s) => Stamp { recv_ns: now, instrument: inst, ..s },
+        BookState::Live(_, s) | BookState::Resyncing(s) => Stamp {
+            recv_ns: now,
+            instrument: inst,
+            ..s
+        },
     };
     let dropped = slot.stats.dropped() as i64;
     scratch.clear();
     let live = matches!(state, BookState::Live(..));
     scratch.push(Event::status(stamp, StatusCode::Dropped, dropped, 0, false));
-    scratch.push(Event::status(stamp, StatusCode::Resync, ResyncReason::ConsumerOverflow as i64, 0, !live));
+    scratch.push(Event::status(
+        stamp,
+        StatusCode::Resync,
+        ResyncReason::ConsumerOverflow as i64,
+        0,
+        !live,
+    ));
     if let BookState::Live(book, _) = state {
         stage_snapshot(*book, stamp, scratch);
     }

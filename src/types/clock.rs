@@ -40,7 +40,10 @@ impl Default for MonotonicClock {
 impl Clock for MonotonicClock {
     #[inline]
     fn now(&self) -> Nanos {
-        self.clock.now().saturating_duration_since(self.origin).as_nanos() as Nanos
+        self.clock
+            .now()
+            .saturating_duration_since(self.origin)
+            .as_nanos() as Nanos
     }
 }
 
@@ -53,7 +56,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock at `start` ns.
     pub fn new(start: Nanos) -> ManualClock {
-        ManualClock { now: Arc::new(AtomicU64::new(start)) }
+        ManualClock {
+            now: Arc::new(AtomicU64::new(start)),
+        }
     }
 
     /// Moves time forward by `by` ns.

@@ -319,13 +319,24 @@ impl Event {
     /// A level delta.
     #[inline]
     pub const fn level(stamp: Stamp, side: Side, price: Price, qty: Qty, flags: u8) -> Event {
-        Event::with(stamp, EventKind::Level, flags, side as u8, [price.0, qty.0, 0, 0])
+        Event::with(
+            stamp,
+            EventKind::Level,
+            flags,
+            side as u8,
+            [price.0, qty.0, 0, 0],
+        )
     }
 
     /// A best bid/offer.
     #[inline]
     pub const fn bbo(stamp: Stamp, bbo: Bbo) -> Event {
-        let words = [bbo.bid_price.0, bbo.bid_qty.0, bbo.ask_price.0, bbo.ask_qty.0];
+        let words = [
+            bbo.bid_price.0,
+            bbo.bid_qty.0,
+            bbo.ask_price.0,
+            bbo.ask_qty.0,
+        ];
         Event::with(stamp, EventKind::Bbo, FLAG_END_OF_BATCH, 0, words)
     }
 
@@ -339,7 +350,13 @@ impl Event {
 
     /// A status event with two detail words.
     #[inline]
-    pub const fn status(stamp: Stamp, code: StatusCode, a: i64, b: i64, end_of_batch: bool) -> Event {
+    pub const fn status(
+        stamp: Stamp,
+        code: StatusCode,
+        a: i64,
+        b: i64,
+        end_of_batch: bool,
+    ) -> Event {
         let flags = if end_of_batch { FLAG_END_OF_BATCH } else { 0 };
         Event::with(stamp, EventKind::Status, flags, code as u8, [a, b, 0, 0])
     }
@@ -400,7 +417,11 @@ impl Event {
     /// The status code, when this is a status event.
     #[inline]
     pub const fn status_code(&self) -> Option<StatusCode> {
-        if self.kind == EventKind::Status as u8 { StatusCode::from_u8(self.code) } else { None }
+        if self.kind == EventKind::Status as u8 {
+            StatusCode::from_u8(self.code)
+        } else {
+            None
+        }
     }
 
     /// Typed view of the payload.
@@ -445,7 +466,12 @@ impl Event {
                 })
             }
             Some(EventKind::Status) => match StatusCode::from_u8(self.code) {
-                Some(code) => Body::Status(Status { code, a: self.a, b: self.b, end_of_batch: eob }),
+                Some(code) => Body::Status(Status {
+                    code,
+                    a: self.a,
+                    b: self.b,
+                    end_of_batch: eob,
+                }),
                 None => Body::Invalid,
             },
             None => Body::Invalid,
@@ -458,12 +484,24 @@ mod tests {
     use super::*;
 
     fn stamp() -> Stamp {
-        Stamp { venue: Venue::BinanceSpot, instrument: InstrumentId(7), seq: 42, exch_ns: 1, recv_ns: 2 }
+        Stamp {
+            venue: Venue::BinanceSpot,
+            instrument: InstrumentId(7),
+            seq: 42,
+            exch_ns: 1,
+            recv_ns: 2,
+        }
     }
 
     #[test]
     fn bodies_round_trip() {
-        let e = Event::level(stamp(), Side::Ask, Price(10), Qty(3), FLAG_END_OF_BATCH | FLAG_SNAPSHOT);
+        let e = Event::level(
+            stamp(),
+            Side::Ask,
+            Price(10),
+            Qty(3),
+            FLAG_END_OF_BATCH | FLAG_SNAPSHOT,
+        );
         assert_eq!(
             e.body(),
             Body::Level(LevelUpdate {
@@ -475,7 +513,12 @@ mod tests {
             })
         );
         assert_eq!(e.stamp(), Some(stamp()));
-        let bbo = Bbo { bid_price: Price(1), bid_qty: Qty(2), ask_price: Price(3), ask_qty: Qty(4) };
+        let bbo = Bbo {
+            bid_price: Price(1),
+            bid_qty: Qty(2),
+            ask_price: Price(3),
+            ask_qty: Qty(4),
+        };
         assert_eq!(Event::bbo(stamp(), bbo).body(), Body::Bbo(bbo));
         let t = Trade {
             price: Price(5),
@@ -488,7 +531,15 @@ mod tests {
         };
         assert_eq!(Event::trade(stamp(), t).body(), Body::Trade(t));
         let s = Event::status(stamp(), StatusCode::Gap, 5, 9, false);
-        assert_eq!(s.body(), Body::Status(Status { code: StatusCode::Gap, a: 5, b: 9, end_of_batch: false }));
+        assert_eq!(
+            s.body(),
+            Body::Status(Status {
+                code: StatusCode::Gap,
+                a: 5,
+                b: 9,
+                end_of_batch: false
+            })
+        );
         assert_eq!(s.status_code(), Some(StatusCode::Gap));
         assert!(s.with_end_of_batch(true).end_of_batch());
         for code in 1..=15u8 {

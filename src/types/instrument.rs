@@ -4,7 +4,6 @@
 //! into the [`Registry`]), so per-instrument state lives in plain vectors and
 //! events carry a 4-byte id instead of a symbol string.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use super::num::{Decimal, NumError, Scale};
@@ -95,7 +94,16 @@ impl Symbol {
             }
             *dst = b.to_ascii_uppercase();
         }
-        Some(Symbol { len: text.len() as u8, bytes })
+        Some(Symbol {
+            len: text.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The normalised bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
     }
 
     /// The normalised text.
@@ -151,7 +159,11 @@ impl Instrument {
     /// The scaling a decoder uses for this instrument.
     #[inline]
     pub const fn scaling(&self) -> Scaling {
-        Scaling { instrument: self.id, price: self.price_scale, qty: self.qty_scale }
+        Scaling {
+            instrument: self.id,
+            price: self.price_scale,
+            qty: self.qty_scale,
+        }
     }
 }
 
@@ -194,7 +206,11 @@ pub enum IncrementError {
 
 /// Parses a tick or lot size such as `"0.01"` into (scale, mantissa).
 pub fn parse_increment(what: &'static str, text: &str) -> Result<(Scale, i64), RegistryError> {
-    let bad = |reason| RegistryError::BadIncrement { what, text: text.to_owned(), reason };
+    let bad = |reason| RegistryError::BadIncrement {
+        what,
+        text: text.to_owned(),
+        reason,
+    };
     let d = Decimal::parse_exact(text).map_err(|e| bad(IncrementError::Number(e)))?;
     if d.mantissa <= 0 {
         return Err(bad(IncrementError::NotPositive));
@@ -203,10 +219,36 @@ pub fn parse_increment(what: &'static str, text: &str) -> Result<(Scale, i64), R
 }
 
 /// The set of instruments one engine (or one replay) knows, by dense id.
+///
+/// Symbol lookup is on the per-message path, so it uses its own open-
+/// addressing table: a multiplicative hash over the symbol's bytes with the
+/// ASCII case bit masked (no copy, no normalisation), then a case-insensitive
+/// compare. Keys are the engine's own registrations, so a DoS-resistant hash
+/// would buy nothing.
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
     instruments: Vec<Instrument>,
-    index: HashMap<(Venue, Symbol), InstrumentId>,
+    /// Open-addressing table of `instrument index + 1` (0 = empty); its
+    /// length is a power of two at least twice the number of instruments.
+    table: Vec<u32>,
+}
+
+#[inline]
+fn symbol_hash(venue: Venue, symbol: &[u8]) -> u64 {
+    let mut h = (venue as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ symbol.len() as u64;
+    let mut rest = symbol;
+    while !rest.is_empty() {
+        let take = rest.len().min(8);
+        let mut w = 0u64;
+        for (i, &b) in rest[..take].iter().enumerate() {
+            w |= u64::from(b) << (8 * i);
+        }
+        rest = &rest[take..];
+        // Clearing 0x20 folds ASCII case (it also folds some punctuation,
+        // harmlessly: the compare that follows is exact up to case).
+        h = (h.rotate_left(5) ^ (w & 0xDFDF_DFDF_DFDF_DFDF)).wrapping_mul(0x517C_C1B7_2722_0A95);
+    }
+    h ^ (h >> 29)
 }
 
 impl Registry {
@@ -224,15 +266,31 @@ impl Registry {
         tick_size: &str,
         lot_size: &str,
     ) -> Result<InstrumentId, RegistryError> {
-        let sym = Symbol::new(symbol.as_bytes()).ok_or_else(|| RegistryError::BadSymbol(symbol.to_owned()))?;
-        if self.index.contains_key(&(venue, sym)) {
-            return Err(RegistryError::Duplicate { venue, symbol: sym.as_str().to_owned() });
+        let sym = Symbol::new(symbol.as_bytes())
+            .ok_or_else(|| RegistryError::BadSymbol(symbol.to_owned()))?;
+        if self.lookup(venue, sym.as_str().as_bytes()).is_some() {
+            return Err(RegistryError::Duplicate {
+                venue,
+                symbol: sym.as_str().to_owned(),
+            });
         }
         let (price_scale, tick) = parse_increment("tick", tick_size)?;
         let (qty_scale, lot) = parse_increment("lot", lot_size)?;
         let id = InstrumentId(self.instruments.len() as u32);
-        self.instruments.push(Instrument { id, venue, symbol: sym, price_scale, tick, qty_scale, lot });
-        self.index.insert((venue, sym), id);
+        self.instruments.push(Instrument {
+            id,
+            venue,
+            symbol: sym,
+            price_scale,
+            tick,
+            qty_scale,
+            lot,
+        });
+        if self.table.len() < 2 * self.instruments.len() {
+            self.rebuild_table((4 * self.instruments.len()).next_power_of_two());
+        } else {
+            self.insert_slot(self.instruments.len() - 1);
+        }
         Ok(id)
     }
 
@@ -242,11 +300,44 @@ impl Registry {
         &self.instruments[id.index()]
     }
 
+    fn rebuild_table(&mut self, size: usize) {
+        self.table = vec![0; size];
+        for i in 0..self.instruments.len() {
+            self.insert_slot(i);
+        }
+    }
+
+    fn insert_slot(&mut self, index: usize) {
+        let inst = &self.instruments[index];
+        let mask = self.table.len() - 1;
+        let mut slot = symbol_hash(inst.venue, inst.symbol.as_bytes()) as usize & mask;
+        while self.table[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        self.table[slot] = index as u32 + 1;
+    }
+
     /// Looks up a venue symbol (any ASCII case). No allocation.
     #[inline]
     pub fn lookup(&self, venue: Venue, symbol: &[u8]) -> Option<&Instrument> {
-        let sym = Symbol::new(symbol)?;
-        self.index.get(&(venue, sym)).map(|id| &self.instruments[id.index()])
+        if self.table.is_empty() {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        let mut slot = symbol_hash(venue, symbol) as usize & mask;
+        loop {
+            let entry = self.table[slot];
+            if entry == 0 {
+                return None;
+            }
+            let inst = &self.instruments[entry as usize - 1];
+            let stored = inst.symbol.as_bytes();
+            // Payload symbols arrive in the stored (upper) case: try the exact compare first.
+            if inst.venue == venue && (stored == symbol || stored.eq_ignore_ascii_case(symbol)) {
+                return Some(inst);
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     /// All instruments, by id.
@@ -266,7 +357,10 @@ impl Registry {
 
     /// A resolver for one venue's symbols, for the decoders.
     pub fn venue(&self, venue: Venue) -> VenueSymbols<'_> {
-        VenueSymbols { registry: self, venue }
+        VenueSymbols {
+            registry: self,
+            venue,
+        }
     }
 }
 
@@ -286,7 +380,9 @@ pub struct VenueSymbols<'a> {
 impl ResolveSymbol for VenueSymbols<'_> {
     #[inline]
     fn resolve(&self, symbol: &[u8]) -> Option<Scaling> {
-        self.registry.lookup(self.venue, symbol).map(Instrument::scaling)
+        self.registry
+            .lookup(self.venue, symbol)
+            .map(Instrument::scaling)
     }
 }
 
@@ -297,7 +393,9 @@ mod tests {
     #[test]
     fn registry_maps_symbols_case_insensitively() {
         let mut reg = Registry::new();
-        let id = reg.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001").unwrap();
+        let id = reg
+            .add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
+            .unwrap();
         assert_eq!(id, InstrumentId(0));
         let inst = reg.lookup(Venue::BinanceSpot, b"btcusdt").unwrap();
         assert_eq!(inst.tick, 1);
@@ -312,6 +410,9 @@ mod tests {
             reg.add(Venue::BinanceSpot, "ETHUSDT", "0", "1"),
             Err(RegistryError::BadIncrement { what: "tick", .. })
         ));
-        assert!(matches!(reg.add(Venue::BinanceSpot, "", "1", "1"), Err(RegistryError::BadSymbol(_))));
+        assert!(matches!(
+            reg.add(Venue::BinanceSpot, "", "1", "1"),
+            Err(RegistryError::BadSymbol(_))
+        ));
     }
 }

@@ -8,12 +8,14 @@ mod num;
 
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use event::{
-    Aggressor, Bbo, Body, Event, EventKind, FLAG_AGGREGATED, FLAG_END_OF_BATCH, FLAG_SNAPSHOT, LevelUpdate, Nanos,
-    ResyncReason, Side, Stamp, Status, StatusCode, Trade,
+    Aggressor, Bbo, Body, Event, EventKind, FLAG_AGGREGATED, FLAG_END_OF_BATCH, FLAG_SNAPSHOT,
+    LevelUpdate, Nanos, ResyncReason, Side, Stamp, Status, StatusCode, Trade,
 };
 pub use instrument::{
-    IncrementError, Instrument, InstrumentId, Registry, RegistryError, ResolveSymbol, SYMBOL_CAP, Scaling, Symbol,
-    Venue, VenueSymbols, parse_increment,
+    IncrementError, Instrument, InstrumentId, Registry, RegistryError, ResolveSymbol, SYMBOL_CAP,
+    Scaling, Symbol, Venue, VenueSymbols, parse_increment,
 };
-pub use num::{Decimal, MAX_SCALE, NumError, Price, Qty, Ratio, Scale, format_decimal, parse_decimal};
 pub(crate) use num::parse_decimal_prefix;
+pub use num::{
+    Decimal, MAX_SCALE, NumError, Price, Qty, Ratio, Scale, format_decimal, parse_decimal,
+};

@@ -115,7 +115,10 @@ pub fn parse_decimal(text: &[u8], scale: Scale, signed: bool) -> Result<i64, Num
     let (value, used) = parse_decimal_prefix(text, scale, signed)?;
     match text.get(used) {
         None => Ok(value),
-        Some(&byte) => Err(NumError::InvalidChar { at: used as u8, byte }),
+        Some(&byte) => Err(NumError::InvalidChar {
+            at: used as u8,
+            byte,
+        }),
     }
 }
 
@@ -123,7 +126,118 @@ pub fn parse_decimal(text: &[u8], scale: Scale, signed: bool) -> Result<i64, Num
 /// number of bytes it used. The caller checks what follows (a closing quote
 /// in a JSON string, say), which is how the decoders parse in one pass.
 #[inline]
-pub(crate) fn parse_decimal_prefix(text: &[u8], scale: Scale, signed: bool) -> Result<(i64, usize), NumError> {
+pub(crate) fn parse_decimal_prefix(
+    text: &[u8],
+    scale: Scale,
+    signed: bool,
+) -> Result<(i64, usize), NumError> {
+    match parse_swar(text, scale, signed) {
+        Some(done) => Ok(done),
+        None => parse_bytewise(text, scale, signed),
+    }
+}
+
+/// Loads 8 bytes at `at` (little-endian: `text[at]` is the lowest byte).
+#[inline(always)]
+fn load8(text: &[u8], at: usize) -> Option<u64> {
+    let bytes: [u8; 8] = text.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// How many of the 8 bytes, from the lowest, are ASCII digits.
+#[inline(always)]
+fn leading_digits(chunk: u64) -> usize {
+    // A byte gets its top bit set if it is below '0' (the subtraction wraps)
+    // or above '9' (the addition reaches 0x80). Borrows and carries only
+    // travel upward, so the lowest flagged byte is the first non-digit.
+    let flags = (chunk.wrapping_add(0x4646_4646_4646_4646)
+        | chunk.wrapping_sub(0x3030_3030_3030_3030))
+        & 0x8080_8080_8080_8080;
+    (flags.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1..=8) digit bytes of `chunk`.
+#[inline(always)]
+fn digits_value(chunk: u64, n: usize) -> u64 {
+    debug_assert!((1..=8).contains(&n));
+    // Move the n digits to the top and fill below with '0' (leading zeros).
+    let aligned = if n == 8 {
+        chunk
+    } else {
+        (chunk << (8 * (8 - n))) | (0x3030_3030_3030_3030u64 >> (8 * n))
+    };
+    // Eight digits at once: pairs, then quads, then the whole (byte 0 is the
+    // most significant digit).
+    let v = aligned.wrapping_sub(0x3030_3030_3030_3030);
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let v = ((v & 0x0000_00FF_0000_00FF).wrapping_mul(0x000F_4240_0000_0064))
+        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(0x0000_2710_0000_0001));
+    v >> 32
+}
+
+/// The common case, eight digits at a time: at most 16 integer digits, at
+/// most 8 fractional ones, 8 readable bytes at each part. Returns `None` for
+/// anything else (including every error), which the byte loop then handles;
+/// when it returns a value, the byte loop would return the same.
+#[inline(always)]
+fn parse_swar(text: &[u8], scale: Scale, signed: bool) -> Option<(i64, usize)> {
+    let (negative, start) = match *text.first()? {
+        b'-' if signed => (true, 1),
+        b'0'..=b'9' => (false, 0),
+        _ => return None,
+    };
+    let chunk = load8(text, start)?;
+    let mut n_int = leading_digits(chunk);
+    if n_int == 0 {
+        return None;
+    }
+    let mut int = digits_value(chunk, n_int);
+    if n_int == 8 {
+        let next = load8(text, start + 8)?;
+        let more = leading_digits(next);
+        if more == 8 {
+            return None;
+        }
+        if more > 0 {
+            int = int * POW10[more] as u64 + digits_value(next, more);
+            n_int += more;
+        }
+    }
+    let mut end = start + n_int;
+    let mut frac = 0u64;
+    let mut significant = 0usize;
+    if text.get(end) == Some(&b'.') {
+        let chunk = load8(text, end + 1)?;
+        let n_frac = leading_digits(chunk);
+        if n_frac == 8 && text.get(end + 9).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        if n_frac > 0 {
+            significant = n_frac.min(usize::from(scale.0));
+            // Digits past the scale must all be '0'.
+            let tail_bits = 8 * (n_frac - significant);
+            if tail_bits > 0 {
+                let tail = (chunk >> (8 * significant)) & (u64::MAX >> (64 - tail_bits));
+                if tail != 0x3030_3030_3030_3030 & (u64::MAX >> (64 - tail_bits)) {
+                    return None;
+                }
+            }
+            if significant > 0 {
+                frac = digits_value(chunk, significant);
+            }
+            end += 1 + n_frac;
+        }
+    }
+    let one = POW10[usize::from(scale.0)] as u64;
+    let up = POW10[usize::from(scale.0) - significant] as u64;
+    let value = int.checked_mul(one)?.checked_add(frac * up)?;
+    let value = i64::try_from(value).ok()?;
+    Some((if negative { -value } else { value }, end))
+}
+
+/// The reference parser, one byte at a time; every error comes from here.
+#[cold]
+fn parse_bytewise(text: &[u8], scale: Scale, signed: bool) -> Result<(i64, usize), NumError> {
     let (negative, mut i) = match text.first() {
         None => return Err(NumError::Empty),
         Some(b'-') if signed => (true, 1),
@@ -145,13 +259,17 @@ pub(crate) fn parse_decimal_prefix(text: &[u8], scale: Scale, signed: bool) -> R
     }
     if i == int_start {
         return Err(match text.get(i) {
-            Some(&byte) => NumError::InvalidChar { at: i.min(255) as u8, byte },
+            Some(&byte) => NumError::InvalidChar {
+                at: i.min(255) as u8,
+                byte,
+            },
             None => NumError::Empty,
         });
     }
     // Significant fractional digits folded into the mantissa so far.
     let mut frac_digits: u32 = 0;
-    let has_fraction = text.get(i) == Some(&b'.') && text.get(i + 1).is_some_and(u8::is_ascii_digit);
+    let has_fraction =
+        text.get(i) == Some(&b'.') && text.get(i + 1).is_some_and(u8::is_ascii_digit);
     if has_fraction {
         i += 1;
         // Fractional zeros seen but not yet folded in: trailing zeros never are.
@@ -258,7 +376,8 @@ impl Decimal {
         let decimals = match bytes.iter().position(|&b| b == b'.') {
             Some(dot) => {
                 let frac = &bytes[dot + 1..];
-                let significant = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
+                let significant =
+                    frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
                 u8::try_from(significant).map_err(|_| NumError::TooLong)?
             }
             None => 0,
@@ -341,26 +460,59 @@ mod tests {
         assert_eq!(Qty::parse(b"6195.00000000", s(0)), Ok(Qty(6195)));
         assert_eq!(Qty::parse(b"0.00000000", s(8)), Ok(Qty(0)));
         assert_eq!(Qty::parse(b"813", s(3)), Ok(Qty(813_000)));
-        assert_eq!(Qty::parse(b"1000000000000.00000000", s(0)), Ok(Qty(1_000_000_000_000)));
+        assert_eq!(
+            Qty::parse(b"1000000000000.00000000", s(0)),
+            Ok(Qty(1_000_000_000_000))
+        );
         assert_eq!(Price::parse(b"007.50", s(2)), Ok(Price(750)));
     }
 
     #[test]
     fn rejects_what_it_must() {
         assert_eq!(Price::parse(b"", s(8)), Err(NumError::Empty));
-        assert_eq!(Price::parse(b"1.234", s(2)), Err(NumError::TooManyDecimals { scale: 2 }));
-        assert_eq!(Price::parse(b"0.001", s(2)), Err(NumError::TooManyDecimals { scale: 2 }));
+        assert_eq!(
+            Price::parse(b"1.234", s(2)),
+            Err(NumError::TooManyDecimals { scale: 2 })
+        );
+        assert_eq!(
+            Price::parse(b"0.001", s(2)),
+            Err(NumError::TooManyDecimals { scale: 2 })
+        );
         assert_eq!(Qty::parse(b"-1", s(2)), Err(NumError::SignNotAllowed));
         assert_eq!(Price::parse(b"+1", s(2)), Err(NumError::SignNotAllowed));
-        assert_eq!(Price::parse(b"1e5", s(2)), Err(NumError::InvalidChar { at: 1, byte: b'e' }));
-        assert_eq!(Price::parse(b"1.", s(2)), Err(NumError::InvalidChar { at: 1, byte: b'.' }));
-        assert_eq!(Price::parse(b".5", s(2)), Err(NumError::InvalidChar { at: 0, byte: b'.' }));
-        assert_eq!(Price::parse(b"1.2.3", s(2)), Err(NumError::InvalidChar { at: 3, byte: b'.' }));
+        assert_eq!(
+            Price::parse(b"1e5", s(2)),
+            Err(NumError::InvalidChar { at: 1, byte: b'e' })
+        );
+        assert_eq!(
+            Price::parse(b"1.", s(2)),
+            Err(NumError::InvalidChar { at: 1, byte: b'.' })
+        );
+        assert_eq!(
+            Price::parse(b".5", s(2)),
+            Err(NumError::InvalidChar { at: 0, byte: b'.' })
+        );
+        assert_eq!(
+            Price::parse(b"1.2.3", s(2)),
+            Err(NumError::InvalidChar { at: 3, byte: b'.' })
+        );
         assert_eq!(Price::parse(b"-", s(2)), Err(NumError::Empty));
-        assert_eq!(Price::parse(b"12 ", s(2)), Err(NumError::InvalidChar { at: 2, byte: b' ' }));
-        assert_eq!(Price::parse(b"92233720368.54775808", s(8)), Err(NumError::Overflow));
-        assert_eq!(Price::parse(b"99999999999999999999999", s(0)), Err(NumError::Overflow));
-        assert_eq!(Price::parse(b"92233720368.54775807", s(8)), Ok(Price(i64::MAX)));
+        assert_eq!(
+            Price::parse(b"12 ", s(2)),
+            Err(NumError::InvalidChar { at: 2, byte: b' ' })
+        );
+        assert_eq!(
+            Price::parse(b"92233720368.54775808", s(8)),
+            Err(NumError::Overflow)
+        );
+        assert_eq!(
+            Price::parse(b"99999999999999999999999", s(0)),
+            Err(NumError::Overflow)
+        );
+        assert_eq!(
+            Price::parse(b"92233720368.54775807", s(8)),
+            Ok(Price(i64::MAX))
+        );
         assert_eq!(Price::parse(b"-5.5", s(1)), Ok(Price(-55)));
         assert_eq!(Price::parse(&[b'1'; 65], s(0)), Err(NumError::TooLong));
     }
@@ -373,18 +525,121 @@ mod tests {
         assert_eq!(format_decimal(5, s(3), &mut buf), "0.005");
         assert_eq!(format_decimal(0, s(8), &mut buf), "0");
         assert_eq!(format_decimal(-55, s(1), &mut buf), "-5.5");
-        assert_eq!(format_decimal(i64::MAX, s(18), &mut buf), "9.223372036854775807");
-        assert_eq!(format_decimal(i64::MIN, s(0), &mut buf), "-9223372036854775808");
-        assert_eq!(Decimal { mantissa: 35_130_000, scale: s(8) }.to_string(), "0.3513");
+        assert_eq!(
+            format_decimal(i64::MAX, s(18), &mut buf),
+            "9.223372036854775807"
+        );
+        assert_eq!(
+            format_decimal(i64::MIN, s(0), &mut buf),
+            "-9223372036854775808"
+        );
+        assert_eq!(
+            Decimal {
+                mantissa: 35_130_000,
+                scale: s(8)
+            }
+            .to_string(),
+            "0.3513"
+        );
+    }
+
+    proptest::proptest! {
+        /// The eight-at-a-time parser agrees with the byte loop whenever it answers.
+        #[test]
+        fn swar_agrees_with_bytewise(
+            text in "-?[0-9]{0,18}(\\.[0-9]{0,12})?[\",\\]x]{0,9}",
+            scale in 0u8..=18,
+            signed: bool,
+        ) {
+            let scale = Scale::new(scale).unwrap();
+            let bytes = text.as_bytes();
+            if let Some(fast) = parse_swar(bytes, scale, signed) {
+                proptest::prop_assert_eq!(Ok(fast), parse_bytewise(bytes, scale, signed));
+            }
+        }
+
+        /// Formatting then parsing gives the mantissa back.
+        #[test]
+        fn format_parse_round_trip(m in proptest::num::i64::ANY, scale in 0u8..=18) {
+            let scale = Scale::new(scale).unwrap();
+            let mut buf = [0u8; 24];
+            let text = format_decimal(m, scale, &mut buf).to_owned();
+            let parsed = parse_decimal(text.as_bytes(), scale, true);
+            if m == i64::MIN {
+                proptest::prop_assert_eq!(parsed, Err(NumError::Overflow));
+            } else {
+                proptest::prop_assert_eq!(parsed, Ok(m));
+            }
+        }
+    }
+
+    #[test]
+    fn swar_handles_the_wire_forms() {
+        for (text, scale) in [
+            ("42999.97000000\"", 8),
+            ("0.10420000\"]", 8),
+            ("12345678.5\"xxxxxx", 8),
+            ("123456789012345.1\"xxxxxxx", 2),
+        ] {
+            let fast = parse_swar(text.as_bytes(), s(scale), true);
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(
+                Ok(fast.unwrap()),
+                parse_bytewise(text.as_bytes(), s(scale), true),
+                "{text}"
+            );
+        }
+        // 1.2e23 at scale 8 overflows: the byte loop reports it.
+        assert_eq!(parse_swar(b"1234567890123456.1\"xxxxxxx", s(8), true), None);
+        assert_eq!(parse_swar(b"0.00100000\"xx", s(2), false), None);
+        assert_eq!(parse_swar(b"0.10000000\"xx", s(2), false), Some((10, 10)));
     }
 
     #[test]
     fn exact_tick_sizes() {
-        assert_eq!(Decimal::parse_exact("0.01"), Ok(Decimal { mantissa: 1, scale: s(2) }));
-        assert_eq!(Decimal::parse_exact("0.0500"), Ok(Decimal { mantissa: 5, scale: s(2) }));
-        assert_eq!(Decimal::parse_exact("10"), Ok(Decimal { mantissa: 10, scale: s(0) }));
-        assert_eq!(Decimal::parse_exact("0.00000001"), Ok(Decimal { mantissa: 1, scale: s(8) }));
-        assert_eq!(Decimal { mantissa: 5, scale: s(2) }.rescale(s(8)), Some(5_000_000));
-        assert_eq!(Decimal { mantissa: 5, scale: s(2) }.rescale(s(1)), None);
+        assert_eq!(
+            Decimal::parse_exact("0.01"),
+            Ok(Decimal {
+                mantissa: 1,
+                scale: s(2)
+            })
+        );
+        assert_eq!(
+            Decimal::parse_exact("0.0500"),
+            Ok(Decimal {
+                mantissa: 5,
+                scale: s(2)
+            })
+        );
+        assert_eq!(
+            Decimal::parse_exact("10"),
+            Ok(Decimal {
+                mantissa: 10,
+                scale: s(0)
+            })
+        );
+        assert_eq!(
+            Decimal::parse_exact("0.00000001"),
+            Ok(Decimal {
+                mantissa: 1,
+                scale: s(8)
+            })
+        );
+        assert_eq!(
+            Decimal {
+                mantissa: 5,
+                scale: s(2)
+            }
+            .rescale(s(8)),
+            Some(5_000_000)
+        );
+        assert_eq!(
+            Decimal {
+                mantissa: 5,
+                scale: s(2)
+            }
+            .rescale(s(1)),
+            None
+        );
     }
 }

@@ -125,7 +125,11 @@ pub enum Location {
 impl Location {
     /// A plain field.
     pub const fn field(key: &'static str) -> Location {
-        Location::Field { key, level: None, part: None }
+        Location::Field {
+            key,
+            level: None,
+            part: None,
+        }
     }
 }
 

@@ -5,8 +5,11 @@
 
 use simd_json::{Node, StaticNode, Tape};
 
-use super::fast::{self, Target};
-use super::msg::{BinanceMsg, Fields, Key, KnownKey, Raw, SnapshotReply, classify, classify_snapshot, key_of};
+use super::fast::{self, Fast};
+use super::msg::{
+    BinanceMsg, DepthSnapshot, Fields, Key, KnownKey, Raw, SnapshotReply, classify,
+    classify_snapshot, key_of,
+};
 use crate::book::Level;
 use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
 use crate::venue::{DecodeError, JsonType, Location, What};
@@ -101,23 +104,50 @@ impl BinanceDecoder {
     ) -> Result<BinanceMsg<'a>, DecodeError> {
         self.check_size(frame)?;
         let venue = self.venue;
-        let BinanceDecoder { input, buffers, tape, bids, asks, stats, max_levels, fast_path, .. } = self;
+        let BinanceDecoder {
+            input,
+            buffers,
+            tape,
+            bids,
+            asks,
+            stats,
+            max_levels,
+            fast_path,
+            ..
+        } = self;
         bids.clear();
         asks.clear();
+        if *fast_path {
+            match fast::scan(frame, venue, symbols, bids, asks, *max_levels) {
+                Some(Fast::Depth(h)) => {
+                    stats.fast += 1;
+                    return Ok(BinanceMsg::Depth(h.with_levels(bids, asks)));
+                }
+                Some(Fast::Other(msg)) => {
+                    stats.fast += 1;
+                    return Ok(msg);
+                }
+                None => {
+                    bids.clear();
+                    asks.clear();
+                }
+            }
+        }
+        stats.fallback += 1;
+        let mut fields = Fields::default();
         let target = Target::Stream(symbols);
-        let fast = if *fast_path { fast::scan(frame, target, bids, asks, *max_levels) } else { None };
-        let (fields, scaling) = match fast {
-            Some(found) => {
-                stats.fast += 1;
-                found
-            }
-            None => {
-                stats.fallback += 1;
-                bids.clear();
-                asks.clear();
-                tape_fields(venue, frame, input, &mut buffers.0, tape, target, bids, asks, *max_levels)?
-            }
-        };
+        let scaling = tape_fields(
+            venue,
+            frame,
+            input,
+            &mut buffers.0,
+            tape,
+            target,
+            &mut fields,
+            bids,
+            asks,
+            *max_levels,
+        )?;
         let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
         classify(venue, &fields, scaling, bids, asks)
     }
@@ -130,38 +160,90 @@ impl BinanceDecoder {
     ) -> Result<SnapshotReply<'a>, DecodeError> {
         self.check_size(body)?;
         let venue = self.venue;
-        let BinanceDecoder { input, buffers, tape, bids, asks, stats, max_levels, fast_path, .. } = self;
+        let BinanceDecoder {
+            input,
+            buffers,
+            tape,
+            bids,
+            asks,
+            stats,
+            max_levels,
+            fast_path,
+            ..
+        } = self;
         bids.clear();
         asks.clear();
-        let target: Target<'_, NoSymbols> = Target::Snapshot(scaling);
-        let fast = if *fast_path { fast::scan(body, target, bids, asks, *max_levels) } else { None };
-        let (fields, _) = match fast {
-            Some(found) => {
+        if *fast_path {
+            if let Some(h) = fast::scan_snapshot(body, scaling, bids, asks, *max_levels) {
                 stats.fast += 1;
-                found
+                let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
+                return Ok(SnapshotReply::Book(DepthSnapshot {
+                    last_update_id: h.last_update_id,
+                    event_ms: h.event_ms,
+                    transact_ms: h.transact_ms,
+                    bids,
+                    asks,
+                }));
             }
-            None => {
-                stats.fallback += 1;
-                bids.clear();
-                asks.clear();
-                tape_fields(venue, body, input, &mut buffers.0, tape, target, bids, asks, *max_levels)?
-            }
-        };
+            bids.clear();
+            asks.clear();
+        }
+        stats.fallback += 1;
+        let mut fields = Fields::default();
+        let target: Target<'_, NoSymbols> = Target::Snapshot(scaling);
+        tape_fields(
+            venue,
+            body,
+            input,
+            &mut buffers.0,
+            tape,
+            target,
+            &mut fields,
+            bids,
+            asks,
+            *max_levels,
+        )?;
         let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
         classify_snapshot(venue, &fields, bids, asks)
     }
 
     fn check_size(&self, frame: &[u8]) -> Result<(), DecodeError> {
         if frame.is_empty() {
-            return Err(DecodeError { venue: self.venue, what: What::Empty, at: Location::Root });
+            return Err(DecodeError {
+                venue: self.venue,
+                what: What::Empty,
+                at: Location::Root,
+            });
         }
         if frame.len() > self.max_frame {
             let max = u32::try_from(self.max_frame).unwrap_or(u32::MAX);
-            return Err(DecodeError { venue: self.venue, what: What::TooLarge { max }, at: Location::Root });
+            return Err(DecodeError {
+                venue: self.venue,
+                what: What::TooLarge { max },
+                at: Location::Root,
+            });
         }
         Ok(())
     }
 }
+
+/// What the object being walked is.
+#[derive(Debug)]
+enum Target<'r, R> {
+    /// A stream frame: the symbol comes from `s`.
+    Stream(&'r R),
+    /// A REST snapshot body for a known instrument.
+    Snapshot(Scaling),
+}
+
+// Manual impls: a derive would demand `R: Copy`, but only `&R` is held.
+impl<R> Clone for Target<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for Target<'_, R> {}
 
 /// A resolver that knows no symbols (REST snapshots carry none).
 #[derive(Debug, Clone, Copy)]
@@ -175,7 +257,10 @@ impl ResolveSymbol for NoSymbols {
 
 /// The tape path: simd-json parses into the reused tape, then the tape is
 /// walked into [`Fields`], parsing level lists into `bids` / `asks`.
-#[allow(clippy::too_many_arguments, reason = "split borrows of the decoder's fields")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "split borrows of the decoder's fields"
+)]
 fn tape_fields<'a, R: ResolveSymbol>(
     venue: Venue,
     frame: &[u8],
@@ -183,15 +268,16 @@ fn tape_fields<'a, R: ResolveSymbol>(
     buffers: &mut simd_json::Buffers,
     tape_slot: &mut Option<Tape<'static>>,
     target: Target<'_, R>,
+    fields: &mut Fields<'a>,
     bids: &mut Vec<Level>,
     asks: &mut Vec<Level>,
     max_levels: usize,
-) -> Result<(Fields<'a>, Option<Scaling>), DecodeError> {
+) -> Result<Option<Scaling>, DecodeError> {
     let n = frame.len();
     input[..n].copy_from_slice(frame);
     let mut tape: Tape<'a> = tape_slot.take().unwrap_or_else(Tape::null).reset();
     let result = match simd_json::fill_tape_padded(input, n, buffers, &mut tape) {
-        Ok(()) => walk(venue, &tape.0, target, bids, asks, max_levels),
+        Ok(()) => walk(venue, &tape.0, target, fields, bids, asks, max_levels),
         Err(e) => {
             let what = match e.error() {
                 simd_json::ErrorType::InvalidUtf8 => What::NotUtf8,
@@ -230,10 +316,14 @@ fn raw_of<'a>(node: &Node<'a>) -> Raw<'a> {
 
 /// Calls `f(key, value_index)` for each member of the object at `at`.
 fn members<'a>(nodes: &[Node<'a>], at: usize, mut f: impl FnMut(&'a str, usize)) {
-    let Some(&Node::Object { len, .. }) = nodes.get(at) else { return };
+    let Some(&Node::Object { len, .. }) = nodes.get(at) else {
+        return;
+    };
     let mut i = at + 1;
     for _ in 0..len {
-        let (Some(&Node::String(key)), Some(value)) = (nodes.get(i), nodes.get(i + 1)) else { return };
+        let (Some(&Node::String(key)), Some(value)) = (nodes.get(i), nodes.get(i + 1)) else {
+            return;
+        };
         f(key, i + 1);
         i += 1 + span(value);
     }
@@ -243,12 +333,17 @@ fn walk<'a, R: ResolveSymbol>(
     venue: Venue,
     nodes: &[Node<'a>],
     target: Target<'_, R>,
+    fields: &mut Fields<'a>,
     bids: &mut Vec<Level>,
     asks: &mut Vec<Level>,
     max_levels: usize,
-) -> Result<(Fields<'a>, Option<Scaling>), DecodeError> {
+) -> Result<Option<Scaling>, DecodeError> {
     if !matches!(nodes.first(), Some(Node::Object { .. })) {
-        return Err(DecodeError { venue, what: What::UnknownMessage, at: Location::Root });
+        return Err(DecodeError {
+            venue,
+            what: What::UnknownMessage,
+            at: Location::Root,
+        });
     }
     // The combined-stream envelope: {"stream":"<name>","data":{...}}.
     let mut root = 0;
@@ -267,7 +362,6 @@ fn walk<'a, R: ResolveSymbol>(
         Target::Stream(_) => (None, [KnownKey::b, KnownKey::a]),
         Target::Snapshot(s) => (Some(s), [KnownKey::bids, KnownKey::asks]),
     };
-    let mut fields = Fields::default();
     let mut level_at: [Option<usize>; 2] = [None, None];
     members(nodes, root, |key, v| match key_of(key.as_bytes()) {
         Key::Known(k) => {
@@ -298,7 +392,7 @@ fn walk<'a, R: ResolveSymbol>(
             parse_levels(venue, nodes, at, level_keys[1], scaling, asks, max_levels)?;
         }
     }
-    Ok((fields, scaling))
+    Ok(scaling)
 }
 
 fn parse_levels(
@@ -310,24 +404,44 @@ fn parse_levels(
     out: &mut Vec<Level>,
     max_levels: usize,
 ) -> Result<(), DecodeError> {
-    let Some(&Node::Array { len, .. }) = nodes.get(at) else { return Ok(()) };
+    let Some(&Node::Array { len, .. }) = nodes.get(at) else {
+        return Ok(());
+    };
     let name = key.name();
     if len > max_levels {
         let max = u32::try_from(max_levels).unwrap_or(u32::MAX);
-        return Err(DecodeError { venue, what: What::TooManyLevels { max }, at: Location::field(name) });
+        return Err(DecodeError {
+            venue,
+            what: What::TooManyLevels { max },
+            at: Location::field(name),
+        });
     }
     let mut i = at + 1;
     for level in 0..len {
-        let here = |part: Option<u8>| Location::Field { key: name, level: Some(level as u32), part };
+        let here = |part: Option<u8>| Location::Field {
+            key: name,
+            level: Some(level as u32),
+            part,
+        };
         let (Some(Node::Array { len: 2, count: 2 }), Some(Node::String(p)), Some(Node::String(q))) =
             (nodes.get(i), nodes.get(i + 1), nodes.get(i + 2))
         else {
-            return Err(DecodeError { venue, what: What::Expected(JsonType::Level), at: here(None) });
+            return Err(DecodeError {
+                venue,
+                what: What::Expected(JsonType::Level),
+                at: here(None),
+            });
         };
-        let price = Price::parse(p.as_bytes(), scaling.price)
-            .map_err(|e| DecodeError { venue, what: What::Number(e), at: here(Some(0)) })?;
-        let qty = Qty::parse(q.as_bytes(), scaling.qty)
-            .map_err(|e| DecodeError { venue, what: What::Number(e), at: here(Some(1)) })?;
+        let price = Price::parse(p.as_bytes(), scaling.price).map_err(|e| DecodeError {
+            venue,
+            what: What::Number(e),
+            at: here(Some(0)),
+        })?;
+        let qty = Qty::parse(q.as_bytes(), scaling.qty).map_err(|e| DecodeError {
+            venue,
+            what: What::Number(e),
+            at: here(Some(1)),
+        })?;
         out.push(Level { price, qty });
         i += 3;
     }

@@ -5,7 +5,9 @@ mod decode;
 mod fast;
 pub mod feed;
 pub mod msg;
+pub mod sync;
 
 pub use decode::{BinanceDecoder, DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS, DecodeStats};
-pub use feed::{BookSync, Dialect, DiffOutcome, GapPolicy, SnapshotOutcome, SyncLimits, SyncStats};
+pub use feed::{BinanceFeed, FeedStats, FrameKind, InstrumentBook, SnapshotFailure, books_for};
 pub use msg::{BinanceMsg, BookTicker, DepthSnapshot, DepthUpdate, SnapshotReply, TradeMsg};
+pub use sync::{BookSync, Dialect, DiffOutcome, GapPolicy, SnapshotOutcome, SyncLimits, SyncStats};

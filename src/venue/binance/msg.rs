@@ -70,7 +70,9 @@ pub struct DepthUpdate<'a> {
 impl DepthUpdate<'_> {
     /// Exchange time in Unix ns: the transaction time when given, else the event time.
     pub fn exch_ns(&self) -> u64 {
-        self.transact_ms.unwrap_or(self.event_ms).saturating_mul(1_000_000)
+        self.transact_ms
+            .unwrap_or(self.event_ms)
+            .saturating_mul(1_000_000)
     }
 }
 
@@ -208,7 +210,9 @@ pub(crate) struct Fields<'a> {
 
 impl Default for Fields<'_> {
     fn default() -> Self {
-        Fields { slots: [None; KNOWN_KEYS] }
+        Fields {
+            slots: [None; KNOWN_KEYS],
+        }
     }
 }
 
@@ -344,7 +348,11 @@ impl<'a> Fields<'a> {
 /// Builds an error for `venue` at a plain field.
 #[cold]
 pub(crate) fn err(venue: Venue, what: What, key: KnownKey) -> DecodeError {
-    DecodeError { venue, what, at: Location::field(key.name()) }
+    DecodeError {
+        venue,
+        what,
+        at: Location::field(key.name()),
+    }
 }
 
 struct Get<'f, 'a> {
@@ -358,7 +366,8 @@ impl<'a> Get<'_, 'a> {
     }
 
     fn present(&self, key: KnownKey) -> Result<Raw<'a>, DecodeError> {
-        self.raw(key).ok_or_else(|| err(self.venue, What::Missing, key))
+        self.raw(key)
+            .ok_or_else(|| err(self.venue, What::Missing, key))
     }
 
     fn wrong(&self, key: KnownKey, want: JsonType) -> DecodeError {
@@ -422,9 +431,18 @@ impl<'a> Get<'_, 'a> {
     }
 
     /// The symbol's scaling, or the `UnknownSymbol` message.
-    fn symbol(&self, scaling: Option<Scaling>) -> Result<Result<Scaling, BinanceMsg<'a>>, DecodeError> {
-        let text = self.text(KnownKey::s)?;
-        Ok(scaling.ok_or(BinanceMsg::UnknownSymbol { symbol: text }))
+    #[inline]
+    fn symbol(
+        &self,
+        scaling: Option<Scaling>,
+    ) -> Result<Result<Scaling, BinanceMsg<'a>>, DecodeError> {
+        match scaling {
+            // Resolved from a string `s`, so it is present and well typed.
+            Some(s) => Ok(Ok(s)),
+            None => Ok(Err(BinanceMsg::UnknownSymbol {
+                symbol: self.text(KnownKey::s)?,
+            })),
+        }
     }
 }
 
@@ -476,7 +494,11 @@ pub(crate) fn classify<'a>(
             };
             let aggregated = e == b"aggTrade";
             let id = g.uint(if aggregated { K::a } else { K::t })?;
-            let (first_id, last_id) = if aggregated { (g.uint(K::f)?, g.uint(K::l)?) } else { (id, id) };
+            let (first_id, last_id) = if aggregated {
+                (g.uint(K::f)?, g.uint(K::l)?)
+            } else {
+                (id, id)
+            };
             Ok(BinanceMsg::Trade(TradeMsg {
                 scaling,
                 aggregated,
@@ -490,8 +512,12 @@ pub(crate) fn classify<'a>(
                 last_id,
             }))
         }
-        Some(b"serverShutdown") => Ok(BinanceMsg::ServerShutdown { event_ms: g.uint(K::E)? }),
-        Some(e) if UNHANDLED_EVENTS.contains(&e) => Ok(BinanceMsg::Unhandled { event: g.text(K::e)? }),
+        Some(b"serverShutdown") => Ok(BinanceMsg::ServerShutdown {
+            event_ms: g.uint(K::E)?,
+        }),
+        Some(e) if UNHANDLED_EVENTS.contains(&e) => Ok(BinanceMsg::Unhandled {
+            event: g.text(K::e)?,
+        }),
         Some(_) => Err(err(venue, What::UnknownMessage, K::e)),
         None => {
             if f.get(K::result).is_some() {
@@ -502,21 +528,33 @@ pub(crate) fn classify<'a>(
                 };
                 Ok(BinanceMsg::SubscribeResult { id })
             } else if f.get(K::code).is_some() {
-                Ok(BinanceMsg::VenueError { code: g.int(K::code)?, msg: g.text(K::msg)? })
+                Ok(BinanceMsg::VenueError {
+                    code: g.int(K::code)?,
+                    msg: g.text(K::msg)?,
+                })
             } else if [K::u, K::s, K::b, K::a].iter().all(|&k| f.get(k).is_some()) {
                 // Spot bookTicker carries no `e`.
                 book_ticker(&g, scaling)
             } else if f.get(K::lastUpdateId).is_some() {
                 // Partial book depth (`@depth5`): shape known, not consumed.
-                Ok(BinanceMsg::Unhandled { event: "depthPartial" })
+                Ok(BinanceMsg::Unhandled {
+                    event: "depthPartial",
+                })
             } else {
-                Err(DecodeError { venue, what: What::UnknownMessage, at: Location::Root })
+                Err(DecodeError {
+                    venue,
+                    what: What::UnknownMessage,
+                    at: Location::Root,
+                })
             }
         }
     }
 }
 
-fn book_ticker<'a>(g: &Get<'_, 'a>, scaling: Option<Scaling>) -> Result<BinanceMsg<'a>, DecodeError> {
+fn book_ticker<'a>(
+    g: &Get<'_, 'a>,
+    scaling: Option<Scaling>,
+) -> Result<BinanceMsg<'a>, DecodeError> {
     use KnownKey as K;
     let scaling = match g.symbol(scaling)? {
         Ok(s) => s,
@@ -544,7 +582,10 @@ pub(crate) fn classify_snapshot<'a>(
     use KnownKey as K;
     let g = Get { venue, f };
     if f.get(K::lastUpdateId).is_none() && f.get(K::code).is_some() {
-        return Ok(SnapshotReply::VenueError { code: g.int(K::code)?, msg: g.text(K::msg)? });
+        return Ok(SnapshotReply::VenueError {
+            code: g.int(K::code)?,
+            msg: g.text(K::msg)?,
+        });
     }
     let snapshot = DepthSnapshot {
         last_update_id: g.uint(K::lastUpdateId)?,

@@ -1,0 +1,561 @@
+//! A random-walk market that writes Binance frames.
+//!
+//! The model keeps the true book. Every book change is one *update id*;
+//! changes accumulate into a pending event that a diff-depth frame flushes
+//! (`U` = first id of the event, `u` = last, levels = the absolute quantity of
+//! every touched level). A REST snapshot is taken *inside* a pending event,
+//! as on Binance, so its `lastUpdateId` falls within the next diff's `[U, u]`
+//! and both venues' bridging rules can be exercised. On the USD-M dialect,
+//! ids skip between events and `pu` chains them.
+//!
+//! Used by the simulated venue, the benchmarks and the tests: frames are
+//! deterministic for a seed.
+
+use std::collections::BTreeMap;
+
+use super::rng::Rng;
+use crate::types::{Price, Qty, Scale, Side, Venue};
+
+/// Shape of the generated market.
+#[derive(Clone, Debug)]
+pub struct MarketConfig {
+    /// Binance dialect to write.
+    pub venue: Venue,
+    /// Symbol, upper case (`BTCUSDT`).
+    pub symbol: String,
+    /// Starting mid price as a mantissa at `price_scale`.
+    pub mid: i64,
+    /// Price scale; the tick is one unit of it.
+    pub price_scale: Scale,
+    /// Quantity scale; the lot is one unit of it.
+    pub qty_scale: Scale,
+    /// Target levels per side.
+    pub depth: usize,
+    /// Book changes per diff event (about the number of levels a frame carries).
+    pub changes_per_diff: usize,
+    /// Mean distance of a change from the touch, in ticks.
+    pub mean_distance: u64,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl MarketConfig {
+    /// BTCUSDT-like: $43,000, tick 0.01, lot 0.00001, 500 levels a side,
+    /// about 25 levels per diff.
+    pub fn btcusdt(venue: Venue, seed: u64) -> MarketConfig {
+        MarketConfig {
+            venue,
+            symbol: "BTCUSDT".to_owned(),
+            mid: 4_300_000,
+            price_scale: Scale::new(2).unwrap_or(Scale::BINANCE_WIRE),
+            qty_scale: Scale::new(5).unwrap_or(Scale::BINANCE_WIRE),
+            depth: 500,
+            changes_per_diff: 27,
+            mean_distance: 12,
+            seed,
+        }
+    }
+}
+
+/// The generator. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct MarketSim {
+    cfg: MarketConfig,
+    rng: Rng,
+    stream: String,
+    bids: BTreeMap<i64, i64>,
+    asks: BTreeMap<i64, i64>,
+    mid: i64,
+    /// Last update id applied to the true book.
+    id: u64,
+    /// First id of the pending event, if any change is pending.
+    pending_first: Option<u64>,
+    /// Levels touched by the pending event.
+    touched: Vec<(Side, i64)>,
+    /// `u` of the last flushed diff (`pu` of the next).
+    last_flushed: u64,
+    trade_id: u64,
+    time_ms: u64,
+}
+
+/// Eight decimals: how Binance writes every price and quantity.
+const WIRE_DECIMALS: u8 = 8;
+
+impl MarketSim {
+    /// Builds the initial book (`depth` levels a side around the mid).
+    pub fn new(cfg: MarketConfig) -> MarketSim {
+        let mut sim = MarketSim {
+            rng: Rng::new(cfg.seed),
+            stream: cfg.symbol.to_ascii_lowercase(),
+            bids: BTreeMap::new(),
+            asks: BTreeMap::new(),
+            mid: cfg.mid,
+            id: 1_000_000,
+            pending_first: None,
+            touched: Vec::with_capacity(4 * cfg.changes_per_diff + 16),
+            last_flushed: 1_000_000,
+            trade_id: 5_000_000,
+            time_ms: 1_700_000_000_000,
+            cfg,
+        };
+        for i in 0..sim.cfg.depth as i64 {
+            let spread = 1 + i + sim.rng.range(0, i / 4);
+            let q = sim.random_qty();
+            sim.bids.insert(sim.mid - spread, q);
+            let q = sim.random_qty();
+            sim.asks.insert(sim.mid + spread, q);
+        }
+        sim
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MarketConfig {
+        &self.cfg
+    }
+
+    /// Sets the exchange clock (ms) written into frames.
+    pub fn set_time_ms(&mut self, ms: u64) {
+        self.time_ms = ms;
+    }
+
+    /// The last update id applied to the true book.
+    pub fn last_update_id(&self) -> u64 {
+        self.id
+    }
+
+    /// The true book, best first.
+    pub fn levels(&self, side: Side) -> Vec<(Price, Qty)> {
+        match side {
+            Side::Bid => self
+                .bids
+                .iter()
+                .rev()
+                .map(|(&p, &q)| (Price(p), Qty(q)))
+                .collect(),
+            Side::Ask => self
+                .asks
+                .iter()
+                .map(|(&p, &q)| (Price(p), Qty(q)))
+                .collect(),
+        }
+    }
+
+    /// Best bid and ask of the true book.
+    pub fn top(&self) -> Option<((Price, Qty), (Price, Qty))> {
+        let (&bp, &bq) = self.bids.iter().next_back()?;
+        let (&ap, &aq) = self.asks.iter().next()?;
+        Some(((Price(bp), Qty(bq)), (Price(ap), Qty(aq))))
+    }
+
+    fn random_qty(&mut self) -> i64 {
+        let lot = 1i64;
+        // Mostly small, sometimes large: 0.00001 .. ~5 at scale 5.
+        let base = self.rng.range(1, 50_000);
+        if self.rng.chance(1, 8) {
+            base * self.rng.range(2, 10) * lot
+        } else {
+            base * lot
+        }
+    }
+
+    /// One book change: one update id.
+    fn change(&mut self) {
+        if self.pending_first.is_none() {
+            if self.cfg.venue == Venue::BinanceUsdm {
+                // Futures ids skip between events (other symbols share the counter).
+                self.id += self.rng.below(20);
+            }
+            self.pending_first = Some(self.id + 1);
+        }
+        self.id += 1;
+        // Occasionally the mid walks, pulling the touch with it.
+        if self.rng.chance(1, 12) {
+            let step = if self.rng.chance(1, 2) { 1 } else { -1 };
+            self.mid += step;
+            self.uncross();
+        }
+        let side = if self.rng.chance(1, 2) {
+            Side::Bid
+        } else {
+            Side::Ask
+        };
+        let dist = 1 + self.rng.geometric(self.cfg.mean_distance) as i64;
+        let price = match side {
+            Side::Bid => self.mid - dist,
+            Side::Ask => self.mid + dist,
+        };
+        let (book, len) = match side {
+            Side::Bid => (&self.bids, self.bids.len()),
+            Side::Ask => (&self.asks, self.asks.len()),
+        };
+        let exists = book.contains_key(&price);
+        let deep = len > self.cfg.depth + self.cfg.depth / 10;
+        if exists && (deep || self.rng.chance(1, 4)) {
+            self.set(side, price, 0);
+        } else {
+            let q = self.random_qty();
+            self.set(side, price, q);
+        }
+        if deep {
+            // Trim the far end back toward the target depth.
+            let far = match side {
+                Side::Bid => self.bids.keys().next().copied(),
+                Side::Ask => self.asks.keys().next_back().copied(),
+            };
+            if let Some(p) = far {
+                self.set(side, p, 0);
+            }
+        }
+    }
+
+    /// Removes levels the mid walked over.
+    fn uncross(&mut self) {
+        while let Some((&p, _)) = self.asks.iter().next().filter(|(p, _)| **p <= self.mid) {
+            self.set(Side::Ask, p, 0);
+        }
+        while let Some((&p, _)) = self
+            .bids
+            .iter()
+            .next_back()
+            .filter(|(p, _)| **p >= self.mid)
+        {
+            self.set(Side::Bid, p, 0);
+        }
+    }
+
+    fn set(&mut self, side: Side, price: i64, qty: i64) {
+        let book = match side {
+            Side::Bid => &mut self.bids,
+            Side::Ask => &mut self.asks,
+        };
+        if qty == 0 {
+            book.remove(&price);
+        } else {
+            book.insert(price, qty);
+        }
+        if !self.touched.contains(&(side, price)) {
+            self.touched.push((side, price));
+        }
+    }
+
+    /// Makes `changes_per_diff` changes and writes them as one
+    /// combined-stream `depthUpdate` frame into `out` (cleared first).
+    pub fn depth_update(&mut self, out: &mut Vec<u8>) {
+        for _ in 0..self.cfg.changes_per_diff.max(1) {
+            self.change();
+        }
+        self.flush_diff(out);
+    }
+
+    /// Writes the pending event as a diff frame (empty if nothing is pending).
+    pub fn flush_diff(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+        let first = self.pending_first.take().unwrap_or(self.id + 1);
+        let last = self.id.max(first);
+        self.id = last;
+        let usdm = self.cfg.venue == Venue::BinanceUsdm;
+        self.time_ms += 1;
+        self.touched.sort_unstable_by_key(|&(side, p)| {
+            (side as u8, if side == Side::Bid { -p } else { p })
+        });
+        out.extend_from_slice(b"{\"stream\":\"");
+        out.extend_from_slice(self.stream.as_bytes());
+        out.extend_from_slice(b"@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":");
+        push_u64(out, self.time_ms);
+        if usdm {
+            out.extend_from_slice(b",\"T\":");
+            push_u64(out, self.time_ms.saturating_sub(1));
+        }
+        out.extend_from_slice(b",\"s\":\"");
+        out.extend_from_slice(self.cfg.symbol.as_bytes());
+        out.extend_from_slice(b"\",\"U\":");
+        push_u64(out, first);
+        out.extend_from_slice(b",\"u\":");
+        push_u64(out, last);
+        if usdm {
+            out.extend_from_slice(b",\"pu\":");
+            push_u64(out, self.last_flushed);
+        }
+        for (side, key) in [(Side::Bid, b"\"b\""), (Side::Ask, b"\"a\"")] {
+            out.push(b',');
+            out.extend_from_slice(key);
+            out.extend_from_slice(b":[");
+            let mut firstlvl = true;
+            for &(s, p) in &self.touched {
+                if s != side {
+                    continue;
+                }
+                let q = match side {
+                    Side::Bid => self.bids.get(&p),
+                    Side::Ask => self.asks.get(&p),
+                }
+                .copied()
+                .unwrap_or(0);
+                if !firstlvl {
+                    out.push(b',');
+                }
+                firstlvl = false;
+                out.extend_from_slice(b"[\"");
+                push_decimal(out, p, self.cfg.price_scale);
+                out.extend_from_slice(b"\",\"");
+                push_decimal(out, q, self.cfg.qty_scale);
+                out.extend_from_slice(b"\"]");
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b"}}");
+        self.touched.clear();
+        self.last_flushed = last;
+    }
+
+    /// Writes a `bookTicker` frame for the current top of book.
+    pub fn book_ticker(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+        let Some(((bp, bq), (ap, aq))) = self.top() else {
+            return;
+        };
+        let usdm = self.cfg.venue == Venue::BinanceUsdm;
+        out.extend_from_slice(b"{\"stream\":\"");
+        out.extend_from_slice(self.stream.as_bytes());
+        out.extend_from_slice(b"@bookTicker\",\"data\":{");
+        if usdm {
+            out.extend_from_slice(b"\"e\":\"bookTicker\",");
+        }
+        out.extend_from_slice(b"\"u\":");
+        push_u64(out, self.id);
+        out.extend_from_slice(b",\"s\":\"");
+        out.extend_from_slice(self.cfg.symbol.as_bytes());
+        for (key, v, scale) in [
+            (b"\",\"b\":\"", bp.0, self.cfg.price_scale),
+            (b"\",\"B\":\"", bq.0, self.cfg.qty_scale),
+            (b"\",\"a\":\"", ap.0, self.cfg.price_scale),
+            (b"\",\"A\":\"", aq.0, self.cfg.qty_scale),
+        ] {
+            out.extend_from_slice(key);
+            push_decimal(out, v, scale);
+        }
+        out.push(b'"');
+        if usdm {
+            out.extend_from_slice(b",\"T\":");
+            push_u64(out, self.time_ms);
+            out.extend_from_slice(b",\"E\":");
+            push_u64(out, self.time_ms);
+        }
+        out.extend_from_slice(b"}}");
+    }
+
+    /// Writes a trade at the touch: `trade` on spot, `aggTrade` on USD-M.
+    pub fn trade(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+        let Some(((bp, _), (ap, _))) = self.top() else {
+            return;
+        };
+        let buyer_maker = self.rng.chance(1, 2);
+        let price = if buyer_maker { bp } else { ap };
+        let qty = self.random_qty();
+        self.trade_id += 1;
+        self.time_ms += 1;
+        let usdm = self.cfg.venue == Venue::BinanceUsdm;
+        out.extend_from_slice(b"{\"stream\":\"");
+        out.extend_from_slice(self.stream.as_bytes());
+        if usdm {
+            out.extend_from_slice(b"@aggTrade\",\"data\":{\"e\":\"aggTrade\",\"E\":");
+        } else {
+            out.extend_from_slice(b"@trade\",\"data\":{\"e\":\"trade\",\"E\":");
+        }
+        push_u64(out, self.time_ms);
+        out.extend_from_slice(b",\"s\":\"");
+        out.extend_from_slice(self.cfg.symbol.as_bytes());
+        out.extend_from_slice(if usdm { b"\",\"a\":" } else { b"\",\"t\":" });
+        push_u64(out, self.trade_id);
+        out.extend_from_slice(b",\"p\":\"");
+        push_decimal(out, price.0, self.cfg.price_scale);
+        out.extend_from_slice(b"\",\"q\":\"");
+        push_decimal(out, qty, self.cfg.qty_scale);
+        out.push(b'"');
+        if usdm {
+            out.extend_from_slice(b",\"f\":");
+            push_u64(out, self.trade_id * 3);
+            out.extend_from_slice(b",\"l\":");
+            push_u64(out, self.trade_id * 3 + 2);
+        }
+        out.extend_from_slice(b",\"T\":");
+        push_u64(out, self.time_ms);
+        out.extend_from_slice(if buyer_maker {
+            b",\"m\":true"
+        } else {
+            b",\"m\":false"
+        });
+        if !usdm {
+            out.extend_from_slice(b",\"M\":true");
+        }
+        out.extend_from_slice(b"}}");
+    }
+
+    /// Writes a REST depth snapshot body (top `limit` levels a side). Some
+    /// changes of the next event happen first, so `lastUpdateId` lies inside
+    /// that event's `[U, u]` as on the real venue.
+    pub fn snapshot(&mut self, limit: usize, out: &mut Vec<u8>) {
+        out.clear();
+        let inside = 1 + self
+            .rng
+            .below(self.cfg.changes_per_diff.max(1) as u64 / 2 + 1)
+            as usize;
+        for _ in 0..inside {
+            self.change();
+        }
+        let usdm = self.cfg.venue == Venue::BinanceUsdm;
+        out.extend_from_slice(b"{\"lastUpdateId\":");
+        push_u64(out, self.id);
+        if usdm {
+            out.extend_from_slice(b",\"E\":");
+            push_u64(out, self.time_ms);
+            out.extend_from_slice(b",\"T\":");
+            push_u64(out, self.time_ms);
+        }
+        let bids: Vec<(i64, i64)> = self
+            .bids
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|(&p, &q)| (p, q))
+            .collect();
+        let asks: Vec<(i64, i64)> = self
+            .asks
+            .iter()
+            .take(limit)
+            .map(|(&p, &q)| (p, q))
+            .collect();
+        for (key, levels) in [(&b",\"bids\":["[..], bids), (&b",\"asks\":["[..], asks)] {
+            out.extend_from_slice(key);
+            for (i, (p, q)) in levels.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"[\"");
+                push_decimal(out, p, self.cfg.price_scale);
+                out.extend_from_slice(b"\",\"");
+                push_decimal(out, q, self.cfg.qty_scale);
+                out.extend_from_slice(b"\"]");
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+    }
+}
+
+/// Appends `v` in decimal.
+pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends a non-negative mantissa at `scale` the way Binance writes it:
+/// always eight decimals (`"43000.01000000"`).
+pub fn push_decimal(out: &mut Vec<u8>, mantissa: i64, scale: Scale) {
+    let s = u32::from(scale.decimals().min(WIRE_DECIMALS));
+    let one = 10u64.pow(s);
+    let m = mantissa.unsigned_abs();
+    if mantissa < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, m / one);
+    out.push(b'.');
+    let frac = m % one;
+    let mut digits = [b'0'; WIRE_DECIMALS as usize];
+    let mut f = frac;
+    for i in (0..s as usize).rev() {
+        digits[i] = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    out.extend_from_slice(&digits);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{BookApply, BookRead, BookSpec, Ladder, same_levels};
+    use crate::types::Registry;
+    use crate::venue::binance::{
+        BinanceDecoder, BinanceMsg, BookSync, GapPolicy, SnapshotReply, SyncLimits,
+    };
+
+    #[test]
+    fn generated_frames_rebuild_the_true_book() {
+        for venue in [Venue::BinanceSpot, Venue::BinanceUsdm] {
+            let mut sim = MarketSim::new(MarketConfig::btcusdt(venue, 7));
+            let mut reg = Registry::new();
+            let id = reg.add(venue, "BTCUSDT", "0.01", "0.00001").unwrap();
+            let mut dec = BinanceDecoder::new(venue);
+            let mut book = Ladder::new(BookSpec::new(1));
+            let mut sync = BookSync::new(venue, id, GapPolicy::Resync, SyncLimits::default());
+            let mut batch = crate::ring::EventBatch::with_capacity(40_000);
+            let mut frame = Vec::new();
+            // Two diffs buffered before the snapshot, as on a live connection.
+            for _ in 0..2 {
+                sim.depth_update(&mut frame);
+                let BinanceMsg::Depth(d) = dec.decode(&frame, &reg.venue(venue)).unwrap() else {
+                    panic!()
+                };
+                sync.handle_diff(&d, &mut book, &mut batch, 0);
+            }
+            sim.snapshot(5000, &mut frame);
+            let snap = frame.clone();
+            let SnapshotReply::Book(s) = dec.decode_snapshot(&snap, reg.get(id).scaling()).unwrap()
+            else {
+                panic!()
+            };
+            let outcome = sync.handle_snapshot(&s, &mut book, &mut batch, 0);
+            assert_eq!(
+                outcome,
+                crate::venue::binance::SnapshotOutcome::Synced,
+                "{venue}"
+            );
+            for _ in 0..300 {
+                sim.depth_update(&mut frame);
+                let BinanceMsg::Depth(d) = dec.decode(&frame, &reg.venue(venue)).unwrap() else {
+                    panic!()
+                };
+                batch.clear();
+                let o = sync.handle_diff(&d, &mut book, &mut batch, 0);
+                assert_eq!(o, crate::venue::binance::DiffOutcome::Applied, "{venue}");
+            }
+            let mut truth = crate::book::RefBook::new(1);
+            for side in [Side::Bid, Side::Ask] {
+                for (p, q) in sim.levels(side) {
+                    truth.apply(side, p, q).unwrap();
+                }
+            }
+            assert!(same_levels(&book, &truth), "{venue}");
+            assert!(!book.is_crossed());
+        }
+    }
+
+    #[test]
+    fn frames_are_realistic_in_size() {
+        let mut sim = MarketSim::new(MarketConfig::btcusdt(Venue::BinanceSpot, 1));
+        let mut frame = Vec::new();
+        let mut total = 0;
+        for _ in 0..200 {
+            sim.depth_update(&mut frame);
+            total += frame.len();
+        }
+        let avg = total / 200;
+        assert!(
+            (650..1100).contains(&avg),
+            "average depth frame {avg} bytes"
+        );
+        let mut out = Vec::new();
+        push_decimal(&mut out, 4_300_001, Scale::new(2).unwrap());
+        assert_eq!(out, b"43000.01000000");
+    }
+}
