@@ -192,3 +192,25 @@ pub(crate) fn report_ratios(group: &str, names: &[&str]) {
         }
     }
 }
+
+/// Prints, for each `(label, ours, other)` function pair, both medians
+/// recorded in this run and `other / ours` (above 1: ours is faster).
+pub(crate) fn report_ratio_pairs(group: &str, pairs: &[(&str, &str, &str)]) {
+    println!("\n{group}: median ns per iteration (same run)");
+    let width = |f: fn(&(&str, &str, &str)) -> usize| pairs.iter().map(f).max().unwrap_or(0);
+    let (wl, wo, wb) = (
+        width(|p| p.0.len()),
+        width(|p| p.1.len()),
+        width(|p| p.2.len()),
+    );
+    for (label, ours, other) in pairs {
+        match (median_ns(group, ours), median_ns(group, other)) {
+            (Some(o), Some(b)) => println!(
+                "  {label:<wl$}  {ours:<wo$} {o:>9.1}  {other:<wb$} {b:>9.1}  ratio {:>5.2}x",
+                b / o
+            ),
+            (Some(o), None) => println!("  {label:<wl$}  {ours:<wo$} {o:>9.1}"),
+            _ => {}
+        }
+    }
+}

@@ -126,7 +126,9 @@ impl BookRead for Ladder {
 }
 
 impl BookApply for Ladder {
-    #[inline]
+    // Always inlined: the caller's match on the outcome folds into the
+    // branch-free window write instead of going through memory.
+    #[inline(always)]
     fn apply(&mut self, side: Side, price: Price, qty: Qty) -> Result<Applied, BookError> {
         if qty.0 < 0 {
             return Err(BookError::NegativeQty(qty.0));
@@ -285,36 +287,49 @@ impl Half {
     /// Sets `key` to `qty` (0 removes). Inside the window this is a slot
     /// write with branch-free bookkeeping: whether a level is inserted,
     /// updated or removed depends on the data, so branching on it would
-    /// mispredict often.
-    #[inline]
+    /// mispredict often. Always inlined (the caller's match on the outcome
+    /// then folds into it); everything else is out of line in `set_slow`.
+    #[inline(always)]
     fn set(&mut self, key: i64, qty: i64) -> Applied {
-        if self.in_window > 0 && key >= self.lo && key < self.lo + self.width {
-            let s = self.slot(key);
+        // Every field read once, before any store: the stores go through
+        // pointers the compiler cannot tell apart from `self`, so reads
+        // after them would be reloads.
+        let (lo, best, in_window) = (self.lo, self.best, self.in_window);
+        let room = self.capacity.wrapping_sub(in_window + self.far.len()) as u64;
+        // One unsigned compare covers `lo <= key < lo + width`.
+        let in_range = (key.wrapping_sub(lo) as u64) < self.width as u64;
+        // `slots.len() == width`: masking with the slice's own length lets
+        // the compiler see the index is in bounds.
+        let s = (key as usize) & self.slots.len().wrapping_sub(1);
+        if in_range & (in_window > 0) {
             let old = self.slots[s];
             let (had, has) = (old != 0, qty != 0);
-            // `&` rather than `&&` throughout: one rarely-taken branch
-            // instead of a chain of data-dependent ones.
-            if !(has & !had & (self.len() >= self.capacity)) {
+            // A new level (`old == 0`, `qty != 0`) with no room left may
+            // evict. Written as one compare of an integer: LLVM splits a
+            // chain of `&&` or `&` into branches, and the ones on `old` and
+            // `qty` are data-dependent (they would mispredict).
+            if (room | old as u64 | u64::from(!has)) != 0 {
                 self.slots[s] = qty;
                 let (word, bit) = (s >> 6, 1u64 << (s & 63));
-                self.bits[word] =
-                    (self.bits[word] & !bit) | (bit & 0u64.wrapping_sub(u64::from(has)));
-                self.in_window = self.in_window + usize::from(has) - usize::from(had);
-                self.best = if has & (key > self.best) {
-                    key
-                } else {
-                    self.best
-                };
-                if had & !has & (key == self.best) {
+                if let Some(w) = self.bits.get_mut(word) {
+                    *w = (*w & !bit) | (bit & 0u64.wrapping_sub(u64::from(has)));
+                }
+                self.in_window = in_window + usize::from(has) - usize::from(had);
+                let new_best = if has & (key > best) { key } else { best };
+                self.best = new_best;
+                // The best level was removed: `key == best && old != 0 &&
+                // qty == 0` as one compare of an integer, so it stays a
+                // single rarely-taken branch.
+                if ((key ^ new_best) | qty | i64::from(old == 0)) == 0 {
                     self.after_best_removed();
                 }
-                const OUTCOME: [Applied; 4] = [
-                    Applied::Absent,
-                    Applied::Removed,
-                    Applied::Set,
-                    Applied::Set,
-                ];
-                return OUTCOME[usize::from(has) * 2 + usize::from(had)];
+                return if has {
+                    Applied::Set
+                } else if had {
+                    Applied::Removed
+                } else {
+                    Applied::Absent
+                };
             }
         }
         self.set_slow(key, qty)
@@ -323,6 +338,7 @@ impl Half {
     /// Outside the window, the first level of an empty side, or a new level
     /// at capacity.
     #[cold]
+    #[inline(never)]
     fn set_slow(&mut self, key: i64, qty: i64) -> Applied {
         if qty == 0 {
             return self.remove(key);

@@ -23,17 +23,39 @@ use crate::types::{
 /// the batch as overflowed (the fan-out then resyncs every consumer).
 #[derive(Debug)]
 pub struct EventBatch {
-    events: Vec<Event>,
-    instrument: Option<InstrumentId>,
+    /// Every slot is written at construction, so the pages are mapped before
+    /// the first frame and a push is a plain store. Staged: `slots[..len]`.
+    slots: Box<[Event]>,
+    /// Events staged, `<= slots.len()`.
+    len: usize,
+    /// The instrument of a push that did not fit. Otherwise the instrument
+    /// is read from the first staged event, so a push does no bookkeeping.
+    overflow_instrument: Option<InstrumentId>,
     overflowed: bool,
 }
+
+/// What the unused slots of an [`EventBatch`] hold.
+const BLANK: Event = Event::level(
+    Stamp {
+        venue: crate::types::Venue::BinanceSpot,
+        instrument: InstrumentId(0),
+        seq: 0,
+        exch_ns: 0,
+        recv_ns: 0,
+    },
+    Side::Bid,
+    crate::types::Price(0),
+    crate::types::Qty(0),
+    0,
+);
 
 impl EventBatch {
     /// A batch holding up to `capacity` events.
     pub fn with_capacity(capacity: usize) -> EventBatch {
         EventBatch {
-            events: Vec::with_capacity(capacity),
-            instrument: None,
+            slots: vec![BLANK; capacity].into_boxed_slice(),
+            len: 0,
+            overflow_instrument: None,
             overflowed: false,
         }
     }
@@ -41,32 +63,47 @@ impl EventBatch {
     /// Empties the batch (keeps its allocation).
     #[inline]
     pub fn clear(&mut self) {
-        self.events.clear();
-        self.instrument = None;
+        self.len = 0;
+        self.overflow_instrument = None;
         self.overflowed = false;
     }
 
     /// Appends an event. Every event of a batch must be for one instrument.
     #[inline]
     pub fn push(&mut self, e: Event) {
+        self.push_if(e, true);
+    }
+
+    /// Appends `e` only when `keep`. Why: the slot is written either way
+    /// (the next push overwrites a dropped one), so a caller that decides
+    /// per level whether an event is due pays no branch on that decision.
+    #[inline(always)]
+    pub(crate) fn push_if(&mut self, e: Event, keep: bool) {
         debug_assert!(
-            self.instrument.is_none_or(|i| i == e.instrument),
+            !keep || self.instrument().is_none_or(|i| i == e.instrument),
             "one instrument per batch"
         );
-        if self.events.is_empty() {
-            self.instrument = Some(e.instrument);
+        match self.slots.get_mut(self.len) {
+            Some(slot) => {
+                *slot = e;
+                self.len += usize::from(keep);
+            }
+            None => self.overflow(e, keep),
         }
-        if self.events.len() < self.events.capacity() {
-            self.events.push(e);
-        } else {
+    }
+
+    #[cold]
+    fn overflow(&mut self, e: Event, keep: bool) {
+        if keep {
             self.overflowed = true;
+            self.overflow_instrument = self.overflow_instrument.or(Some(e.instrument));
         }
     }
 
     /// Marks the last event as the end of a consistent batch.
     #[inline]
     pub fn end_batch(&mut self) {
-        if let Some(last) = self.events.last_mut() {
+        if let Some(last) = self.slots[..self.len].last_mut() {
             *last = last.with_end_of_batch(true);
         }
     }
@@ -74,19 +111,19 @@ impl EventBatch {
     /// The staged events.
     #[inline]
     pub fn events(&self) -> &[Event] {
-        &self.events
+        &self.slots[..self.len]
     }
 
     /// Number of staged events.
     #[inline]
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.len
     }
 
     /// True when nothing is staged.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && !self.overflowed
+        self.len == 0 && !self.overflowed
     }
 
     /// True if events were dropped for lack of capacity.
@@ -96,12 +133,15 @@ impl EventBatch {
 
     /// The instrument of the staged events.
     pub fn instrument(&self) -> Option<InstrumentId> {
-        self.instrument
+        match self.events().first() {
+            Some(e) => Some(e.instrument),
+            None => self.overflow_instrument,
+        }
     }
 
     /// Maximum events.
     pub fn capacity(&self) -> usize {
-        self.events.capacity()
+        self.slots.len()
     }
 }
 

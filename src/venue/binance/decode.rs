@@ -5,7 +5,7 @@
 
 use simd_json::{Node, StaticNode, Tape};
 
-use super::fast::{self, Fast};
+use super::fast::{self, Fast, LevelBuf, PriceShape};
 use super::msg::{
     BinanceMsg, DepthSnapshot, Fields, Key, KnownKey, Raw, SnapshotReply, classify,
     classify_snapshot, key_of,
@@ -40,8 +40,10 @@ pub struct BinanceDecoder {
     buffers: DebugSkip<simd_json::Buffers>,
     /// The tape, kept between frames so its allocation is reused.
     tape: Option<Tape<'static>>,
-    bids: Vec<Level>,
-    asks: Vec<Level>,
+    bids: LevelBuf,
+    asks: LevelBuf,
+    /// The fast path's guess at the next price's length (a hint only).
+    shape: PriceShape,
     stats: DecodeStats,
 }
 
@@ -71,8 +73,9 @@ impl BinanceDecoder {
             input: vec![0; max_frame + simd_json::INPUT_PADDING],
             buffers: DebugSkip(simd_json::Buffers::new(max_frame.min(1 << 16))),
             tape: Some(Tape::null().reset()),
-            bids: Vec::with_capacity(max_levels),
-            asks: Vec::with_capacity(max_levels),
+            bids: LevelBuf::new(max_levels),
+            asks: LevelBuf::new(max_levels),
+            shape: PriceShape::default(),
             stats: DecodeStats::default(),
         }
     }
@@ -102,7 +105,48 @@ impl BinanceDecoder {
         frame: &'a [u8],
         symbols: &R,
     ) -> Result<BinanceMsg<'a>, DecodeError> {
+        self.decode_bounded(frame, symbols).map(|(msg, _)| msg)
+    }
+
+    /// [`decode`](Self::decode), also saying whether every level of a
+    /// depth message was read in Binance's eight-decimal form by the fast
+    /// path, which puts every price and quantity in `0..10^15`.
+    #[inline(always)]
+    pub(crate) fn decode_bounded<'a, R: ResolveSymbol>(
+        &'a mut self,
+        frame: &'a [u8],
+        symbols: &R,
+    ) -> Result<(BinanceMsg<'a>, bool), DecodeError> {
+        // Inlined into the caller down to here, so the usual message is
+        // built in place; the tape path stays out of line.
         self.check_size(frame)?;
+        self.bids.clear();
+        self.asks.clear();
+        if self.fast_path {
+            let (bids, asks, shape) = (&mut self.bids, &mut self.asks, &mut self.shape);
+            match fast::scan(frame, self.venue, symbols, bids, asks, shape) {
+                Some(Fast::Depth(h)) => {
+                    self.stats.fast += 1;
+                    let (bids, asks) = (self.bids.as_slice(), self.asks.as_slice());
+                    return Ok((BinanceMsg::Depth(h.with_levels(bids, asks)), h.bounded));
+                }
+                Some(Fast::Other(msg)) => {
+                    self.stats.fast += 1;
+                    return Ok((msg, false));
+                }
+                None => {}
+            }
+        }
+        self.decode_tape(frame, symbols).map(|msg| (msg, false))
+    }
+
+    /// The simd-json tape path: every frame the fast path does not take.
+    #[inline(never)]
+    fn decode_tape<'a, R: ResolveSymbol>(
+        &'a mut self,
+        frame: &'a [u8],
+        symbols: &R,
+    ) -> Result<BinanceMsg<'a>, DecodeError> {
         let venue = self.venue;
         let BinanceDecoder {
             input,
@@ -112,27 +156,11 @@ impl BinanceDecoder {
             asks,
             stats,
             max_levels,
-            fast_path,
             ..
         } = self;
+        // The fast path may have left partial output.
         bids.clear();
         asks.clear();
-        if *fast_path {
-            match fast::scan(frame, venue, symbols, bids, asks, *max_levels) {
-                Some(Fast::Depth(h)) => {
-                    stats.fast += 1;
-                    return Ok(BinanceMsg::Depth(h.with_levels(bids, asks)));
-                }
-                Some(Fast::Other(msg)) => {
-                    stats.fast += 1;
-                    return Ok(msg);
-                }
-                None => {
-                    bids.clear();
-                    asks.clear();
-                }
-            }
-        }
         stats.fallback += 1;
         let mut fields = Fields::default();
         let target = Target::Stream(symbols);
@@ -148,8 +176,8 @@ impl BinanceDecoder {
             asks,
             *max_levels,
         )?;
-        let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
-        classify(venue, &fields, scaling, bids, asks)
+        let (bids, asks): (&'a LevelBuf, &'a LevelBuf) = (bids, asks);
+        classify(venue, &fields, scaling, bids.as_slice(), asks.as_slice())
     }
 
     /// Decodes a REST depth snapshot body for the instrument `scaling`.
@@ -174,15 +202,15 @@ impl BinanceDecoder {
         bids.clear();
         asks.clear();
         if *fast_path {
-            if let Some(h) = fast::scan_snapshot(body, scaling, bids, asks, *max_levels) {
+            if let Some(h) = fast::scan_snapshot(body, scaling, bids, asks) {
                 stats.fast += 1;
-                let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
+                let (bids, asks): (&'a LevelBuf, &'a LevelBuf) = (bids, asks);
                 return Ok(SnapshotReply::Book(DepthSnapshot {
                     last_update_id: h.last_update_id,
                     event_ms: h.event_ms,
                     transact_ms: h.transact_ms,
-                    bids,
-                    asks,
+                    bids: bids.as_slice(),
+                    asks: asks.as_slice(),
                 }));
             }
             bids.clear();
@@ -203,8 +231,8 @@ impl BinanceDecoder {
             asks,
             *max_levels,
         )?;
-        let (bids, asks): (&'a Vec<Level>, &'a Vec<Level>) = (bids, asks);
-        classify_snapshot(venue, &fields, bids, asks)
+        let (bids, asks): (&'a LevelBuf, &'a LevelBuf) = (bids, asks);
+        classify_snapshot(venue, &fields, bids.as_slice(), asks.as_slice())
     }
 
     fn check_size(&self, frame: &[u8]) -> Result<(), DecodeError> {
@@ -269,8 +297,8 @@ fn tape_fields<'a, R: ResolveSymbol>(
     tape_slot: &mut Option<Tape<'static>>,
     target: Target<'_, R>,
     fields: &mut Fields<'a>,
-    bids: &mut Vec<Level>,
-    asks: &mut Vec<Level>,
+    bids: &mut LevelBuf,
+    asks: &mut LevelBuf,
     max_levels: usize,
 ) -> Result<Option<Scaling>, DecodeError> {
     let n = frame.len();
@@ -334,8 +362,8 @@ fn walk<'a, R: ResolveSymbol>(
     nodes: &[Node<'a>],
     target: Target<'_, R>,
     fields: &mut Fields<'a>,
-    bids: &mut Vec<Level>,
-    asks: &mut Vec<Level>,
+    bids: &mut LevelBuf,
+    asks: &mut LevelBuf,
     max_levels: usize,
 ) -> Result<Option<Scaling>, DecodeError> {
     if !matches!(nodes.first(), Some(Node::Object { .. })) {
@@ -401,7 +429,7 @@ fn parse_levels(
     at: usize,
     key: KnownKey,
     scaling: Scaling,
-    out: &mut Vec<Level>,
+    out: &mut LevelBuf,
     max_levels: usize,
 ) -> Result<(), DecodeError> {
     let Some(&Node::Array { len, .. }) = nodes.get(at) else {
@@ -442,7 +470,14 @@ fn parse_levels(
             what: What::Number(e),
             at: here(Some(1)),
         })?;
-        out.push(Level { price, qty });
+        // `len <= max_levels` was checked above, so there is room.
+        out.push(Level { price, qty }).ok_or(DecodeError {
+            venue,
+            what: What::TooManyLevels {
+                max: u32::try_from(max_levels).unwrap_or(u32::MAX),
+            },
+            at: here(None),
+        })?;
         i += 3;
     }
     Ok(())

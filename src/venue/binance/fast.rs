@@ -17,6 +17,9 @@ use crate::types::{Price, Qty, ResolveSymbol, Scale, Scaling, Venue, parse_decim
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DepthHeader {
     pub(crate) scaling: Scaling,
+    /// Every level was read in the eight-decimal form ([`Wire8`]), so every
+    /// price and quantity is in `0..10^15`.
+    pub(crate) bounded: bool,
     pub(crate) event_ms: u64,
     pub(crate) transact_ms: Option<u64>,
     pub(crate) first_id: u64,
@@ -56,6 +59,49 @@ pub(crate) struct SnapshotHeader {
     pub(crate) transact_ms: Option<u64>,
 }
 
+/// One side's parsed levels, in storage for `max_levels` allocated at
+/// construction: a push is a store plus the bounds check that doubles as the
+/// level limit (a `Vec` would check its capacity and our limit separately).
+#[derive(Debug)]
+pub(crate) struct LevelBuf {
+    slots: Box<[Level]>,
+    len: usize,
+}
+
+impl LevelBuf {
+    /// Room for `max` levels.
+    pub(crate) fn new(max: usize) -> LevelBuf {
+        let empty = Level {
+            price: Price::ZERO,
+            qty: Qty::ZERO,
+        };
+        LevelBuf {
+            slots: vec![empty; max].into_boxed_slice(),
+            len: 0,
+        }
+    }
+
+    /// Appends `level`; `None` when the buffer is full.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, level: Level) -> Option<()> {
+        *self.slots.get_mut(self.len)? = level;
+        self.len += 1;
+        Some(())
+    }
+
+    /// Forgets every level.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The levels pushed since the last clear.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[Level] {
+        &self.slots[..self.len]
+    }
+}
+
 struct Cursor<'a> {
     b: &'a [u8],
     i: usize,
@@ -89,24 +135,29 @@ fn special_bytes(chunk: u64) -> u64 {
         | (chunk & HIGH)
 }
 
-/// Value of the 8 digit bytes of `chunk` (byte 0 most significant).
+/// `'0'` in every byte.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// Value of 8 digit *values* (0..=9 per byte, byte 0 most significant):
+/// pairs, then quads, then the whole.
 #[inline(always)]
-fn value8(chunk: u64) -> u64 {
-    let v = chunk.wrapping_sub(0x3030_3030_3030_3030);
+fn value8d(v: u64) -> u64 {
     let v = v.wrapping_mul(10).wrapping_add(v >> 8);
     let v = ((v & 0x0000_00FF_0000_00FF).wrapping_mul(0x000F_4240_0000_0064))
         .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(0x0000_2710_0000_0001));
     v >> 32
 }
 
-/// Value of the first `n` (0..=8) digit bytes of `chunk`. Branch-free: the
-/// digits move to the top and '0's fill in below (each shift is split in
-/// two so that shifting by 64 is never asked for).
+/// Value of the leading digits of `d` (a chunk `^ '0'`, so digits are the
+/// byte values 0..=9), given `tz`, the trailing zeros of its non-digit flags
+/// (`8n + 7` for `n` digits, `7..=63`). Why no mask: shifting up by
+/// `8 (8 - n)` bits pushes the bytes after the digits out while zeros
+/// (digit 0) fill the most significant places. The shift is split so
+/// `n == 0` (a shift by 64) gives 0 instead of overflowing.
 #[inline(always)]
-fn value_n(chunk: u64, n: usize) -> u64 {
-    let up = 4 * (8 - n) as u32;
-    let down = 4 * n as u32;
-    value8(((chunk << up) << up) | ((0x3030_3030_3030_3030u64 >> down) >> down))
+fn digits_right(d: u64, tz: u32) -> u64 {
+    debug_assert!((7..=63).contains(&tz));
+    value8d((d << (70 - tz)) << 1)
 }
 
 const POW10: [u64; 19] = [
@@ -130,6 +181,249 @@ const POW10: [u64; 19] = [
     100_000_000_000_000_000,
     1_000_000_000_000_000_000,
 ];
+
+/// Top bit set in every byte of `d` (a chunk already `^ '0'`, so digits
+/// are the byte values 0..=9) that is not a digit. Why it is exact: a digit
+/// plus 0x76 stays below 0x80, anything from 10 to 0x7F reaches it, and a
+/// byte of 0x80 or more is flagged by its own top bit; a carry out of a byte
+/// only leaves a byte that is flagged already, so the lowest flag is the
+/// first non-digit and no flag means eight digits.
+#[inline(always)]
+fn nondigit_values(d: u64) -> u64 {
+    (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080
+}
+
+/// Reads Binance's eight-decimal numbers (`"43000.01000000"`) at one scale
+/// of at most eight decimals.
+///
+/// Everything that depends on the scale is computed here, once per message,
+/// so reading a number is a fixed run of SWAR steps: no loop, and a single
+/// length-dependent offset (where the decimals start).
+#[derive(Clone, Copy, Debug)]
+struct Wire8 {
+    /// The decimal bytes past the scale; they must all be `'0'`.
+    tail_mask: u64,
+    /// `71 - 8 * scale`: integer parts whose non-digit flag sits at or below
+    /// this bit (`8n + 7 <= 71 - 8 * scale`, i.e. `n + scale <= 8`) share
+    /// one 8-digit field with the kept decimals; the difference is how far
+    /// up the integer digits move to end just before them.
+    int_room: u32,
+    /// The bytes of that field before the kept decimals.
+    int_field: u64,
+    /// Moves the decimals within the scale to the least significant end of
+    /// a digit field: `64 - 8 * scale`, mod 64 (keeping 0 or 8 shifts nothing).
+    keep_shift: u32,
+    /// `10^scale`: the weight of the integer part.
+    int_mul: u64,
+}
+
+impl Wire8 {
+    /// The reader for `scale`; `None` above eight decimals (the general
+    /// parser reads those).
+    #[inline]
+    fn new(scale: Scale) -> Option<Wire8> {
+        let keep = u32::from(scale.decimals());
+        if keep > 8 {
+            return None;
+        }
+        let keep_mask = if keep == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * keep)) - 1
+        };
+        Some(Wire8 {
+            tail_mask: !keep_mask,
+            int_room: 71 - 8 * keep,
+            // Unused at a scale of 8 (no integer part fits beside 8 decimals).
+            int_field: u64::MAX.checked_shr(8 * keep).unwrap_or(0),
+            keep_shift: (64 - 8 * keep) % 64,
+            int_mul: POW10[keep as usize],
+        })
+    }
+
+    /// `digits.dddddddd` at `at` — 1 to 7 integer digits, a dot, exactly
+    /// eight decimals, none significant past the scale — as a mantissa, with
+    /// the index just past the decimals. The caller checks that the byte
+    /// there ends the number. `None` for any other form, which the general
+    /// parser then reads (giving the same value for this form).
+    #[inline(always)]
+    fn number(&self, b: &[u8], at: usize) -> Option<(i64, usize)> {
+        let lo = load8(b, at)?;
+        // Bit 8n + 7 for a first non-digit at byte n, 64 for none. That
+        // byte must be the '.', after at least one digit; with no non-digit
+        // the shift below reads a digit, which is not a '.'. (The flags come
+        // from the raw bytes: one step shorter than from `lo ^ '0'`, and
+        // the next number's offset depends on them.)
+        let tz = nondigits(lo).trailing_zeros();
+        let d = lo ^ ZEROS;
+        if tz == 7 || (d >> (tz - 7)) as u8 != b'.' ^ b'0' {
+            return None;
+        }
+        // The decimals start at byte n + 1.
+        let frac_at = at + (tz as usize >> 3) + 1;
+        let v = self.value(d, tz, load8(b, frac_at)?)?;
+        Some((v, frac_at + 8))
+    }
+
+    /// The mantissa of a number whose integer digits end at the '.' flagged
+    /// by `tz` in `d` (its first 8 bytes `^ '0'`), with decimals `frac`;
+    /// `None` unless those are 8 digits with zeros past the scale.
+    #[inline(always)]
+    fn value(&self, d: u64, tz: u32, frac: u64) -> Option<i64> {
+        let f = frac ^ ZEROS;
+        if nondigit_values(f) | (f & self.tail_mask) != 0 {
+            return None;
+        }
+        // The bytes past the scale are 0, so the shift alone aligns the kept ones.
+        let kept = f << self.keep_shift;
+        let v = if tz <= self.int_room {
+            // Integer digits and kept decimals in one field, one conversion
+            // (the dot and the decimals after the integer are masked off).
+            value8d(((d << (self.int_room - tz)) & self.int_field) | kept)
+        } else {
+            // Below 10^7 * 10^8 + 10^8: no overflow.
+            digits_right(d, tz) * self.int_mul + value8d(kept)
+        };
+        Some(v as i64)
+    }
+}
+
+/// A guess at the number of integer digits of the next level's price.
+///
+/// Why: where the quantity starts depends on the price's length, and where
+/// the next level starts on the quantity's, so measuring every length puts
+/// two load-to-tzcnt chains per level on the loop's critical path. Adjacent
+/// levels' prices almost always have as many integer digits (in the
+/// captures they never differ), so the price is read at offsets fixed by the
+/// guess and the guess is only *checked*: the check is a predicted branch,
+/// and the loads no longer wait for it. Quantities' lengths do vary (about
+/// every other level in the captures), so they are measured.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PriceShape {
+    /// Integer digits, 1..=7 (read through `& 7`, which lets the compiler
+    /// prove the offsets stay inside a level's window).
+    n: usize,
+    /// `nondigits` flags of bytes 0..=n.
+    flags: u64,
+    /// The flag of byte n alone: bytes 0..n are digits, byte n is not.
+    first_nondigit: u64,
+}
+
+impl Default for PriceShape {
+    fn default() -> Self {
+        PriceShape::new(1)
+    }
+}
+
+impl PriceShape {
+    fn new(n: usize) -> PriceShape {
+        let n = n.clamp(1, 7);
+        PriceShape {
+            n,
+            flags: 0x8080_8080_8080_8080 >> (8 * (7 - n)),
+            first_nondigit: 0x80 << (8 * n),
+        }
+    }
+
+    /// The price at `at` if it has this shape (see [`Wire8::number`]).
+    #[inline(always)]
+    fn read(&self, w: &Wire8, b: &[u8], at: usize) -> Option<(i64, usize)> {
+        let lo = load8(b, at)?;
+        let d = lo ^ ZEROS;
+        let n = self.n & 7;
+        let dot = (d >> (8 * n)) as u8 == b'.' ^ b'0';
+        if !dot | (nondigits(lo) & self.flags != self.first_nondigit) {
+            return None;
+        }
+        let frac_at = at + n + 1;
+        let v = w.value(d, 8 * n as u32 + 7, load8(b, frac_at)?)?;
+        Some((v, frac_at + 8))
+    }
+}
+
+/// Bytes a level can span in the eight-decimal form, the byte after it, and
+/// the slack the readers below load past it, rounded up: within a window of
+/// this many bytes every offset is provably in bounds, so the compiler
+/// drops the checks.
+const LEVEL_WINDOW: usize = 48;
+
+/// `["<wire8>","<wire8>"]` at the start of `w`, the price of shape
+/// `shape`: the level and its length. Inlined into a fixed 48-byte window
+/// (no bounds checks) and into the frame's last bytes (checked).
+#[inline(always)]
+fn level_wire8(w: &[u8], price: &Wire8, qty: &Wire8, shape: &PriceShape) -> Option<(Level, usize)> {
+    if w.get(..2)? != b"[\"" {
+        return None;
+    }
+    let (p, p_end) = shape.read(price, w, 2)?;
+    level_rest(w, p, p_end, qty)
+}
+
+/// The rest of a level after its price: `","<wire8>"]`.
+#[inline(always)]
+fn level_rest(w: &[u8], p: i64, p_end: usize, qty: &Wire8) -> Option<(Level, usize)> {
+    // `","` then the quantity's first byte.
+    let sep = u32::from_le_bytes(*w.get(p_end..)?.first_chunk::<4>()?);
+    if sep & 0x00FF_FFFF != u32::from_le_bytes(*b"\",\"\0") {
+        return None;
+    }
+    let (q, q_end) = qty.number(w, p_end + 3)?;
+    if w.get(q_end..q_end + 2)? != b"\"]" {
+        return None;
+    }
+    let level = Level {
+        price: Price(p),
+        qty: Qty(q),
+    };
+    Some((level, q_end + 2))
+}
+
+/// The guess for a level whose price did not have the guessed shape: the
+/// price measured (`None` if it is not in the eight-decimal form). Only the
+/// guess comes back, and the caller reads the level again with it, so the
+/// usual path's result never goes through memory.
+#[cold]
+#[inline(never)]
+fn price_shape(w: &[u8], price: &Wire8) -> Option<PriceShape> {
+    if w.get(..2)? != b"[\"" {
+        return None;
+    }
+    let (_, p_end) = price.number(w, 2)?;
+    // `["` + n digits + `.` + 8 decimals.
+    Some(PriceShape::new(p_end - 11))
+}
+
+/// Bytes of a `,"x":` key with the longest value read from a window: an
+/// eight-decimal number with a 7-digit integer part and its quotes (23), or
+/// a 15-digit integer and the two 8-byte loads that read it (21).
+const FIELD_WINDOW: usize = 24;
+
+/// A JSON unsigned integer of at most 15 digits at `at`, read with two
+/// loads: its value and length. `None` for anything else, including a
+/// longer integer or one too close to the end of `b` for the loads.
+#[inline(always)]
+fn uint15(b: &[u8], at: usize) -> Option<(u64, usize)> {
+    let lo = load8(b, at)?;
+    let tz = nondigits(lo).trailing_zeros();
+    let (v, n, stop) = if tz < 64 {
+        let v = digits_right(lo ^ ZEROS, tz);
+        (v, (tz / 8) as usize, (lo >> (tz - 7)) as u8)
+    } else {
+        let hi = load8(b, at + 8)?;
+        let tz = nondigits(hi).trailing_zeros();
+        if tz == 64 {
+            return None;
+        }
+        let n = (tz / 8) as usize;
+        // At most 15 digits: below 10^15, no overflow.
+        let v = value8d(lo ^ ZEROS) * POW10[n] + digits_right(hi ^ ZEROS, tz);
+        (v, 8 + n, (hi >> (tz - 7)) as u8)
+    };
+    if n == 0 || (n > 1 && lo as u8 == b'0') || matches!(stop, b'.' | b'e' | b'E') {
+        return None;
+    }
+    Some((v, n))
+}
 
 impl<'a> Cursor<'a> {
     #[inline(always)]
@@ -184,38 +478,73 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A JSON unsigned integer (no sign, leading zero, fraction or exponent),
-    /// eight digits at a time.
+    /// A JSON unsigned integer (no sign, leading zero, fraction or exponent).
+    /// Up to 15 digits are read with two 8-byte loads and no loop; anything
+    /// else (longer, near the input's end, or not an integer) takes the
+    /// byte loop, which decides.
     #[inline(always)]
     fn uint(&mut self) -> Option<u64> {
-        let start = self.i;
-        let mut v: u64 = 0;
-        loop {
-            let Some(chunk) = load8(self.b, self.i) else {
-                return self.uint_tail(start, v);
-            };
-            let n = (nondigits(chunk).trailing_zeros() / 8) as usize;
-            if n > 0 {
-                v = v.checked_mul(POW10[n])?.checked_add(value_n(chunk, n))?;
+        match uint15(self.b, self.i) {
+            Some((v, n)) => {
                 self.i += n;
+                Some(v)
             }
-            if n < 8 {
-                break;
-            }
+            None => self.uint_slow(),
         }
-        let len = self.i - start;
-        if len == 0
-            || (len > 1 && self.b[start] == b'0')
-            || matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E'))
-        {
-            return None;
-        }
-        Some(v)
     }
 
-    /// The end of an integer within the last eight bytes of the input.
+    /// `key` (`,"x":`) then an unsigned integer. Read from one fixed window
+    /// when the input has room for it: every offset in it is then provably
+    /// in bounds, so the checks go; otherwise the checked way.
+    #[inline(always)]
+    fn keyed_uint(&mut self, key: &[u8; 5]) -> Option<u64> {
+        if let Some(w) = self.window() {
+            if w[..5] == *key {
+                if let Some((v, n)) = uint15(w, 5) {
+                    self.i += 5 + n;
+                    return Some(v);
+                }
+            }
+        }
+        self.lit(key)?;
+        self.uint()
+    }
+
+    /// `key` (`,"x":`) then `"<decimal>"`, as [`Cursor::keyed_uint`].
+    #[inline(always)]
+    fn keyed_decimal(
+        &mut self,
+        key: &[u8; 5],
+        w: Option<Wire8>,
+        scale: Scale,
+        signed: bool,
+    ) -> Option<i64> {
+        if let (Some(r), Some(win)) = (w, self.window()) {
+            if win[..5] == *key && win[5] == b'"' {
+                if let Some((v, end)) = r.number(win, 6) {
+                    if win[end] == b'"' {
+                        self.i += end + 1;
+                        return Some(v);
+                    }
+                }
+            }
+        }
+        self.lit(key)?;
+        self.decimal(w, scale, signed)
+    }
+
+    /// The next [`FIELD_WINDOW`] bytes, if there are that many.
+    #[inline(always)]
+    fn window(&self) -> Option<&'a [u8; FIELD_WINDOW]> {
+        self.b.get(self.i..)?.first_chunk()
+    }
+
+    /// An integer of 16 or more digits, near the end of the input, or not
+    /// an integer at all: the byte loop with overflow checks.
     #[cold]
-    fn uint_tail(&mut self, start: usize, mut v: u64) -> Option<u64> {
+    fn uint_slow(&mut self) -> Option<u64> {
+        let start = self.i;
+        let mut v: u64 = 0;
         while let Some(&c) = self.b.get(self.i) {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
@@ -247,16 +576,17 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// `"<decimal>"` at `scale`. Binance writes eight decimals; that form is
-    /// parsed with two 8-byte loads, anything else with the general parser.
+    /// `"<decimal>"` at `scale`, read by `w` when given. Binance writes
+    /// eight decimals; that form is read by [`Wire8::number`], anything else
+    /// by the general parser.
     #[inline(always)]
-    fn decimal(&mut self, scale: Scale, signed: bool) -> Option<i64> {
+    fn decimal(&mut self, w: Option<Wire8>, scale: Scale, signed: bool) -> Option<i64> {
         self.eat(b'"')?;
         let at = self.i;
-        if let Some((v, used)) = wire8(self.b, at, scale) {
-            if self.b.get(at + used) == Some(&b'"') {
-                self.i = at + used + 1;
-                return Some(v as i64);
+        if let Some((v, end)) = w.and_then(|w| w.number(self.b, at)) {
+            if self.b.get(end) == Some(&b'"') {
+                self.i = end + 1;
+                return Some(v);
             }
         }
         let (v, used) = decimal_general(self.b.get(at..)?, scale, signed)?;
@@ -265,40 +595,85 @@ impl<'a> Cursor<'a> {
         Some(v)
     }
 
-    /// `[["p","q"],...]` into `out`. Not inlined: one copy serves both sides.
+    /// `["<decimal>","<decimal>"]` in any form the general parser reads.
+    #[cold]
     #[inline(never)]
-    fn levels(&mut self, scaling: Scaling, out: &mut Vec<Level>, max: usize) -> Option<()> {
+    fn level_general(&mut self, scaling: Scaling) -> Option<Level> {
+        self.eat(b'[')?;
+        let p = self.decimal(None, scaling.price, true)?;
+        self.eat(b',')?;
+        let q = self.decimal(None, scaling.qty, false)?;
+        self.eat(b']')?;
+        Some(Level {
+            price: Price(p),
+            qty: Qty(q),
+        })
+    }
+
+    /// `[["p","q"],...]` into `out`; true when every level was read by
+    /// [`Wire8`]. `shape` is the price-length guess, carried from side to
+    /// side and frame to frame. Not inlined: one copy serves both sides.
+    #[inline(never)]
+    fn levels(
+        &mut self,
+        scaling: Scaling,
+        out: &mut LevelBuf,
+        shape: &mut PriceShape,
+    ) -> Option<bool> {
         self.eat(b'[')?;
         if self.eat(b']').is_some() {
-            return Some(());
+            return Some(true);
         }
+        let mut bounded = true;
+        let mut readers = Wire8::new(scaling.price).zip(Wire8::new(scaling.qty));
+        // Locals rather than `self.i`: the loop keeps them in registers.
+        let b = self.b;
+        let mut i = self.i;
         loop {
-            let (price, qty) = match level_wire8(self.b, self.i, scaling) {
-                Some((price, qty, used)) => {
-                    self.i += used;
-                    (price, qty)
+            let rest = b.get(i..)?;
+            let fast = match &readers {
+                Some((price, qty)) => match rest.first_chunk::<LEVEL_WINDOW>() {
+                    Some(w) => match level_wire8(w, price, qty, shape) {
+                        Some(hit) => Some(hit),
+                        None => price_shape(w, price).and_then(|new| {
+                            *shape = new;
+                            level_wire8(w, price, qty, shape)
+                        }),
+                    },
+                    None => match level_wire8(rest, price, qty, shape) {
+                        Some(hit) => Some(hit),
+                        None => price_shape(rest, price).and_then(|new| {
+                            *shape = new;
+                            level_wire8(rest, price, qty, shape)
+                        }),
+                    },
+                },
+                None => None,
+            };
+            let level = match fast {
+                Some((level, used)) => {
+                    i += used;
+                    level
                 }
                 None => {
-                    self.eat(b'[')?;
-                    let price = self.decimal(scaling.price, true)?;
-                    self.eat(b',')?;
-                    let qty = self.decimal(scaling.qty, false)?;
-                    self.eat(b']')?;
-                    (price, qty)
+                    self.i = i;
+                    let level = self.level_general(scaling)?;
+                    i = self.i;
+                    bounded = false;
+                    // A message's numbers share one form: after one in
+                    // another form (futures' `"7.5040"`), read the rest the
+                    // general way without trying the wire form first.
+                    readers = None;
+                    level
                 }
             };
-            if out.len() == max {
-                return None;
-            }
-            out.push(Level {
-                price: Price(price),
-                qty: Qty(qty),
-            });
-            match *self.b.get(self.i)? {
-                b',' => self.i += 1,
+            // Full: the tape path reports the limit.
+            out.push(level)?;
+            match *b.get(i)? {
+                b',' => i += 1,
                 b']' => {
-                    self.i += 1;
-                    return Some(());
+                    self.i = i + 1;
+                    return Some(bounded);
                 }
                 _ => return None,
             }
@@ -306,74 +681,15 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Bytes one level can span in its eight-decimal form, with the byte after it.
-const LEVEL_WINDOW: usize = 48;
-
-/// `["<wire8>","<wire8>"]` at `at` with nothing else to check: the common
-/// spot level, read from one fixed window so the bounds are checked once.
-#[inline(always)]
-fn level_wire8(b: &[u8], at: usize, scaling: Scaling) -> Option<(i64, i64, usize)> {
-    let w: &[u8; LEVEL_WINDOW] = b.get(at..at + LEVEL_WINDOW)?.try_into().ok()?;
-    if w[0] != b'[' || w[1] != b'"' {
-        return None;
-    }
-    let (price, p_len) = wire8(w, 2, scaling.price)?;
-    // `","` after the price (whose eight decimals end at 2 + p_len).
-    let q_at = 2 + p_len + 3;
-    if w.get(2 + p_len..q_at)? != b"\",\"" {
-        return None;
-    }
-    let (qty, q_len) = wire8(w, q_at, scaling.qty)?;
-    let end = q_at + q_len;
-    if w.get(end..end + 2)? != b"\"]" {
-        return None;
-    }
-    Some((price as i64, qty as i64, end + 2))
-}
-
 /// Any other decimal form (fewer decimals, futures' `"7.5040"`, signs).
 #[cold]
 #[inline(never)]
 fn decimal_general(text: &[u8], scale: Scale, signed: bool) -> Option<(i64, usize)> {
-    parse_decimal_prefix(text, scale, signed).ok()
-}
-
-/// `digits.dddddddd` (1–7 integer digits, then eight decimals) at `at`, as
-/// an unsigned mantissa at `scale`; `None` for any other form or a value with
-/// significant digits past the scale. The caller must check that the byte
-/// after the eight decimals is not a digit.
-#[inline(always)]
-fn wire8(b: &[u8], at: usize, scale: Scale) -> Option<(u64, usize)> {
-    let lo = load8(b, at)?;
-    let n = (nondigits(lo).trailing_zeros() / 8) as usize;
-    // n == 8 would mean no dot in the first 8 bytes.
-    if n == 0 || n == 8 || (lo >> (8 * n)) as u8 != b'.' {
-        return None;
-    }
-    // The caller checks that the byte after the eight decimals ends the number.
-    let frac = load8(b, at + n + 1)?;
-    if nondigits(frac) != 0 {
-        return None;
-    }
-    let s = usize::from(scale.decimals());
-    let keep = s.min(8);
-    if keep < 8 {
-        // Decimals past the scale must be zeros.
-        let tail = frac >> (8 * keep);
-        if tail != 0x3030_3030_3030_3030u64 >> (8 * keep) {
-            return None;
-        }
-    }
-    let digits = if n + 1 + keep <= 8 {
-        // Integer and kept decimals are all in the first 8 bytes: drop the
-        // dot (shift the bytes after it down by one) and convert once.
-        let below = (1u64 << (8 * n)) - 1;
-        value_n((lo & below) | ((lo >> 8) & !below), n + keep)
-    } else {
-        value_n(lo, n).checked_mul(POW10[keep])? + value_n(frac, keep)
-    };
-    let v = digits.checked_mul(POW10[s - keep])?;
-    (v <= i64::MAX as u64).then_some((v, n + 9))
+    // The tape path parses the whole string with `parse_decimal`, which
+    // refuses more than 64 bytes (`NumError::TooLong`): so must this.
+    parse_decimal_prefix(text, scale, signed)
+        .ok()
+        .filter(|&(_, used)| used <= 64)
 }
 
 /// Recognises a whole stream frame. `None` means "use the tape path"; the
@@ -383,9 +699,9 @@ pub(crate) fn scan<R: ResolveSymbol>(
     frame: &[u8],
     venue: Venue,
     symbols: &R,
-    bids: &mut Vec<Level>,
-    asks: &mut Vec<Level>,
-    max_levels: usize,
+    bids: &mut LevelBuf,
+    asks: &mut LevelBuf,
+    shape: &mut PriceShape,
 ) -> Option<Fast> {
     let mut c = Cursor { b: frame, i: 0 };
     let wrapped = c.peek_lit(b"{\"stream\":\"");
@@ -396,7 +712,7 @@ pub(crate) fn scan<R: ResolveSymbol>(
     }
     let out = if c.peek_lit(b"{\"e\":\"depthUpdate\",\"E\":") {
         c.i += 23;
-        Fast::Depth(depth(&mut c, venue, symbols, bids, asks, max_levels)?)
+        Fast::Depth(depth(&mut c, venue, symbols, bids, asks, shape)?)
     } else if c.peek_lit(b"{\"u\":") {
         c.i += 5;
         Fast::Other(BinanceMsg::BookTicker(book_ticker(&mut c, symbols, false)?))
@@ -424,9 +740,9 @@ fn depth<R: ResolveSymbol>(
     c: &mut Cursor<'_>,
     venue: Venue,
     symbols: &R,
-    bids: &mut Vec<Level>,
-    asks: &mut Vec<Level>,
-    max_levels: usize,
+    bids: &mut LevelBuf,
+    asks: &mut LevelBuf,
+    shape: &mut PriceShape,
 ) -> Option<DepthHeader> {
     let event_ms = c.uint()?;
     let transact_ms = if c.peek_lit(b",\"T\":") {
@@ -437,10 +753,8 @@ fn depth<R: ResolveSymbol>(
     };
     c.lit(b",\"s\":")?;
     let scaling = symbols.resolve(c.string()?)?;
-    c.lit(b",\"U\":")?;
-    let first_id = c.uint()?;
-    c.lit(b",\"u\":")?;
-    let final_id = c.uint()?;
+    let first_id = c.keyed_uint(b",\"U\":")?;
+    let final_id = c.keyed_uint(b",\"u\":")?;
     let prev_final_id = if c.peek_lit(b",\"pu\":") {
         c.i += 6;
         Some(c.uint()?)
@@ -450,12 +764,13 @@ fn depth<R: ResolveSymbol>(
         None
     };
     c.lit(b",\"b\":")?;
-    c.levels(scaling, bids, max_levels)?;
+    let bounded = c.levels(scaling, bids, shape)?;
     c.lit(b",\"a\":")?;
-    c.levels(scaling, asks, max_levels)?;
+    let bounded = c.levels(scaling, asks, shape)? & bounded;
     c.eat(b'}')?;
     Some(DepthHeader {
         scaling,
+        bounded,
         event_ms,
         transact_ms,
         first_id,
@@ -474,20 +789,15 @@ fn book_ticker<R: ResolveSymbol>(
     let update_id = c.uint()?;
     c.lit(b",\"s\":")?;
     let scaling = symbols.resolve(c.string()?)?;
-    c.lit(b",\"b\":")?;
-    let bid_price = Price(c.decimal(scaling.price, true)?);
-    c.lit(b",\"B\":")?;
-    let bid_qty = Qty(c.decimal(scaling.qty, false)?);
-    c.lit(b",\"a\":")?;
-    let ask_price = Price(c.decimal(scaling.price, true)?);
-    c.lit(b",\"A\":")?;
-    let ask_qty = Qty(c.decimal(scaling.qty, false)?);
+    let (price, qty) = (Wire8::new(scaling.price), Wire8::new(scaling.qty));
+    let bid_price = Price(c.keyed_decimal(b",\"b\":", price, scaling.price, true)?);
+    let bid_qty = Qty(c.keyed_decimal(b",\"B\":", qty, scaling.qty, false)?);
+    let ask_price = Price(c.keyed_decimal(b",\"a\":", price, scaling.price, true)?);
+    let ask_qty = Qty(c.keyed_decimal(b",\"A\":", qty, scaling.qty, false)?);
     let (mut transact_ms, mut event_ms) = (None, None);
     if futures {
-        c.lit(b",\"T\":")?;
-        transact_ms = Some(c.uint()?);
-        c.lit(b",\"E\":")?;
-        event_ms = Some(c.uint()?);
+        transact_ms = Some(c.keyed_uint(b",\"T\":")?);
+        event_ms = Some(c.keyed_uint(b",\"E\":")?);
     }
     c.eat(b'}')?;
     Some(BookTicker {
@@ -507,7 +817,7 @@ fn book_ticker<R: ResolveSymbol>(
 #[inline(always)]
 fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) -> Option<TradeMsg> {
     let event_ms = c.uint()?;
-    let id_key: &[u8] = if aggregated { b",\"a\":" } else { b",\"t\":" };
+    let id_key: &[u8; 5] = if aggregated { b",\"a\":" } else { b",\"t\":" };
     let mut id = None;
     if c.peek_lit(id_key) {
         c.i += 5;
@@ -516,24 +826,19 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
     c.lit(b",\"s\":")?;
     let scaling = symbols.resolve(c.string()?)?;
     if id.is_none() {
-        c.lit(id_key)?;
-        id = Some(c.uint()?);
+        id = Some(c.keyed_uint(id_key)?);
     }
     let id = id?;
-    c.lit(b",\"p\":")?;
-    let price = Price(c.decimal(scaling.price, true)?);
-    c.lit(b",\"q\":")?;
-    let qty = Qty(c.decimal(scaling.qty, false)?);
+    let (p, q) = (scaling.price, scaling.qty);
+    let price = Price(c.keyed_decimal(b",\"p\":", Wire8::new(p), p, true)?);
+    let qty = Qty(c.keyed_decimal(b",\"q\":", Wire8::new(q), q, false)?);
     let (first_id, last_id) = if aggregated {
-        c.lit(b",\"f\":")?;
-        let f = c.uint()?;
-        c.lit(b",\"l\":")?;
-        (f, c.uint()?)
+        let f = c.keyed_uint(b",\"f\":")?;
+        (f, c.keyed_uint(b",\"l\":")?)
     } else {
         (id, id)
     };
-    c.lit(b",\"T\":")?;
-    let trade_ms = c.uint()?;
+    let trade_ms = c.keyed_uint(b",\"T\":")?;
     c.lit(b",\"m\":")?;
     let buyer_is_maker = c.boolean()?;
     if c.peek_lit(b",\"M\":") {
@@ -560,9 +865,8 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
 pub(crate) fn scan_snapshot(
     body: &[u8],
     scaling: Scaling,
-    bids: &mut Vec<Level>,
-    asks: &mut Vec<Level>,
-    max_levels: usize,
+    bids: &mut LevelBuf,
+    asks: &mut LevelBuf,
 ) -> Option<SnapshotHeader> {
     let mut c = Cursor { b: body, i: 0 };
     c.lit(b"{\"lastUpdateId\":")?;
@@ -574,14 +878,313 @@ pub(crate) fn scan_snapshot(
         c.lit(b",\"T\":")?;
         transact_ms = Some(c.uint()?);
     }
+    let mut shape = PriceShape::default();
     c.lit(b",\"bids\":")?;
-    c.levels(scaling, bids, max_levels)?;
+    c.levels(scaling, bids, &mut shape)?;
     c.lit(b",\"asks\":")?;
-    c.levels(scaling, asks, max_levels)?;
+    c.levels(scaling, asks, &mut shape)?;
     c.eat(b'}')?;
     (c.i == body.len()).then_some(SnapshotHeader {
         last_update_id,
         event_ms,
         transact_ms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{MarketConfig, MarketSim};
+    use crate::types::Registry;
+    use crate::venue::binance::BinanceDecoder;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+    /// Decodes `frame` with and without the fast path and requires the same
+    /// answer; returns whether the fast path took it.
+    fn same_both_ways(venue: Venue, registry: &Registry, frame: &[u8]) -> bool {
+        let mut fast = BinanceDecoder::new(venue);
+        let mut tape = BinanceDecoder::new(venue);
+        tape.set_fast_path(false);
+        let symbols = registry.venue(venue);
+        let a = fast.decode_bounded(frame, &symbols);
+        if let Ok((BinanceMsg::Depth(d), true)) = a {
+            // What `bounded` promises the sync machine.
+            let range = 0..1_000_000_000_000_000;
+            assert!(
+                d.bids
+                    .iter()
+                    .chain(d.asks)
+                    .all(|l| { range.contains(&l.price.0) && range.contains(&l.qty.0) })
+            );
+        }
+        let a = a.map(|(msg, _)| msg);
+        let b = tape.decode(frame, &symbols);
+        assert_eq!(a, b, "{}", String::from_utf8_lossy(frame));
+        fast.stats().fast == 1
+    }
+
+    fn same_snapshot(venue: Venue, scaling: Scaling, body: &[u8]) -> bool {
+        let mut fast = BinanceDecoder::new(venue);
+        let mut tape = BinanceDecoder::new(venue);
+        tape.set_fast_path(false);
+        assert_eq!(
+            fast.decode_snapshot(body, scaling),
+            tape.decode_snapshot(body, scaling)
+        );
+        fast.stats().fast == 1
+    }
+
+    /// The four symbols of a fixture directory, registered at `tick`/`lot`.
+    fn fixture_registry(venue: Venue, symbols: &[&str], tick: &str, lot: &str) -> Registry {
+        let mut r = Registry::new();
+        for s in symbols {
+            r.add(venue, s, tick, lot).unwrap();
+        }
+        r
+    }
+
+    const SPOT: [&str; 4] = ["NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"];
+    const USDM: [&str; 4] = ["SUSHIUSDT", "AKROUSDT", "CTKUSDT", "KEEPUSDT"];
+
+    /// Tick/lot pairs whose scales span too few decimals (the tape path's
+    /// errors), the wire's eight, and more than `Wire8` reads.
+    const INCREMENTS: [(&str, &str); 6] = [
+        ("0.00000001", "0.00000001"),
+        ("0.01", "0.00001"),
+        ("1", "1"),
+        ("0.0000000001", "0.00000000001"),
+        ("0.000000000001", "0.0000000000001"),
+        ("0.0001", "0.001"),
+    ];
+
+    #[test]
+    fn fixtures_decode_the_same_both_ways() {
+        for (venue, dir, symbols) in [
+            (Venue::BinanceSpot, "binance", SPOT),
+            (Venue::BinanceUsdm, "binance_futures", USDM),
+        ] {
+            for (tick, lot) in INCREMENTS {
+                let registry = fixture_registry(venue, &symbols, tick, lot);
+                let mut fast = 0;
+                let text = std::fs::read_to_string(format!(
+                    "{FIXTURES}/{dir}/ws_combined_all_frames.jsonl"
+                ))
+                .unwrap();
+                for line in text.lines() {
+                    fast += usize::from(same_both_ways(venue, &registry, line.as_bytes()));
+                }
+                if tick == "0.00000001" {
+                    // Every depth, ticker and trade frame is a template's.
+                    assert!(fast * 10 > text.lines().count() * 7, "{dir}: {fast}");
+                }
+                for (i, s) in symbols.iter().enumerate() {
+                    let body =
+                        std::fs::read(format!("{FIXTURES}/{dir}/rest_depth_snapshot_{s}.json"))
+                            .unwrap();
+                    let scaling = registry.get(crate::types::InstrumentId(i as u32)).scaling();
+                    same_snapshot(venue, scaling, &body);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn generated_frames_decode_the_same_both_ways() {
+        for venue in [Venue::BinanceSpot, Venue::BinanceUsdm] {
+            for (tick, lot) in INCREMENTS {
+                let mut registry = Registry::new();
+                registry.add(venue, "BTCUSDT", tick, lot).unwrap();
+                let mut sim = MarketSim::new(MarketConfig::btcusdt(venue, 11));
+                let mut frame = Vec::new();
+                let mut fast = 0;
+                for i in 0..300 {
+                    match i % 3 {
+                        0 => sim.depth_update(&mut frame),
+                        1 => sim.book_ticker(&mut frame),
+                        _ => sim.trade(&mut frame),
+                    }
+                    fast += usize::from(same_both_ways(venue, &registry, &frame));
+                }
+                if tick == "0.01" {
+                    assert_eq!(fast, 300, "{venue}");
+                }
+                sim.snapshot(1000, &mut frame);
+                same_snapshot(
+                    venue,
+                    registry.get(crate::types::InstrumentId(0)).scaling(),
+                    &frame,
+                );
+            }
+        }
+    }
+
+    /// One decoder reused across frames whose prices change length within a
+    /// side, between sides and between frames: the price-length guess the
+    /// decoder carries must never change an answer.
+    #[test]
+    fn price_length_guesses_never_change_answers() {
+        let venue = Venue::BinanceSpot;
+        let mut registry = Registry::new();
+        registry.add(venue, "BTCUSDT", "0.01", "0.00001").unwrap();
+        let symbols = registry.venue(venue);
+        let mut fast = BinanceDecoder::new(venue);
+        let mut tape = BinanceDecoder::new(venue);
+        tape.set_fast_path(false);
+        let mut rng = crate::sim::Rng::new(3);
+        let mut taken = 0;
+        for frame_no in 0..400u64 {
+            let side = |rng: &mut crate::sim::Rng| {
+                let levels: Vec<String> = (0..rng.below(6))
+                    .map(|_| {
+                        let digits = 1 + rng.below(7) as u32;
+                        let int = rng.below(10u64.pow(digits));
+                        let qty_int = rng.below(100_000);
+                        // Mostly the wire form; now and then a short one.
+                        let frac = if rng.chance(1, 20) { "5" } else { "01000000" };
+                        format!("[\"{int}.{frac}\",\"{qty_int}.00500000\"]")
+                    })
+                    .collect();
+                levels.join(",")
+            };
+            let (b, a) = (side(&mut rng), side(&mut rng));
+            let frame = format!(
+                "{{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BTCUSDT\",\"U\":{frame_no},\
+                 \"u\":{frame_no},\"b\":[{b}],\"a\":[{a}]}}"
+            );
+            let got = fast.decode(frame.as_bytes(), &symbols);
+            assert_eq!(got, tape.decode(frame.as_bytes(), &symbols), "{frame}");
+            taken += usize::from(got.is_ok());
+        }
+        assert_eq!(fast.stats().fast, 400);
+        assert!(taken > 300);
+    }
+
+    /// Regression: the fast path took number strings over 64 bytes, which
+    /// the tape path refuses (`NumError::TooLong`).
+    #[test]
+    fn numbers_over_64_bytes_are_refused_as_the_tape_path_does() {
+        let mut registry = Registry::new();
+        registry
+            .add(Venue::BinanceSpot, "NKNUSDT", "0.00000001", "0.00000001")
+            .unwrap();
+        for text in [
+            format!("{}1", "0".repeat(70)),
+            format!("1.{}", "0".repeat(70)),
+            format!("{}1", "0".repeat(63)),
+        ] {
+            for frame in [
+                format!(
+                    r#"{{"e":"depthUpdate","E":1,"s":"NKNUSDT","U":1,"u":2,"b":[["{text}","1.00000000"]],"a":[]}}"#
+                ),
+                format!(r#"{{"u":1,"s":"NKNUSDT","b":"{text}","B":"1","a":"1","A":"1"}}"#),
+            ] {
+                same_both_ways(Venue::BinanceSpot, &registry, frame.as_bytes());
+            }
+        }
+    }
+
+    /// The byte loop every fast integer must agree with: JSON's unsigned form.
+    fn uint_reference(text: &[u8]) -> Option<(u64, usize)> {
+        let n = text.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 || (n > 1 && text[0] == b'0') || matches!(text.get(n), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let v = std::str::from_utf8(&text[..n]).ok()?.parse().ok()?;
+        Some((v, n))
+    }
+
+    proptest::proptest! {
+        /// `Wire8::number` agrees with the general parser whenever it answers.
+        #[test]
+        fn wire8_agrees_with_parse_decimal(
+            text in "[0-9]{0,9}(\\.[0-9]{0,10})?[\",\\]x0-9.]{0,12}",
+            scale in 0u8..=18,
+            lead in 0usize..3,
+        ) {
+            let scale = Scale::new(scale).unwrap();
+            let mut bytes = vec![b'"'; lead];
+            bytes.extend_from_slice(text.as_bytes());
+            let w = Wire8::new(scale);
+            if let Some((v, end)) = w.and_then(|w| w.number(&bytes, lead)) {
+                let general = parse_decimal_prefix(&bytes[lead..], scale, true);
+                // The caller requires a non-digit after the eight decimals.
+                if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                    proptest::prop_assert_eq!(general, Ok((v, end - lead)));
+                }
+            }
+        }
+
+        /// A price read at a guessed length agrees with the general parser
+        /// whenever it answers, whatever the guess and the text (dotless
+        /// digit runs included: the guess must not invent a dot).
+        #[test]
+        fn price_shape_agrees_with_parse_decimal(
+            text in "[0-9]{0,12}(\\.[0-9]{0,10})?[\",x0-9.]{0,12}",
+            scale in 0u8..=8,
+            guess in 1usize..=7,
+        ) {
+            let scale = Scale::new(scale).unwrap();
+            let bytes = text.as_bytes();
+            let w = Wire8::new(scale).unwrap();
+            if let Some((v, end)) = PriceShape::new(guess).read(&w, bytes, 0) {
+                let general = parse_decimal_prefix(bytes, scale, true);
+                if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                    proptest::prop_assert_eq!(general, Ok((v, end)));
+                }
+            }
+        }
+
+        /// Wire-form numbers are always taken by `Wire8` at the scales it reads.
+        #[test]
+        fn wire8_takes_the_wire_form(
+            int in 0u64..10_000_000,
+            frac in 0u64..100_000_000,
+            scale in 0u8..=8,
+        ) {
+            let text = format!("{int}.{frac:08}\"xxxxxxxx");
+            let scale = Scale::new(scale).unwrap();
+            let general = parse_decimal_prefix(text.as_bytes(), scale, false);
+            let fast = Wire8::new(scale).and_then(|w| w.number(text.as_bytes(), 0));
+            match general {
+                Ok((v, used)) => proptest::prop_assert_eq!(fast, Some((v, used))),
+                Err(_) => proptest::prop_assert_eq!(fast, None),
+            }
+        }
+
+        /// The integer reader agrees with the reference on any input.
+        #[test]
+        fn uint_agrees_with_reference(text in "[0-9]{0,22}[0-9.eE,}x]{0,20}") {
+            let mut c = Cursor { b: text.as_bytes(), i: 0 };
+            let got = c.uint().map(|v| (v, c.i));
+            proptest::prop_assert_eq!(got, uint_reference(text.as_bytes()));
+        }
+
+        /// Any byte changed anywhere in a frame: the fast path either gives
+        /// up or gives exactly the tape path's answer.
+        #[test]
+        fn mutated_frames_decode_the_same_both_ways(
+            seed in 0u64..64,
+            kind in 0usize..3,
+            edits in proptest::collection::vec((0usize..1000, 0usize..20), 1..4),
+            usdm: bool,
+        ) {
+            let venue = if usdm { Venue::BinanceUsdm } else { Venue::BinanceSpot };
+            let mut registry = Registry::new();
+            registry.add(venue, "BTCUSDT", "0.01", "0.00001").unwrap();
+            let mut sim = MarketSim::new(MarketConfig::btcusdt(venue, seed));
+            let mut frame = Vec::new();
+            match kind {
+                0 => sim.depth_update(&mut frame),
+                1 => sim.book_ticker(&mut frame),
+                _ => sim.trade(&mut frame),
+            }
+            const BYTES: &[u8; 20] = b"0159.\",]}[-e +\\xA\x7f\x00\t";
+            for (at, byte) in edits {
+                let at = at % frame.len();
+                frame[at] = BYTES[byte];
+            }
+            same_both_ways(venue, &registry, &frame);
+        }
+    }
 }

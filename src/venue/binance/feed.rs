@@ -3,14 +3,16 @@
 //! thread, `replay`, the benchmarks and the zero-allocation test all run
 //! exactly this.
 
+use std::cell::Cell;
+
 use super::decode::BinanceDecoder;
 use super::msg::{BinanceMsg, SnapshotReply};
 use super::sync::{BookSync, DiffOutcome, GapPolicy, SnapshotOutcome, SyncLimits};
-use crate::book::{BookRead, BookSpec, Ladder};
+use crate::book::{BookApply, BookRead, BookSpec, Ladder};
 use crate::ring::{BookState, EventBatch, Publish, snapshot_events};
 use crate::types::{
-    Aggressor, Bbo, Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Trade,
-    Venue,
+    Aggressor, Bbo, Event, InstrumentId, Nanos, Registry, ResolveSymbol, ResyncReason, Scaling,
+    Stamp, StatusCode, Trade, Venue,
 };
 use crate::venue::DecodeError;
 
@@ -104,6 +106,8 @@ pub struct BinanceFeed {
     decoder: BinanceDecoder,
     batch: EventBatch,
     stats: FeedStats,
+    /// Symbols resolved by earlier frames (hints only: see [`SymbolCache`]).
+    symbols: SymbolCache,
 }
 
 impl BinanceFeed {
@@ -119,6 +123,7 @@ impl BinanceFeed {
             decoder: BinanceDecoder::new(venue),
             batch,
             stats: FeedStats::default(),
+            symbols: SymbolCache::default(),
         }
     }
 
@@ -144,7 +149,12 @@ impl BinanceFeed {
     ) -> Result<FrameKind, DecodeError> {
         self.stats.frames += 1;
         let venue = self.decoder.venue();
-        let msg = match self.decoder.decode(frame, &registry.venue(venue)) {
+        let symbols = CachedSymbols {
+            registry,
+            venue,
+            cache: &self.symbols,
+        };
+        let (msg, bounded) = match self.decoder.decode_bounded(frame, &symbols) {
             Ok(m) => m,
             Err(e) => {
                 self.stats.decode_errors += 1;
@@ -160,7 +170,12 @@ impl BinanceFeed {
                     return Ok(FrameKind::Ignored);
                 };
                 st.last_msg_ns = recv_ns;
-                let outcome = st.sync.handle_diff(&d, &mut st.book, batch, recv_ns);
+                // Why no validation pass is needed then: a price and a
+                // quantity in 0..10^15 are always on a tick of 1 and in range.
+                let validated = bounded && st.book.tick() == 1;
+                let outcome =
+                    st.sync
+                        .handle_diff_checked(&d, &mut st.book, batch, recv_ns, validated);
                 if outcome == DiffOutcome::Applied
                     && st.sync.policy() == GapPolicy::Resync
                     && st.book.is_crossed()
@@ -322,6 +337,92 @@ impl BinanceFeed {
     }
 }
 
+/// A symbol's bytes as two words and a length: equal keys mean equal
+/// symbols (for up to 16 bytes the two words cover every byte, overlapping
+/// when shorter), and a key costs two loads instead of a byte loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct SymbolKey {
+    head: u64,
+    tail: u64,
+    len: u8,
+}
+
+impl SymbolKey {
+    /// The key of `symbol`; `None` above 16 bytes (those are looked up every time).
+    #[inline]
+    fn of(symbol: &[u8]) -> Option<SymbolKey> {
+        let (head, tail) = if let (Some(h), Some(t)) = (symbol.first_chunk(), symbol.last_chunk()) {
+            if symbol.len() > 16 {
+                return None;
+            }
+            (u64::from_le_bytes(*h), u64::from_le_bytes(*t))
+        } else if let (Some(h), Some(t)) = (symbol.first_chunk(), symbol.last_chunk()) {
+            let word = |w: &[u8; 4]| u64::from(u32::from_le_bytes(*w));
+            (word(h), word(t))
+        } else {
+            let packed = symbol
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, &b)| w | u64::from(b) << (8 * i));
+            (packed, 0)
+        };
+        Some(SymbolKey {
+            head,
+            tail,
+            len: symbol.len() as u8,
+        })
+    }
+
+    /// A slot of [`SymbolCache`].
+    #[inline]
+    fn slot(self) -> usize {
+        let h = (self.head ^ self.tail.rotate_left(29) ^ u64::from(self.len))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 60) as usize
+    }
+}
+
+/// Instrument ids of recently seen symbols, direct-mapped by [`SymbolKey`].
+///
+/// Only a hint: a hit is confirmed against the registry passed with the
+/// frame (same venue, exactly the same symbol bytes) before it is used, so
+/// a stale entry, or a different registry, can only cost a full lookup,
+/// never a wrong instrument. Confirmed hits give what `Registry::lookup`
+/// gives: symbols are unique per venue up to ASCII case, and an exact match
+/// is such a match.
+#[derive(Debug, Default)]
+struct SymbolCache {
+    slots: [Cell<Option<(SymbolKey, InstrumentId)>>; 16],
+}
+
+/// A [`Registry`]'s symbols for one venue, through a [`SymbolCache`].
+struct CachedSymbols<'a> {
+    registry: &'a Registry,
+    venue: Venue,
+    cache: &'a SymbolCache,
+}
+
+impl ResolveSymbol for CachedSymbols<'_> {
+    #[inline]
+    fn resolve(&self, symbol: &[u8]) -> Option<Scaling> {
+        let Some(key) = SymbolKey::of(symbol) else {
+            return self.registry.venue(self.venue).resolve(symbol);
+        };
+        let slot = &self.cache.slots[key.slot()];
+        if let Some((k, id)) = slot.get() {
+            if k == key && id.index() < self.registry.len() {
+                let inst = self.registry.get(id);
+                if inst.venue == self.venue && SymbolKey::of(inst.symbol.as_bytes()) == Some(key) {
+                    return Some(inst.scaling());
+                }
+            }
+        }
+        let inst = self.registry.lookup(self.venue, symbol)?;
+        slot.set(Some((key, inst.id)));
+        Some(inst.scaling())
+    }
+}
+
 /// Why a snapshot body was not used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SnapshotFailure {
@@ -343,4 +444,67 @@ pub fn books_for(registry: &Registry, capacity: usize, policy: GapPolicy) -> Vec
             InstrumentBook::new(i.venue, i.id, spec, policy, SyncLimits::default())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Equal keys exactly when the symbols are equal, at every length a key covers.
+        #[test]
+        fn symbol_keys_identify_symbols(a in "[AB]{0,16}", b in "[AB]{0,16}") {
+            let (ka, kb) = (SymbolKey::of(a.as_bytes()), SymbolKey::of(b.as_bytes()));
+            proptest::prop_assert!(ka.is_some() && kb.is_some());
+            proptest::prop_assert_eq!(ka == kb, a == b);
+        }
+    }
+
+    #[test]
+    fn long_symbols_have_no_key() {
+        assert_eq!(SymbolKey::of(b"ABCDEFGHIJKLMNOPQ"), None);
+    }
+
+    #[test]
+    fn cached_symbols_agree_with_the_registry_they_are_given() {
+        let (spot, usdm) = (Venue::BinanceSpot, Venue::BinanceUsdm);
+        let mut a = Registry::new();
+        a.add(spot, "BTCUSDT", "0.01", "0.00001").unwrap();
+        a.add(spot, "ETHUSDT", "0.01", "0.0001").unwrap();
+        a.add(spot, "ABCDEFGHIJKLMNOPQRS", "1", "1").unwrap();
+        let mut b = Registry::new();
+        b.add(spot, "ETHUSDT", "0.1", "0.001").unwrap();
+        b.add(usdm, "BTCUSDT", "0.1", "0.001").unwrap();
+        b.add(spot, "BTCUSDT", "0.1", "0.001").unwrap();
+        let cache = SymbolCache::default();
+        let through = |registry: &Registry, venue: Venue, symbol: &[u8]| {
+            let cached = CachedSymbols {
+                registry,
+                venue,
+                cache: &cache,
+            };
+            let got = cached.resolve(symbol);
+            assert_eq!(got, registry.venue(venue).resolve(symbol), "{symbol:?}");
+            got
+        };
+        for _ in 0..2 {
+            for registry in [&a, &b] {
+                for venue in [spot, usdm] {
+                    for symbol in [
+                        &b"BTCUSDT"[..],
+                        b"btcusdt",
+                        b"ETHUSDT",
+                        b"XRPUSDT",
+                        b"ABCDEFGHIJKLMNOPQRS",
+                        b"",
+                    ] {
+                        through(registry, venue, symbol);
+                    }
+                }
+            }
+        }
+        // A hit from registry `a` is not trusted for registry `b`.
+        assert_eq!(through(&a, spot, b"BTCUSDT").unwrap().instrument.0, 0);
+        assert_eq!(through(&b, spot, b"BTCUSDT").unwrap().instrument.0, 2);
+    }
 }

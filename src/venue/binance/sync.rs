@@ -313,6 +313,21 @@ impl BookSync {
         batch: &mut EventBatch,
         recv_ns: Nanos,
     ) -> DiffOutcome {
+        self.handle_diff_checked(d, book, batch, recv_ns, false)
+    }
+
+    /// [`handle_diff`](Self::handle_diff) for a caller that knows whether
+    /// `book.validate` accepts every level of `d` (`validated`); then the
+    /// all-or-nothing check before applying is skipped.
+    #[inline]
+    pub(crate) fn handle_diff_checked<B: BookApply + BookRead>(
+        &mut self,
+        d: &DepthUpdate<'_>,
+        book: &mut B,
+        batch: &mut EventBatch,
+        recv_ns: Nanos,
+        validated: bool,
+    ) -> DiffOutcome {
         let h = Header {
             first_id: d.first_id,
             final_id: d.final_id,
@@ -334,6 +349,7 @@ impl BookSync {
             d.asks.iter().copied(),
             book,
             Some(batch),
+            validated,
         );
         if let DiffOutcome::Gap { .. } = outcome {
             if self.policy == GapPolicy::Resync {
@@ -400,6 +416,7 @@ impl BookSync {
                 levels.range(offset + bids..offset + bids + asks).copied(),
                 book,
                 None,
+                false,
             );
             self.levels = levels;
             match r {
@@ -476,7 +493,8 @@ impl BookSync {
         self.levels.extend(levels.copied());
     }
 
-    /// Applies the sequence rules to one diff. Stages events when `batch` is given.
+    /// Applies the sequence rules to one diff. Stages events when `batch`
+    /// is given; `validated` as in [`BookSync::handle_diff_checked`].
     #[inline]
     fn step<B: BookApply + BookRead>(
         &mut self,
@@ -485,12 +503,13 @@ impl BookSync {
         asks: impl Iterator<Item = Level> + Clone,
         book: &mut B,
         mut batch: Option<&mut EventBatch>,
+        validated: bool,
     ) -> DiffOutcome {
         let (last_id, bridging) = match self.state {
             State::Buffering => return DiffOutcome::Buffered,
             State::Unanchored => {
                 let stamp = self.stamp(h.final_id, h.exch_ns, h.recv_ns);
-                if let Err(e) = self.apply_levels(stamp, bids, asks, book, batch) {
+                if let Err(e) = self.apply_levels(stamp, bids, asks, book, batch, validated) {
                     return DiffOutcome::BadUpdate(e);
                 }
                 self.stats.applied += 1;
@@ -540,7 +559,12 @@ impl BookSync {
                     return DiffOutcome::Gap { expected, got };
                 }
                 // GapPolicy::Continue: report, then apply on top.
-                let r = self.apply_levels(stamp, bids, asks, book, batch);
+                let r = self.apply_levels(stamp, bids, asks, book, batch.as_deref_mut(), validated);
+                // The Gap status ends the batch when the diff staged nothing
+                // after it (refused, or every level already as it was).
+                if let Some(b) = batch {
+                    b.end_batch();
+                }
                 if let Err(e) = r {
                     return DiffOutcome::BadUpdate(e);
                 }
@@ -552,7 +576,8 @@ impl BookSync {
             }
             Ok(()) => {}
         }
-        if let Err(e) = self.apply_levels(stamp, bids, asks, book, batch.as_deref_mut()) {
+        if let Err(e) = self.apply_levels(stamp, bids, asks, book, batch.as_deref_mut(), validated)
+        {
             if let Some(b) = batch {
                 self.resync(ResyncReason::BadUpdate, book, b, h.recv_ns);
             }
@@ -565,7 +590,8 @@ impl BookSync {
         DiffOutcome::Applied
     }
 
-    /// Applies a diff's levels, all or nothing: every level is validated first.
+    /// Applies a diff's levels, all or nothing: every level is validated
+    /// first, unless the caller knows they pass (`validated`).
     #[inline]
     fn apply_levels<B: BookApply>(
         &mut self,
@@ -573,49 +599,87 @@ impl BookSync {
         bids: impl Iterator<Item = Level> + Clone,
         asks: impl Iterator<Item = Level> + Clone,
         book: &mut B,
-        mut batch: Option<&mut EventBatch>,
+        batch: Option<&mut EventBatch>,
+        validated: bool,
     ) -> Result<(), BookError> {
-        // Two plain loops per pass: a chained iterator costs a branch per level.
-        for l in bids.clone() {
-            book.validate(l.price, l.qty)?;
+        debug_assert!(
+            !validated
+                || bids
+                    .clone()
+                    .chain(asks.clone())
+                    .all(|l| book.validate(l.price, l.qty).is_ok()),
+            "a diff claimed valid has an invalid level"
+        );
+        if !validated {
+            // Two plain loops per pass: a chained iterator costs a branch per level.
+            for l in bids.clone() {
+                book.validate(l.price, l.qty)?;
+            }
+            for l in asks.clone() {
+                book.validate(l.price, l.qty)?;
+            }
         }
-        for l in asks.clone() {
-            book.validate(l.price, l.qty)?;
-        }
-        let start = batch.as_deref().map_or(0, EventBatch::len);
+        let Some(b) = batch else {
+            // Snapshot replay: no events, only the truncation count.
+            for l in bids {
+                let applied = book.apply(Side::Bid, l.price, l.qty)?;
+                self.stats.truncated += u64::from(applied.truncated());
+            }
+            for l in asks {
+                let applied = book.apply(Side::Ask, l.price, l.qty)?;
+                self.stats.truncated += u64::from(applied.truncated());
+            }
+            return Ok(());
+        };
+        let start = b.len();
         for l in bids {
-            self.apply_one(stamp, Side::Bid, l, book, batch.as_deref_mut())?;
+            self.stage_level(stamp, Side::Bid, l, book, b)?;
         }
         for l in asks {
-            self.apply_one(stamp, Side::Ask, l, book, batch.as_deref_mut())?;
+            self.stage_level(stamp, Side::Ask, l, book, b)?;
         }
-        if let Some(b) = batch {
-            if b.len() > start {
-                b.end_batch();
-            }
+        if b.len() > start {
+            b.end_batch();
         }
         Ok(())
     }
 
+    /// Applies one level and stages its event.
     #[inline(always)]
-    fn apply_one<B: BookApply>(
+    fn stage_level<B: BookApply>(
         &mut self,
         stamp: Stamp,
         side: Side,
         l: Level,
         book: &mut B,
-        batch: Option<&mut EventBatch>,
+        b: &mut EventBatch,
     ) -> Result<(), BookError> {
         let applied = book.apply(side, l.price, l.qty)?;
-        let Some(b) = batch else {
-            self.stats.truncated += u64::from(applied.truncated());
-            return Ok(());
-        };
+        if applied.truncated() {
+            self.stage_truncated(stamp, side, l, applied, b);
+        } else {
+            // Set and Removed are events, Absent is not: a data-dependent
+            // choice, so the event is written either way and kept or not.
+            let event = Event::level(stamp, side, l.price, l.qty, 0);
+            b.push_if(event, applied != Applied::Absent);
+        }
+        Ok(())
+    }
+
+    /// The book is at capacity: an eviction or a dropped level.
+    #[cold]
+    #[inline(never)]
+    fn stage_truncated(
+        &mut self,
+        stamp: Stamp,
+        side: Side,
+        l: Level,
+        applied: Applied,
+        b: &mut EventBatch,
+    ) {
+        self.stats.truncated += 1;
         match applied {
-            Applied::Set | Applied::Removed => b.push(Event::level(stamp, side, l.price, l.qty, 0)),
-            Applied::Absent => {}
             Applied::Evicted(p) => {
-                self.stats.truncated += 1;
                 b.push(Event::level(stamp, side, p, crate::types::Qty(0), 0));
                 b.push(Event::level(stamp, side, l.price, l.qty, 0));
                 b.push(Event::status(
@@ -626,17 +690,77 @@ impl BookSync {
                     false,
                 ));
             }
-            Applied::Dropped => {
-                self.stats.truncated += 1;
-                b.push(Event::status(
-                    stamp,
-                    StatusCode::CapacityTruncated,
-                    l.price.0,
-                    0,
-                    false,
-                ));
-            }
+            Applied::Dropped => b.push(Event::status(
+                stamp,
+                StatusCode::CapacityTruncated,
+                l.price.0,
+                0,
+                false,
+            )),
+            Applied::Set | Applied::Removed | Applied::Absent => {}
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{BookSpec, Ladder};
+    use crate::types::{Price, Qty, Scaling};
+
+    fn diff<'a>(first_id: u64, final_id: u64, bids: &'a [Level]) -> DepthUpdate<'a> {
+        DepthUpdate {
+            scaling: Scaling {
+                instrument: InstrumentId(0),
+                price: crate::types::Scale::BINANCE_WIRE,
+                qty: crate::types::Scale::BINANCE_WIRE,
+            },
+            event_ms: 1,
+            transact_ms: None,
+            first_id,
+            final_id,
+            prev_final_id: None,
+            bids,
+            asks: &[],
+        }
+    }
+
+    /// Regression: under `GapPolicy::Continue`, a gapped diff that staged no
+    /// level left its `Gap` status without the end-of-batch flag.
+    #[test]
+    fn a_continued_gap_that_changes_nothing_ends_its_batch() {
+        let mut sync = BookSync::new(
+            Venue::BinanceSpot,
+            InstrumentId(0),
+            GapPolicy::Continue,
+            SyncLimits::default(),
+        );
+        sync.start_without_snapshot();
+        let mut book = Ladder::new(BookSpec::new(1));
+        let mut batch = EventBatch::with_capacity(16);
+        let held = [Level {
+            price: Price(100),
+            qty: Qty(5),
+        }];
+        assert_eq!(
+            sync.handle_diff(&diff(1, 2, &held), &mut book, &mut batch, 0),
+            DiffOutcome::Applied
+        );
+        batch.clear();
+        let absent = [Level {
+            price: Price(90),
+            qty: Qty(0),
+        }];
+        let outcome = sync.handle_diff(&diff(5, 6, &absent), &mut book, &mut batch, 0);
+        assert_eq!(
+            outcome,
+            DiffOutcome::Gap {
+                expected: 3,
+                got: 5
+            }
+        );
+        let last = batch.events().last().copied().expect("the gap is staged");
+        assert_eq!(last.status_code(), Some(StatusCode::Gap));
+        assert!(last.end_of_batch());
     }
 }
