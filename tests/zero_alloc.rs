@@ -1,0 +1,224 @@
+//! The per-message path allocates nothing: a counting global allocator
+//! watches 100,000+ generated frames (depth diffs, bookTickers, trades) go
+//! through `BinanceFeed::handle_frame` → `FanOut` → two consumers drained
+//! into `BookMirror`s, after a warm-up that includes a snapshot load. One
+//! consumer keeps up; the other reads rarely through a small ring, so the
+//! overflow-repair path (drop, resync, snapshot) runs while counting too.
+
+mod util;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tickwire::book::{BookSpec, same_levels};
+use tickwire::consumer::BookMirror;
+use tickwire::ring::{FanOut, snapshot_events};
+use tickwire::sim::{MarketConfig, MarketSim};
+use tickwire::types::{InstrumentId, Registry, Venue};
+use tickwire::venue::binance::{BinanceFeed, FrameKind, GapPolicy, SnapshotOutcome, books_for};
+
+/// Counts allocations and reallocations made by threads that opted in.
+struct CountingAlloc;
+
+/// Allocations (and reallocations) seen while a thread was counting.
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Whether this thread's allocations are counted.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_allocation() {
+    // `try_with`: the allocator can run while a thread's locals are torn down.
+    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees carry over; counting has no effect on
+// the memory handed out.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: `ptr` and `layout` come from this allocator (the caller's contract).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// Allocations made by `f` on this thread.
+fn allocations_in(f: impl FnOnce()) -> u64 {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    // The instrument works: a boxed value and a growing vector are counted.
+    let n = allocations_in(|| {
+        let b = std::hint::black_box(Box::new(7u64));
+        let mut v: Vec<u64> = Vec::with_capacity(1);
+        v.extend_from_slice(&[1, 2, 3]);
+        std::hint::black_box((b, v));
+    });
+    assert!(n >= 2, "{n}");
+    assert_eq!(allocations_in(|| std::hint::black_box(())), 0);
+}
+
+/// Pre-generated frames in one buffer, so replaying them allocates nothing.
+struct Frames {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Frames {
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// `n` frames: 6 diffs, 2 bookTickers and 2 trades in every 10.
+fn generate(sim: &mut MarketSim, n: usize) -> Frames {
+    let mut frames = Frames {
+        bytes: Vec::with_capacity(n * 320),
+        ends: Vec::with_capacity(n),
+    };
+    let mut frame = Vec::new();
+    for i in 0..n {
+        match i % 10 {
+            3 | 8 => sim.book_ticker(&mut frame),
+            5 | 9 => sim.trade(&mut frame),
+            _ => sim.depth_update(&mut frame),
+        }
+        frames.bytes.extend_from_slice(&frame);
+        frames.ends.push(frames.bytes.len());
+    }
+    frames
+}
+
+fn run(venue: Venue, counted_frames: usize) {
+    const ID: InstrumentId = InstrumentId(0);
+    let mut cfg = MarketConfig::btcusdt(venue, 0x5eed);
+    cfg.depth = 200;
+    cfg.changes_per_diff = 10;
+    let max_levels = 2 * (cfg.depth + cfg.depth / 10 + 1);
+    let mut sim = MarketSim::new(cfg);
+
+    // Everything is set up and generated before counting.
+    let mut reg = Registry::new();
+    reg.add(venue, "BTCUSDT", "0.01", "0.00001").unwrap();
+    let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
+    let mut feed = BinanceFeed::new(venue, 1_000);
+    let mut fan = FanOut::new(1, 2_000);
+    let mut fast = fan.add_consumer(8_192);
+    let mut slow = fan.add_consumer(snapshot_events(max_levels) + 16);
+    let spec = BookSpec::new(1);
+    let (mut fast_mirror, mut slow_mirror) = (BookMirror::new([spec]), BookMirror::new([spec]));
+
+    let before = generate(&mut sim, 3);
+    let mut snapshot = Vec::new();
+    sim.snapshot(5_000, &mut snapshot);
+    let warm_up = generate(&mut sim, 2_000);
+    let counted = generate(&mut sim, counted_frames);
+
+    // Warm-up: diffs buffered before the snapshot, the snapshot, then live
+    // traffic (below).
+    let mut now = 0;
+    for i in 0..before.len() {
+        let kind = feed.handle_frame(before.get(i), now, &reg, &mut books, &mut fan);
+        assert!(matches!(kind, Ok(FrameKind::Depth(..))));
+    }
+    let outcome = feed.handle_snapshot(&snapshot, now, &reg, &mut books[0], &mut fan);
+    assert_eq!(outcome, Ok(SnapshotOutcome::Synced));
+
+    // One pass of the per-message path over `frames`.
+    let mut pass = |frames: &Frames, now: &mut u64| {
+        let mut drained = 0usize;
+        for i in 0..frames.len() {
+            *now += 1_000;
+            let kind = feed.handle_frame(frames.get(i), *now, &reg, &mut books, &mut fan);
+            assert!(
+                matches!(
+                    kind,
+                    Ok(FrameKind::Depth(..) | FrameKind::Bbo(_) | FrameKind::Trade(_))
+                ),
+                "{kind:?}"
+            );
+            drained += fast.drain(|e| fast_mirror.apply(e));
+            if i % 97 == 0 {
+                slow.drain(|e| slow_mirror.apply(e));
+                fan.service(*now, |id| books.get(id.index()).map(|b| b.state(*now)));
+            }
+        }
+        drained
+    };
+
+    pass(&warm_up, &mut now);
+
+    let mut drained = 0;
+    let allocations = allocations_in(|| drained = pass(&counted, &mut now));
+    assert_eq!(
+        allocations, 0,
+        "{venue}: allocations on the per-message path"
+    );
+
+    // The run did what it claims.
+    assert!(drained >= counted.len(), "{venue}: {drained} events");
+    assert_eq!(fast.dropped(), 0);
+    assert!(slow.dropped() > 0, "{venue}: the slow consumer overflowed");
+    slow.drain(|e| slow_mirror.apply(e));
+    fan.service(now, |id| books.get(id.index()).map(|b| b.state(now)));
+    slow.drain(|e| slow_mirror.apply(e));
+    assert!(slow.resyncs() > 0);
+    for mirror in [&fast_mirror, &slow_mirror] {
+        assert!(
+            same_levels(mirror.book(ID).unwrap(), &books[0].book),
+            "{venue}"
+        );
+    }
+    assert_eq!(feed.stats().decode_errors, 0);
+    assert_eq!(
+        feed.decoder().stats().fallback,
+        0,
+        "{venue}: every frame took the fast path"
+    );
+}
+
+#[test]
+fn spot_path_allocates_nothing_over_100k_frames() {
+    run(Venue::BinanceSpot, 100_000);
+}
+
+#[test]
+fn usdm_path_allocates_nothing_over_50k_frames() {
+    run(Venue::BinanceUsdm, 50_000);
+}
