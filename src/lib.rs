@@ -24,6 +24,8 @@ pub mod consumer;
 pub mod engine;
 // TOML → validated configuration.
 pub mod config;
+// Per-stage latency histograms, recorded off the hot path.
+pub mod metrics;
 // Offline replay of captured frames through the engine's own code.
 pub mod replay;
 // Platform knobs: pinning, socket options.

@@ -51,6 +51,10 @@ pub struct SimConfig {
     /// Close a client that sends more control messages than this in one second
     /// (Binance spot: 5). 0 disables the check.
     pub max_client_messages_per_sec: u32,
+    /// Port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// Pin the market thread to this core.
+    pub core: Option<usize>,
 }
 
 /// Relative weights of the message kinds.
@@ -88,6 +92,8 @@ impl SimConfig {
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(60),
             max_client_messages_per_sec: 5,
+            port: 0,
+            core: None,
         }
     }
 
@@ -207,7 +213,7 @@ pub enum SimError {
 impl SimVenue {
     /// Binds 127.0.0.1 on a free port and starts the threads.
     pub fn start(cfg: SimConfig) -> Result<SimVenue, SimError> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener = TcpListener::bind(("127.0.0.1", cfg.port))?;
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         let (tls_config, ca_pem) = if cfg.tls {
