@@ -93,6 +93,8 @@ fn tickwire_run(rate: u32, seconds: u64, cores: (Option<usize>, Option<usize>)) 
             control_messages_per_sec: None,
             rest_weight_per_minute: None,
             max_connection_age_s: 3600,
+            url_streams: None,
+            streams_per_subscribe: 100,
             symbols: Vec::new(),
             symbol_specs: SYMBOLS
                 .iter()

@@ -85,7 +85,7 @@ impl Default for EngineSection {
             book_capacity: crate::book::DEFAULT_CAPACITY,
             connect_timeout_ms: 10_000,
             stale_timeout_ms: 30_000,
-            instrument_stale_ms: 0,
+            instrument_stale_ms: 60_000,
             backoff_initial_ms: 250,
             backoff_max_ms: 30_000,
             restart_limit: 5,
@@ -134,6 +134,13 @@ pub struct VenueSection {
     /// Reconnect a connection after this long (Binance cuts at 24 h).
     #[serde(default = "default_max_age")]
     pub max_connection_age_s: u64,
+    /// Streams named in the connection URL; the others are subscribed with
+    /// paced SUBSCRIBE messages (default: as many as fit ~1,800 characters).
+    #[serde(default)]
+    pub url_streams: Option<usize>,
+    /// Streams per SUBSCRIBE message (1–200).
+    #[serde(default = "default_streams_per_subscribe")]
+    pub streams_per_subscribe: usize,
     /// Symbols at Binance's wire precision.
     #[serde(default)]
     pub symbols: Vec<String>,
@@ -167,6 +174,9 @@ fn default_streams_per_connection() -> usize {
 }
 fn default_max_age() -> u64 {
     (consts::MAX_CONNECTION_AGE - consts::RECONNECT_BEFORE_CUT).as_secs()
+}
+fn default_streams_per_subscribe() -> usize {
+    100
 }
 fn wire_precision() -> String {
     "0.00000001".to_owned()
@@ -311,6 +321,10 @@ pub struct VenueConfig {
     pub rest_weight_per_minute: u32,
     /// Planned reconnect age.
     pub max_connection_age: Duration,
+    /// Most streams named in a connection URL (`None`: by URL length).
+    pub url_streams: Option<usize>,
+    /// Streams per SUBSCRIBE message.
+    pub streams_per_subscribe: usize,
     /// (symbol, tick, lot) in configuration order.
     pub symbols: Vec<(String, String, String)>,
 }
@@ -587,6 +601,9 @@ fn validate_venue(
             "must be 1..=86400 (Binance cuts connections at 24 h)",
         ));
     }
+    if !(1..=200).contains(&v.streams_per_subscribe) {
+        return Err(invalid(key("streams_per_subscribe"), "must be 1..=200"));
+    }
     let mut symbols = Vec::new();
     for (j, s) in v.symbols.iter().enumerate() {
         symbols.push((
@@ -633,6 +650,8 @@ fn validate_venue(
         control_messages_per_sec: control,
         rest_weight_per_minute: weight,
         max_connection_age: Duration::from_secs(v.max_connection_age_s),
+        url_streams: v.url_streams,
+        streams_per_subscribe: v.streams_per_subscribe,
         symbols: out,
     })
 }

@@ -204,3 +204,98 @@ fn restarting_too_often_puts_the_venue_down() {
     let c = handle.stop().counters;
     assert_eq!(c.venue_down, 1, "{c:?}");
 }
+
+#[test]
+fn a_quiet_instrument_is_resynced_alone() {
+    let sim = sim(Venue::BinanceSpot, false, 3_000);
+    let mut config = config_for(&sim, Venue::BinanceSpot);
+    config.engine.instrument_stale_ms = 300;
+    let (handle, mut m) = start(config);
+    assert!(m.until(LIMIT, |m| m.all_consistent()), "never synced");
+    sim.inject(Fault::Quiet("ETHUSDT".into(), Duration::from_millis(1_000)));
+    let eth = m
+        .registry
+        .lookup(Venue::BinanceSpot, b"ETHUSDT")
+        .expect("eth")
+        .id;
+    assert!(
+        m.until(LIMIT, |m| m.seen(StatusCode::Stale) >= 1
+            && m.all_consistent()),
+        "no staleness: {:?}",
+        m.statuses
+    );
+    assert!(
+        m.statuses
+            .iter()
+            .filter(|s| s.1 == StatusCode::Stale)
+            .all(|s| s.0 == eth),
+        "{:?}",
+        m.statuses
+    );
+    assert!(converges(&sim, &mut m, LIMIT));
+    let c = handle.stop().counters;
+    assert!(
+        c.stale >= 1 && c.reconnects == 0,
+        "the connection stays up: {c:?}"
+    );
+}
+
+#[test]
+fn a_crossed_book_is_detected_and_resynced() {
+    let sim = sim(Venue::BinanceSpot, false, 3_000);
+    let (handle, mut m) = start(config_for(&sim, Venue::BinanceSpot));
+    assert!(m.until(LIMIT, |m| m.all_consistent()), "never synced");
+    sim.inject(Fault::Crossed("BTCUSDT".into()));
+    assert!(
+        m.until(LIMIT, |m| m.seen(StatusCode::Crossed) >= 1
+            && m.all_consistent()),
+        "not detected: {:?}",
+        m.statuses
+    );
+    assert!(converges(&sim, &mut m, LIMIT));
+    assert!(handle.stop().counters.crossed >= 1);
+}
+
+#[test]
+fn subscriptions_beyond_the_url_are_paced_under_the_venue_limit() {
+    let mut cfg = tickwire::sim::SimConfig::new(Venue::BinanceSpot, &live::SYMBOLS);
+    cfg.rate = 2_000;
+    // Tighter than Binance (5/s): a burst of the five SUBSCRIBE messages would be cut.
+    cfg.max_client_messages_per_sec = 4;
+    let sim = tickwire::sim::SimVenue::start(cfg).expect("sim");
+    let mut config = config_for(&sim, Venue::BinanceSpot);
+    config.venues[0].url_streams = Some(1);
+    config.venues[0].streams_per_subscribe = 1;
+    let (handle, mut m) = start(config);
+    assert!(
+        m.until(LIMIT, |m| m.all_consistent()),
+        "never synced: {:?}",
+        handle.counters()
+    );
+    let kicked = sim
+        .stats()
+        .kicked
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(kicked, 0, "the engine sent control messages too fast");
+    assert!(converges(&sim, &mut m, LIMIT));
+    assert_eq!(handle.stop().counters.reconnects, 0);
+}
+
+#[test]
+fn an_untrusted_certificate_fails_clearly_and_never_syncs() {
+    let sim = sim(Venue::BinanceSpot, true, 1_000);
+    let mut config = config_for(&sim, Venue::BinanceSpot);
+    config.venues[0].ca_file = None;
+    let (handle, mut m) = start(config);
+    assert!(m.until(Duration::from_secs(5), |_| handle.counters().failures >= 2));
+    let report = handle.stop();
+    assert!(!m.all_consistent());
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("certificate") || e.contains("UnknownIssuer")),
+        "{:?}",
+        report.errors
+    );
+}

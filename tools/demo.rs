@@ -77,6 +77,8 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             control_messages_per_sec: None,
             rest_weight_per_minute: None,
             max_connection_age_s: 3600,
+            url_streams: None,
+            streams_per_subscribe: 100,
             symbols: Vec::new(),
             symbol_specs: symbols
                 .iter()

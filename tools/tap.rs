@@ -58,6 +58,8 @@ fn config(args: &Args) -> Result<Config, String> {
             control_messages_per_sec: None,
             rest_weight_per_minute: None,
             max_connection_age_s: 23 * 3600,
+            url_streams: None,
+            streams_per_subscribe: 100,
             symbols: args.symbols.clone(),
             symbol_specs: Vec::new(),
         }],

@@ -38,8 +38,6 @@ const TICK: Nanos = 2_000_000;
 const COUNTER_REFRESH: Nanos = 100_000_000;
 /// Streams put in the connection URL; the rest are subscribed by message.
 const URL_BUDGET: usize = 1800;
-/// Streams per SUBSCRIBE message.
-const STREAMS_PER_SUBSCRIBE: usize = 100;
 
 /// Where events go: the fan-out, plus a latency probe after each batch when on.
 struct Out {
@@ -124,6 +122,8 @@ pub(super) struct FeedLoop {
     scan_snapshots: bool,
     /// Log lines about bad frames are rate limited: at most one per second.
     next_error_log: Nanos,
+    /// The most recent distinct connection errors (for the report).
+    errors: Vec<String>,
 }
 
 impl FeedLoop {
@@ -181,7 +181,7 @@ impl FeedLoop {
                     conns[i].url =
                         format!("{}/stream?streams={}", v.ws.base, url_streams.join("/"));
                     conns[i].subscribes = extra
-                        .chunks(STREAMS_PER_SUBSCRIBE)
+                        .chunks(v.streams_per_subscribe)
                         .enumerate()
                         .map(|(n, chunk)| {
                             let params: Vec<String> =
@@ -234,10 +234,14 @@ impl FeedLoop {
                     streams_in_current = 0;
                 }
                 let idx = current.unwrap_or(0);
-                let url_len: usize = url_streams.iter().map(|s| s.len() + 1).sum();
+                let url_limit = v.url_streams.unwrap_or(usize::MAX);
                 for s in streams {
                     streams_in_current += 1;
-                    if url_len + s.len() < URL_BUDGET && extra.is_empty() {
+                    let url_len: usize = url_streams.iter().map(|s| s.len() + 1).sum();
+                    if url_len + s.len() < URL_BUDGET
+                        && url_streams.len() < url_limit
+                        && extra.is_empty()
+                    {
                         url_streams.push(s);
                     } else {
                         extra.push(s);
@@ -296,6 +300,7 @@ impl FeedLoop {
             next_refresh: now,
             scan_snapshots: false,
             next_error_log: 0,
+            errors: Vec::new(),
         })
     }
 
@@ -358,6 +363,7 @@ impl FeedLoop {
                     )
                 })
                 .collect(),
+            errors: std::mem::take(&mut self.errors),
             decode: self.venues.iter().fold(
                 Default::default(),
                 |acc: crate::venue::binance::DecodeStats, v| {
@@ -442,8 +448,12 @@ impl FeedLoop {
         if shutdown {
             conn.shutdown_announced = true;
         }
-        if let Err(e) = read {
-            self.fail(idx, now, &e.to_string(), false);
+        match read {
+            // Pings and pongs prove the connection alive too (a quiet market
+            // is not a dead socket); per-instrument staleness still needs data.
+            Ok(pass) if pass.pings + pass.pongs > 0 => conn.session.frame(clock.now()),
+            Ok(_) => {}
+            Err(e) => self.fail(idx, now, &e.to_string(), false),
         }
     }
 
@@ -521,6 +531,13 @@ impl FeedLoop {
         } else {
             tracing::warn!(conn = idx, reason, "connection failed");
             self.counters.failures.incr();
+            // Failure path only: keep the last few distinct reasons for the report.
+            if !self.errors.iter().any(|e| e == reason) {
+                if self.errors.len() == 16 {
+                    self.errors.remove(0);
+                }
+                self.errors.push(reason.to_owned());
+            }
         }
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);

@@ -273,6 +273,8 @@ pub struct EngineReport {
     pub instruments: Vec<(String, crate::venue::binance::SyncStats, bool)>,
     /// Frames decoded by the fast path vs the simd-json path.
     pub decode: crate::venue::binance::DecodeStats,
+    /// The last distinct reasons connections failed (most recent last).
+    pub errors: Vec<String>,
 }
 
 /// A running engine.

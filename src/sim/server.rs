@@ -118,6 +118,12 @@ pub enum Fault {
     RefuseSnapshots(u32),
     /// Answer the next N REST requests with HTTP 429 and `Retry-After: 1`.
     RateLimit(u32),
+    /// Send nothing for one symbol for this long (its book keeps moving);
+    /// the other symbols and the connection stay live.
+    Quiet(String, Duration),
+    /// Send one bogus diff for a symbol whose bid crosses the best ask (its
+    /// ids continue the chain but the venue's book does not change).
+    Crossed(String),
     /// Divide the message rate by `factor` for `duration`.
     SlowDown {
         /// Divisor of the rate.
@@ -737,6 +743,8 @@ struct Market {
     rng: Rng,
     rate: u32,
     stall_until: Option<Instant>,
+    /// Per symbol: send nothing until then.
+    quiet_until: Vec<Option<Instant>>,
     slow: Option<(u32, Instant)>,
     gap_pending: Vec<bool>,
     frame: Vec<u8>,
@@ -764,7 +772,9 @@ impl Market {
                 MarketSim::new(m)
             })
             .collect();
+        let n = cfg.symbols.len();
         Market {
+            quiet_until: vec![None; n],
             lower: cfg.symbols.iter().map(|s| s.to_ascii_lowercase()).collect(),
             gap_pending: vec![false; cfg.symbols.len()],
             rng: Rng::new(cfg.seed ^ 0xA5A5),
@@ -908,6 +918,19 @@ impl Market {
                 }
             }
             Fault::Stall(d) => self.stall_until = Some(Instant::now() + d),
+            Fault::Quiet(symbol, d) => {
+                if let Some(i) = self.symbol_index(&symbol.to_ascii_uppercase()) {
+                    self.quiet_until[i] = Some(Instant::now() + d);
+                }
+            }
+            Fault::Crossed(symbol) => {
+                if let Some(i) = self.symbol_index(&symbol.to_ascii_uppercase()) {
+                    let mut frame = Vec::new();
+                    self.books[i].crossed_diff(&mut frame);
+                    let name = format!("{}@depth", self.lower[i]);
+                    self.broadcast(&name, &frame);
+                }
+            }
             Fault::SlowDown { factor, duration } => {
                 self.slow = Some((factor, Instant::now() + duration))
             }
@@ -935,17 +958,29 @@ impl Market {
         let i = self.next_symbol;
         self.next_symbol = (self.next_symbol + 1) % self.books.len();
         let kind = self.pick_kind();
+        let quiet = match self.quiet_until[i] {
+            Some(t) if Instant::now() < t => true,
+            Some(_) => {
+                self.quiet_until[i] = None;
+                false
+            }
+            None => false,
+        };
         let mut frame = std::mem::take(&mut self.frame);
         let usdm = self.cfg.venue == Venue::BinanceUsdm;
         let stream = match kind {
             Kind::Depth => {
                 self.books[i].depth_update(&mut frame);
-                if std::mem::take(&mut self.gap_pending[i]) {
+                if quiet || std::mem::take(&mut self.gap_pending[i]) {
                     // Generated and applied to the true book, never sent.
                     self.frame = frame;
                     return;
                 }
                 format!("{}@depth", self.lower[i])
+            }
+            _ if quiet => {
+                self.frame = frame;
+                return;
             }
             Kind::BookTicker => {
                 self.books[i].book_ticker(&mut frame);

@@ -62,6 +62,8 @@ pub(crate) fn config_for(sim: &SimVenue, venue: Venue) -> Config {
         control_messages_per_sec: None,
         rest_weight_per_minute: None,
         max_connection_age_s: 3600,
+        url_streams: None,
+        streams_per_subscribe: 100,
         symbols: Vec::new(),
         symbol_specs: SYMBOLS
             .iter()
