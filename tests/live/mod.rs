@@ -133,7 +133,9 @@ impl Mirror {
                 if done(self) {
                     return true;
                 }
-                std::thread::yield_now();
+                // A polling interval, not a synchronisation: the condition is
+                // what ends the wait. Spinning would starve a 2-core CI box.
+                std::thread::sleep(Duration::from_micros(200));
             }
         }
         self.drain();
