@@ -80,4 +80,6 @@ fn every_fault_in_a_row_ends_in_convergence() {
         started.elapsed().as_secs_f64()
     );
     assert_eq!(c.venue_down, 0);
+    // The faults did bite: every crossed diff was caught.
+    assert!(c.crossed as usize >= faults / 9, "{c:?}");
 }

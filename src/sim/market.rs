@@ -309,15 +309,16 @@ impl MarketSim {
     }
 
     /// Writes a bogus diff whose bid sits above the best ask. Its ids
-    /// continue the chain, but neither the true book nor the id counter
-    /// changes, so the next real diff overlaps it (a client that resyncs
-    /// after the crossed book converges again).
+    /// continue the chain (`U` right after the last diff sent, `u` past every
+    /// pending change, so a client synced from a recent snapshot applies it
+    /// too), but neither the true book nor the id counter changes: the next
+    /// real diff overlaps it, and a client that resyncs converges again.
     pub fn crossed_diff(&mut self, out: &mut Vec<u8>) {
         out.clear();
         let Some((_, (ask, _))) = self.top() else {
             return;
         };
-        let id = self.last_flushed + 1;
+        let (first, last) = (self.last_flushed + 1, self.id + 1);
         let usdm = self.cfg.venue == Venue::BinanceUsdm;
         out.extend_from_slice(b"{\"stream\":\"");
         out.extend_from_slice(self.stream.as_bytes());
@@ -326,9 +327,9 @@ impl MarketSim {
         out.extend_from_slice(b",\"s\":\"");
         out.extend_from_slice(self.cfg.symbol.as_bytes());
         out.extend_from_slice(b"\",\"U\":");
-        push_u64(out, id);
+        push_u64(out, first);
         out.extend_from_slice(b",\"u\":");
-        push_u64(out, id);
+        push_u64(out, last);
         if usdm {
             out.extend_from_slice(b",\"pu\":");
             push_u64(out, self.last_flushed);
