@@ -8,6 +8,10 @@
 
 // Exact prices and quantities, instruments, time, the 64-byte event.
 pub mod types;
+// mio TCP + rustls: the non-blocking byte stream.
+pub mod socket;
+// WebSocket framing over that stream (tungstenite): handshake, ping/pong, close.
+pub mod frame;
 // Venue protocol code: sans-IO decoders and sync state machines.
 pub mod venue;
 // Order books: the tick-window ladder, a sorted alternative and a reference model.
@@ -16,7 +20,15 @@ pub mod book;
 pub mod ring;
 // Subscriber side: polling and book mirrors.
 pub mod consumer;
+// The live engine: the pinned mio loop, supervision, snapshots via a helper thread.
+pub mod engine;
+// TOML → validated configuration.
+pub mod config;
+// Per-stage latency histograms, recorded off the hot path.
+pub mod metrics;
 // Offline replay of captured frames through the engine's own code.
 pub mod replay;
+// Platform knobs: pinning, socket options.
+pub mod sys;
 // The simulated venue: generated markets (and, with the `sim` feature, the loopback server).
 pub mod sim;

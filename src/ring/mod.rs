@@ -10,6 +10,8 @@
 //! its [`crate::consumer::BookMirror`] converges. A consumer's ring must be
 //! able to hold a whole book snapshot: see [`snapshot_events`].
 
+mod diag;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -308,6 +308,39 @@ impl MarketSim {
         self.last_flushed = last;
     }
 
+    /// Writes a bogus diff whose bid sits above the best ask. Its ids
+    /// continue the chain (`U` right after the last diff sent, `u` past every
+    /// pending change, so a client synced from a recent snapshot applies it
+    /// too), but neither the true book nor the id counter changes: the next
+    /// real diff overlaps it, and a client that resyncs converges again.
+    pub fn crossed_diff(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+        let Some((_, (ask, _))) = self.top() else {
+            return;
+        };
+        let (first, last) = (self.last_flushed + 1, self.id + 1);
+        let usdm = self.cfg.venue == Venue::BinanceUsdm;
+        out.extend_from_slice(b"{\"stream\":\"");
+        out.extend_from_slice(self.stream.as_bytes());
+        out.extend_from_slice(b"@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":");
+        push_u64(out, self.time_ms);
+        out.extend_from_slice(b",\"s\":\"");
+        out.extend_from_slice(self.cfg.symbol.as_bytes());
+        out.extend_from_slice(b"\",\"U\":");
+        push_u64(out, first);
+        out.extend_from_slice(b",\"u\":");
+        push_u64(out, last);
+        if usdm {
+            out.extend_from_slice(b",\"pu\":");
+            push_u64(out, self.last_flushed);
+        }
+        out.extend_from_slice(b",\"b\":[[\"");
+        push_decimal(out, ask.0 + 10, self.cfg.price_scale);
+        out.extend_from_slice(b"\",\"");
+        push_decimal(out, 1, self.cfg.qty_scale);
+        out.extend_from_slice(b"\"]],\"a\":[]}}");
+    }
+
     /// Writes a `bookTicker` frame for the current top of book.
     pub fn book_ticker(&mut self, out: &mut Vec<u8>) {
         out.clear();

@@ -5,6 +5,10 @@
 
 pub mod market;
 pub mod rng;
+#[cfg(feature = "sim")]
+mod server;
 
 pub use market::{MarketConfig, MarketSim};
 pub use rng::Rng;
+#[cfg(feature = "sim")]
+pub use server::{Fault, Mix, SimConfig, SimError, SimStats, SimVenue, TrueBook};

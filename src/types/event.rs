@@ -71,6 +71,10 @@ pub enum StatusCode {
     Session = 14,
     /// The venue replied with an error: `a` = the venue's code.
     VenueError = 15,
+    /// Diagnostic, only when latency probing is on: follows a batch;
+    /// `a` = when it was decoded and applied, `b` = when it was pushed to the
+    /// rings (engine clock, ns). Not about the book.
+    Probe = 16,
 }
 
 impl StatusCode {
@@ -92,6 +96,7 @@ impl StatusCode {
             13 => StatusCode::ChecksumMismatch,
             14 => StatusCode::Session,
             15 => StatusCode::VenueError,
+            16 => StatusCode::Probe,
             _ => return None,
         })
     }
@@ -114,6 +119,7 @@ impl StatusCode {
             StatusCode::ChecksumMismatch => "checksum_mismatch",
             StatusCode::Session => "session",
             StatusCode::VenueError => "venue_error",
+            StatusCode::Probe => "probe",
         }
     }
 }
@@ -542,7 +548,7 @@ mod tests {
         );
         assert_eq!(s.status_code(), Some(StatusCode::Gap));
         assert!(s.with_end_of_batch(true).end_of_batch());
-        for code in 1..=15u8 {
+        for code in 1..=16u8 {
             let c = StatusCode::from_u8(code).unwrap();
             assert_eq!(c as u8, code);
         }

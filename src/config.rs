@@ -1,0 +1,745 @@
+//! Configuration: a TOML file (or the same structure built in code) →
+//! validated [`EngineConfig`]. Every error names the key it is about.
+//!
+//! ```toml
+//! [engine]
+//! feed_core = 0              # pin the feed thread (omit: unpinned, with a warning)
+//! consumer_cores = [1]       # cores for consumer threads (used by the CLI)
+//! ring_size = 65536          # events per consumer ring
+//! book_capacity = 5000       # levels per side
+//! stale_timeout_ms = 10000   # no frame on a connection for this long: restart it
+//! instrument_stale_ms = 60000  # no message for an instrument: resync it (0 = off)
+//!
+//! [[venue]]
+//! name = "binance-spot"      # or "binance-usdm"
+//! ws_url = "wss://stream.binance.com:9443"     # every endpoint can be overridden
+//! rest_url = "https://api.binance.com"
+//! channels = ["depth", "bookTicker", "trade"]
+//! symbols = ["BTCUSDT"]      # Binance wire precision (8 decimals) for tick and lot
+//! [[venue.symbol]]           # or with exact tick and lot sizes
+//! symbol = "ETHUSDT"
+//! tick_size = "0.01"
+//! lot_size = "0.0001"
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::types::{Registry, Venue};
+use crate::venue::binance::consts;
+
+/// The file as written (before validation).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Engine-wide settings.
+    #[serde(default)]
+    pub engine: EngineSection,
+    /// Venues to connect to.
+    #[serde(rename = "venue", default)]
+    pub venues: Vec<VenueSection>,
+}
+
+/// `[engine]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Core for the feed thread.
+    pub feed_core: Option<usize>,
+    /// Cores for consumer threads (the CLI pins its consumer to the first).
+    pub consumer_cores: Vec<usize>,
+    /// Events per consumer ring. Must hold a full book snapshot.
+    pub ring_size: usize,
+    /// Levels per side per book.
+    pub book_capacity: usize,
+    /// TCP + TLS + WebSocket handshake must finish within this.
+    pub connect_timeout_ms: u64,
+    /// A connection that delivers no frame for this long is restarted.
+    pub stale_timeout_ms: u64,
+    /// An instrument with no message for this long is resynced (0 = off).
+    pub instrument_stale_ms: u64,
+    /// First restart delay.
+    pub backoff_initial_ms: u64,
+    /// Longest restart delay.
+    pub backoff_max_ms: u64,
+    /// Restarts allowed within `restart_window_ms` before the venue is marked down.
+    pub restart_limit: u32,
+    /// See `restart_limit`.
+    pub restart_window_ms: u64,
+    /// How long a venue stays down before trying again (0 = until restarted).
+    pub down_cooldown_ms: u64,
+    /// Largest WebSocket message accepted.
+    pub max_message_bytes: usize,
+    /// Spin on the socket instead of sleeping in epoll (needs a dedicated core).
+    pub busy_poll: bool,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            feed_core: None,
+            consumer_cores: Vec::new(),
+            ring_size: 1 << 16,
+            book_capacity: crate::book::DEFAULT_CAPACITY,
+            connect_timeout_ms: 10_000,
+            stale_timeout_ms: 30_000,
+            instrument_stale_ms: 60_000,
+            backoff_initial_ms: 250,
+            backoff_max_ms: 30_000,
+            restart_limit: 5,
+            restart_window_ms: 10_000,
+            down_cooldown_ms: 60_000,
+            max_message_bytes: 16 << 20,
+            busy_poll: false,
+        }
+    }
+}
+
+/// `[[venue]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueSection {
+    /// `binance-spot` or `binance-usdm`.
+    pub name: String,
+    /// WebSocket base URL (the venue's production endpoint when absent).
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    /// REST base URL (the venue's production endpoint when absent).
+    #[serde(default)]
+    pub rest_url: Option<String>,
+    /// PEM file of a CA to trust for this venue, in addition to the webpki roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Streams per symbol: `depth`, `bookTicker`, `trade` (spot), `aggTrade`.
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+    /// Diff-depth update speed: spot 100 or 1000; USD-M 0, 100, 250 or 500.
+    #[serde(default = "default_depth_interval")]
+    pub depth_interval_ms: u32,
+    /// REST snapshot depth (1–5000).
+    #[serde(default = "default_snapshot_limit")]
+    pub snapshot_limit: u32,
+    /// Streams per connection (Binance: at most 1024).
+    #[serde(default = "default_streams_per_connection")]
+    pub max_streams_per_connection: usize,
+    /// Control messages (subscribe) per second per connection; kept strictly
+    /// under the venue's limit (spot 5, USD-M 10).
+    #[serde(default)]
+    pub control_messages_per_sec: Option<u32>,
+    /// REST weight budget per minute for snapshots (default: half the venue's limit).
+    #[serde(default)]
+    pub rest_weight_per_minute: Option<u32>,
+    /// Reconnect a connection after this long (Binance cuts at 24 h).
+    #[serde(default = "default_max_age")]
+    pub max_connection_age_s: u64,
+    /// Streams named in the connection URL; the others are subscribed with
+    /// paced SUBSCRIBE messages (default: as many as fit ~1,800 characters).
+    #[serde(default)]
+    pub url_streams: Option<usize>,
+    /// Streams per SUBSCRIBE message (1–200).
+    #[serde(default = "default_streams_per_subscribe")]
+    pub streams_per_subscribe: usize,
+    /// Symbols at Binance's wire precision.
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    /// Symbols with exact tick and lot sizes.
+    #[serde(default, rename = "symbol")]
+    pub symbol_specs: Vec<SymbolSection>,
+}
+
+/// `[[venue.symbol]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SymbolSection {
+    /// The venue's symbol.
+    pub symbol: String,
+    /// Price increment (decimal text).
+    #[serde(default = "wire_precision")]
+    pub tick_size: String,
+    /// Quantity increment (decimal text).
+    #[serde(default = "wire_precision")]
+    pub lot_size: String,
+}
+
+fn default_depth_interval() -> u32 {
+    100
+}
+fn default_snapshot_limit() -> u32 {
+    1000
+}
+fn default_streams_per_connection() -> usize {
+    consts::MAX_STREAMS_PER_CONNECTION
+}
+fn default_max_age() -> u64 {
+    (consts::MAX_CONNECTION_AGE - consts::RECONNECT_BEFORE_CUT).as_secs()
+}
+fn default_streams_per_subscribe() -> usize {
+    100
+}
+fn wire_precision() -> String {
+    "0.00000001".to_owned()
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, or a key is unknown or of the wrong type.
+    #[error("config: {0}")]
+    Parse(String),
+    /// A value is out of range or inconsistent.
+    #[error("config: `{key}`: {message}")]
+    Invalid {
+        /// The key, e.g. `venue[0].symbol[2].tick_size`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// A stream type of a symbol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Diff depth.
+    Depth,
+    /// Best bid/offer.
+    BookTicker,
+    /// Every trade (spot).
+    Trade,
+    /// Aggregated trades.
+    AggTrade,
+}
+
+impl Channel {
+    fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "depth" => Some(Channel::Depth),
+            "bookTicker" => Some(Channel::BookTicker),
+            "trade" => Some(Channel::Trade),
+            "aggTrade" => Some(Channel::AggTrade),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed endpoint URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `ws`/`wss`/`http`/`https`.
+    pub tls: bool,
+    /// Host name or IP literal.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// The URL as given, without a trailing slash.
+    pub base: String,
+}
+
+impl Endpoint {
+    /// Parses `scheme://host[:port][/...]` for the allowed schemes.
+    fn parse(key: &str, url: &str, schemes: [&str; 2]) -> Result<Endpoint, ConfigError> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| invalid(key, format!("{url:?} is not a URL")))?;
+        let tls = if scheme == schemes[0] {
+            false
+        } else if scheme == schemes[1] {
+            true
+        } else {
+            return Err(invalid(
+                key,
+                format!(
+                    "scheme must be {} or {}, got {scheme:?}",
+                    schemes[0], schemes[1]
+                ),
+            ));
+        };
+        let authority = rest.split('/').next().unwrap_or_default();
+        if authority.is_empty() {
+            return Err(invalid(key, format!("{url:?} has no host")));
+        }
+        let default_port = if tls { 443 } else { 80 };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| invalid(key, format!("bad port {p:?}")))?;
+                (
+                    h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                    port,
+                )
+            }
+            _ => (authority.to_owned(), default_port),
+        };
+        Ok(Endpoint {
+            tls,
+            host,
+            port,
+            base: url.trim_end_matches('/').to_owned(),
+        })
+    }
+}
+
+/// One venue, validated.
+#[derive(Clone, Debug)]
+pub struct VenueConfig {
+    /// Which venue.
+    pub venue: Venue,
+    /// WebSocket endpoint.
+    pub ws: Endpoint,
+    /// REST endpoint.
+    pub rest: Endpoint,
+    /// Extra CA certificates (PEM) trusted for this venue.
+    pub ca_pem: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    /// Streams per symbol.
+    pub channels: Vec<Channel>,
+    /// Depth stream speed.
+    pub depth_interval_ms: u32,
+    /// REST snapshot depth.
+    pub snapshot_limit: u32,
+    /// Streams per connection.
+    pub max_streams_per_connection: usize,
+    /// Control messages per second per connection.
+    pub control_messages_per_sec: u32,
+    /// REST weight per minute for snapshots.
+    pub rest_weight_per_minute: u32,
+    /// Planned reconnect age.
+    pub max_connection_age: Duration,
+    /// Most streams named in a connection URL (`None`: by URL length).
+    pub url_streams: Option<usize>,
+    /// Streams per SUBSCRIBE message.
+    pub streams_per_subscribe: usize,
+    /// (symbol, tick, lot) in configuration order.
+    pub symbols: Vec<(String, String, String)>,
+}
+
+impl VenueConfig {
+    /// The stream names of one symbol, Binance style (`btcusdt@depth@100ms`).
+    pub fn streams_of(&self, symbol: &str) -> Vec<String> {
+        let s = symbol.to_ascii_lowercase();
+        self.channels
+            .iter()
+            .map(|c| match c {
+                Channel::Depth => match (self.venue, self.depth_interval_ms) {
+                    (Venue::BinanceSpot, 1000) | (Venue::BinanceUsdm, 250) => format!("{s}@depth"),
+                    (_, ms) => format!("{s}@depth@{ms}ms"),
+                },
+                Channel::BookTicker => format!("{s}@bookTicker"),
+                Channel::Trade => format!("{s}@trade"),
+                Channel::AggTrade => format!("{s}@aggTrade"),
+            })
+            .collect()
+    }
+
+    /// REST weight of one snapshot request.
+    pub fn snapshot_weight(&self) -> u32 {
+        match self.venue {
+            Venue::BinanceSpot => consts::spot_depth_weight(self.snapshot_limit),
+            Venue::BinanceUsdm => consts::usdm_depth_weight(self.snapshot_limit),
+        }
+    }
+
+    /// The REST snapshot URL of a symbol.
+    pub fn snapshot_url(&self, symbol: &str) -> String {
+        let path = match self.venue {
+            Venue::BinanceSpot => consts::SPOT_DEPTH_PATH,
+            Venue::BinanceUsdm => consts::USDM_DEPTH_PATH,
+        };
+        format!(
+            "{}{path}?symbol={}&limit={}",
+            self.rest.base,
+            symbol.to_ascii_uppercase(),
+            self.snapshot_limit
+        )
+    }
+}
+
+/// The validated configuration the engine runs on.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Engine-wide settings (as given; all checked).
+    pub engine: EngineSection,
+    /// Venues.
+    pub venues: Vec<VenueConfig>,
+}
+
+impl EngineConfig {
+    /// Every instrument of every venue, dense ids in configuration order.
+    pub fn registry(&self) -> Registry {
+        let mut r = Registry::new();
+        for v in &self.venues {
+            for (sym, tick, lot) in &v.symbols {
+                // Validation already registered each of these once.
+                let _ = r.add(v.venue, sym, tick, lot);
+            }
+        }
+        r
+    }
+
+    /// Shorthand for a duration field in ms.
+    pub fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+}
+
+impl Config {
+    /// Parses TOML text.
+    #[cfg(feature = "toml-config")]
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))
+    }
+
+    /// Reads and parses a TOML file.
+    #[cfg(feature = "toml-config")]
+    pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml_str(&text)
+    }
+
+    /// Checks every value; the error names the first bad key.
+    pub fn validate(&self) -> Result<EngineConfig, ConfigError> {
+        let e = &self.engine;
+        if self.venues.is_empty() {
+            return Err(invalid("venue", "at least one [[venue]] is required"));
+        }
+        for (key, v) in [
+            ("engine.connect_timeout_ms", e.connect_timeout_ms),
+            ("engine.stale_timeout_ms", e.stale_timeout_ms),
+            ("engine.backoff_initial_ms", e.backoff_initial_ms),
+            ("engine.restart_window_ms", e.restart_window_ms),
+        ] {
+            if v == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if e.backoff_max_ms < e.backoff_initial_ms {
+            return Err(invalid(
+                "engine.backoff_max_ms",
+                "must be at least engine.backoff_initial_ms",
+            ));
+        }
+        if e.restart_limit == 0 {
+            return Err(invalid("engine.restart_limit", "must be at least 1"));
+        }
+        if e.book_capacity == 0 || e.book_capacity > 1_000_000 {
+            return Err(invalid(
+                "engine.book_capacity",
+                "must be between 1 and 1,000,000",
+            ));
+        }
+        let snapshot = crate::ring::snapshot_events(2 * e.book_capacity);
+        if e.ring_size < snapshot {
+            return Err(invalid(
+                "engine.ring_size",
+                format!(
+                    "must hold a full book snapshot: at least {snapshot} events for book_capacity {}",
+                    e.book_capacity
+                ),
+            ));
+        }
+        if e.max_message_bytes < 4096 {
+            return Err(invalid("engine.max_message_bytes", "must be at least 4096"));
+        }
+        let mut registry = Registry::new();
+        let mut venues = Vec::new();
+        for (i, v) in self.venues.iter().enumerate() {
+            venues.push(validate_venue(i, v, &mut registry)?);
+        }
+        Ok(EngineConfig {
+            engine: e.clone(),
+            venues,
+        })
+    }
+}
+
+fn validate_venue(
+    i: usize,
+    v: &VenueSection,
+    registry: &mut Registry,
+) -> Result<VenueConfig, ConfigError> {
+    let key = |k: &str| format!("venue[{i}].{k}");
+    let venue = Venue::from_name(&v.name).ok_or_else(|| {
+        let known: Vec<&str> = Venue::ALL.iter().map(|v| v.name()).collect();
+        invalid(
+            key("name"),
+            format!("unknown venue {:?}; known: {}", v.name, known.join(", ")),
+        )
+    })?;
+    let (ws_default, rest_default, msg_limit, weight_limit) = match venue {
+        Venue::BinanceSpot => (
+            consts::SPOT_WS,
+            consts::SPOT_REST,
+            consts::SPOT_MAX_MESSAGES_PER_SEC,
+            consts::SPOT_REST_WEIGHT_PER_MIN,
+        ),
+        Venue::BinanceUsdm => (
+            consts::USDM_WS,
+            consts::USDM_REST,
+            consts::USDM_MAX_MESSAGES_PER_SEC,
+            consts::USDM_REST_WEIGHT_PER_MIN,
+        ),
+    };
+    let ws = Endpoint::parse(
+        &key("ws_url"),
+        v.ws_url.as_deref().unwrap_or(ws_default),
+        ["ws", "wss"],
+    )?;
+    let rest = Endpoint::parse(
+        &key("rest_url"),
+        v.rest_url.as_deref().unwrap_or(rest_default),
+        ["http", "https"],
+    )?;
+    let ca_pem = match &v.ca_file {
+        None => None,
+        Some(path) => Some(
+            crate::socket::load_ca_file(path)
+                .map_err(|e| invalid(key("ca_file"), e.to_string()))?,
+        ),
+    };
+    let channels = match &v.channels {
+        None => match venue {
+            Venue::BinanceSpot => vec![Channel::Depth, Channel::BookTicker, Channel::Trade],
+            Venue::BinanceUsdm => vec![Channel::Depth, Channel::BookTicker, Channel::AggTrade],
+        },
+        Some(list) => {
+            let mut out = Vec::new();
+            for (j, c) in list.iter().enumerate() {
+                let ch = Channel::parse(c).ok_or_else(|| {
+                    invalid(
+                        key(&format!("channels[{j}]")),
+                        format!("unknown channel {c:?}; use depth, bookTicker, trade, aggTrade"),
+                    )
+                })?;
+                if ch == Channel::Trade && venue == Venue::BinanceUsdm {
+                    return Err(invalid(
+                        key(&format!("channels[{j}]")),
+                        "USD-M futures publish aggTrade, not trade",
+                    ));
+                }
+                if out.contains(&ch) {
+                    return Err(invalid(
+                        key(&format!("channels[{j}]")),
+                        format!("{c:?} is listed twice"),
+                    ));
+                }
+                out.push(ch);
+            }
+            if !out.contains(&Channel::Depth) {
+                return Err(invalid(
+                    key("channels"),
+                    "must include \"depth\" (books are built from it)",
+                ));
+            }
+            out
+        }
+    };
+    let allowed: &[u32] = match venue {
+        Venue::BinanceSpot => &[100, 1000],
+        Venue::BinanceUsdm => &[0, 100, 250, 500],
+    };
+    if !allowed.contains(&v.depth_interval_ms) {
+        return Err(invalid(
+            key("depth_interval_ms"),
+            format!("must be one of {allowed:?} for {venue}"),
+        ));
+    }
+    if !(1..=consts::MAX_SNAPSHOT_LIMIT).contains(&v.snapshot_limit) {
+        return Err(invalid(
+            key("snapshot_limit"),
+            format!("must be 1..={}", consts::MAX_SNAPSHOT_LIMIT),
+        ));
+    }
+    if !(1..=consts::MAX_STREAMS_PER_CONNECTION).contains(&v.max_streams_per_connection) {
+        return Err(invalid(
+            key("max_streams_per_connection"),
+            format!(
+                "must be 1..={} (the venue's limit)",
+                consts::MAX_STREAMS_PER_CONNECTION
+            ),
+        ));
+    }
+    let control = v.control_messages_per_sec.unwrap_or(msg_limit - 1);
+    if control == 0 || control >= msg_limit {
+        return Err(invalid(
+            key("control_messages_per_sec"),
+            format!(
+                "must be 1..={} (strictly under the venue's limit of {msg_limit})",
+                msg_limit - 1
+            ),
+        ));
+    }
+    let weight = v.rest_weight_per_minute.unwrap_or(weight_limit / 2);
+    if weight == 0 || weight > weight_limit {
+        return Err(invalid(
+            key("rest_weight_per_minute"),
+            format!("must be 1..={weight_limit}"),
+        ));
+    }
+    if v.max_connection_age_s == 0 || v.max_connection_age_s > consts::MAX_CONNECTION_AGE.as_secs()
+    {
+        return Err(invalid(
+            key("max_connection_age_s"),
+            "must be 1..=86400 (Binance cuts connections at 24 h)",
+        ));
+    }
+    if !(1..=200).contains(&v.streams_per_subscribe) {
+        return Err(invalid(key("streams_per_subscribe"), "must be 1..=200"));
+    }
+    let mut symbols = Vec::new();
+    for (j, s) in v.symbols.iter().enumerate() {
+        symbols.push((
+            key(&format!("symbols[{j}]")),
+            s.clone(),
+            wire_precision(),
+            wire_precision(),
+        ));
+    }
+    for (j, s) in v.symbol_specs.iter().enumerate() {
+        symbols.push((
+            key(&format!("symbol[{j}]")),
+            s.symbol.clone(),
+            s.tick_size.clone(),
+            s.lot_size.clone(),
+        ));
+    }
+    if symbols.is_empty() {
+        return Err(invalid(key("symbols"), "no symbols configured"));
+    }
+    let mut out = Vec::new();
+    for (k, sym, tick, lot) in symbols {
+        if let Err(e) = registry.add(venue, &sym, &tick, &lot) {
+            let field = match &e {
+                crate::types::RegistryError::BadIncrement { what: "tick", .. } => {
+                    format!("{k}.tick_size")
+                }
+                crate::types::RegistryError::BadIncrement { .. } => format!("{k}.lot_size"),
+                _ => k,
+            };
+            return Err(invalid(field, e.to_string()));
+        }
+        out.push((sym.to_ascii_uppercase(), tick, lot));
+    }
+    Ok(VenueConfig {
+        venue,
+        ws,
+        rest,
+        ca_pem,
+        channels,
+        depth_interval_ms: v.depth_interval_ms,
+        snapshot_limit: v.snapshot_limit,
+        max_streams_per_connection: v.max_streams_per_connection,
+        control_messages_per_sec: control,
+        rest_weight_per_minute: weight,
+        max_connection_age: Duration::from_secs(v.max_connection_age_s),
+        url_streams: v.url_streams,
+        streams_per_subscribe: v.streams_per_subscribe,
+        symbols: out,
+    })
+}
+
+#[cfg(all(test, feature = "toml-config"))]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match Config::from_toml_str(text).and_then(|c| c.validate()) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_full_config_validates() {
+        let c = Config::from_toml_str(
+            r#"
+            [engine]
+            feed_core = 0
+            ring_size = 20000
+            [[venue]]
+            name = "binance-spot"
+            ws_url = "ws://127.0.0.1:9000"
+            rest_url = "http://127.0.0.1:9000/"
+            symbols = ["btcusdt"]
+            [[venue.symbol]]
+            symbol = "ETHUSDT"
+            tick_size = "0.01"
+            lot_size = "0.0001"
+            "#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap();
+        let v = &c.venues[0];
+        assert_eq!(v.ws.port, 9000);
+        assert!(!v.ws.tls);
+        assert_eq!(v.rest.base, "http://127.0.0.1:9000");
+        assert_eq!(v.symbols[0].0, "BTCUSDT");
+        assert_eq!(
+            v.streams_of("BTCUSDT"),
+            ["btcusdt@depth@100ms", "btcusdt@bookTicker", "btcusdt@trade"]
+        );
+        assert_eq!(
+            v.snapshot_url("ETHUSDT"),
+            "http://127.0.0.1:9000/api/v3/depth?symbol=ETHUSDT&limit=1000"
+        );
+        assert_eq!(v.control_messages_per_sec, 4);
+        assert_eq!(c.registry().len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert!(err("[[venue]]\nname = \"kraken\"\nsymbols=[\"A\"]").contains("`venue[0].name`"));
+        assert!(err("[engine]\nbogus = 1").contains("bogus"));
+        assert!(
+            err("[engine]\nring_size = 10\n[[venue]]\nname=\"binance-spot\"\nsymbols=[\"A\"]")
+                .contains("`engine.ring_size`")
+        );
+        let e = err(
+            "[[venue]]\nname=\"binance-spot\"\n[[venue.symbol]]\nsymbol=\"A\"\ntick_size=\"abc\"",
+        );
+        assert!(e.contains("`venue[0].symbol[0].tick_size`"), "{e}");
+        assert!(
+            err("[[venue]]\nname=\"binance-spot\"\nws_url=\"http://x\"\nsymbols=[\"A\"]")
+                .contains("`venue[0].ws_url`")
+        );
+        assert!(
+            err(
+                "[[venue]]\nname=\"binance-usdm\"\nchannels=[\"depth\",\"trade\"]\nsymbols=[\"A\"]"
+            )
+            .contains("channels[1]")
+        );
+        assert!(
+            err("[[venue]]\nname=\"binance-spot\"\ncontrol_messages_per_sec=5\nsymbols=[\"A\"]")
+                .contains("strictly under")
+        );
+        assert!(
+            err("[[venue]]\nname=\"binance-spot\"\nca_file=\"/nonexistent.pem\"\nsymbols=[\"A\"]")
+                .contains("`venue[0].ca_file`")
+        );
+        assert!(
+            err("[[venue]]\nname=\"binance-spot\"\nsymbols=[\"A\", \"a\"]")
+                .contains("already registered")
+        );
+        assert!(err("").contains("at least one"));
+        assert!(err("[engine\n").contains("config"));
+    }
+}

@@ -1,0 +1,891 @@
+//! The feed thread: a mio loop that owns every connection of the engine,
+//! their supervised sessions, the venue handlers, the books and the fan-out.
+//!
+//! Per readiness event: read every complete frame, stamp its receive time,
+//! and run the venue's per-message path (decode → sync → book → rings).
+//! Every few milliseconds (`tick`): timers (connect timeouts, staleness,
+//! backoff, rotation), paced subscribe messages, snapshot requests through
+//! the REST weight limiter, consumer repair, counters.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::limits::{RestartIntensity, TokenBucket};
+use super::session::{Due, Session, SessionState, SessionTimers};
+use super::worker::{Done, FetchError, Job, Worker, WorkerTables};
+use super::{EngineCounters, EngineReport};
+use crate::book::{BookRead, BookSpec};
+use crate::config::EngineConfig;
+use crate::frame::WsClient;
+use crate::ring::{BookState, EventBatch, FanOut, Publish};
+use crate::socket::Transport;
+use crate::types::{
+    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, Stamp, StatusCode,
+};
+use crate::venue::binance::{
+    BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
+    SnapshotOutcome, SyncLimits,
+};
+
+const WAKER: Token = Token(usize::MAX);
+/// Timer resolution of the loop.
+const TICK: Nanos = 2_000_000;
+/// How often counters are refreshed from the books.
+const COUNTER_REFRESH: Nanos = 100_000_000;
+/// Streams put in the connection URL; the rest are subscribed by message.
+const URL_BUDGET: usize = 1800;
+
+/// Where events go: the fan-out, plus a latency probe after each batch when on.
+struct Out {
+    fanout: FanOut,
+    probe: bool,
+    clock: MonotonicClock,
+}
+
+impl Publish for Out {
+    #[inline]
+    fn publish<B: BookRead>(&mut self, batch: &EventBatch, state: BookState<'_, B>, now: Nanos) {
+        if !self.probe {
+            self.fanout.publish(batch, state, now);
+            return;
+        }
+        let decoded = self.clock.now();
+        let stamp = match &state {
+            BookState::Live(_, s) | BookState::Resyncing(s) => *s,
+        };
+        self.fanout.publish(batch, state, now);
+        let pushed = self.clock.now();
+        let probe = Stamp {
+            recv_ns: now,
+            ..stamp
+        };
+        self.fanout.push_diagnostic(Event::status(
+            probe,
+            StatusCode::Probe,
+            decoded as i64,
+            pushed as i64,
+            false,
+        ));
+    }
+}
+
+/// Per venue: its message handler and limits.
+struct VenueState {
+    feed: BinanceFeed,
+    rest: TokenBucket,
+    snapshot_weight: u64,
+    intensity: RestartIntensity,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// One WebSocket connection and its supervision.
+struct Conn {
+    venue: usize,
+    instruments: Vec<InstrumentId>,
+    url: String,
+    host: String,
+    ip: Option<IpAddr>,
+    port: u16,
+    /// SUBSCRIBE messages for the streams that did not fit the URL.
+    subscribes: Vec<String>,
+    next_subscribe: usize,
+    control: TokenBucket,
+    session: Session,
+    ws: Option<WsClient>,
+    resolving: bool,
+    /// The venue announced a shutdown: reconnect (planned).
+    shutdown_announced: bool,
+}
+
+pub(super) struct FeedLoop {
+    cfg: Arc<EngineConfig>,
+    registry: Arc<Registry>,
+    clock: MonotonicClock,
+    counters: Arc<EngineCounters>,
+    stop: Arc<AtomicBool>,
+    poll: Poll,
+    events: Events,
+    waker: Arc<Waker>,
+    conns: Vec<Conn>,
+    venues: Vec<VenueState>,
+    books: Vec<InstrumentBook>,
+    inst_conn: Vec<usize>,
+    inst_venue: Vec<usize>,
+    out: Out,
+    worker: Worker,
+    next_tick: Nanos,
+    next_refresh: Nanos,
+    scan_snapshots: bool,
+    /// Log lines about bad frames are rate limited: at most one per second.
+    next_error_log: Nanos,
+    /// The most recent distinct connection errors (for the report).
+    errors: Vec<String>,
+}
+
+impl FeedLoop {
+    pub(super) fn new(
+        cfg: Arc<EngineConfig>,
+        registry: Arc<Registry>,
+        fanout: FanOut,
+        clock: MonotonicClock,
+        counters: Arc<EngineCounters>,
+        stop: Arc<AtomicBool>,
+        probe: bool,
+    ) -> Result<FeedLoop, super::EngineError> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let now = clock.now();
+        let e = &cfg.engine;
+        let ms = |v: u64| v.saturating_mul(1_000_000);
+        let mut venues = Vec::new();
+        let mut conns: Vec<Conn> = Vec::new();
+        let mut inst_conn = vec![usize::MAX; registry.len()];
+        let mut inst_venue = vec![usize::MAX; registry.len()];
+        let mut snapshot_urls = vec![String::new(); registry.len()];
+        let mut agents = Vec::new();
+        for (vi, v) in cfg.venues.iter().enumerate() {
+            let tls = if v.ws.tls {
+                Some(crate::socket::client_config(
+                    v.ca_pem.as_deref().unwrap_or(&[]),
+                )?)
+            } else {
+                None
+            };
+            agents.push(super::worker::agent(
+                v.ca_pem.as_deref(),
+                Duration::from_millis(e.connect_timeout_ms.max(10_000)),
+            ));
+            let weight = u64::from(v.rest_weight_per_minute);
+            venues.push(VenueState {
+                feed: BinanceFeed::new(v.venue, e.book_capacity),
+                // Capacity one minute's budget, refilled continuously.
+                rest: TokenBucket::new(weight, (weight / 60).max(1), now),
+                snapshot_weight: u64::from(v.snapshot_weight()),
+                intensity: RestartIntensity::new(e.restart_limit, ms(e.restart_window_ms)),
+                tls,
+            });
+            // Spread the symbols over connections, all streams of a symbol together.
+            let mut current: Option<usize> = None;
+            let mut streams_in_current = 0;
+            let mut url_streams: Vec<String> = Vec::new();
+            let mut extra: Vec<String> = Vec::new();
+            let finish = |conns: &mut Vec<Conn>,
+                          idx: Option<usize>,
+                          url_streams: &mut Vec<String>,
+                          extra: &mut Vec<String>| {
+                if let Some(i) = idx {
+                    conns[i].url =
+                        format!("{}/stream?streams={}", v.ws.base, url_streams.join("/"));
+                    conns[i].subscribes = extra
+                        .chunks(v.streams_per_subscribe)
+                        .enumerate()
+                        .map(|(n, chunk)| {
+                            let params: Vec<String> =
+                                chunk.iter().map(|s| format!("\"{s}\"")).collect();
+                            format!(
+                                "{{\"method\":\"SUBSCRIBE\",\"params\":[{}],\"id\":{}}}",
+                                params.join(","),
+                                n + 1
+                            )
+                        })
+                        .collect();
+                }
+                url_streams.clear();
+                extra.clear();
+            };
+            for (sym, _, _) in &v.symbols {
+                let Some(inst) = registry.lookup(v.venue, sym.as_bytes()) else {
+                    continue;
+                };
+                let streams = v.streams_of(sym);
+                if current.is_none()
+                    || streams_in_current + streams.len() > v.max_streams_per_connection
+                {
+                    finish(&mut conns, current, &mut url_streams, &mut extra);
+                    let idx = conns.len();
+                    let timers = SessionTimers {
+                        connect_timeout: ms(e.connect_timeout_ms),
+                        stale_timeout: ms(e.stale_timeout_ms),
+                        max_age: v.max_connection_age.as_nanos() as Nanos,
+                        backoff_initial: ms(e.backoff_initial_ms),
+                        backoff_max: ms(e.backoff_max_ms),
+                    };
+                    conns.push(Conn {
+                        venue: vi,
+                        instruments: Vec::new(),
+                        url: String::new(),
+                        host: v.ws.host.clone(),
+                        ip: v.ws.host.parse().ok(),
+                        port: v.ws.port,
+                        subscribes: Vec::new(),
+                        next_subscribe: 0,
+                        // Capacity 1: control messages are spaced, never bursted.
+                        control: TokenBucket::new(1, u64::from(v.control_messages_per_sec), now),
+                        session: Session::new(timers, 0x9E37 ^ idx as u64, now),
+                        ws: None,
+                        resolving: false,
+                        shutdown_announced: false,
+                    });
+                    current = Some(idx);
+                    streams_in_current = 0;
+                }
+                let idx = current.unwrap_or(0);
+                let url_limit = v.url_streams.unwrap_or(usize::MAX);
+                for s in streams {
+                    streams_in_current += 1;
+                    let url_len: usize = url_streams.iter().map(|s| s.len() + 1).sum();
+                    if url_len + s.len() < URL_BUDGET
+                        && url_streams.len() < url_limit
+                        && extra.is_empty()
+                    {
+                        url_streams.push(s);
+                    } else {
+                        extra.push(s);
+                    }
+                }
+                conns[idx].instruments.push(inst.id);
+                inst_conn[inst.id.index()] = idx;
+                inst_venue[inst.id.index()] = vi;
+                snapshot_urls[inst.id.index()] = v.snapshot_url(sym);
+            }
+            finish(&mut conns, current, &mut url_streams, &mut extra);
+        }
+        let books = registry
+            .iter()
+            .map(|i| {
+                let spec = BookSpec::new(i.tick).with_capacity(e.book_capacity);
+                InstrumentBook::new(
+                    i.venue,
+                    i.id,
+                    spec,
+                    GapPolicy::Resync,
+                    SyncLimits::default(),
+                )
+            })
+            .collect();
+        let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
+        let worker = Worker::spawn(
+            WorkerTables {
+                snapshot_urls,
+                hosts,
+                agents,
+            },
+            waker.clone(),
+        )?;
+        Ok(FeedLoop {
+            events: Events::with_capacity(256),
+            out: Out {
+                fanout,
+                probe,
+                clock: clock.clone(),
+            },
+            cfg,
+            registry,
+            clock,
+            counters,
+            stop,
+            poll,
+            waker,
+            conns,
+            venues,
+            books,
+            inst_conn,
+            inst_venue,
+            worker,
+            next_tick: now,
+            next_refresh: now,
+            scan_snapshots: false,
+            next_error_log: 0,
+            errors: Vec::new(),
+        })
+    }
+
+    pub(super) fn waker(&self) -> Arc<Waker> {
+        self.waker.clone()
+    }
+
+    pub(super) fn run(&mut self) {
+        crate::sys::pin_current_thread(self.cfg.engine.feed_core, "feed");
+        tracing::info!(
+            connections = self.conns.len(),
+            instruments = self.books.len(),
+            "feed thread started"
+        );
+        let busy = self.cfg.engine.busy_poll;
+        while !self.stop.load(Ordering::Relaxed) {
+            let now = self.clock.now();
+            let timeout = if busy {
+                Duration::ZERO
+            } else {
+                Duration::from_nanos(self.next_tick.saturating_sub(now).min(TICK))
+            };
+            if let Err(e) = self.poll.poll(&mut self.events, Some(timeout)) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    tracing::error!(error = %e, "poll failed; feed thread stops");
+                    break;
+                }
+            }
+            let events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+            for ev in events.iter() {
+                if ev.token() != WAKER {
+                    self.on_ready(ev.token().0);
+                }
+            }
+            self.events = events;
+            self.drain_worker();
+            let now = self.clock.now();
+            if now >= self.next_tick {
+                self.tick(now);
+                self.next_tick = now + TICK;
+            }
+        }
+        self.close_all();
+        tracing::info!("feed thread stopped");
+    }
+
+    pub(super) fn into_report(mut self) -> EngineReport {
+        self.refresh_counters();
+        self.worker.shutdown();
+        EngineReport {
+            counters: self.counters.snapshot(),
+            instruments: self
+                .books
+                .iter()
+                .map(|b| {
+                    (
+                        self.registry.get(b.id).symbol.to_string(),
+                        b.sync.stats(),
+                        b.sync.is_synced(),
+                    )
+                })
+                .collect(),
+            errors: std::mem::take(&mut self.errors),
+            decode: self.venues.iter().fold(
+                Default::default(),
+                |acc: crate::venue::binance::DecodeStats, v| {
+                    let s = v.feed.decoder().stats();
+                    crate::venue::binance::DecodeStats {
+                        fast: acc.fast + s.fast,
+                        fallback: acc.fallback + s.fallback,
+                    }
+                },
+            ),
+        }
+    }
+
+    /// A connection's socket is ready: handshake, then read every frame.
+    fn on_ready(&mut self, idx: usize) {
+        let now = self.clock.now();
+        let Some(conn) = self.conns.get_mut(idx) else {
+            return;
+        };
+        let Some(ws) = conn.ws.as_mut() else { return };
+        if !ws.is_open() {
+            match ws.drive_handshake() {
+                Ok(true) => self.on_open(idx, now),
+                Ok(false) => return,
+                Err(e) => return self.fail(idx, now, &e.to_string(), false),
+            }
+        }
+        let FeedLoop {
+            conns,
+            venues,
+            books,
+            out,
+            counters,
+            registry,
+            clock,
+            scan_snapshots,
+            next_error_log,
+            ..
+        } = self;
+        let conn = &mut conns[idx];
+        let (Some(ws), session) = (conn.ws.as_mut(), &mut conn.session) else {
+            return;
+        };
+        let venue = &mut venues[conn.venue];
+        let mut shutdown = false;
+        let read = ws.read_available(|text| {
+            let recv = clock.now();
+            session.frame(recv);
+            counters.messages.incr();
+            match venue.feed.handle_frame(text, recv, registry, books, out) {
+                Ok(FrameKind::Depth(_, outcome)) => match outcome {
+                    DiffOutcome::Applied | DiffOutcome::Stale => {}
+                    DiffOutcome::Buffered => *scan_snapshots = true,
+                    DiffOutcome::Gap { .. } => {
+                        counters.gaps.incr();
+                        *scan_snapshots = true;
+                    }
+                    DiffOutcome::BadUpdate(e) => {
+                        *scan_snapshots = true;
+                        if recv >= *next_error_log {
+                            *next_error_log = recv + 1_000_000_000;
+                            tracing::warn!(error = %e, "update refused by the book; instrument resynced");
+                        }
+                    }
+                },
+                Ok(FrameKind::ServerShutdown) => shutdown = true,
+                Ok(FrameKind::VenueError(code)) => {
+                    counters.venue_errors.incr();
+                    tracing::warn!(code, "venue error reply");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    counters.decode_errors.incr();
+                    if recv >= *next_error_log {
+                        *next_error_log = recv + 1_000_000_000;
+                        tracing::warn!(error = %e, "frame dropped: cannot decode (further errors this second are only counted)");
+                    }
+                }
+            }
+            true
+        });
+        if shutdown {
+            conn.shutdown_announced = true;
+        }
+        match read {
+            // Pings and pongs prove the connection alive too (a quiet market
+            // is not a dead socket); per-instrument staleness still needs data.
+            Ok(pass) if pass.pings + pass.pongs > 0 => conn.session.frame(clock.now()),
+            Ok(_) => {}
+            Err(e) => self.fail(idx, now, &e.to_string(), false),
+        }
+    }
+
+    fn on_open(&mut self, idx: usize, now: Nanos) {
+        let conn = &mut self.conns[idx];
+        let (state, reconnect) = conn.session.opened(now);
+        conn.next_subscribe = 0;
+        if let Some(ws) = conn.ws.as_mut() {
+            if let Some(t) = ws.transport_mut() {
+                // Only readability matters now; writes are flushed as they are made.
+                let _ = self.poll.registry().reregister(
+                    t.tcp_mut(),
+                    Token(idx),
+                    Interest::READABLE | Interest::WRITABLE,
+                );
+            }
+        }
+        tracing::info!(conn = idx, url = %conn.url, reconnect, "connection open");
+        self.counters.open_connections.set(
+            self.conns
+                .iter()
+                .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
+                .count() as u64,
+        );
+        if reconnect {
+            self.counters.reconnects.incr();
+            self.status_all(idx, StatusCode::Reconnected, 0, now);
+        }
+        self.session_changed(idx, state, now, "open");
+        let instruments = self.conns[idx].instruments.clone();
+        for inst in instruments {
+            self.books[inst.index()].sync.request_snapshot();
+        }
+        self.scan_snapshots = true;
+    }
+
+    /// Publishes one status event for every instrument of a connection.
+    fn status_all(&mut self, idx: usize, code: StatusCode, a: i64, now: Nanos) {
+        let FeedLoop {
+            conns,
+            venues,
+            books,
+            out,
+            ..
+        } = self;
+        let conn = &conns[idx];
+        let feed = &mut venues[conn.venue].feed;
+        for &inst in &conn.instruments {
+            feed.status(&books[inst.index()], code, a, idx as i64, now, out);
+        }
+    }
+
+    fn session_changed(&mut self, idx: usize, state: SessionState, now: Nanos, why: &str) {
+        let venue = self.cfg.venues[self.conns[idx].venue].venue;
+        tracing::info!(conn = idx, %venue, state = state.name(), reason = why, "session state");
+        self.status_all(idx, StatusCode::Session, state as i64, now);
+    }
+
+    /// Tears a connection down, resyncs its books, and schedules a restart
+    /// (or puts the venue down when it restarts too often).
+    fn fail(&mut self, idx: usize, now: Nanos, reason: &str, planned: bool) {
+        let conn = &mut self.conns[idx];
+        // The WebSocket may already report closed; the session knows it was up.
+        let was_open = matches!(
+            conn.session.state(),
+            SessionState::Syncing | SessionState::Live | SessionState::Stale
+        );
+        if let Some(mut ws) = conn.ws.take() {
+            ws.shutdown(self.poll.registry());
+        }
+        conn.resolving = false;
+        conn.shutdown_announced = false;
+        if planned {
+            tracing::info!(conn = idx, reason, "reconnecting (planned)");
+        } else {
+            tracing::warn!(conn = idx, reason, "connection failed");
+            self.counters.failures.incr();
+            // Failure path only: keep the last few distinct reasons for the report.
+            if !self.errors.iter().any(|e| e == reason) {
+                if self.errors.len() == 16 {
+                    self.errors.remove(0);
+                }
+                self.errors.push(reason.to_owned());
+            }
+        }
+        if was_open {
+            self.status_all(idx, StatusCode::Disconnected, 0, now);
+        }
+        // No ghost levels: every book on the connection starts over.
+        let FeedLoop {
+            conns,
+            venues,
+            books,
+            out,
+            ..
+        } = self;
+        let conn = &conns[idx];
+        let feed = &mut venues[conn.venue].feed;
+        for &inst in &conn.instruments {
+            let st = &mut books[inst.index()];
+            if st.sync.is_synced() {
+                feed.resync(st, ResyncReason::Reconnect, now, out);
+            }
+        }
+        self.counters.open_connections.set(
+            self.conns
+                .iter()
+                .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
+                .count() as u64,
+        );
+        let vi = self.conns[idx].venue;
+        if !planned && !self.venues[vi].intensity.record(now) {
+            self.venue_down(vi, now);
+            return;
+        }
+        let state = self.conns[idx].session.failed(now, planned);
+        self.session_changed(idx, state, now, reason);
+    }
+
+    fn venue_down(&mut self, vi: usize, now: Nanos) {
+        let cooldown = self.cfg.engine.down_cooldown_ms.saturating_mul(1_000_000);
+        let venue = self.cfg.venues[vi].venue;
+        tracing::error!(%venue, restarts = self.cfg.engine.restart_limit, "restart intensity exceeded: venue down");
+        self.counters.venue_down.incr();
+        for idx in 0..self.conns.len() {
+            if self.conns[idx].venue != vi {
+                continue;
+            }
+            if let Some(mut ws) = self.conns[idx].ws.take() {
+                ws.shutdown(self.poll.registry());
+            }
+            let state = self.conns[idx].session.down(now, cooldown);
+            self.session_changed(idx, state, now, "restart intensity exceeded");
+            self.status_all(idx, StatusCode::VenueDown, 0, now);
+        }
+        self.venues[vi].intensity.clear();
+    }
+
+    fn start_connect(&mut self, idx: usize, now: Nanos) {
+        let state = self.conns[idx].session.connecting(now);
+        self.session_changed(idx, state, now, "connecting");
+        let conn = &mut self.conns[idx];
+        match conn.ip {
+            Some(ip) => {
+                let addr = SocketAddr::new(ip, conn.port);
+                self.connect_transport(idx, addr, now);
+            }
+            None => {
+                conn.resolving = true;
+                if !self.worker.submit(Job::Resolve { conn: idx }) {
+                    self.fail(idx, now, "helper queue full", false);
+                }
+            }
+        }
+    }
+
+    fn connect_transport(&mut self, idx: usize, addr: SocketAddr, now: Nanos) {
+        let conn = &mut self.conns[idx];
+        conn.resolving = false;
+        let tls = self.venues[conn.venue]
+            .tls
+            .clone()
+            .map(|c| (c, conn.host.as_str()));
+        let transport = match Transport::connect(addr, tls) {
+            Ok(t) => t,
+            Err(e) => return self.fail(idx, now, &e.to_string(), false),
+        };
+        let mut ws = WsClient::new(&conn.url, transport, self.cfg.engine.max_message_bytes);
+        if let Some(t) = ws.transport_mut() {
+            if let Err(e) = self.poll.registry().register(
+                t.tcp_mut(),
+                Token(idx),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
+                return self.fail(idx, now, &format!("register: {e}"), false);
+            }
+        }
+        conn.ws = Some(ws);
+    }
+
+    fn drain_worker(&mut self) {
+        while let Some(done) = self.worker.poll() {
+            let now = self.clock.now();
+            match done {
+                Done::Resolved { conn, result } => {
+                    if !self.conns.get(conn).is_some_and(|c| c.resolving) {
+                        continue;
+                    }
+                    match result {
+                        Ok(addr) => self.connect_transport(conn, addr, now),
+                        Err(e) => self.fail(conn, now, &format!("resolve: {e}"), false),
+                    }
+                }
+                Done::Snapshot { instrument, result } => self.on_snapshot(instrument, result, now),
+            }
+        }
+    }
+
+    fn on_snapshot(&mut self, inst: InstrumentId, result: Result<Vec<u8>, FetchError>, now: Nanos) {
+        let i = inst.index();
+        let conn_open = self.conns[self.inst_conn[i]]
+            .ws
+            .as_ref()
+            .is_some_and(WsClient::is_open);
+        let symbol = self.registry.get(inst).symbol;
+        let body = match result {
+            Ok(body) if conn_open => body,
+            Ok(_) => {
+                // The connection dropped meanwhile; its reconnect asks again.
+                self.books[i].sync.snapshot_failed();
+                return;
+            }
+            Err(e) => {
+                self.books[i].sync.snapshot_failed();
+                self.counters.snapshot_failures.incr();
+                let vi = self.inst_venue[i];
+                if let Some(429 | 418) = e.status {
+                    let wait =
+                        e.retry_after
+                            .unwrap_or(Duration::from_secs(if e.status == Some(418) {
+                                120
+                            } else {
+                                10
+                            }));
+                    self.venues[vi]
+                        .rest
+                        .pause_until(now + wait.as_nanos() as Nanos);
+                    tracing::warn!(%symbol, status = e.status, wait_ms = wait.as_millis() as u64, "REST rate limited: pausing snapshots");
+                } else {
+                    tracing::warn!(%symbol, error = %e.message, "snapshot request failed");
+                }
+                self.scan_snapshots = true;
+                return;
+            }
+        };
+        let FeedLoop {
+            venues,
+            books,
+            out,
+            registry,
+            counters,
+            ..
+        } = self;
+        let feed = &mut venues[self.inst_venue[i]].feed;
+        match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
+            Ok(SnapshotOutcome::Synced) => counters.snapshots.incr(),
+            Ok(SnapshotOutcome::Gap { .. }) => counters.gaps.incr(),
+            Ok(SnapshotOutcome::TooOld) => {
+                tracing::debug!(%symbol, "snapshot older than the buffered diffs; fetching again")
+            }
+            Ok(SnapshotOutcome::Ignored) => {}
+            Ok(SnapshotOutcome::BadSnapshot(e)) => {
+                counters.snapshot_failures.incr();
+                tracing::warn!(%symbol, error = %e, "snapshot refused by the book");
+            }
+            Err(e @ (SnapshotFailure::Decode(_) | SnapshotFailure::Venue(_))) => {
+                counters.snapshot_failures.incr();
+                tracing::warn!(%symbol, error = %e, "snapshot body unusable");
+            }
+        }
+        self.scan_snapshots = true;
+    }
+
+    fn tick(&mut self, now: Nanos) {
+        for idx in 0..self.conns.len() {
+            match self.conns[idx].session.check(now) {
+                Some(Due::Connect) => self.start_connect(idx, now),
+                Some(Due::ConnectTimeout) => self.fail(idx, now, "connect timeout", false),
+                Some(Due::Stale) => {
+                    self.session_changed(
+                        idx,
+                        SessionState::Stale,
+                        now,
+                        "no frame within the timeout",
+                    );
+                    self.fail(idx, now, "stale: no frame within the timeout", false);
+                }
+                Some(Due::Rotate) => self.fail(idx, now, "connection age limit", true),
+                None => {}
+            }
+            let conn = &mut self.conns[idx];
+            if conn.shutdown_announced {
+                self.fail(idx, now, "venue announced a server shutdown", true);
+                continue;
+            }
+            if let Some(ws) = conn.ws.as_mut().filter(|w| w.is_open()) {
+                if conn.next_subscribe < conn.subscribes.len() && conn.control.try_take(1, now) {
+                    let text = &conn.subscribes[conn.next_subscribe];
+                    conn.next_subscribe += 1;
+                    if let Err(e) = ws.send_text(text) {
+                        self.fail(idx, now, &e.to_string(), false);
+                        continue;
+                    }
+                }
+                if ws.wants_write() {
+                    if let Err(e) = ws.flush() {
+                        self.fail(idx, now, &e.to_string(), false);
+                        continue;
+                    }
+                }
+            }
+            self.check_synced(idx, now);
+        }
+        self.check_instrument_staleness(now);
+        if self.scan_snapshots {
+            self.request_snapshots(now);
+        }
+        if self.out.fanout.has_dirty() {
+            let books = &self.books;
+            self.out
+                .fanout
+                .service(now, |inst| books.get(inst.index()).map(|b| b.state(now)));
+        }
+        if now >= self.next_refresh {
+            self.refresh_counters();
+            self.next_refresh = now + COUNTER_REFRESH;
+        }
+    }
+
+    fn check_synced(&mut self, idx: usize, now: Nanos) {
+        let conn = &self.conns[idx];
+        let state = conn.session.state();
+        if !matches!(state, SessionState::Syncing | SessionState::Live) {
+            return;
+        }
+        let all = conn
+            .instruments
+            .iter()
+            .all(|i| self.books[i.index()].sync.is_synced());
+        let change = if all {
+            self.conns[idx].session.synced(now)
+        } else {
+            self.conns[idx].session.unsynced(now)
+        };
+        if let Some(state) = change {
+            self.session_changed(
+                idx,
+                state,
+                now,
+                if all {
+                    "all books synced"
+                } else {
+                    "a book is resyncing"
+                },
+            );
+        }
+    }
+
+    fn check_instrument_staleness(&mut self, now: Nanos) {
+        let limit = self
+            .cfg
+            .engine
+            .instrument_stale_ms
+            .saturating_mul(1_000_000);
+        if limit == 0 {
+            return;
+        }
+        for i in 0..self.books.len() {
+            let st = &self.books[i];
+            let open = self.conns[self.inst_conn[i]]
+                .ws
+                .as_ref()
+                .is_some_and(WsClient::is_open);
+            if !open || !st.sync.is_synced() || now.saturating_sub(st.last_msg_ns) <= limit {
+                continue;
+            }
+            let quiet_ms = (now - st.last_msg_ns) / 1_000_000;
+            let symbol = self.registry.get(st.id).symbol;
+            tracing::warn!(%symbol, quiet_ms, "instrument stale: resyncing");
+            self.counters.stale.incr();
+            let FeedLoop {
+                venues, books, out, ..
+            } = self;
+            let feed = &mut venues[self.inst_venue[i]].feed;
+            let st = &mut books[i];
+            feed.status(st, StatusCode::Stale, quiet_ms as i64, 0, now, out);
+            feed.resync(st, ResyncReason::Stale, now, out);
+            st.last_msg_ns = now;
+            self.scan_snapshots = true;
+        }
+    }
+
+    /// Sends the snapshot requests that are wanted, within each venue's REST
+    /// weight budget; at most one in flight per instrument.
+    fn request_snapshots(&mut self, now: Nanos) {
+        self.scan_snapshots = false;
+        for i in 0..self.books.len() {
+            let conn = &self.conns[self.inst_conn[i]];
+            if !conn.ws.as_ref().is_some_and(WsClient::is_open) {
+                continue;
+            }
+            let vi = self.inst_venue[i];
+            let st = &mut self.books[i];
+            if !st.sync.take_snapshot_request() {
+                continue;
+            }
+            let venue = &mut self.venues[vi];
+            if !venue.rest.try_take(venue.snapshot_weight, now) {
+                // Over budget: keep wanting it; the next scan tries again.
+                st.sync.snapshot_failed();
+                self.scan_snapshots = true;
+                continue;
+            }
+            if !self.worker.submit(Job::Snapshot {
+                instrument: st.id,
+                venue: vi,
+            }) {
+                st.sync.snapshot_failed();
+                self.scan_snapshots = true;
+            }
+        }
+    }
+
+    fn refresh_counters(&mut self) {
+        let (mut resyncs, mut crossed) = (0, 0);
+        for b in &self.books {
+            resyncs += b.sync.stats().resyncs;
+        }
+        for v in &self.venues {
+            crossed += v.feed.stats().crossed;
+        }
+        self.counters.resyncs.set(resyncs);
+        self.counters.crossed.set(crossed);
+        self.counters.drops.set(self.out.fanout.dropped());
+    }
+
+    fn close_all(&mut self) {
+        for conn in &mut self.conns {
+            if let Some(mut ws) = conn.ws.take() {
+                ws.shutdown(self.poll.registry());
+            }
+        }
+        self.counters.open_connections.set(0);
+    }
+}

@@ -1,0 +1,269 @@
+//! Supervision of one venue connection, Erlang style, sans-IO: the feed
+//! loop reports what happened (opened, synced, a frame, a failure) with the
+//! time, and asks [`Session::check`] what is due. Every state change is
+//! returned to the caller, which publishes it as a status event and logs one
+//! structured line.
+//!
+//! ```text
+//!  Connecting ──open──► Syncing ──all books synced──► Live
+//!      ▲  │                 │                           │
+//!      │  └─timeout/error───┴──────error / close────────┤
+//!      │                    └──────no frame (stale)─────┤
+//!      │                                                ▼
+//!      └──────── backoff (exponential, jitter) ◄── BackingOff
+//!                                                       │ too many restarts
+//!                                                       ▼
+//!                                                     Down ──cool-down──► Connecting
+//! ```
+
+use super::limits::Backoff;
+use crate::types::Nanos;
+
+/// Where a supervised connection is. The value is the `a` field of
+/// [`crate::types::StatusCode::Session`] events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SessionState {
+    /// Resolving, TCP/TLS connecting, WebSocket handshake.
+    Connecting = 1,
+    /// Open; books are being synced from snapshots.
+    Syncing = 2,
+    /// Every book on the connection is synced.
+    Live = 3,
+    /// No frame within the staleness timeout; about to restart.
+    Stale = 4,
+    /// Waiting before the next attempt.
+    BackingOff = 5,
+    /// Restarting too often: given up until the cool-down ends.
+    Down = 6,
+}
+
+impl SessionState {
+    /// Lower-case name for logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SessionState::Connecting => "connecting",
+            SessionState::Syncing => "syncing",
+            SessionState::Live => "live",
+            SessionState::Stale => "stale",
+            SessionState::BackingOff => "backing_off",
+            SessionState::Down => "down",
+        }
+    }
+
+    /// Decodes the `a` field of a session status event.
+    pub const fn from_i64(v: i64) -> Option<SessionState> {
+        Some(match v {
+            1 => SessionState::Connecting,
+            2 => SessionState::Syncing,
+            3 => SessionState::Live,
+            4 => SessionState::Stale,
+            5 => SessionState::BackingOff,
+            6 => SessionState::Down,
+            _ => return None,
+        })
+    }
+}
+
+/// Timing policy of a session.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionTimers {
+    /// The handshake must finish within this.
+    pub connect_timeout: Nanos,
+    /// An open connection with no frame for this long is stale.
+    pub stale_timeout: Nanos,
+    /// Planned reconnect after this long (the venue's lifetime cap).
+    pub max_age: Nanos,
+    /// First backoff delay.
+    pub backoff_initial: Nanos,
+    /// Longest backoff delay.
+    pub backoff_max: Nanos,
+}
+
+/// Something [`Session::check`] found due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Due {
+    /// The handshake took too long: fail the attempt.
+    ConnectTimeout,
+    /// No frame for too long: the connection is stale (state is now `Stale`).
+    Stale,
+    /// The connection reached its planned age: reconnect (not a failure).
+    Rotate,
+    /// The wait is over: connect.
+    Connect,
+}
+
+/// One supervised connection.
+#[derive(Debug)]
+pub struct Session {
+    state: SessionState,
+    since: Nanos,
+    timers: SessionTimers,
+    backoff: Backoff,
+    /// When the current wait ends (BackingOff, Down).
+    retry_at: Nanos,
+    opened_at: Nanos,
+    /// Receive time of the last frame. Written per frame.
+    last_frame: Nanos,
+    /// The connection has been open before (the next open is a reconnect).
+    was_open: bool,
+}
+
+impl Session {
+    /// A session that should connect at once.
+    pub fn new(timers: SessionTimers, seed: u64, now: Nanos) -> Session {
+        Session {
+            state: SessionState::BackingOff,
+            since: now,
+            timers,
+            backoff: Backoff::new(timers.backoff_initial, timers.backoff_max, seed),
+            retry_at: now,
+            opened_at: 0,
+            last_frame: 0,
+            was_open: false,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    /// Time of the last state change.
+    pub fn since(&self) -> Nanos {
+        self.since
+    }
+
+    fn set(&mut self, state: SessionState, now: Nanos) -> SessionState {
+        self.state = state;
+        self.since = now;
+        state
+    }
+
+    /// A connection attempt starts.
+    pub fn connecting(&mut self, now: Nanos) -> SessionState {
+        self.set(SessionState::Connecting, now)
+    }
+
+    /// The WebSocket is open. Returns the new state and whether this is a reconnect.
+    pub fn opened(&mut self, now: Nanos) -> (SessionState, bool) {
+        self.opened_at = now;
+        self.last_frame = now;
+        let reconnect = self.was_open;
+        self.was_open = true;
+        (self.set(SessionState::Syncing, now), reconnect)
+    }
+
+    /// Every book on the connection is synced.
+    pub fn synced(&mut self, now: Nanos) -> Option<SessionState> {
+        if self.state != SessionState::Syncing {
+            return None;
+        }
+        self.backoff.reset();
+        Some(self.set(SessionState::Live, now))
+    }
+
+    /// A book on the connection went back to syncing (gap, resync).
+    pub fn unsynced(&mut self, now: Nanos) -> Option<SessionState> {
+        (self.state == SessionState::Live).then(|| self.set(SessionState::Syncing, now))
+    }
+
+    /// A frame arrived. On the per-message path: one store.
+    #[inline]
+    pub fn frame(&mut self, now: Nanos) {
+        self.last_frame = now;
+    }
+
+    /// The connection failed or was closed. A planned close (rotation,
+    /// server shutdown) reconnects at once; otherwise back off.
+    pub fn failed(&mut self, now: Nanos, planned: bool) -> SessionState {
+        let delay = if planned {
+            0
+        } else {
+            self.backoff.next_delay()
+        };
+        self.retry_at = now + delay;
+        self.set(SessionState::BackingOff, now)
+    }
+
+    /// The venue restarted too often: stay down for `cooldown` (0 = until told).
+    pub fn down(&mut self, now: Nanos, cooldown: Nanos) -> SessionState {
+        self.retry_at = if cooldown == 0 {
+            Nanos::MAX
+        } else {
+            now + cooldown
+        };
+        self.set(SessionState::Down, now)
+    }
+
+    /// What is due at `now`, if anything.
+    pub fn check(&mut self, now: Nanos) -> Option<Due> {
+        match self.state {
+            SessionState::Connecting
+                if now.saturating_sub(self.since) > self.timers.connect_timeout =>
+            {
+                Some(Due::ConnectTimeout)
+            }
+            SessionState::Syncing | SessionState::Live => {
+                if now.saturating_sub(self.last_frame) > self.timers.stale_timeout {
+                    self.set(SessionState::Stale, now);
+                    Some(Due::Stale)
+                } else if now.saturating_sub(self.opened_at) > self.timers.max_age {
+                    Some(Due::Rotate)
+                } else {
+                    None
+                }
+            }
+            SessionState::BackingOff | SessionState::Down if now >= self.retry_at => {
+                Some(Due::Connect)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Nanos = 1_000_000;
+
+    fn timers() -> SessionTimers {
+        SessionTimers {
+            connect_timeout: 1000 * MS,
+            stale_timeout: 500 * MS,
+            max_age: 60_000 * MS,
+            backoff_initial: 100 * MS,
+            backoff_max: 1000 * MS,
+        }
+    }
+
+    #[test]
+    fn lifecycle_with_staleness_backoff_and_rotation() {
+        let mut s = Session::new(timers(), 1, 0);
+        assert_eq!(s.check(0), Some(Due::Connect));
+        s.connecting(0);
+        assert_eq!(s.check(500 * MS), None);
+        assert_eq!(s.check(1001 * MS), Some(Due::ConnectTimeout));
+        assert_eq!(s.failed(1001 * MS, false), SessionState::BackingOff);
+        assert_eq!(s.check(1001 * MS), None);
+        assert_eq!(s.check(1200 * MS), Some(Due::Connect));
+        s.connecting(1200 * MS);
+        assert_eq!(s.opened(1300 * MS), (SessionState::Syncing, false));
+        assert_eq!(s.synced(1300 * MS), Some(SessionState::Live));
+        s.frame(1700 * MS);
+        assert_eq!(s.check(2100 * MS), None);
+        assert_eq!(s.check(2300 * MS), Some(Due::Stale));
+        assert_eq!(s.state(), SessionState::Stale);
+        s.failed(2300 * MS, false);
+        s.connecting(3000 * MS);
+        assert!(s.opened(3000 * MS).1, "second open is a reconnect");
+        s.frame(63_000 * MS);
+        assert_eq!(s.check(63_001 * MS), Some(Due::Rotate));
+        s.failed(63_001 * MS, true);
+        assert_eq!(s.check(63_001 * MS), Some(Due::Connect), "planned: no wait");
+        s.down(70_000 * MS, 5000 * MS);
+        assert_eq!(s.check(74_000 * MS), None);
+        assert_eq!(s.check(75_000 * MS), Some(Due::Connect));
+    }
+}

@@ -1,0 +1,241 @@
+//! The blocking helper thread: DNS lookups and REST snapshot requests, so
+//! the feed thread never blocks. Jobs and results travel through two SPSC
+//! rings; the feed thread unparks the helper after pushing, the helper wakes
+//! the feed thread's poller after answering.
+//!
+//! Jobs carry indices into tables built at start-up (URLs, hosts), so the
+//! feed thread allocates nothing to ask. The helper allocates the response
+//! body; the feed thread frees it after decoding (per snapshot, not per
+//! message).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::types::InstrumentId;
+
+/// What the feed thread asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Job {
+    /// GET the snapshot URL of an instrument with its venue's agent.
+    Snapshot {
+        instrument: InstrumentId,
+        venue: usize,
+    },
+    /// Resolve the host of a connection.
+    Resolve { conn: usize },
+}
+
+/// Why a snapshot request failed.
+#[derive(Debug)]
+pub(crate) struct FetchError {
+    /// HTTP status, when there was a response.
+    pub(crate) status: Option<u16>,
+    /// `Retry-After` (429 / 418).
+    pub(crate) retry_after: Option<Duration>,
+    /// Human-readable reason.
+    pub(crate) message: String,
+}
+
+/// What the helper answers.
+#[derive(Debug)]
+pub(crate) enum Done {
+    /// A snapshot body, or why there is none.
+    Snapshot {
+        instrument: InstrumentId,
+        result: Result<Vec<u8>, FetchError>,
+    },
+    /// The first address of a connection's host.
+    Resolved {
+        conn: usize,
+        result: Result<SocketAddr, String>,
+    },
+}
+
+/// Tables the helper reads (built once at start-up).
+#[derive(Debug)]
+pub(crate) struct WorkerTables {
+    /// Snapshot URL per instrument.
+    pub(crate) snapshot_urls: Vec<String>,
+    /// (host, port) per connection.
+    pub(crate) hosts: Vec<(String, u16)>,
+    /// One HTTP agent per venue (its TLS trust).
+    pub(crate) agents: Vec<ureq::Agent>,
+}
+
+/// The feed thread's side.
+#[derive(Debug)]
+pub(crate) struct Worker {
+    jobs: rtrb::Producer<Job>,
+    done: rtrb::Consumer<Done>,
+    thread: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Worker {
+    /// Starts the helper thread; `wake` is called after each answer.
+    pub(crate) fn spawn(tables: WorkerTables, wake: Arc<mio::Waker>) -> std::io::Result<Worker> {
+        let (jobs, mut job_rx) = rtrb::RingBuffer::new(4096);
+        let (mut done_tx, done) = rtrb::RingBuffer::new(4096);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("tickwire-rest".into())
+            .spawn(move || {
+                while !stop_flag.load(Ordering::Relaxed) {
+                    let Ok(job) = job_rx.pop() else {
+                        std::thread::park_timeout(Duration::from_millis(50));
+                        continue;
+                    };
+                    let answer = run(&tables, job);
+                    // The feed thread drains answers every turn; it cannot fall 4096 behind.
+                    let _ = done_tx.push(answer);
+                    let _ = wake.wake();
+                }
+            })?;
+        Ok(Worker {
+            jobs,
+            done,
+            thread: Some(thread),
+            stop,
+        })
+    }
+
+    /// Queues a job; `false` when the queue is full (try again later).
+    pub(crate) fn submit(&mut self, job: Job) -> bool {
+        let ok = self.jobs.push(job).is_ok();
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+        ok
+    }
+
+    /// The next answer, if any.
+    pub(crate) fn poll(&mut self) -> Option<Done> {
+        self.done.pop().ok()
+    }
+
+    /// Stops the helper (it finishes the request in progress first).
+    pub(crate) fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn run(tables: &WorkerTables, job: Job) -> Done {
+    match job {
+        Job::Resolve { conn } => {
+            let result = match tables.hosts.get(conn) {
+                None => Err("unknown connection".to_owned()),
+                Some((host, port)) => match (host.as_str(), *port).to_socket_addrs() {
+                    // Prefer IPv4: loopback tests and most venues' edges.
+                    Ok(addrs) => {
+                        let all: Vec<SocketAddr> = addrs.collect();
+                        all.iter()
+                            .find(|a| a.is_ipv4())
+                            .or(all.first())
+                            .copied()
+                            .ok_or_else(|| format!("{host}: no address"))
+                    }
+                    Err(e) => Err(format!("{host}: {e}")),
+                },
+            };
+            Done::Resolved { conn, result }
+        }
+        Job::Snapshot { instrument, venue } => {
+            let result = match (
+                tables.snapshot_urls.get(instrument.index()),
+                tables.agents.get(venue),
+            ) {
+                (Some(url), Some(agent)) => fetch(agent, url),
+                _ => Err(FetchError {
+                    status: None,
+                    retry_after: None,
+                    message: "unknown instrument".to_owned(),
+                }),
+            };
+            Done::Snapshot { instrument, result }
+        }
+    }
+}
+
+fn fetch(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, FetchError> {
+    let fail = |status, retry_after, message| FetchError {
+        status,
+        retry_after,
+        message,
+    };
+    let mut response = agent
+        .get(url)
+        .call()
+        .map_err(|e| fail(None, None, format!("GET {url}: {e}")))?;
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .map_err(|e| {
+            fail(
+                Some(status),
+                retry_after,
+                format!("GET {url}: reading the body: {e}"),
+            )
+        })?;
+    if status == 200 {
+        Ok(body)
+    } else {
+        let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        Err(fail(
+            Some(status),
+            retry_after,
+            format!("GET {url}: HTTP {status}: {snippet}"),
+        ))
+    }
+}
+
+/// An HTTP agent trusting the webpki roots, plus `extra` CAs when given.
+pub(crate) fn agent(
+    extra: Option<&[rustls::pki_types::CertificateDer<'static>]>,
+    timeout: Duration,
+) -> ureq::Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(extra) = extra {
+        // ureq takes certificates, not trust anchors: the Mozilla roots as
+        // certificates plus the extra ones.
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+            .chain(
+                extra
+                    .iter()
+                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()),
+            );
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(
+            &roots.collect::<Vec<_>>(),
+        ));
+    }
+    ureq::Agent::config_builder()
+        .tls_config(tls.build())
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}

@@ -1,0 +1,195 @@
+//! Harness for the loopback end-to-end tests: a simulated venue, an engine
+//! pointed at it, and a consumer that mirrors books — every wait bounded by
+//! a deadline, every loop stopping by itself.
+#![allow(dead_code, reason = "each test file uses part of the harness")]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tickwire::book::{BookRead, BookSpec, same_levels};
+use tickwire::config::{Config, EngineSection, SymbolSection, VenueSection};
+use tickwire::consumer::{BookMirror, Consumer};
+use tickwire::engine::{Engine, EngineHandle};
+use tickwire::sim::{SimConfig, SimVenue};
+use tickwire::types::{Body, Event, InstrumentId, Registry, StatusCode, Venue};
+
+/// Symbols the tests trade.
+pub(crate) const SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
+
+/// A simulator with `rate` msgs/s for [`SYMBOLS`].
+pub(crate) fn sim(venue: Venue, tls: bool, rate: u32) -> SimVenue {
+    let mut cfg = SimConfig::new(venue, &SYMBOLS);
+    cfg.rate = rate;
+    cfg.tls = tls;
+    SimVenue::start(cfg).expect("simulator starts")
+}
+
+/// Writes the simulator's CA to a unique temp file.
+pub(crate) fn ca_file(sim: &SimVenue) -> Option<PathBuf> {
+    let pem = sim.ca_pem()?;
+    let path = std::env::temp_dir().join(format!(
+        "tickwire-test-ca-{}-{}.pem",
+        std::process::id(),
+        sim.addr().port()
+    ));
+    std::fs::write(&path, pem).expect("write CA");
+    Some(path)
+}
+
+/// An engine configuration pointing at `sim`, with test-friendly timeouts.
+pub(crate) fn config_for(sim: &SimVenue, venue: Venue) -> Config {
+    let engine = EngineSection {
+        ring_size: 1 << 16,
+        book_capacity: 5_000,
+        connect_timeout_ms: 3_000,
+        stale_timeout_ms: 5_000,
+        backoff_initial_ms: 20,
+        backoff_max_ms: 200,
+        restart_limit: 5,
+        restart_window_ms: 10_000,
+        down_cooldown_ms: 0,
+        ..EngineSection::default()
+    };
+    let venue = VenueSection {
+        name: venue.name().to_owned(),
+        ws_url: Some(sim.ws_url()),
+        rest_url: Some(sim.rest_url()),
+        ca_file: ca_file(sim),
+        channels: None,
+        depth_interval_ms: 100,
+        snapshot_limit: 1000,
+        max_streams_per_connection: 1024,
+        control_messages_per_sec: None,
+        rest_weight_per_minute: None,
+        max_connection_age_s: 3600,
+        url_streams: None,
+        streams_per_subscribe: 100,
+        symbols: Vec::new(),
+        symbol_specs: SYMBOLS
+            .iter()
+            .map(|s| SymbolSection {
+                symbol: (*s).to_owned(),
+                tick_size: SimConfig::TICK.to_owned(),
+                lot_size: SimConfig::LOT.to_owned(),
+            })
+            .collect(),
+    };
+    Config {
+        engine,
+        venues: vec![venue],
+    }
+}
+
+/// The consumer side of a test: mirrors books and remembers status events.
+pub(crate) struct Mirror {
+    pub(crate) consumer: Consumer,
+    pub(crate) mirror: BookMirror,
+    pub(crate) registry: std::sync::Arc<Registry>,
+    pub(crate) statuses: Vec<(InstrumentId, StatusCode, i64)>,
+    pub(crate) events: u64,
+}
+
+impl Mirror {
+    pub(crate) fn new(
+        consumer: Consumer,
+        registry: std::sync::Arc<Registry>,
+        capacity: usize,
+    ) -> Mirror {
+        let specs = registry
+            .iter()
+            .map(|i| BookSpec::new(i.tick).with_capacity(capacity));
+        Mirror {
+            consumer,
+            mirror: BookMirror::new(specs),
+            registry,
+            statuses: Vec::new(),
+            events: 0,
+        }
+    }
+
+    /// Applies everything waiting; returns how many events.
+    pub(crate) fn drain(&mut self) -> usize {
+        let (mirror, statuses, events) = (&mut self.mirror, &mut self.statuses, &mut self.events);
+        self.consumer.drain(|e: &Event| {
+            *events += 1;
+            mirror.apply(e);
+            if let Body::Status(s) = e.body() {
+                if s.code != StatusCode::Probe {
+                    statuses.push((e.instrument, s.code, s.a));
+                }
+            }
+        })
+    }
+
+    /// Drains until `done` holds or `limit` passes; true if it held.
+    pub(crate) fn until(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&mut Mirror) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.drain() == 0 {
+                if done(self) {
+                    return true;
+                }
+                // A polling interval, not a synchronisation: the condition is
+                // what ends the wait. Spinning would starve a 2-core CI box.
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+        self.drain();
+        done(self)
+    }
+
+    /// True when every instrument's mirror is consistent.
+    pub(crate) fn all_consistent(&self) -> bool {
+        self.registry
+            .iter()
+            .all(|i| self.mirror.is_consistent(i.id))
+    }
+
+    /// True when every mirror equals the simulator's true book.
+    pub(crate) fn matches(&self, sim: &SimVenue) -> bool {
+        self.registry.iter().all(|i| {
+            let Some(truth) = sim.true_book(i.symbol.as_str()) else {
+                return false;
+            };
+            let Some(book) = self.mirror.book(i.id) else {
+                return false;
+            };
+            let mut model = tickwire::book::RefBook::new(i.tick);
+            for (side, levels) in [
+                (tickwire::types::Side::Bid, &truth.bids),
+                (tickwire::types::Side::Ask, &truth.asks),
+            ] {
+                for &(p, q) in levels.iter() {
+                    let _ = tickwire::book::BookApply::apply(&mut model, side, p, q);
+                }
+            }
+            self.mirror.is_consistent(i.id) && same_levels(book, &model) && !book.is_crossed()
+        })
+    }
+
+    /// Count of a status code seen so far.
+    pub(crate) fn seen(&self, code: StatusCode) -> usize {
+        self.statuses.iter().filter(|s| s.1 == code).count()
+    }
+}
+
+/// Starts an engine on `config` with one consumer.
+pub(crate) fn start(config: Config) -> (EngineHandle, Mirror) {
+    let valid = config.validate().expect("valid config");
+    let capacity = valid.engine.book_capacity;
+    let mut engine = Engine::new(valid).expect("engine");
+    let consumer = engine.add_consumer();
+    let registry = engine.registry();
+    let handle = engine.spawn().expect("spawn");
+    (handle, Mirror::new(consumer, registry, capacity))
+}
+
+/// Pauses the market, then waits until every mirror equals the true book.
+pub(crate) fn converges(sim: &SimVenue, m: &mut Mirror, limit: Duration) -> bool {
+    sim.set_rate(0);
+    m.until(limit, |m| m.matches(sim))
+}

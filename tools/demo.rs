@@ -1,0 +1,154 @@
+//! `tickwire demo`: the simulated venue in-process on loopback, the engine on
+//! its pinned thread, one consumer thread; a live view every second and a
+//! per-stage latency report at the end.
+
+use std::time::{Duration, Instant};
+
+use tickwire::config::{Config, EngineSection, SymbolSection, VenueSection};
+use tickwire::engine::Engine;
+use tickwire::sim::{SimConfig, SimVenue};
+use tickwire::types::Venue;
+
+use crate::live::{self, ConsumerThread};
+
+/// Arguments of `tickwire demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// How long to run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Messages per second the simulated venue sends (depth diffs, bookTickers, trades).
+    #[arg(long, default_value_t = 100_000)]
+    rate: u32,
+    /// Print the final report as one JSON object (the live view goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Use wss:// and https:// with the simulator's generated certificate.
+    #[arg(long)]
+    tls: bool,
+    /// Symbols to simulate.
+    #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT,SOLUSDT")]
+    symbols: Vec<String>,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), String> {
+    live::init_tracing("warn");
+    let cores = tickwire::sys::init_core_list().to_vec();
+    // Feed and simulator share the first core (the feed sleeps in epoll
+    // between bursts); the consumer spins alone on the second.
+    let (feed_core, consumer_core) = match cores.as_slice() {
+        [a, b, ..] => (Some(*a), Some(*b)),
+        [a] => (Some(*a), None),
+        [] => (None, None),
+    };
+    // Every thread spawned from here on inherits this affinity, so the
+    // simulator and the helpers stay off the consumer's core.
+    tickwire::sys::pin_current_thread(feed_core, "demo main");
+    let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
+    let mut sim_cfg = SimConfig::new(Venue::BinanceSpot, &symbols);
+    sim_cfg.rate = args.rate;
+    sim_cfg.tls = args.tls;
+    sim_cfg.core = feed_core;
+    let sim = SimVenue::start(sim_cfg).map_err(|e| e.to_string())?;
+    let ca_file = match sim.ca_pem() {
+        Some(pem) => {
+            let path =
+                std::env::temp_dir().join(format!("tickwire-demo-ca-{}.pem", std::process::id()));
+            std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    let config = Config {
+        engine: EngineSection {
+            feed_core,
+            consumer_cores: consumer_core.into_iter().collect(),
+            ..EngineSection::default()
+        },
+        venues: vec![VenueSection {
+            name: Venue::BinanceSpot.name().to_owned(),
+            ws_url: Some(sim.ws_url()),
+            rest_url: Some(sim.rest_url()),
+            ca_file: ca_file.clone(),
+            channels: None,
+            depth_interval_ms: 100,
+            snapshot_limit: 1000,
+            max_streams_per_connection: 1024,
+            control_messages_per_sec: None,
+            rest_weight_per_minute: None,
+            max_connection_age_s: 3600,
+            url_streams: None,
+            streams_per_subscribe: 100,
+            symbols: Vec::new(),
+            symbol_specs: symbols
+                .iter()
+                .map(|s| SymbolSection {
+                    symbol: (*s).to_owned(),
+                    tick_size: SimConfig::TICK.to_owned(),
+                    lot_size: SimConfig::LOT.to_owned(),
+                })
+                .collect(),
+        }],
+    }
+    .validate()
+    .map_err(|e| e.to_string())?;
+    let capacity = config.engine.book_capacity;
+    let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
+    engine.set_latency_probe(true);
+    let consumer = engine.add_consumer();
+    let registry = engine.registry();
+    let clock = engine.clock();
+    let handle = engine.spawn().map_err(|e| e.to_string())?;
+    let consumer = ConsumerThread::spawn(
+        consumer,
+        registry.clone(),
+        capacity,
+        clock,
+        consumer_core,
+        Duration::from_millis(500),
+    )
+    .map_err(|e| e.to_string())?;
+    let say = |line: &str| {
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    say(&format!(
+        "tickwire demo: {} msg/s from the simulated venue at {} for {} s (feed core {}, consumer core {})",
+        live::group(u64::from(args.rate)),
+        sim.ws_url(),
+        args.seconds,
+        feed_core.map_or("-".into(), |c| c.to_string()),
+        consumer_core.map_or("-".into(), |c| c.to_string()),
+    ));
+    let started = Instant::now();
+    let limit = Duration::from_secs(args.seconds);
+    let elapsed = live::watch(
+        started,
+        &registry,
+        || handle.counters(),
+        &consumer,
+        |t| t >= limit,
+        say,
+    );
+    let report = handle.stop();
+    let (latency, _) = consumer.stop();
+    let drops = report.counters.drops;
+    drop(sim);
+    if let Some(path) = ca_file {
+        let _ = std::fs::remove_file(path);
+    }
+    let secs = elapsed.as_secs_f64();
+    if args.json {
+        println!("{}", live::report_json(secs, &report, &latency, drops));
+    } else {
+        let title = format!("report after {secs:.1} s (stages: {})", live::stage_names());
+        println!(
+            "{}",
+            live::report_text(&title, secs, &report, &latency, drops)
+        );
+    }
+    Ok(())
+}

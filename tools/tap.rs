@@ -1,0 +1,190 @@
+//! `tickwire tap`: the engine with a consumer that prints every normalised
+//! event as one JSON line, with exact decimal strings. For debugging a feed
+//! and for checking tickwire against another client or server.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tickwire::config::{Config, EngineSection, VenueSection};
+use tickwire::engine::Engine;
+use tickwire::types::{Aggressor, Body, Event, Registry, Side};
+
+use crate::replay::ReplayVenue;
+
+/// Arguments of `tickwire tap`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// A TOML configuration (instead of --venue/--symbols).
+    #[arg(long, conflicts_with_all = ["venue", "symbols", "ws_url", "rest_url"])]
+    config: Option<PathBuf>,
+    /// The venue.
+    #[arg(long, value_enum, required_unless_present = "config")]
+    venue: Option<ReplayVenue>,
+    /// Comma-separated symbols.
+    #[arg(long, value_delimiter = ',', required_unless_present = "config")]
+    symbols: Vec<String>,
+    /// WebSocket base URL (default: the venue's production endpoint).
+    #[arg(long)]
+    ws_url: Option<String>,
+    /// REST base URL (default: the venue's production endpoint).
+    #[arg(long)]
+    rest_url: Option<String>,
+    /// Extra CA certificate (PEM) to trust, e.g. the simulator's.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+fn config(args: &Args) -> Result<Config, String> {
+    if let Some(path) = &args.config {
+        return Config::load(path).map_err(|e| e.to_string());
+    }
+    let venue: tickwire::types::Venue = args.venue.ok_or("--venue is required")?.into();
+    Ok(Config {
+        engine: EngineSection::default(),
+        venues: vec![VenueSection {
+            name: venue.name().to_owned(),
+            ws_url: args.ws_url.clone(),
+            rest_url: args.rest_url.clone(),
+            ca_file: args.ca_file.clone(),
+            channels: None,
+            depth_interval_ms: 100,
+            snapshot_limit: 1000,
+            max_streams_per_connection: 1024,
+            control_messages_per_sec: None,
+            rest_weight_per_minute: None,
+            max_connection_age_s: 23 * 3600,
+            url_streams: None,
+            streams_per_subscribe: 100,
+            symbols: args.symbols.clone(),
+            symbol_specs: Vec::new(),
+        }],
+    })
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), String> {
+    crate::live::init_tracing("warn");
+    let config = config(args)?.validate().map_err(|e| e.to_string())?;
+    let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
+    let mut consumer = engine.add_consumer();
+    let registry = engine.registry();
+    let interrupted = crate::run::interrupt_flag()?;
+    let handle = engine.spawn().map_err(|e| e.to_string())?;
+    let limit = args.seconds.map(Duration::from_secs);
+    let started = Instant::now();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut line = String::with_capacity(512);
+    let mut failed: Option<std::io::Error> = None;
+    while !interrupted.load(Ordering::Relaxed)
+        && limit.is_none_or(|l| started.elapsed() < l)
+        && failed.is_none()
+    {
+        let n = consumer.drain(|e| {
+            line.clear();
+            write_json(&mut line, e, &registry);
+            line.push('\n');
+            if failed.is_none() {
+                if let Err(err) = out.write_all(line.as_bytes()) {
+                    failed = Some(err);
+                }
+            }
+        });
+        if n == 0 {
+            let _ = out.flush();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    handle.stop();
+    consumer.drain(|e| {
+        line.clear();
+        write_json(&mut line, e, &registry);
+        line.push('\n');
+        let _ = out.write_all(line.as_bytes());
+    });
+    let _ = out.flush();
+    match failed {
+        // A closed pipe (`tap | head`) is a normal way to stop.
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing events: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes one event as a JSON object (no trailing newline).
+pub(crate) fn write_json(out: &mut String, e: &Event, registry: &Registry) {
+    use std::fmt::Write as _;
+    let inst = registry.get(e.instrument);
+    let venue = e.venue().map_or("unknown", |v| v.name());
+    let (ps, qs) = (inst.price_scale, inst.qty_scale);
+    let head = |out: &mut String, kind: &str| {
+        let _ = write!(
+            out,
+            "{{\"type\":\"{kind}\",\"venue\":\"{venue}\",\"symbol\":\"{}\"",
+            inst.symbol
+        );
+    };
+    match e.body() {
+        Body::Level(l) => {
+            head(out, "level");
+            let side = if l.side == Side::Bid { "bid" } else { "ask" };
+            let _ = write!(
+                out,
+                ",\"side\":\"{side}\",\"price\":\"{}\",\"qty\":\"{}\",\"end_of_batch\":{},\"snapshot\":{}",
+                l.price.at(ps),
+                l.qty.at(qs),
+                l.end_of_batch,
+                l.snapshot
+            );
+        }
+        Body::Bbo(b) => {
+            head(out, "bbo");
+            let _ = write!(
+                out,
+                ",\"bid_price\":\"{}\",\"bid_qty\":\"{}\",\"ask_price\":\"{}\",\"ask_qty\":\"{}\"",
+                b.bid_price.at(ps),
+                b.bid_qty.at(qs),
+                b.ask_price.at(ps),
+                b.ask_qty.at(qs)
+            );
+        }
+        Body::Trade(t) => {
+            head(out, "trade");
+            let aggressor = if t.aggressor == Aggressor::Buy {
+                "buy"
+            } else {
+                "sell"
+            };
+            let _ = write!(
+                out,
+                ",\"price\":\"{}\",\"qty\":\"{}\",\"aggressor\":\"{aggressor}\",\"trade_id\":{},\"aggregated\":{}",
+                t.price.at(ps),
+                t.qty.at(qs),
+                t.trade_id,
+                t.aggregated
+            );
+        }
+        Body::Status(s) => {
+            head(out, "status");
+            let _ = write!(
+                out,
+                ",\"status\":\"{}\",\"a\":{},\"b\":{},\"end_of_batch\":{}",
+                s.code.name(),
+                s.a,
+                s.b,
+                s.end_of_batch
+            );
+        }
+        Body::Invalid => head(out, "invalid"),
+    }
+    let _ = write!(
+        out,
+        ",\"seq\":{},\"exch_ns\":{},\"recv_ns\":{}}}",
+        e.seq, e.exch_ns, e.recv_ns
+    );
+}
