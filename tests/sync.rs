@@ -637,7 +637,6 @@ fn a_gap_under_continue_is_reported_and_applied() {
 }
 
 #[test]
-#[ignore = "bug: a gapped diff that changes no level leaves its batch without an end-of-batch event"]
 fn a_gap_under_continue_that_changes_nothing_still_ends_its_batch() {
     for venue in [Venue::BinanceSpot, Venue::BinanceUsdm] {
         let mut h = live(venue, GapPolicy::Continue, 105);
@@ -826,6 +825,45 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
         assert_eq!(
             statuses(&out).last(),
             Some(&(StatusCode::SnapshotEnd, 4, 0, true))
+        );
+    }
+}
+
+#[test]
+fn a_crossed_snapshot_is_reported_and_fetched_again() {
+    for venue in [Venue::BinanceSpot, Venue::BinanceUsdm] {
+        let mut reg = Registry::new();
+        let id = reg.add(venue, SYMBOL, "0.01", "0.001").unwrap();
+        let mut book = InstrumentBook::new(
+            venue,
+            id,
+            BookSpec::new(1),
+            GapPolicy::Resync,
+            SyncLimits::default(),
+        );
+        let mut feed = BinanceFeed::new(venue, 64);
+        let mut out: Vec<Event> = Vec::new();
+        // The best bid (101.00) is above the best ask (100.50).
+        let body = snapshot_json(venue, 100, &[("101.00", "1.000")], &[("100.50", "1.000")]);
+        let outcome = feed
+            .handle_snapshot(body.as_bytes(), 5, &reg, &mut book, &mut out)
+            .expect("decodes");
+        assert_eq!(
+            outcome,
+            SnapshotOutcome::BadSnapshot(BookError::Crossed),
+            "{venue}"
+        );
+        let codes: Vec<StatusCode> = statuses(&out).iter().map(|s| s.0).collect();
+        assert!(
+            codes.ends_with(&[StatusCode::Crossed, StatusCode::Resync]),
+            "{codes:?}"
+        );
+        assert_eq!(feed.stats().crossed, 1);
+        assert!(!book.sync.is_synced());
+        assert_eq!(book.book.depth(Side::Bid) + book.book.depth(Side::Ask), 0);
+        assert!(
+            book.sync.take_snapshot_request(),
+            "another snapshot is wanted"
         );
     }
 }

@@ -113,6 +113,9 @@ pub enum BookError {
     /// A negative quantity.
     #[error("negative quantity {0}")]
     NegativeQty(i64),
+    /// The book is crossed (best bid at or above best ask) after a snapshot.
+    #[error("the book is crossed")]
+    Crossed,
 }
 
 /// Reading a book.

@@ -305,7 +305,9 @@ impl FanOut {
         };
         let events = batch.events();
         for slot in &mut self.slots {
-            if slot.dirty[inst.index()] {
+            // An id this fan-out was not sized for is delivered but cannot be
+            // marked for repair (its drops are still counted).
+            if slot.dirty.get(inst.index()).copied().unwrap_or(false) {
                 slot.count_drop(events.len());
                 repair(slot, inst, &state, &mut self.scratch, now);
                 continue;
@@ -348,15 +350,15 @@ impl Slot {
     }
 
     fn mark(&mut self, inst: InstrumentId) {
-        if !self.dirty[inst.index()] {
-            self.dirty[inst.index()] = true;
+        if let Some(d @ false) = self.dirty.get_mut(inst.index()) {
+            *d = true;
             self.dirty_count += 1;
         }
     }
 
     fn unmark(&mut self, inst: InstrumentId) {
-        if self.dirty[inst.index()] {
-            self.dirty[inst.index()] = false;
+        if let Some(d @ true) = self.dirty.get_mut(inst.index()) {
+            *d = false;
             self.dirty_count -= 1;
         }
     }

@@ -290,11 +290,22 @@ impl BinanceFeed {
             }
         };
         self.batch.clear();
-        let outcome = st
+        let mut outcome = st
             .sync
             .handle_snapshot(&snap, &mut st.book, &mut self.batch, now);
         if !self.batch.is_empty() {
             out.publish(&self.batch, st.state(now), now);
+        }
+        // A crossed snapshot (or buffered diffs that cross it) is as wrong as
+        // a crossed diff: report it and fetch another.
+        if outcome == SnapshotOutcome::Synced
+            && st.sync.policy() == GapPolicy::Resync
+            && st.book.is_crossed()
+        {
+            self.stats.crossed += 1;
+            self.status(st, StatusCode::Crossed, 0, 0, now, out);
+            self.resync(st, ResyncReason::Crossed, now, out);
+            outcome = SnapshotOutcome::BadSnapshot(crate::book::BookError::Crossed);
         }
         Ok(outcome)
     }

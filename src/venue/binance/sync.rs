@@ -565,21 +565,34 @@ impl BookSync {
                 if let Some(b) = batch {
                     b.end_batch();
                 }
+                // The chain moves on either way: the diff was received, and
+                // a refused one has been reported.
+                self.state = State::Live {
+                    last_id: h.final_id,
+                };
                 if let Err(e) = r {
                     return DiffOutcome::BadUpdate(e);
                 }
                 self.stats.applied += 1;
-                self.state = State::Live {
-                    last_id: h.final_id,
-                };
                 return DiffOutcome::Gap { expected, got };
             }
             Ok(()) => {}
         }
         if let Err(e) = self.apply_levels(stamp, bids, asks, book, batch.as_deref_mut(), validated)
         {
-            if let Some(b) = batch {
-                self.resync(ResyncReason::BadUpdate, book, b, h.recv_ns);
+            match (self.policy, batch) {
+                // The engine cannot apply it: the book would drift, so rebuild it.
+                (GapPolicy::Resync, Some(b)) => {
+                    self.resync(ResyncReason::BadUpdate, book, b, h.recv_ns)
+                }
+                // Replay has no second snapshot: the refused diff is reported
+                // (untouched book, all or nothing) and the chain moves past it.
+                (GapPolicy::Continue, _) => {
+                    self.state = State::Live {
+                        last_id: h.final_id,
+                    }
+                }
+                (GapPolicy::Resync, None) => {}
             }
             return DiffOutcome::BadUpdate(e);
         }
