@@ -11,11 +11,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use tickwire::book::BookSpec;
+use tickwire::book::DEFAULT_CAPACITY;
 use tickwire::ring::Discard;
 use tickwire::sim::{MarketConfig, MarketSim};
 use tickwire::types::{Registry, ResyncReason, Venue};
-use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook, SyncLimits};
+use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook, books_for};
 
 mod common;
 use common::BaselineBook;
@@ -68,19 +68,7 @@ struct Ours {
 
 impl Ours {
     fn new(registry: Registry, snapshots: Vec<(usize, Vec<u8>)>) -> Ours {
-        let books = registry
-            .iter()
-            .map(|i| {
-                let spec = BookSpec::new(i.tick);
-                InstrumentBook::new(
-                    i.venue,
-                    i.id,
-                    spec,
-                    GapPolicy::Resync,
-                    SyncLimits::default(),
-                )
-            })
-            .collect();
+        let books = books_for(&registry, DEFAULT_CAPACITY, GapPolicy::Resync);
         let venue = registry
             .iter()
             .next()

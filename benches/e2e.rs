@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
-use tickwire::config::{Config, EngineSection, SymbolSection, VenueSection};
+use tickwire::config::{Config, EngineSection};
 use tickwire::engine::Engine;
 use tickwire::frame::WsClient;
 use tickwire::metrics::{LatencyRecorder, LatencyReport};
@@ -81,30 +81,7 @@ fn tickwire_run(rate: u32, seconds: u64, cores: (Option<usize>, Option<usize>)) 
             feed_core: cores.0,
             ..EngineSection::default()
         },
-        venues: vec![VenueSection {
-            name: Venue::BinanceSpot.name().to_owned(),
-            ws_url: Some(sim.ws_url()),
-            rest_url: Some(sim.rest_url()),
-            ca_file: None,
-            channels: None,
-            depth_interval_ms: 100,
-            snapshot_limit: 1000,
-            max_streams_per_connection: 1024,
-            control_messages_per_sec: None,
-            rest_weight_per_minute: None,
-            max_connection_age_s: 3600,
-            url_streams: None,
-            streams_per_subscribe: 100,
-            symbols: Vec::new(),
-            symbol_specs: SYMBOLS
-                .iter()
-                .map(|s| SymbolSection {
-                    symbol: (*s).to_owned(),
-                    tick_size: SimConfig::TICK.into(),
-                    lot_size: SimConfig::LOT.into(),
-                })
-                .collect(),
-        }],
+        venues: vec![sim.venue_section().expect("simulator config")],
     }
     .validate()
     .expect("config");

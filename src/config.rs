@@ -149,6 +149,30 @@ pub struct VenueSection {
     pub symbol_specs: Vec<SymbolSection>,
 }
 
+impl VenueSection {
+    /// A venue with every optional key at its default (no symbols yet):
+    /// what a `[[venue]]` table with only `name` means.
+    pub fn new(venue: Venue) -> VenueSection {
+        VenueSection {
+            name: venue.name().to_owned(),
+            ws_url: None,
+            rest_url: None,
+            ca_file: None,
+            channels: None,
+            depth_interval_ms: default_depth_interval(),
+            snapshot_limit: default_snapshot_limit(),
+            max_streams_per_connection: default_streams_per_connection(),
+            control_messages_per_sec: None,
+            rest_weight_per_minute: None,
+            max_connection_age_s: default_max_age(),
+            url_streams: None,
+            streams_per_subscribe: default_streams_per_subscribe(),
+            symbols: Vec::new(),
+            symbol_specs: Vec::new(),
+        }
+    }
+}
+
 /// `[[venue.symbol]]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -703,6 +727,15 @@ mod tests {
         );
         assert_eq!(v.control_messages_per_sec, 4);
         assert_eq!(c.registry().len(), 2);
+    }
+
+    #[test]
+    fn new_matches_a_table_with_only_a_name() {
+        let parsed = Config::from_toml_str("[[venue]]\nname = \"binance-usdm\"").unwrap();
+        assert_eq!(
+            format!("{:?}", parsed.venues[0]),
+            format!("{:?}", VenueSection::new(Venue::BinanceUsdm))
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tickwire::config::{Config, EngineSection, SymbolSection, VenueSection};
+use tickwire::config::{Config, EngineSection};
 use tickwire::engine::Engine;
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::Venue;
@@ -50,45 +50,13 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     sim_cfg.tls = args.tls;
     sim_cfg.core = feed_core;
     let sim = SimVenue::start(sim_cfg).map_err(|e| e.to_string())?;
-    let ca_file = match sim.ca_pem() {
-        Some(pem) => {
-            let path =
-                std::env::temp_dir().join(format!("tickwire-demo-ca-{}.pem", std::process::id()));
-            std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
-            Some(path)
-        }
-        None => None,
-    };
     let config = Config {
         engine: EngineSection {
             feed_core,
             consumer_cores: consumer_core.into_iter().collect(),
             ..EngineSection::default()
         },
-        venues: vec![VenueSection {
-            name: Venue::BinanceSpot.name().to_owned(),
-            ws_url: Some(sim.ws_url()),
-            rest_url: Some(sim.rest_url()),
-            ca_file: ca_file.clone(),
-            channels: None,
-            depth_interval_ms: 100,
-            snapshot_limit: 1000,
-            max_streams_per_connection: 1024,
-            control_messages_per_sec: None,
-            rest_weight_per_minute: None,
-            max_connection_age_s: 3600,
-            url_streams: None,
-            streams_per_subscribe: 100,
-            symbols: Vec::new(),
-            symbol_specs: symbols
-                .iter()
-                .map(|s| SymbolSection {
-                    symbol: (*s).to_owned(),
-                    tick_size: SimConfig::TICK.to_owned(),
-                    lot_size: SimConfig::LOT.to_owned(),
-                })
-                .collect(),
-        }],
+        venues: vec![sim.venue_section().map_err(|e| e.to_string())?],
     }
     .validate()
     .map_err(|e| e.to_string())?;
@@ -135,20 +103,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     );
     let report = handle.stop();
     let (latency, _) = consumer.stop();
-    let drops = report.counters.drops;
     drop(sim);
-    if let Some(path) = ca_file {
-        let _ = std::fs::remove_file(path);
-    }
-    let secs = elapsed.as_secs_f64();
-    if args.json {
-        println!("{}", live::report_json(secs, &report, &latency, drops));
-    } else {
-        let title = format!("report after {secs:.1} s (stages: {})", live::stage_names());
-        println!(
-            "{}",
-            live::report_text(&title, secs, &report, &latency, drops)
-        );
-    }
+    live::print_report(args.json, elapsed.as_secs_f64(), &report, &latency);
     Ok(())
 }

@@ -228,61 +228,47 @@ pub(crate) fn per_second(count: u64, secs: f64) -> u64 {
     }
 }
 
-/// The final report, as text.
-pub(crate) fn report_text(
-    title: &str,
-    secs: f64,
-    report: &EngineReport,
-    latency: &LatencyReport,
-    drops: u64,
-) -> String {
+/// Prints the final report: text, or one JSON object with `json` (whose
+/// keys are a contract: `messages`, `msgs_per_sec`, `gaps`, `resyncs`,
+/// `reconnects`, `drops`, `latency_ns`).
+pub(crate) fn print_report(json: bool, secs: f64, report: &EngineReport, latency: &LatencyReport) {
     let c = &report.counters;
-    let mut out = format!("\n{title}\n");
-    out.push_str(&format!(
-        "messages {} ({} msg/s) | gaps {} | resyncs {} | reconnects {} | drops {} | decode errors {} | snapshots {}\n",
+    if json {
+        println!(
+            "{{\"messages\":{},\"msgs_per_sec\":{},\"gaps\":{},\"resyncs\":{},\"reconnects\":{},\"drops\":{},\"latency_ns\":{}}}",
+            c.messages,
+            per_second(c.messages, secs),
+            c.gaps,
+            c.resyncs,
+            c.reconnects,
+            c.drops,
+            latency.to_json()
+        );
+        return;
+    }
+    println!("\nreport after {secs:.1} s (stages: {})", STAGES.join(", "));
+    println!(
+        "messages {} ({} msg/s) | gaps {} | resyncs {} | reconnects {} | drops {} | decode errors {} | snapshots {}",
         group(c.messages),
         group(per_second(c.messages, secs)),
         c.gaps,
         c.resyncs,
         c.reconnects,
-        drops.max(c.drops),
+        c.drops,
         c.decode_errors,
         c.snapshots
-    ));
+    );
     let decoded = report.decode.fast + report.decode.fallback;
     if decoded > 0 {
-        out.push_str(&format!(
-            "fast path: {} of {} frames\n",
+        println!(
+            "fast path: {} of {} frames",
             group(report.decode.fast),
             group(decoded)
-        ));
+        );
     }
-    out.push_str("latency per message (ns), receive stamped per frame:\n");
-    out.push_str(&latency.to_string());
-    out
-}
-
-/// The final report as one JSON object (the keys are a contract).
-pub(crate) fn report_json(
-    secs: f64,
-    report: &EngineReport,
-    latency: &LatencyReport,
-    drops: u64,
-) -> String {
-    let c = &report.counters;
-    format!(
-        "{{\"messages\":{},\"msgs_per_sec\":{},\"gaps\":{},\"resyncs\":{},\"reconnects\":{},\"drops\":{},\"latency_ns\":{}}}",
-        c.messages,
-        per_second(c.messages, secs),
-        c.gaps,
-        c.resyncs,
-        c.reconnects,
-        drops.max(c.drops),
-        latency.to_json()
-    )
-}
-
-/// Stage names, for help texts.
-pub(crate) fn stage_names() -> String {
-    STAGES.join(", ")
+    for e in &report.errors {
+        println!("connection error: {e}");
+    }
+    println!("latency per message (ns), receive stamped per frame:");
+    print!("{latency}");
 }

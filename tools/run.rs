@@ -75,23 +75,6 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     );
     let report = handle.stop();
     let (latency, _) = consumer.stop();
-    let secs = elapsed.as_secs_f64();
-    if json {
-        println!(
-            "{}",
-            live::report_json(secs, &report, &latency, report.counters.drops)
-        );
-    } else {
-        println!(
-            "{}",
-            live::report_text(
-                &format!("report after {secs:.1} s"),
-                secs,
-                &report,
-                &latency,
-                report.counters.drops
-            )
-        );
-    }
+    live::print_report(json, elapsed.as_secs_f64(), &report, &latency);
     Ok(())
 }

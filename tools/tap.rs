@@ -47,21 +47,11 @@ fn config(args: &Args) -> Result<Config, String> {
     Ok(Config {
         engine: EngineSection::default(),
         venues: vec![VenueSection {
-            name: venue.name().to_owned(),
             ws_url: args.ws_url.clone(),
             rest_url: args.rest_url.clone(),
             ca_file: args.ca_file.clone(),
-            channels: None,
-            depth_interval_ms: 100,
-            snapshot_limit: 1000,
-            max_streams_per_connection: 1024,
-            control_messages_per_sec: None,
-            rest_weight_per_minute: None,
-            max_connection_age_s: 23 * 3600,
-            url_streams: None,
-            streams_per_subscribe: 100,
             symbols: args.symbols.clone(),
-            symbol_specs: Vec::new(),
+            ..VenueSection::new(venue)
         }],
     })
 }
@@ -77,42 +67,51 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     let limit = args.seconds.map(Duration::from_secs);
     let started = Instant::now();
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut line = String::with_capacity(512);
-    let mut failed: Option<std::io::Error> = None;
+    let mut lines = JsonLines {
+        out: std::io::BufWriter::new(stdout.lock()),
+        line: String::with_capacity(512),
+        failed: None,
+    };
     while !interrupted.load(Ordering::Relaxed)
         && limit.is_none_or(|l| started.elapsed() < l)
-        && failed.is_none()
+        && lines.failed.is_none()
     {
-        let n = consumer.drain(|e| {
-            line.clear();
-            write_json(&mut line, e, &registry);
-            line.push('\n');
-            if failed.is_none() {
-                if let Err(err) = out.write_all(line.as_bytes()) {
-                    failed = Some(err);
-                }
-            }
-        });
+        let n = consumer.drain(|e| lines.emit(e, &registry));
         if n == 0 {
-            let _ = out.flush();
+            let _ = lines.out.flush();
             std::thread::sleep(Duration::from_millis(1));
         }
     }
     handle.stop();
-    consumer.drain(|e| {
-        line.clear();
-        write_json(&mut line, e, &registry);
-        line.push('\n');
-        let _ = out.write_all(line.as_bytes());
-    });
-    let _ = out.flush();
-    match failed {
+    consumer.drain(|e| lines.emit(e, &registry));
+    let _ = lines.out.flush();
+    match lines.failed {
         // A closed pipe (`tap | head`) is a normal way to stop.
         Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(format!("writing events: {e}"))
         }
         _ => Ok(()),
+    }
+}
+
+/// Events out as JSON lines; writing stops at the first error.
+struct JsonLines<W: Write> {
+    out: W,
+    line: String,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> JsonLines<W> {
+    fn emit(&mut self, e: &Event, registry: &Registry) {
+        if self.failed.is_some() {
+            return;
+        }
+        self.line.clear();
+        write_json(&mut self.line, e, registry);
+        self.line.push('\n');
+        if let Err(err) = self.out.write_all(self.line.as_bytes()) {
+            self.failed = Some(err);
+        }
     }
 }
 

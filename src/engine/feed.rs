@@ -18,7 +18,7 @@ use super::limits::{RestartIntensity, TokenBucket};
 use super::session::{Due, Session, SessionState, SessionTimers};
 use super::worker::{Done, FetchError, Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport};
-use crate::book::{BookRead, BookSpec};
+use crate::book::BookRead;
 use crate::config::EngineConfig;
 use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
@@ -28,7 +28,7 @@ use crate::types::{
 };
 use crate::venue::binance::{
     BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
-    SnapshotOutcome, SyncLimits,
+    SnapshotOutcome, books_for,
 };
 
 const WAKER: Token = Token(usize::MAX);
@@ -254,19 +254,7 @@ impl FeedLoop {
             }
             finish(&mut conns, current, &mut url_streams, &mut extra);
         }
-        let books = registry
-            .iter()
-            .map(|i| {
-                let spec = BookSpec::new(i.tick).with_capacity(e.book_capacity);
-                InstrumentBook::new(
-                    i.venue,
-                    i.id,
-                    spec,
-                    GapPolicy::Resync,
-                    SyncLimits::default(),
-                )
-            })
-            .collect();
+        let books = books_for(&registry, e.book_capacity, GapPolicy::Resync);
         let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
         let worker = Worker::spawn(
             WorkerTables {

@@ -295,17 +295,22 @@ impl MarketSim {
                     out.push(b',');
                 }
                 firstlvl = false;
-                out.extend_from_slice(b"[\"");
-                push_decimal(out, p, self.cfg.price_scale);
-                out.extend_from_slice(b"\",\"");
-                push_decimal(out, q, self.cfg.qty_scale);
-                out.extend_from_slice(b"\"]");
+                self.push_level(out, p, q);
             }
             out.push(b']');
         }
         out.extend_from_slice(b"}}");
         self.touched.clear();
         self.last_flushed = last;
+    }
+
+    /// Appends `["<price>","<qty>"]` in Binance's wire format.
+    fn push_level(&self, out: &mut Vec<u8>, price: i64, qty: i64) {
+        out.extend_from_slice(b"[\"");
+        push_decimal(out, price, self.cfg.price_scale);
+        out.extend_from_slice(b"\",\"");
+        push_decimal(out, qty, self.cfg.qty_scale);
+        out.extend_from_slice(b"\"]");
     }
 
     /// Writes a bogus diff whose bid sits above the best ask. Its ids
@@ -334,11 +339,9 @@ impl MarketSim {
             out.extend_from_slice(b",\"pu\":");
             push_u64(out, self.last_flushed);
         }
-        out.extend_from_slice(b",\"b\":[[\"");
-        push_decimal(out, ask.0 + 10, self.cfg.price_scale);
-        out.extend_from_slice(b"\",\"");
-        push_decimal(out, 1, self.cfg.qty_scale);
-        out.extend_from_slice(b"\"]],\"a\":[]}}");
+        out.extend_from_slice(b",\"b\":[");
+        self.push_level(out, ask.0 + 10, 1);
+        out.extend_from_slice(b"],\"a\":[]}}");
     }
 
     /// Writes a `bookTicker` frame for the current top of book.
@@ -465,11 +468,7 @@ impl MarketSim {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(b"[\"");
-                push_decimal(out, p, self.cfg.price_scale);
-                out.extend_from_slice(b"\",\"");
-                push_decimal(out, q, self.cfg.qty_scale);
-                out.extend_from_slice(b"\"]");
+                self.push_level(out, p, q);
             }
             out.push(b']');
         }

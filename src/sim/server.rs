@@ -181,7 +181,11 @@ enum Command {
 pub struct SimVenue {
     addr: SocketAddr,
     tls: bool,
+    venue: Venue,
+    symbols: Vec<String>,
     ca_pem: Option<String>,
+    /// The CA written to a file, once asked for (removed on drop).
+    ca_path: Mutex<Option<std::path::PathBuf>>,
     ctl: Mutex<Sender<CommandBox>>,
     stop: Arc<AtomicBool>,
     stats: Arc<SimStats>,
@@ -258,7 +262,10 @@ impl SimVenue {
         Ok(SimVenue {
             addr,
             tls: cfg.tls,
+            venue: cfg.venue,
+            symbols: cfg.symbols.clone(),
             ca_pem,
+            ca_path: Mutex::new(None),
             ctl: Mutex::new(tx),
             stop,
             stats,
@@ -295,6 +302,48 @@ impl SimVenue {
     /// The CA certificate (PEM) that signed the server certificate, when TLS is on.
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca_pem.as_deref()
+    }
+
+    /// The CA certificate written to a temporary file (once), for
+    /// configurations that name a CA file; `None` without TLS.
+    pub fn ca_file(&self) -> Result<Option<std::path::PathBuf>, SimError> {
+        let Some(pem) = &self.ca_pem else {
+            return Ok(None);
+        };
+        let mut slot = self
+            .ca_path
+            .lock()
+            .map_err(|_| SimError::Certificate("CA file lock poisoned".into()))?;
+        if let Some(path) = slot.as_ref() {
+            return Ok(Some(path.clone()));
+        }
+        let path = std::env::temp_dir().join(format!(
+            "tickwire-sim-ca-{}-{}.pem",
+            std::process::id(),
+            self.addr.port()
+        ));
+        std::fs::write(&path, pem)?;
+        *slot = Some(path.clone());
+        Ok(Some(path))
+    }
+
+    /// A `[[venue]]` section pointing at this simulator: its endpoints, its
+    /// CA, and its symbols with their exact tick and lot sizes.
+    pub fn venue_section(&self) -> Result<crate::config::VenueSection, SimError> {
+        let mut section = crate::config::VenueSection::new(self.venue);
+        section.ws_url = Some(self.ws_url());
+        section.rest_url = Some(self.rest_url());
+        section.ca_file = self.ca_file()?;
+        section.symbol_specs = self
+            .symbols
+            .iter()
+            .map(|s| crate::config::SymbolSection {
+                symbol: s.clone(),
+                tick_size: SimConfig::TICK.to_owned(),
+                lot_size: SimConfig::LOT.to_owned(),
+            })
+            .collect();
+        Ok(section)
     }
 
     /// Injects a fault.
@@ -343,6 +392,9 @@ impl SimVenue {
         self.stop.store(true, Ordering::Relaxed);
         for t in self.threads.drain(..) {
             let _ = t.join();
+        }
+        if let Some(path) = self.ca_path.get_mut().ok().and_then(Option::take) {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

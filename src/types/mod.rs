@@ -5,6 +5,7 @@ mod clock;
 mod event;
 mod instrument;
 mod num;
+pub(crate) mod swar;
 
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use event::{

@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use super::swar::{POW10, load8, nondigits};
+
 /// `Ratio` is the binary fixed-point type for derived, non-exchange values
 /// (imbalance in `[-1, 1]`, weights). 32 integer bits, 32 fractional bits.
 pub type Ratio = fixed::types::I32F32;
@@ -22,28 +24,6 @@ pub struct Scale(u8);
 
 /// The largest supported scale. `10^18` still fits an `i64`.
 pub const MAX_SCALE: u8 = 18;
-
-const POW10: [i64; 19] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-    100_000_000_000,
-    1_000_000_000_000,
-    10_000_000_000_000,
-    100_000_000_000_000,
-    1_000_000_000_000_000,
-    10_000_000_000_000_000,
-    100_000_000_000_000_000,
-    1_000_000_000_000_000_000,
-];
 
 impl Scale {
     /// Eight decimals: what Binance writes on the wire.
@@ -65,7 +45,7 @@ impl Scale {
 
     /// `10^decimals`: the mantissa of `1` at this scale.
     pub const fn one(self) -> i64 {
-        POW10[self.0 as usize]
+        POW10[self.0 as usize] as i64
     }
 }
 
@@ -137,23 +117,10 @@ pub(crate) fn parse_decimal_prefix(
     }
 }
 
-/// Loads 8 bytes at `at` (little-endian: `text[at]` is the lowest byte).
-#[inline(always)]
-fn load8(text: &[u8], at: usize) -> Option<u64> {
-    let bytes: [u8; 8] = text.get(at..at + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(bytes))
-}
-
 /// How many of the 8 bytes, from the lowest, are ASCII digits.
 #[inline(always)]
 fn leading_digits(chunk: u64) -> usize {
-    // A byte gets its top bit set if it is below '0' (the subtraction wraps)
-    // or above '9' (the addition reaches 0x80). Borrows and carries only
-    // travel upward, so the lowest flagged byte is the first non-digit.
-    let flags = (chunk.wrapping_add(0x4646_4646_4646_4646)
-        | chunk.wrapping_sub(0x3030_3030_3030_3030))
-        & 0x8080_8080_8080_8080;
-    (flags.trailing_zeros() / 8) as usize
+    (nondigits(chunk).trailing_zeros() / 8) as usize
 }
 
 /// The value of the first `n` (1..=8) digit bytes of `chunk`.
@@ -199,7 +166,7 @@ fn parse_swar(text: &[u8], scale: Scale, signed: bool) -> Option<(i64, usize)> {
             return None;
         }
         if more > 0 {
-            int = int * POW10[more] as u64 + digits_value(next, more);
+            int = int * POW10[more] + digits_value(next, more);
             n_int += more;
         }
     }
@@ -228,8 +195,8 @@ fn parse_swar(text: &[u8], scale: Scale, signed: bool) -> Option<(i64, usize)> {
             end += 1 + n_frac;
         }
     }
-    let one = POW10[usize::from(scale.0)] as u64;
-    let up = POW10[usize::from(scale.0) - significant] as u64;
+    let one = POW10[usize::from(scale.0)];
+    let up = POW10[usize::from(scale.0) - significant];
     let value = int.checked_mul(one)?.checked_add(frac * up)?;
     let value = i64::try_from(value).ok()?;
     Some((if negative { -value } else { value }, end))
@@ -289,7 +256,7 @@ fn parse_bytewise(text: &[u8], scale: Scale, signed: bool) -> Result<(i64, usize
                 }
                 // frac_digits <= 18 here, so the shift indexes POW10.
                 mantissa = mantissa
-                    .checked_mul(POW10[shift as usize] as u64)
+                    .checked_mul(POW10[shift as usize])
                     .and_then(|m| m.checked_add(u64::from(d)))
                     .ok_or(NumError::Overflow)?;
                 pending_zeros = 0;
@@ -299,7 +266,7 @@ fn parse_bytewise(text: &[u8], scale: Scale, signed: bool) -> Result<(i64, usize
     }
     let up = u32::from(scale.0) - frac_digits;
     let scaled = mantissa
-        .checked_mul(POW10[up as usize] as u64)
+        .checked_mul(POW10[up as usize])
         .ok_or(NumError::Overflow)?;
     let value = if negative {
         // Keep the range symmetric: -(i64::MAX + 1) is refused.
@@ -391,7 +358,7 @@ impl Decimal {
     /// digits or overflow.
     pub fn rescale(self, scale: Scale) -> Option<i64> {
         let up = scale.0.checked_sub(self.scale.0)?;
-        self.mantissa.checked_mul(POW10[usize::from(up)])
+        self.mantissa.checked_mul(POW10[usize::from(up)] as i64)
     }
 }
 

@@ -3,11 +3,10 @@
 //! a deadline, every loop stopping by itself.
 #![allow(dead_code, reason = "each test file uses part of the harness")]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tickwire::book::{BookRead, BookSpec, same_levels};
-use tickwire::config::{Config, EngineSection, SymbolSection, VenueSection};
+use tickwire::config::{Config, EngineSection};
 use tickwire::consumer::{BookMirror, Consumer};
 use tickwire::engine::{Engine, EngineHandle};
 use tickwire::sim::{SimConfig, SimVenue};
@@ -24,19 +23,8 @@ pub(crate) fn sim(venue: Venue, tls: bool, rate: u32) -> SimVenue {
     SimVenue::start(cfg).expect("simulator starts")
 }
 
-/// Writes the simulator's CA to a unique temp file.
-pub(crate) fn ca_file(sim: &SimVenue) -> Option<PathBuf> {
-    let pem = sim.ca_pem()?;
-    let path = std::env::temp_dir().join(format!(
-        "tickwire-test-ca-{}-{}.pem",
-        std::process::id(),
-        sim.addr().port()
-    ));
-    std::fs::write(&path, pem).expect("write CA");
-    Some(path)
-}
-
 /// An engine configuration pointing at `sim`, with test-friendly timeouts.
+/// (`venue` must be the simulator's own.)
 pub(crate) fn config_for(sim: &SimVenue, venue: Venue) -> Config {
     let engine = EngineSection {
         ring_size: 1 << 16,
@@ -50,33 +38,11 @@ pub(crate) fn config_for(sim: &SimVenue, venue: Venue) -> Config {
         down_cooldown_ms: 0,
         ..EngineSection::default()
     };
-    let venue = VenueSection {
-        name: venue.name().to_owned(),
-        ws_url: Some(sim.ws_url()),
-        rest_url: Some(sim.rest_url()),
-        ca_file: ca_file(sim),
-        channels: None,
-        depth_interval_ms: 100,
-        snapshot_limit: 1000,
-        max_streams_per_connection: 1024,
-        control_messages_per_sec: None,
-        rest_weight_per_minute: None,
-        max_connection_age_s: 3600,
-        url_streams: None,
-        streams_per_subscribe: 100,
-        symbols: Vec::new(),
-        symbol_specs: SYMBOLS
-            .iter()
-            .map(|s| SymbolSection {
-                symbol: (*s).to_owned(),
-                tick_size: SimConfig::TICK.to_owned(),
-                lot_size: SimConfig::LOT.to_owned(),
-            })
-            .collect(),
-    };
+    let section = sim.venue_section().expect("simulator config");
+    assert_eq!(section.name, venue.name());
     Config {
         engine,
-        venues: vec![venue],
+        venues: vec![section],
     }
 }
 

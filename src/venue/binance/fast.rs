@@ -11,6 +11,7 @@
 
 use super::msg::{BinanceMsg, BookTicker, DepthUpdate, TradeMsg};
 use crate::book::Level;
+use crate::types::swar::{POW10, load8, nondigits};
 use crate::types::{Price, Qty, ResolveSymbol, Scale, Scaling, Venue, parse_decimal_prefix};
 
 /// The pieces of a depth message the template read; levels went to the buffers.
@@ -107,19 +108,6 @@ struct Cursor<'a> {
     i: usize,
 }
 
-#[inline(always)]
-fn load8(b: &[u8], at: usize) -> Option<u64> {
-    let bytes: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(bytes))
-}
-
-/// Top bit set in every byte that is not an ASCII digit (see `num.rs`).
-#[inline(always)]
-fn nondigits(chunk: u64) -> u64 {
-    (chunk.wrapping_add(0x4646_4646_4646_4646) | chunk.wrapping_sub(0x3030_3030_3030_3030))
-        & 0x8080_8080_8080_8080
-}
-
 /// Top bit set in every byte that is `"`, `\\`, a control byte or non-ASCII.
 #[inline(always)]
 fn special_bytes(chunk: u64) -> u64 {
@@ -159,28 +147,6 @@ fn digits_right(d: u64, tz: u32) -> u64 {
     debug_assert!((7..=63).contains(&tz));
     value8d((d << (70 - tz)) << 1)
 }
-
-const POW10: [u64; 19] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-    100_000_000_000,
-    1_000_000_000_000,
-    10_000_000_000_000,
-    100_000_000_000_000,
-    1_000_000_000_000_000,
-    10_000_000_000_000_000,
-    100_000_000_000_000_000,
-    1_000_000_000_000_000_000,
-];
 
 /// Top bit set in every byte of `d` (a chunk already `^ '0'`, so digits
 /// are the byte values 0..=9) that is not a digit. Why it is exact: a digit
