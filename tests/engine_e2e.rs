@@ -299,3 +299,31 @@ fn an_untrusted_certificate_fails_clearly_and_never_syncs() {
         report.errors
     );
 }
+
+#[test]
+fn a_disconnect_restarts_books_still_waiting_for_their_snapshot() {
+    let sim = sim(Venue::BinanceSpot, false, 3_000);
+    // No snapshot is ever served: the books stay in their buffering phase.
+    sim.inject(Fault::RefuseSnapshots(1_000_000));
+    let (handle, mut m) = start(config_for(&sim, Venue::BinanceSpot));
+    assert!(
+        m.until(LIMIT, |_| handle.counters().messages > 500),
+        "no diffs"
+    );
+    assert!(!m.all_consistent());
+    sim.inject(Fault::Disconnect);
+    let reconnect = tickwire::types::ResyncReason::Reconnect as i64;
+    let restarted = |m: &live::Mirror| {
+        m.registry.iter().all(|i| {
+            m.statuses
+                .iter()
+                .any(|s| s.0 == i.id && s.1 == StatusCode::Resync && s.2 == reconnect)
+        })
+    };
+    assert!(
+        m.until(LIMIT, |m| restarted(m)),
+        "buffered books not restarted: {:?}",
+        m.statuses
+    );
+    handle.stop();
+}

@@ -530,7 +530,10 @@ impl FeedLoop {
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);
         }
-        // No ghost levels: every book on the connection starts over.
+        // No ghost levels: every book on the connection starts over, and
+        // diffs buffered from the dead connection are dropped with it (a
+        // book still waiting for its snapshot would otherwise bridge stale
+        // diffs from before the gap the disconnect made).
         let FeedLoop {
             conns,
             venues,
@@ -541,10 +544,7 @@ impl FeedLoop {
         let conn = &conns[idx];
         let feed = &mut venues[conn.venue].feed;
         for &inst in &conn.instruments {
-            let st = &mut books[inst.index()];
-            if st.sync.is_synced() {
-                feed.resync(st, ResyncReason::Reconnect, now, out);
-            }
+            feed.resync(&mut books[inst.index()], ResyncReason::Reconnect, now, out);
         }
         self.counters.open_connections.set(
             self.conns
