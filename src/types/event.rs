@@ -75,6 +75,14 @@ pub enum StatusCode {
     /// `a` = when it was decoded and applied, `b` = when it was pushed to the
     /// rings (engine clock, ns). Not about the book.
     Probe = 16,
+    /// A REST snapshot request failed and will be retried after a backoff:
+    /// `a` = a [`SnapshotFailReason`] code, `b` = the HTTP status (0 when
+    /// there was no response) or the venue's error code.
+    SnapshotFailed = 17,
+    /// The connection received something it does not carry (a binary
+    /// WebSocket frame): `a` = how many so far on that connection. Sent the
+    /// first time per connection; every one is counted.
+    Unsupported = 18,
 }
 
 impl StatusCode {
@@ -97,6 +105,8 @@ impl StatusCode {
             14 => StatusCode::Session,
             15 => StatusCode::VenueError,
             16 => StatusCode::Probe,
+            17 => StatusCode::SnapshotFailed,
+            18 => StatusCode::Unsupported,
             _ => return None,
         })
     }
@@ -120,6 +130,8 @@ impl StatusCode {
             StatusCode::Session => "session",
             StatusCode::VenueError => "venue_error",
             StatusCode::Probe => "probe",
+            StatusCode::SnapshotFailed => "snapshot_failed",
+            StatusCode::Unsupported => "unsupported",
         }
     }
 }
@@ -157,6 +169,53 @@ impl ResyncReason {
             7 => ResyncReason::SnapshotFailed,
             _ => return None,
         })
+    }
+}
+
+/// Why a snapshot request failed (the `a` field of a
+/// [`StatusCode::SnapshotFailed`] event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SnapshotFailReason {
+    /// No HTTP response: connect, TLS, timeout, too many redirects.
+    Transport = 1,
+    /// The venue answered with a non-success HTTP status (`b` holds it).
+    Http = 2,
+    /// The venue rate-limited the request (HTTP 429 or 418).
+    RateLimited = 3,
+    /// The body is not a snapshot (empty, invalid JSON, a venue error).
+    BadBody = 4,
+    /// The snapshot is older than the buffered diffs.
+    TooOld = 5,
+    /// The book refused a level of the snapshot (off the tick grid, out of
+    /// range, crossed).
+    Refused = 6,
+}
+
+impl SnapshotFailReason {
+    /// Decodes the value stored in an event.
+    pub const fn from_i64(v: i64) -> Option<SnapshotFailReason> {
+        Some(match v {
+            1 => SnapshotFailReason::Transport,
+            2 => SnapshotFailReason::Http,
+            3 => SnapshotFailReason::RateLimited,
+            4 => SnapshotFailReason::BadBody,
+            5 => SnapshotFailReason::TooOld,
+            6 => SnapshotFailReason::Refused,
+            _ => return None,
+        })
+    }
+
+    /// Lower-case name for logs and JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SnapshotFailReason::Transport => "transport",
+            SnapshotFailReason::Http => "http",
+            SnapshotFailReason::RateLimited => "rate_limited",
+            SnapshotFailReason::BadBody => "bad_body",
+            SnapshotFailReason::TooOld => "too_old",
+            SnapshotFailReason::Refused => "refused",
+        }
     }
 }
 

@@ -10,7 +10,7 @@ pub(crate) mod swar;
 pub use clock::{Clock, ManualClock, MonotonicClock};
 pub use event::{
     Aggressor, Bbo, Body, Event, EventKind, FLAG_AGGREGATED, FLAG_END_OF_BATCH, FLAG_SNAPSHOT,
-    LevelUpdate, Nanos, ResyncReason, Side, Stamp, Status, StatusCode, Trade,
+    LevelUpdate, Nanos, ResyncReason, Side, SnapshotFailReason, Stamp, Status, StatusCode, Trade,
 };
 pub use instrument::{
     IncrementError, Instrument, InstrumentId, Registry, RegistryError, ResolveSymbol, SYMBOL_CAP,
