@@ -134,6 +134,10 @@ pub struct Scaling {
     pub price: Scale,
     /// Decimal places of quantities.
     pub qty: Scale,
+    /// Zero and negative prices are valid for this instrument (an opt-in:
+    /// no supported venue quotes them, so by default such a price is a
+    /// decode error).
+    pub negative_prices: bool,
 }
 
 /// Static description of one instrument.
@@ -153,6 +157,8 @@ pub struct Instrument {
     pub qty_scale: Scale,
     /// Minimum quantity increment as a mantissa at `qty_scale`.
     pub lot: i64,
+    /// Zero and negative prices are valid (see [`Scaling::negative_prices`]).
+    pub negative_prices: bool,
 }
 
 impl Instrument {
@@ -163,6 +169,7 @@ impl Instrument {
             instrument: self.id,
             price: self.price_scale,
             qty: self.qty_scale,
+            negative_prices: self.negative_prices,
         }
     }
 }
@@ -285,6 +292,7 @@ impl Registry {
             tick,
             qty_scale,
             lot,
+            negative_prices: false,
         });
         if self.table.len() < 2 * self.instruments.len() {
             self.rebuild_table((4 * self.instruments.len()).next_power_of_two());
@@ -292,6 +300,20 @@ impl Registry {
             self.insert_slot(self.instruments.len() - 1);
         }
         Ok(id)
+    }
+
+    /// Lets an instrument quote zero and negative prices (some commodity
+    /// and spread markets do; none of the supported crypto venues). Off by
+    /// default: such a price is then a decode error, never a book level.
+    /// Returns `false` for an id this registry does not hold.
+    pub fn set_negative_prices(&mut self, id: InstrumentId, allowed: bool) -> bool {
+        match self.instruments.get_mut(id.index()) {
+            Some(inst) => {
+                inst.negative_prices = allowed;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The instrument with this id. Panics on an id from another registry.

@@ -52,6 +52,12 @@ pub enum What {
         /// The capacity.
         max: u32,
     },
+    /// A price of zero or below (unless the instrument allows them), or a
+    /// trade quantity of zero.
+    NotPositive,
+    /// An update or trade id above `i64::MAX` (2^63 - 1), or beyond `u64`:
+    /// no venue numbers that far, and events carry ids as signed values.
+    IdOutOfRange,
 }
 
 impl fmt::Display for What {
@@ -66,6 +72,8 @@ impl fmt::Display for What {
             What::Number(e) => write!(f, "bad number ({e})"),
             What::UnknownMessage => f.write_str("unknown message"),
             What::TooManyLevels { max } => write!(f, "more than {max} levels"),
+            What::NotPositive => f.write_str("value must be greater than zero"),
+            What::IdOutOfRange => f.write_str("id out of range (above 2^63 - 1)"),
         }
     }
 }

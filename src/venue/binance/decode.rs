@@ -306,17 +306,80 @@ fn tape_fields<'a, R: ResolveSymbol>(
     let mut tape: Tape<'a> = tape_slot.take().unwrap_or_else(Tape::null).reset();
     let result = match simd_json::fill_tape_padded(input, n, buffers, &mut tape) {
         Ok(()) => walk(venue, &tape.0, target, fields, bids, asks, max_levels),
-        Err(e) => {
-            let what = match e.error() {
-                simd_json::ErrorType::InvalidUtf8 => What::NotUtf8,
-                _ => What::InvalidJson,
-            };
-            let at = Location::Byte(u32::try_from(e.index()).unwrap_or(u32::MAX));
-            Err(DecodeError { venue, what, at })
-        }
+        Err(e) => Err(tape_error(venue, frame, e.error(), e.index())),
     };
     *tape_slot = Some(tape.reset());
     result
+}
+
+/// What simd-json refused, said as precisely as the frame allows (error
+/// path only): invalid UTF-8 at the first bad byte (simd-json validates in
+/// blocks and reports the block), and an integer too large for any integer
+/// type at the field it belongs to, rather than "invalid JSON" at a byte.
+#[cold]
+fn tape_error(
+    venue: Venue,
+    frame: &[u8],
+    kind: &simd_json::ErrorType,
+    index: usize,
+) -> DecodeError {
+    let byte = |i: usize| Location::Byte(u32::try_from(i).unwrap_or(u32::MAX));
+    match kind {
+        simd_json::ErrorType::InvalidUtf8 => {
+            let at = std::str::from_utf8(frame)
+                .err()
+                .map_or(index, |e| e.valid_up_to());
+            DecodeError {
+                venue,
+                what: What::NotUtf8,
+                at: byte(at),
+            }
+        }
+        _ => match oversized_integer(frame, index) {
+            Some(key) => DecodeError {
+                venue,
+                what: if key.is_id() {
+                    What::IdOutOfRange
+                } else {
+                    What::Expected(JsonType::UnsignedInteger)
+                },
+                at: Location::field(key.name()),
+            },
+            None => DecodeError {
+                venue,
+                what: What::InvalidJson,
+                at: byte(index),
+            },
+        },
+    }
+}
+
+/// The known key whose value is the run of digits at or right after
+/// `index`, when that run is too long for a `u64` (20 digits or more).
+fn oversized_integer(frame: &[u8], index: usize) -> Option<KnownKey> {
+    let digit = |i: usize| frame.get(i).is_some_and(u8::is_ascii_digit);
+    let mut start = index.min(frame.len());
+    // simd-json points at the number or at the separator before it.
+    while start < frame.len() && !digit(start) && matches!(frame[start], b':' | b' ' | b'-') {
+        start += 1;
+    }
+    while start > 0 && digit(start - 1) {
+        start -= 1;
+    }
+    let end = (start..frame.len())
+        .find(|&i| !digit(i))
+        .unwrap_or(frame.len());
+    if end - start < 20 {
+        return None;
+    }
+    // Back over `"key":` (whitespace allowed around the colon).
+    let before = frame[..start].trim_ascii_end().strip_suffix(b":")?;
+    let before = before.trim_ascii_end().strip_suffix(b"\"")?;
+    let open = before.iter().rposition(|&b| b == b'"')?;
+    match key_of(&before[open + 1..]) {
+        Key::Known(k) => Some(k),
+        _ => None,
+    }
 }
 
 /// Nodes a value spans on the tape, itself included.
@@ -465,6 +528,13 @@ fn parse_levels(
             what: What::Number(e),
             at: here(Some(0)),
         })?;
+        if price.0 <= 0 && !scaling.negative_prices {
+            return Err(DecodeError {
+                venue,
+                what: What::NotPositive,
+                at: here(Some(0)),
+            });
+        }
         let qty = Qty::parse(q.as_bytes(), scaling.qty).map_err(|e| DecodeError {
             venue,
             what: What::Number(e),

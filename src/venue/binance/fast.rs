@@ -19,7 +19,7 @@ use crate::types::{Price, Qty, ResolveSymbol, Scale, Scaling, Venue, parse_decim
 pub(crate) struct DepthHeader {
     pub(crate) scaling: Scaling,
     /// Every level was read in the eight-decimal form ([`Wire8`]), so every
-    /// price and quantity is in `0..10^15`.
+    /// price is in `1..10^15` and every quantity in `0..10^15`.
     pub(crate) bounded: bool,
     pub(crate) event_ms: u64,
     pub(crate) transact_ms: Option<u64>,
@@ -337,6 +337,11 @@ fn level_rest(w: &[u8], p: i64, p_end: usize, qty: &Wire8) -> Option<(Level, usi
     if w.get(q_end..q_end + 2)? != b"\"]" {
         return None;
     }
+    // A zero price is read like any other in this form; the tape path
+    // reports it, and `bounded` then promises prices of at least 1.
+    if p == 0 {
+        return None;
+    }
     let level = Level {
         price: Price(p),
         qty: Qty(q),
@@ -566,7 +571,7 @@ impl<'a> Cursor<'a> {
     #[inline(never)]
     fn level_general(&mut self, scaling: Scaling) -> Option<Level> {
         self.eat(b'[')?;
-        let p = self.decimal(None, scaling.price, true)?;
+        let p = positive(self.decimal(None, scaling.price, false)?)?;
         self.eat(b',')?;
         let q = self.decimal(None, scaling.qty, false)?;
         self.eat(b']')?;
@@ -647,6 +652,21 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// An id the decoders accept: at most `i64::MAX` (the tape path reports a
+/// larger one as [`crate::venue::What::IdOutOfRange`]).
+#[inline(always)]
+fn id(v: u64) -> Option<u64> {
+    (v <= i64::MAX as u64).then_some(v)
+}
+
+/// A price or trade quantity the fast path takes: above zero. Zero and
+/// negative prices (an instrument may allow them) go to the tape path, which
+/// accepts or reports them.
+#[inline(always)]
+fn positive(v: i64) -> Option<i64> {
+    (v > 0).then_some(v)
+}
+
 /// Any other decimal form (fewer decimals, futures' `"7.5040"`, signs).
 #[cold]
 #[inline(never)]
@@ -719,11 +739,11 @@ fn depth<R: ResolveSymbol>(
     };
     c.lit(b",\"s\":")?;
     let scaling = symbols.resolve(c.string()?)?;
-    let first_id = c.keyed_uint(b",\"U\":")?;
-    let final_id = c.keyed_uint(b",\"u\":")?;
+    let first_id = id(c.keyed_uint(b",\"U\":")?)?;
+    let final_id = id(c.keyed_uint(b",\"u\":")?)?;
     let prev_final_id = if c.peek_lit(b",\"pu\":") {
         c.i += 6;
-        Some(c.uint()?)
+        Some(id(c.uint()?)?)
     } else if venue == Venue::BinanceUsdm {
         return None;
     } else {
@@ -752,13 +772,23 @@ fn book_ticker<R: ResolveSymbol>(
     symbols: &R,
     futures: bool,
 ) -> Option<BookTicker> {
-    let update_id = c.uint()?;
+    let update_id = id(c.uint()?)?;
     c.lit(b",\"s\":")?;
     let scaling = symbols.resolve(c.string()?)?;
     let (price, qty) = (Wire8::new(scaling.price), Wire8::new(scaling.qty));
-    let bid_price = Price(c.keyed_decimal(b",\"b\":", price, scaling.price, true)?);
+    let bid_price = Price(positive(c.keyed_decimal(
+        b",\"b\":",
+        price,
+        scaling.price,
+        false,
+    )?)?);
     let bid_qty = Qty(c.keyed_decimal(b",\"B\":", qty, scaling.qty, false)?);
-    let ask_price = Price(c.keyed_decimal(b",\"a\":", price, scaling.price, true)?);
+    let ask_price = Price(positive(c.keyed_decimal(
+        b",\"a\":",
+        price,
+        scaling.price,
+        false,
+    )?)?);
     let ask_qty = Qty(c.keyed_decimal(b",\"A\":", qty, scaling.qty, false)?);
     let (mut transact_ms, mut event_ms) = (None, None);
     if futures {
@@ -794,13 +824,23 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
     if id.is_none() {
         id = Some(c.keyed_uint(id_key)?);
     }
-    let id = id?;
+    let id = self::id(id?)?;
     let (p, q) = (scaling.price, scaling.qty);
-    let price = Price(c.keyed_decimal(b",\"p\":", Wire8::new(p), p, true)?);
-    let qty = Qty(c.keyed_decimal(b",\"q\":", Wire8::new(q), q, false)?);
+    let price = Price(positive(c.keyed_decimal(
+        b",\"p\":",
+        Wire8::new(p),
+        p,
+        false,
+    )?)?);
+    let qty = Qty(positive(c.keyed_decimal(
+        b",\"q\":",
+        Wire8::new(q),
+        q,
+        false,
+    )?)?);
     let (first_id, last_id) = if aggregated {
-        let f = c.keyed_uint(b",\"f\":")?;
-        (f, c.keyed_uint(b",\"l\":")?)
+        let f = self::id(c.keyed_uint(b",\"f\":")?)?;
+        (f, self::id(c.keyed_uint(b",\"l\":")?)?)
     } else {
         (id, id)
     };
@@ -836,7 +876,7 @@ pub(crate) fn scan_snapshot(
 ) -> Option<SnapshotHeader> {
     let mut c = Cursor { b: body, i: 0 };
     c.lit(b"{\"lastUpdateId\":")?;
-    let last_update_id = c.uint()?;
+    let last_update_id = id(c.uint()?)?;
     let (mut event_ms, mut transact_ms) = (None, None);
     if c.peek_lit(b",\"E\":") {
         c.i += 5;

@@ -265,6 +265,21 @@ pub(crate) enum KnownKey {
 const _: () = assert!(KnownKey::msg as usize + 1 == KNOWN_KEYS);
 
 impl KnownKey {
+    /// Keys whose value is an update or trade id.
+    pub(crate) const fn is_id(self) -> bool {
+        matches!(
+            self,
+            KnownKey::U
+                | KnownKey::u
+                | KnownKey::pu
+                | KnownKey::t
+                | KnownKey::a
+                | KnownKey::f
+                | KnownKey::l
+                | KnownKey::lastUpdateId
+        )
+    }
+
     pub(crate) const fn name(self) -> &'static str {
         match self {
             KnownKey::e => "e",
@@ -422,8 +437,23 @@ impl<'a> Get<'_, 'a> {
         }
     }
 
-    fn price(&self, key: KnownKey, scale: Scale) -> Result<Price, DecodeError> {
-        Price::parse(self.bytes(key)?, scale).map_err(|e| err(self.venue, What::Number(e), key))
+    /// An update or trade id: an unsigned integer of at most `i64::MAX`.
+    fn id(&self, key: KnownKey) -> Result<u64, DecodeError> {
+        let v = self.uint(key)?;
+        if v > i64::MAX as u64 {
+            return Err(err(self.venue, What::IdOutOfRange, key));
+        }
+        Ok(v)
+    }
+
+    /// A price of the instrument: above zero unless it allows otherwise.
+    fn price(&self, key: KnownKey, scaling: Scaling) -> Result<Price, DecodeError> {
+        let p = Price::parse(self.bytes(key)?, scaling.price)
+            .map_err(|e| err(self.venue, What::Number(e), key))?;
+        if p.0 <= 0 && !scaling.negative_prices {
+            return Err(err(self.venue, What::NotPositive, key));
+        }
+        Ok(p)
     }
 
     fn qty(&self, key: KnownKey, scale: Scale) -> Result<Qty, DecodeError> {
@@ -469,15 +499,15 @@ pub(crate) fn classify<'a>(
                 Err(unknown) => return Ok(unknown),
             };
             let prev_final_id = match venue {
-                Venue::BinanceUsdm => Some(g.uint(K::pu)?),
-                _ => g.opt_uint(K::pu)?,
+                Venue::BinanceUsdm => Some(g.id(K::pu)?),
+                _ => g.opt_uint(K::pu)?.map(|_| g.id(K::pu)).transpose()?,
             };
             let update = DepthUpdate {
                 scaling,
                 event_ms: g.uint(K::E)?,
                 transact_ms: g.opt_uint(K::T)?,
-                first_id: g.uint(K::U)?,
-                final_id: g.uint(K::u)?,
+                first_id: g.id(K::U)?,
+                final_id: g.id(K::u)?,
                 prev_final_id,
                 bids,
                 asks,
@@ -493,9 +523,9 @@ pub(crate) fn classify<'a>(
                 Err(unknown) => return Ok(unknown),
             };
             let aggregated = e == b"aggTrade";
-            let id = g.uint(if aggregated { K::a } else { K::t })?;
+            let id = g.id(if aggregated { K::a } else { K::t })?;
             let (first_id, last_id) = if aggregated {
-                (g.uint(K::f)?, g.uint(K::l)?)
+                (g.id(K::f)?, g.id(K::l)?)
             } else {
                 (id, id)
             };
@@ -503,8 +533,11 @@ pub(crate) fn classify<'a>(
                 scaling,
                 aggregated,
                 id,
-                price: g.price(K::p, scaling.price)?,
-                qty: g.qty(K::q, scaling.qty)?,
+                price: g.price(K::p, scaling)?,
+                qty: match g.qty(K::q, scaling.qty)? {
+                    Qty(0) => return Err(err(venue, What::NotPositive, K::q)),
+                    q => q,
+                },
                 buyer_is_maker: g.boolean(K::m)?,
                 trade_ms: g.uint(K::T)?,
                 event_ms: g.uint(K::E)?,
@@ -562,10 +595,10 @@ fn book_ticker<'a>(
     };
     Ok(BinanceMsg::BookTicker(BookTicker {
         scaling,
-        update_id: g.uint(K::u)?,
-        bid_price: g.price(K::b, scaling.price)?,
+        update_id: g.id(K::u)?,
+        bid_price: g.price(K::b, scaling)?,
         bid_qty: g.qty(K::B, scaling.qty)?,
-        ask_price: g.price(K::a, scaling.price)?,
+        ask_price: g.price(K::a, scaling)?,
         ask_qty: g.qty(K::A, scaling.qty)?,
         event_ms: g.opt_uint(K::E)?,
         transact_ms: g.opt_uint(K::T)?,
@@ -588,7 +621,7 @@ pub(crate) fn classify_snapshot<'a>(
         });
     }
     let snapshot = DepthSnapshot {
-        last_update_id: g.uint(K::lastUpdateId)?,
+        last_update_id: g.id(K::lastUpdateId)?,
         event_ms: g.opt_uint(K::E)?,
         transact_ms: g.opt_uint(K::T)?,
         bids,
