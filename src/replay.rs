@@ -145,7 +145,9 @@ impl Replay {
                 DiffOutcome::Gap { expected, got } => LineOutcome::Gap { expected, got },
                 DiffOutcome::BadUpdate(e) => LineOutcome::BadUpdate(e),
             },
-            Ok(FrameKind::Bbo(_) | FrameKind::Trade(_)) => LineOutcome::Market,
+            Ok(FrameKind::Bbo(_) | FrameKind::CrossedBbo(_) | FrameKind::Trade(_)) => {
+                LineOutcome::Market
+            }
             Ok(FrameKind::VenueError(code)) => LineOutcome::VenueError { code },
             Ok(FrameKind::SubscribeResult(_) | FrameKind::ServerShutdown | FrameKind::Ignored) => {
                 LineOutcome::Skipped

@@ -7,7 +7,7 @@
 //! | snapshot too old | `L + 1 < U` of the first buffered diff | `L < U` |
 //! | dropped | `u <= L` | `u < L` |
 //! | first applied | `U <= L + 1 <= u` | `U <= L <= u` |
-//! | later | ignore `u < id`; gap if `U > id + 1` | gap unless `pu == id` |
+//! | later | gap if `U > id + 1` or `u < id` | gap unless `pu == id` |
 
 mod util;
 
@@ -411,14 +411,8 @@ fn buffered_diffs_that_do_not_bridge_are_a_gap_at_snapshot_time() {
 // --------------------------------------------------------------------------
 
 #[test]
-fn spot_continuity_allows_overlap_ignores_old_and_reports_skips() {
+fn spot_continuity_allows_overlap_and_reports_skips() {
     let mut h = live(Venue::BinanceSpot, GapPolicy::Resync, 105);
-    // u < id: ignored, even with levels.
-    assert_eq!(
-        h.diff(100, 104, 0, &[("98.00", "0")], &[]),
-        DiffOutcome::Stale
-    );
-    assert!(h.batch.is_empty());
     // Overlap (U <= id < u) is applied.
     assert_eq!(
         h.diff(103, 108, 0, &[("98.00", "8.000")], &[]),
@@ -445,7 +439,64 @@ fn spot_continuity_allows_overlap_ignores_old_and_reports_skips() {
         }
     );
     let stats = h.sync.stats();
-    assert_eq!((stats.stale, stats.gaps), (1, 1));
+    assert_eq!((stats.stale, stats.gaps), (0, 1));
+}
+
+/// Regression (hostile venue): one correctly chained diff with a huge `u`
+/// made every later diff "stale" (`u < id`, ignored as documented for the
+/// bridge), the book froze for good with the session live. Once live, a
+/// spot stream never goes back: a diff that ends before the book's id is a
+/// gap, and the book is rebuilt.
+#[test]
+fn spot_live_diff_behind_the_book_is_a_gap() {
+    let mut h = live(Venue::BinanceSpot, GapPolicy::Resync, 105);
+    // The lie: chains (U == id + 1) but jumps far ahead.
+    assert_eq!(
+        h.diff(106, 9_000_000_000, 0, &[("98.00", "6.000")], &[]),
+        DiffOutcome::Applied
+    );
+    // The stream goes on from where it really is.
+    assert_eq!(
+        h.diff(107, 108, 0, &[("98.00", "7.000")], &[]),
+        DiffOutcome::Gap {
+            expected: 9_000_000_001,
+            got: 107
+        }
+    );
+    assert_eq!(
+        h.statuses(),
+        vec![
+            (StatusCode::Gap, 9_000_000_001, 107, false),
+            (StatusCode::Resync, ResyncReason::Gap as i64, 0, true)
+        ]
+    );
+    assert!(!h.sync.is_synced());
+    assert!(h.sync.take_snapshot_request());
+    // While bridging, diffs older than the snapshot are still ignored as
+    // documented (the stream may lag the REST snapshot).
+    let mut h = synced(Venue::BinanceSpot, GapPolicy::Resync, 100);
+    assert_eq!(h.diff(90, 95, 0, &[], &[]), DiffOutcome::Stale);
+    assert!(h.sync.is_synced());
+}
+
+/// Regression (hostile venue): `resyncs` counted every failed connection
+/// attempt of a book that had never synced. Discarding a book that held
+/// nothing usable is not a resync.
+#[test]
+fn resyncs_count_only_books_that_were_synced() {
+    let mut h = Harness::new(Venue::BinanceSpot, GapPolicy::Resync);
+    for _ in 0..5 {
+        h.batch.clear();
+        h.sync
+            .resync(ResyncReason::Reconnect, &mut h.book, &mut h.batch, 1);
+    }
+    assert_eq!(h.sync.stats().resyncs, 0);
+    let mut h = synced(Venue::BinanceSpot, GapPolicy::Resync, 100);
+    h.sync
+        .resync(ResyncReason::Reconnect, &mut h.book, &mut h.batch, 1);
+    h.sync
+        .resync(ResyncReason::Reconnect, &mut h.book, &mut h.batch, 2);
+    assert_eq!(h.sync.stats().resyncs, 1);
 }
 
 #[test]
@@ -827,6 +878,95 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
             Some(&(StatusCode::SnapshotEnd, 4, 0, true))
         );
     }
+}
+
+/// A feed with one synced book (snapshot 100, tick 0.01).
+fn synced_feed(venue: Venue) -> (Registry, InstrumentId, Vec<InstrumentBook>, BinanceFeed) {
+    let mut reg = Registry::new();
+    let id = reg.add(venue, SYMBOL, "0.01", "0.001").unwrap();
+    let mut books = vec![InstrumentBook::new(
+        venue,
+        id,
+        BookSpec::new(1),
+        GapPolicy::Resync,
+        SyncLimits::default(),
+    )];
+    let mut feed = BinanceFeed::new(venue, 64);
+    let body = snapshot_json(venue, 100, &BIDS, &ASKS);
+    let outcome = feed
+        .handle_snapshot(body.as_bytes(), 5, &reg, &mut books[0], &mut Vec::new())
+        .expect("snapshot");
+    assert_eq!(outcome, SnapshotOutcome::Synced);
+    (reg, id, books, feed)
+}
+
+/// Regression (hostile venue): a crossed BBO from `bookTicker` went to the
+/// consumers as a quote. It is dropped and reported as `Crossed` (`a` =
+/// bid, `b` = ask mantissas); the book is not touched.
+#[test]
+fn a_crossed_bbo_is_reported_not_passed_on() {
+    let (reg, id, mut books, mut feed) = synced_feed(Venue::BinanceSpot);
+    let mut out: Vec<Event> = Vec::new();
+    for (bid, ask) in [("101.00", "100.00"), ("100.00", "100.00")] {
+        out.clear();
+        let frame = format!(
+            r#"{{"u":400900217,"s":"{SYMBOL}","b":"{bid}","B":"1.000","a":"{ask}","A":"2.000"}}"#
+        );
+        let kind = feed
+            .handle_frame(frame.as_bytes(), 7, &reg, &mut books, &mut out)
+            .expect("frame");
+        assert_eq!(kind, FrameKind::CrossedBbo(id));
+        let bid_m = (bid.replace('.', "")).parse::<i64>().unwrap();
+        let ask_m = (ask.replace('.', "")).parse::<i64>().unwrap();
+        assert_eq!(
+            statuses(&out),
+            vec![(StatusCode::Crossed, bid_m, ask_m, true)]
+        );
+        assert!(!out.iter().any(|e| matches!(e.body(), Body::Bbo(_))));
+    }
+    assert_eq!(feed.stats().crossed, 2);
+    assert!(books[0].sync.is_synced());
+    // A sane BBO passes.
+    out.clear();
+    let frame = format!(
+        r#"{{"u":400900218,"s":"{SYMBOL}","b":"99.00","B":"1.000","a":"100.00","A":"2.000"}}"#
+    );
+    let kind = feed
+        .handle_frame(frame.as_bytes(), 8, &reg, &mut books, &mut out)
+        .expect("frame");
+    assert_eq!(kind, FrameKind::Bbo(id));
+}
+
+/// Regression (hostile venue): a snapshot far ahead of the stream made
+/// every diff stale, and each stale diff counted as activity, so the
+/// instrument never looked stale. Stale diffs do not advance `last_msg_ns`;
+/// `stale_since` marks the start of an unbroken run of them.
+#[test]
+fn stale_diffs_are_not_activity() {
+    let (reg, _, mut books, mut feed) = synced_feed(Venue::BinanceSpot);
+    let mut out: Vec<Event> = Vec::new();
+    let mut send = |first: u64, last: u64, at: u64, books: &mut Vec<InstrumentBook>| {
+        let frame = depth_json(
+            Venue::BinanceSpot,
+            SYMBOL,
+            first,
+            last,
+            None,
+            &[("98.00", "1.000")],
+            &[],
+        );
+        match feed.handle_frame(frame.as_bytes(), at, &reg, books, &mut out) {
+            Ok(FrameKind::Depth(_, outcome)) => outcome,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(send(90, 95, 10, &mut books), DiffOutcome::Stale);
+    assert_eq!(send(96, 99, 20, &mut books), DiffOutcome::Stale);
+    assert_eq!(books[0].stale_since, Some(10));
+    assert_eq!(books[0].last_msg_ns, 0);
+    assert_eq!(send(100, 101, 30, &mut books), DiffOutcome::Applied);
+    assert_eq!(books[0].stale_since, None);
+    assert_eq!(books[0].last_msg_ns, 30);
 }
 
 #[test]

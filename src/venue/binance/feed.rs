@@ -27,8 +27,17 @@ pub struct InstrumentBook {
     pub sync: BookSync,
     /// The book.
     pub book: Ladder,
-    /// Receive time of the last message for this instrument (staleness).
+    /// Receive time of the last message for this instrument that moved it
+    /// on (an applied or buffered diff, a trade, a BBO); a diff ignored as
+    /// stale does not count. The engine resyncs an instrument quiet for
+    /// longer than its staleness timeout.
     pub last_msg_ns: Nanos,
+    /// Receive time of the first of an unbroken run of diffs ignored as
+    /// stale (`None` once a diff is applied again). A run longer than the
+    /// staleness timeout means the book's id is ahead of the stream (a
+    /// snapshot from the future) and the book is frozen: the engine resyncs
+    /// it, whatever trades and BBOs keep arriving meanwhile.
+    pub stale_since: Option<Nanos>,
 }
 
 impl InstrumentBook {
@@ -46,6 +55,7 @@ impl InstrumentBook {
             sync: BookSync::new(venue, id, policy, limits),
             book: Ladder::new(spec),
             last_msg_ns: 0,
+            stale_since: None,
         }
     }
 
@@ -74,6 +84,9 @@ pub enum FrameKind {
     Depth(InstrumentId, DiffOutcome),
     /// A best bid/offer.
     Bbo(InstrumentId),
+    /// A best bid/offer whose bid is at or above its ask: dropped, and a
+    /// `Crossed` status (`a` = bid, `b` = ask mantissas) published instead.
+    CrossedBbo(InstrumentId),
     /// A trade.
     Trade(InstrumentId),
     /// A subscription reply.
@@ -93,7 +106,8 @@ pub struct FeedStats {
     pub frames: u64,
     /// Frames that failed to decode.
     pub decode_errors: u64,
-    /// Books found crossed after a diff (each resynced).
+    /// Books found crossed after a diff or snapshot (each resynced), and
+    /// crossed BBOs (each dropped).
     pub crossed: u64,
     /// Venue error replies.
     pub venue_errors: u64,
@@ -169,13 +183,19 @@ impl BinanceFeed {
                 let Some(st) = books.get_mut(id.index()) else {
                     return Ok(FrameKind::Ignored);
                 };
-                st.last_msg_ns = recv_ns;
-                // Why no validation pass is needed then: a price and a
-                // quantity in 0..10^15 are always on a tick of 1 and in range.
+                // Why no validation pass is needed then: a price in
+                // 1..10^15 and a quantity in 0..10^15 are always on a tick
+                // of 1 and in range.
                 let validated = bounded && st.book.tick() == 1;
                 let outcome =
                     st.sync
                         .handle_diff_checked(&d, &mut st.book, batch, recv_ns, validated);
+                if outcome == DiffOutcome::Stale {
+                    st.stale_since.get_or_insert(recv_ns);
+                } else {
+                    st.last_msg_ns = recv_ns;
+                    st.stale_since = None;
+                }
                 if outcome == DiffOutcome::Applied
                     && st.sync.policy() == GapPolicy::Resync
                     && st.book.is_crossed()
@@ -215,6 +235,21 @@ impl BinanceFeed {
                     exch_ns,
                     recv_ns,
                 };
+                if t.bid_price >= t.ask_price {
+                    // The venue's own top of book is crossed: not passed on
+                    // as a quote a strategy could act on, but reported.
+                    self.stats.crossed += 1;
+                    let synced = st.sync.is_synced();
+                    batch.push(Event::status(
+                        stamp,
+                        StatusCode::Crossed,
+                        t.bid_price.0,
+                        t.ask_price.0,
+                        synced,
+                    ));
+                    out.publish(batch, st.state(recv_ns), recv_ns);
+                    return Ok(FrameKind::CrossedBbo(id));
+                }
                 let bbo = Bbo {
                     bid_price: t.bid_price,
                     bid_qty: t.bid_qty,

@@ -15,11 +15,19 @@
 //! | snapshot too old, fetch again | `lastUpdateId + 1 < U` of the first buffered diff | `lastUpdateId < U` |
 //! | drop buffered / early diffs | `u <= lastUpdateId` | `u < lastUpdateId` |
 //! | first applied diff | `U <= lastUpdateId + 1 <= u` | `U <= lastUpdateId <= u` |
-//! | every later diff | ignore if `u < id`; gap if `U > id + 1` | gap unless `pu == previous u` |
+//! | every later diff | gap if `U > id + 1`, or if `u < id` (see below) | gap unless `pu == previous u` |
 //!
 //! (Spot's documented re-fetch test is `lastUpdateId < U`; a snapshot with
 //! `lastUpdateId == U - 1` bridges by the documented update rule, so it is
-//! used rather than thrown away.)
+//! used rather than thrown away. Binance documents "ignore if `u < id`" for
+//! every later diff; once live, a spot stream on one connection never goes
+//! back, so such a diff can only mean the book's id ran ahead of the stream
+//! — a lying `u` or a snapshot from the future — and ignoring it would
+//! freeze the book for good: it is a gap. While bridging, diffs older than
+//! the snapshot are ignored as documented; a snapshot far ahead of the
+//! stream then receives only stale diffs, which the engine's per-instrument
+//! staleness timeout turns into a `Stale` resync, because stale diffs do not
+//! count as activity.)
 //!
 //! On a gap the book is discarded, a `Gap` and a `Resync` status are staged,
 //! and the machine starts over from buffering (or, with
@@ -287,11 +295,16 @@ impl BookSync {
         batch: &mut EventBatch,
         now: Nanos,
     ) {
+        // Only a book that was usable is rebuilt: discarding the buffer of
+        // one that never synced (a connection attempt that failed) is not
+        // a resync, and counting it would inflate `resyncs` during an outage.
+        if self.is_synced() {
+            self.stats.resyncs += 1;
+        }
         book.clear();
         self.state = State::Buffering;
         self.diffs.clear();
         self.levels.clear();
-        self.stats.resyncs += 1;
         self.want_snapshot = !self.in_flight;
         let stamp = self.stamp(0, 0, now);
         batch.push(Event::status(
@@ -523,7 +536,13 @@ impl BookSync {
         };
         let verdict = match (self.dialect, bridging) {
             (Dialect::Spot, true) if h.final_id <= last_id => Err(None),
-            (Dialect::Spot, false) if h.final_id < last_id => Err(None),
+            // Live, a spot stream only moves forward: a diff that ends
+            // before the book's id means the book's id ran ahead of the
+            // stream (a lying `u`, a snapshot from the future). Ignoring it
+            // as documented for the bridge would freeze the book for good.
+            (Dialect::Spot, false) if h.final_id < last_id => {
+                Err(Some((last_id.saturating_add(1), h.first_id)))
+            }
             (Dialect::Spot, _) if h.first_id > last_id.saturating_add(1) => {
                 Err(Some((last_id.saturating_add(1), h.first_id)))
             }
@@ -727,6 +746,7 @@ mod tests {
                 instrument: InstrumentId(0),
                 price: crate::types::Scale::BINANCE_WIRE,
                 qty: crate::types::Scale::BINANCE_WIRE,
+                negative_prices: false,
             },
             event_ms: 1,
             transact_ms: None,
