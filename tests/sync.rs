@@ -11,7 +11,7 @@
 
 mod util;
 
-use tickwire::book::{BookError, BookRead, BookSpec, Ladder};
+use tickwire::book::{BookError, BookRead, BookSpec, Ladder, LevelAt};
 use tickwire::ring::EventBatch;
 use tickwire::types::{Body, Event, InstrumentId, Registry, ResyncReason, Side, StatusCode, Venue};
 use tickwire::venue::binance::{
@@ -738,10 +738,21 @@ fn an_off_tick_price_refuses_the_whole_diff() {
             &[("100.05", "9.000"), ("100.02", "1.000")],
             &[("101.00", "0")],
         );
+        let refused = BookError::OffTick {
+            price: 10_002,
+            tick: 5,
+            at: LevelAt {
+                side: Some(Side::Bid),
+                index: 1,
+            },
+        };
+        assert_eq!(outcome, DiffOutcome::BadUpdate(refused), "{venue}");
+        // Said with the field, the price and the tick as decimals.
+        let scale = h.reg.get(h.id).price_scale;
+        let qty_scale = h.reg.get(h.id).qty_scale;
         assert_eq!(
-            outcome,
-            DiffOutcome::BadUpdate(BookError::OffTick(10_002)),
-            "{venue}"
+            refused.show(scale, qty_scale).to_string(),
+            "bid level 1: price 100.02 is not on the tick grid (tick 0.05)"
         );
         // Nothing of the diff was applied or published; as documented on
         // `DiffOutcome::BadUpdate`, the book is then discarded and rebuilt.
@@ -781,7 +792,14 @@ fn an_off_tick_price_leaves_the_book_untouched_when_it_is_kept() {
         );
         assert_eq!(
             outcome,
-            DiffOutcome::BadUpdate(BookError::OffTick(10_103)),
+            DiffOutcome::BadUpdate(BookError::OffTick {
+                price: 10_103,
+                tick: 5,
+                at: LevelAt {
+                    side: Some(Side::Ask),
+                    index: 0
+                }
+            }),
             "{venue}"
         );
         assert_eq!((h.bids(), h.asks()), before, "{venue}");
@@ -802,7 +820,14 @@ fn an_off_tick_snapshot_is_refused_and_fetched_again() {
     let outcome = h.snapshot(100, &[("100.00", "1.000"), ("99.99", "1.000")], &ASKS);
     assert_eq!(
         outcome,
-        SnapshotOutcome::BadSnapshot(BookError::OffTick(9_999))
+        SnapshotOutcome::BadSnapshot(BookError::OffTick {
+            price: 9_999,
+            tick: 5,
+            at: LevelAt {
+                side: Some(Side::Bid),
+                index: 1
+            }
+        })
     );
     assert!(h.batch.is_empty());
     assert_eq!(h.book.depth(Side::Bid) + h.book.depth(Side::Ask), 0);

@@ -131,7 +131,10 @@ impl BookApply for Ladder {
     #[inline(always)]
     fn apply(&mut self, side: Side, price: Price, qty: Qty) -> Result<Applied, BookError> {
         if qty.0 < 0 {
-            return Err(BookError::NegativeQty(qty.0));
+            return Err(BookError::NegativeQty {
+                qty: qty.0,
+                at: super::LevelAt::default(),
+            });
         }
         let key = self.to_key(side, price)?;
         let half = match side {

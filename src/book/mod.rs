@@ -27,7 +27,9 @@ pub use ladder::{Ladder, LadderIter};
 pub use reference::RefBook;
 pub use sorted::SortedBook;
 
-use crate::types::{Price, Qty, Side};
+use std::fmt;
+
+use crate::types::{Price, Qty, Scale, Side};
 
 /// Default levels per side: the deepest Binance REST snapshot is 5,000.
 pub const DEFAULT_CAPACITY: usize = 5_000;
@@ -101,21 +103,120 @@ impl Applied {
     }
 }
 
-/// Why an update was refused. The book is unchanged.
+/// Which level of a message an error is about: side and position in the
+/// message's list for that side. The book does not know it; the sync
+/// machine fills it in ([`BookError::at`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LevelAt {
+    /// The side's list (`None` until the sync machine says).
+    pub side: Option<Side>,
+    /// Position in that list, from 0.
+    pub index: u32,
+}
+
+impl fmt::Display for LevelAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.side {
+            Some(Side::Bid) => write!(f, "bid level {}: ", self.index),
+            Some(Side::Ask) => write!(f, "ask level {}: ", self.index),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why an update was refused. The book is unchanged. Prices and ticks are
+/// mantissas; [`BookError::show`] prints them as decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BookError {
-    /// The price (mantissa) is not a multiple of the book's tick size.
-    #[error("price mantissa {0} is not a multiple of the tick size")]
-    OffTick(i64),
+    /// The price is not a multiple of the book's tick size.
+    #[error("{at}price {price} (mantissa) is not a multiple of the tick size {tick}")]
+    OffTick {
+        /// The price mantissa.
+        price: i64,
+        /// The tick mantissa.
+        tick: i64,
+        /// Which level of the message.
+        at: LevelAt,
+    },
     /// The price is beyond ±2^62 ticks.
-    #[error("price {0} is out of the supported range")]
-    OutOfRange(i64),
+    #[error("{at}price {price} (mantissa) is out of the supported range")]
+    OutOfRange {
+        /// The price mantissa.
+        price: i64,
+        /// Which level of the message.
+        at: LevelAt,
+    },
     /// A negative quantity.
-    #[error("negative quantity {0}")]
-    NegativeQty(i64),
+    #[error("{at}negative quantity {qty} (mantissa)")]
+    NegativeQty {
+        /// The quantity mantissa.
+        qty: i64,
+        /// Which level of the message.
+        at: LevelAt,
+    },
     /// The book is crossed (best bid at or above best ask) after a snapshot.
     #[error("the book is crossed")]
     Crossed,
+}
+
+impl BookError {
+    /// The same error about level `index` of the `side` list of a message.
+    #[must_use]
+    pub fn at(self, side: Side, index: usize) -> BookError {
+        let here = LevelAt {
+            side: Some(side),
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+        };
+        match self {
+            BookError::OffTick { price, tick, .. } => BookError::OffTick {
+                price,
+                tick,
+                at: here,
+            },
+            BookError::OutOfRange { price, .. } => BookError::OutOfRange { price, at: here },
+            BookError::NegativeQty { qty, .. } => BookError::NegativeQty { qty, at: here },
+            BookError::Crossed => BookError::Crossed,
+        }
+    }
+
+    /// The error with prices, ticks and quantities as decimals at the
+    /// instrument's scales: `bid level 3: price 100.005 is not on the tick
+    /// grid (tick 0.01)`. For error lines and logs (off the hot path).
+    pub fn show(self, price_scale: Scale, qty_scale: Scale) -> impl fmt::Display {
+        ShowBookError {
+            error: self,
+            price_scale,
+            qty_scale,
+        }
+    }
+}
+
+/// [`BookError::show`].
+struct ShowBookError {
+    error: BookError,
+    price_scale: Scale,
+    qty_scale: Scale,
+}
+
+impl fmt::Display for ShowBookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let price = |m: i64| Price(m).at(self.price_scale);
+        match self.error {
+            BookError::OffTick { price: p, tick, at } => write!(
+                f,
+                "{at}price {} is not on the tick grid (tick {})",
+                price(p),
+                price(tick)
+            ),
+            BookError::OutOfRange { price: p, at } => {
+                write!(f, "{at}price {} is out of the supported range", price(p))
+            }
+            BookError::NegativeQty { qty, at } => {
+                write!(f, "{at}negative quantity {}", Qty(qty).at(self.qty_scale))
+            }
+            BookError::Crossed => f.write_str("the book is crossed"),
+        }
+    }
 }
 
 /// Reading a book.
@@ -154,7 +255,10 @@ pub trait BookApply {
     /// so a message can be validated whole before any of it is applied.
     fn validate(&self, price: Price, qty: Qty) -> Result<(), BookError> {
         if qty.0 < 0 {
-            return Err(BookError::NegativeQty(qty.0));
+            return Err(BookError::NegativeQty {
+                qty: qty.0,
+                at: LevelAt::default(),
+            });
         }
         tick_index(price, self.tick()).map(|_| ())
     }
@@ -172,12 +276,19 @@ pub(crate) fn tick_index(price: Price, tick: i64) -> Result<i64, BookError> {
         p
     } else {
         if p.rem_euclid(tick) != 0 {
-            return Err(BookError::OffTick(p));
+            return Err(BookError::OffTick {
+                price: p,
+                tick,
+                at: LevelAt::default(),
+            });
         }
         p.div_euclid(tick)
     };
     if !(-MAX_KEY..=MAX_KEY).contains(&key) {
-        return Err(BookError::OutOfRange(p));
+        return Err(BookError::OutOfRange {
+            price: p,
+            at: LevelAt::default(),
+        });
     }
     Ok(key)
 }

@@ -66,7 +66,10 @@ impl BookRead for RefBook {
 impl BookApply for RefBook {
     fn apply(&mut self, side: Side, price: Price, qty: Qty) -> Result<Applied, BookError> {
         if qty.0 < 0 {
-            return Err(BookError::NegativeQty(qty.0));
+            return Err(BookError::NegativeQty {
+                qty: qty.0,
+                at: super::LevelAt::default(),
+            });
         }
         tick_index(price, self.tick)?;
         let p = price.0;

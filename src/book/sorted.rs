@@ -75,7 +75,10 @@ impl BookApply for SortedBook {
     #[inline]
     fn apply(&mut self, side: Side, price: Price, qty: Qty) -> Result<Applied, BookError> {
         if qty.0 < 0 {
-            return Err(BookError::NegativeQty(qty.0));
+            return Err(BookError::NegativeQty {
+                qty: qty.0,
+                at: super::LevelAt::default(),
+            });
         }
         tick_index(price, self.tick)?;
         let levels = match side {

@@ -123,17 +123,30 @@ fn capacity_evicts_the_worst_or_drops_the_new_level() {
 #[test]
 fn off_tick_and_out_of_range_prices_are_refused() {
     let mut b = Ladder::new(BookSpec::new(5));
-    assert_eq!(b.apply(Side::Bid, p(12), q(1)), Err(BookError::OffTick(12)));
+    assert_eq!(
+        b.apply(Side::Bid, p(12), q(1)),
+        Err(BookError::OffTick {
+            price: 12,
+            tick: 5,
+            at: LevelAt::default()
+        })
+    );
     assert_eq!(b.apply(Side::Bid, p(15), q(1)), Ok(Applied::Set));
     assert_eq!(b.qty_at(Side::Bid, p(15)), q(1));
     let mut one = Ladder::new(BookSpec::new(1));
     assert_eq!(
         one.apply(Side::Bid, p(i64::MAX), q(1)),
-        Err(BookError::OutOfRange(i64::MAX))
+        Err(BookError::OutOfRange {
+            price: i64::MAX,
+            at: LevelAt::default()
+        })
     );
     assert_eq!(
         one.apply(Side::Bid, p(1), q(-1)),
-        Err(BookError::NegativeQty(-1))
+        Err(BookError::NegativeQty {
+            qty: -1,
+            at: LevelAt::default()
+        })
     );
     assert_eq!(one.depth(Side::Bid), 0);
 }

@@ -400,13 +400,13 @@ impl BookSync {
         }
         book.clear();
         for (side, levels) in [(Side::Bid, snap.bids), (Side::Ask, snap.asks)] {
-            for l in levels {
+            for (i, l) in levels.iter().enumerate() {
                 match book.apply(side, l.price, l.qty) {
                     Ok(a) => self.stats.truncated += u64::from(a.truncated()),
                     Err(e) => {
                         book.clear();
                         self.want_snapshot = true;
-                        return SnapshotOutcome::BadSnapshot(e);
+                        return SnapshotOutcome::BadSnapshot(e.at(side, i));
                     }
                 }
             }
@@ -644,21 +644,27 @@ impl BookSync {
         );
         if !validated {
             // Two plain loops per pass: a chained iterator costs a branch per level.
-            for l in bids.clone() {
-                book.validate(l.price, l.qty)?;
+            for (i, l) in bids.clone().enumerate() {
+                book.validate(l.price, l.qty)
+                    .map_err(|e| e.at(Side::Bid, i))?;
             }
-            for l in asks.clone() {
-                book.validate(l.price, l.qty)?;
+            for (i, l) in asks.clone().enumerate() {
+                book.validate(l.price, l.qty)
+                    .map_err(|e| e.at(Side::Ask, i))?;
             }
         }
         let Some(b) = batch else {
             // Snapshot replay: no events, only the truncation count.
-            for l in bids {
-                let applied = book.apply(Side::Bid, l.price, l.qty)?;
+            for (i, l) in bids.enumerate() {
+                let applied = book
+                    .apply(Side::Bid, l.price, l.qty)
+                    .map_err(|e| e.at(Side::Bid, i))?;
                 self.stats.truncated += u64::from(applied.truncated());
             }
-            for l in asks {
-                let applied = book.apply(Side::Ask, l.price, l.qty)?;
+            for (i, l) in asks.enumerate() {
+                let applied = book
+                    .apply(Side::Ask, l.price, l.qty)
+                    .map_err(|e| e.at(Side::Ask, i))?;
                 self.stats.truncated += u64::from(applied.truncated());
             }
             return Ok(());
