@@ -5,6 +5,8 @@
 
 #[path = "config/bounds.rs"]
 mod bounds;
+#[path = "config/cores.rs"]
+mod cores;
 
 use tickwire::config::{Config, ConfigError, EngineSection, VenueSection};
 use tickwire::types::Venue;

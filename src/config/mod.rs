@@ -23,6 +23,7 @@
 //! ```
 
 mod bounds;
+mod cores;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -448,12 +449,18 @@ impl Config {
     }
 
     /// Checks every value; the error names the first bad key.
+    ///
+    /// Core ids are checked against the process's cores as first read by
+    /// [`crate::sys::init_core_list`]: call that (or this) from the main
+    /// thread before pinning any thread, since a pinned thread sees only its
+    /// own core.
     pub fn validate(&self) -> Result<EngineConfig, ConfigError> {
         let e = &self.engine;
         if self.venues.is_empty() {
             return Err(invalid("venue", "at least one [[venue]] is required"));
         }
         bounds::check_engine(e)?;
+        cores::check_cores(e, crate::sys::init_core_list())?;
         let mut registry = Registry::new();
         let mut venues = Vec::new();
         for (i, v) in self.venues.iter().enumerate() {
