@@ -7,6 +7,10 @@
 mod bounds;
 #[path = "config/cores.rs"]
 mod cores;
+#[path = "config/symbols.rs"]
+mod symbols;
+#[path = "config/urls.rs"]
+mod urls;
 
 use tickwire::config::{Config, ConfigError, EngineSection, VenueSection};
 use tickwire::types::Venue;

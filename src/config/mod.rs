@@ -24,6 +24,8 @@
 
 mod bounds;
 mod cores;
+mod endpoint;
+mod symbols;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -32,6 +34,9 @@ use serde::Deserialize;
 
 use crate::types::{Registry, Venue};
 use crate::venue::binance::consts;
+
+pub use endpoint::Endpoint;
+use symbols::check_symbol;
 
 pub use bounds::{
     LEVEL_BYTES, MAX_BOOK_CAPACITY, MAX_CONSUMER_CORES, MAX_DURATION_MS, MAX_MESSAGE_BYTES,
@@ -271,64 +276,6 @@ impl Channel {
     }
 }
 
-/// A parsed endpoint URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    /// `ws`/`wss`/`http`/`https`.
-    pub tls: bool,
-    /// Host name or IP literal.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// The URL as given, without a trailing slash.
-    pub base: String,
-}
-
-impl Endpoint {
-    /// Parses `scheme://host[:port][/...]` for the allowed schemes.
-    fn parse(key: &str, url: &str, schemes: [&str; 2]) -> Result<Endpoint, ConfigError> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid(key, format!("{url:?} is not a URL")))?;
-        let tls = if scheme == schemes[0] {
-            false
-        } else if scheme == schemes[1] {
-            true
-        } else {
-            return Err(invalid(
-                key,
-                format!(
-                    "scheme must be {} or {}, got {scheme:?}",
-                    schemes[0], schemes[1]
-                ),
-            ));
-        };
-        let authority = rest.split('/').next().unwrap_or_default();
-        if authority.is_empty() {
-            return Err(invalid(key, format!("{url:?} has no host")));
-        }
-        let default_port = if tls { 443 } else { 80 };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                let port = p
-                    .parse::<u16>()
-                    .map_err(|_| invalid(key, format!("bad port {p:?}")))?;
-                (
-                    h.trim_start_matches('[').trim_end_matches(']').to_owned(),
-                    port,
-                )
-            }
-            _ => (authority.to_owned(), default_port),
-        };
-        Ok(Endpoint {
-            tls,
-            host,
-            port,
-            base: url.trim_end_matches('/').to_owned(),
-        })
-    }
-}
-
 /// One venue, validated.
 #[derive(Clone, Debug)]
 pub struct VenueConfig {
@@ -464,6 +411,16 @@ impl Config {
         let mut registry = Registry::new();
         let mut venues = Vec::new();
         for (i, v) in self.venues.iter().enumerate() {
+            if let Some(j) = self.venues[..i].iter().position(|w| w.name == v.name) {
+                return Err(invalid(
+                    format!("venue[{i}].name"),
+                    format!(
+                        "{:?} is already venue[{j}]: list all its symbols under one [[venue]] \
+                         (the venue's connection and REST weight limits are per IP)",
+                        v.name
+                    ),
+                ));
+            }
             venues.push(validate_venue(i, v, &mut registry)?);
         }
         let consumers = e.consumer_cores.len().max(1);
@@ -569,6 +526,7 @@ fn validate_venue(
     }
     let mut out = Vec::new();
     for (k, sym, tick, lot) in symbols {
+        check_symbol(&k, venue, &sym)?;
         if let Err(e) = registry.add(venue, &sym, &tick, &lot) {
             let field = match &e {
                 crate::types::RegistryError::BadIncrement { what: "tick", .. } => {
