@@ -7,6 +7,8 @@
 mod bounds;
 #[path = "config/cores.rs"]
 mod cores;
+#[path = "config/props.rs"]
+mod props;
 #[path = "config/symbols.rs"]
 mod symbols;
 #[path = "config/urls.rs"]
