@@ -121,6 +121,27 @@ pub(super) fn check_engine(e: &EngineSection) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// An instrument is not stale before a second diff could have arrived:
+/// `engine.instrument_stale_ms` (when on) must be longer than the venue's
+/// depth interval, or every instrument would be resynced (a REST snapshot
+/// each) between two diffs.
+pub(super) fn check_staleness(
+    e: &EngineSection,
+    i: usize,
+    depth_interval_ms: u32,
+) -> Result<(), ConfigError> {
+    if e.instrument_stale_ms != 0 && e.instrument_stale_ms <= u64::from(depth_interval_ms) {
+        return Err(invalid(
+            "engine.instrument_stale_ms",
+            format!(
+                "{} ms: must be 0 (off) or longer than venue[{i}].depth_interval_ms ({depth_interval_ms} ms)",
+                e.instrument_stale_ms
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The rates a venue section resolves to (defaults filled in).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct VenueRates {

@@ -31,6 +31,11 @@ pub(super) fn check_cores(e: &EngineSection, available: &[usize]) -> Result<(), 
     };
     if let Some(core) = e.feed_core {
         known("engine.feed_core", core)?;
+    } else if e.busy_poll {
+        return Err(invalid(
+            "engine.busy_poll",
+            "spins the feed thread: set engine.feed_core to give it a core of its own",
+        ));
     }
     for (i, &core) in e.consumer_cores.iter().enumerate() {
         let key = format!("engine.consumer_cores[{i}]");

@@ -72,7 +72,8 @@ pub struct EngineSection {
     pub connect_timeout_ms: u64,
     /// A connection that delivers no frame for this long is restarted.
     pub stale_timeout_ms: u64,
-    /// An instrument with no message for this long is resynced (0 = off).
+    /// An instrument with no message for this long is resynced (0 = off;
+    /// otherwise longer than every venue's `depth_interval_ms`).
     pub instrument_stale_ms: u64,
     /// First restart delay.
     pub backoff_initial_ms: u64,
@@ -86,7 +87,8 @@ pub struct EngineSection {
     pub down_cooldown_ms: u64,
     /// Largest WebSocket message accepted.
     pub max_message_bytes: usize,
-    /// Spin on the socket instead of sleeping in epoll (needs a dedicated core).
+    /// Spin on the socket instead of sleeping in epoll (needs `feed_core`:
+    /// a core of its own).
     pub busy_poll: bool,
 }
 
@@ -421,7 +423,9 @@ impl Config {
                     ),
                 ));
             }
-            venues.push(validate_venue(i, v, &mut registry)?);
+            let venue = validate_venue(i, v, &mut registry)?;
+            bounds::check_staleness(e, i, venue.depth_interval_ms)?;
+            venues.push(venue);
         }
         let consumers = e.consumer_cores.len().max(1);
         MemoryEstimate::new(e.ring_size, consumers, e.book_capacity, registry.len()).check()?;

@@ -172,3 +172,20 @@ fn memory_implied_by_books_is_budgeted() {
     });
     assert!(msg.contains("GiB"), "{msg}");
 }
+
+#[test]
+fn instrument_staleness_is_longer_than_the_depth_interval() {
+    // Shorter, every instrument would be resynced between two diffs, each
+    // resync a REST snapshot.
+    let msg = refuses("engine.instrument_stale_ms", |c| {
+        c.venues[0].depth_interval_ms = 1000;
+        c.engine.instrument_stale_ms = 1000;
+    });
+    assert!(msg.contains("venue[0].depth_interval_ms"), "{msg}");
+    let mut c = base();
+    c.venues[0].depth_interval_ms = 1000;
+    c.engine.instrument_stale_ms = 1001;
+    accepted(&c);
+    c.engine.instrument_stale_ms = 0;
+    accepted(&c);
+}

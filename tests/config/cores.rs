@@ -52,3 +52,15 @@ fn distinct_cores_of_the_machine_are_accepted() {
     c.engine.consumer_cores = cores.iter().skip(1).take(1).copied().collect();
     accepted(&c);
 }
+
+#[test]
+fn busy_polling_needs_a_feed_core() {
+    // A spinning feed thread that the scheduler may move onto any core
+    // takes a whole core from whatever else runs there.
+    let mut c = base();
+    c.engine.busy_poll = true;
+    let msg = refused(&c, "engine.busy_poll");
+    assert!(msg.contains("engine.feed_core"), "{msg}");
+    c.engine.feed_core = Some(first_core());
+    accepted(&c);
+}
