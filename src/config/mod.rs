@@ -22,6 +22,11 @@
 //! lot_size = "0.0001"
 //! ```
 
+mod bounds;
+mod cores;
+mod endpoint;
+mod symbols;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,6 +34,15 @@ use serde::Deserialize;
 
 use crate::types::{Registry, Venue};
 use crate::venue::binance::consts;
+
+pub use endpoint::Endpoint;
+use symbols::check_symbol;
+
+pub use bounds::{
+    LEVEL_BYTES, MAX_BOOK_CAPACITY, MAX_CONSUMER_CORES, MAX_DURATION_MS, MAX_MESSAGE_BYTES,
+    MAX_RESTART_LIMIT, MAX_RING_SIZE, MAX_SYMBOLS_PER_VENUE, MEMORY_BUDGET_BYTES,
+    MIN_CONNECTION_AGE_S, MIN_MESSAGE_BYTES, MemoryEstimate,
+};
 
 /// The file as written (before validation).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -58,7 +72,8 @@ pub struct EngineSection {
     pub connect_timeout_ms: u64,
     /// A connection that delivers no frame for this long is restarted.
     pub stale_timeout_ms: u64,
-    /// An instrument with no message for this long is resynced (0 = off).
+    /// An instrument with no message for this long is resynced (0 = off;
+    /// otherwise longer than every venue's `depth_interval_ms`).
     pub instrument_stale_ms: u64,
     /// First restart delay.
     pub backoff_initial_ms: u64,
@@ -72,7 +87,8 @@ pub struct EngineSection {
     pub down_cooldown_ms: u64,
     /// Largest WebSocket message accepted.
     pub max_message_bytes: usize,
-    /// Spin on the socket instead of sleeping in epoll (needs a dedicated core).
+    /// Spin on the socket instead of sleeping in epoll (needs `feed_core`:
+    /// a core of its own).
     pub busy_poll: bool,
 }
 
@@ -262,64 +278,6 @@ impl Channel {
     }
 }
 
-/// A parsed endpoint URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    /// `ws`/`wss`/`http`/`https`.
-    pub tls: bool,
-    /// Host name or IP literal.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// The URL as given, without a trailing slash.
-    pub base: String,
-}
-
-impl Endpoint {
-    /// Parses `scheme://host[:port][/...]` for the allowed schemes.
-    fn parse(key: &str, url: &str, schemes: [&str; 2]) -> Result<Endpoint, ConfigError> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid(key, format!("{url:?} is not a URL")))?;
-        let tls = if scheme == schemes[0] {
-            false
-        } else if scheme == schemes[1] {
-            true
-        } else {
-            return Err(invalid(
-                key,
-                format!(
-                    "scheme must be {} or {}, got {scheme:?}",
-                    schemes[0], schemes[1]
-                ),
-            ));
-        };
-        let authority = rest.split('/').next().unwrap_or_default();
-        if authority.is_empty() {
-            return Err(invalid(key, format!("{url:?} has no host")));
-        }
-        let default_port = if tls { 443 } else { 80 };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                let port = p
-                    .parse::<u16>()
-                    .map_err(|_| invalid(key, format!("bad port {p:?}")))?;
-                (
-                    h.trim_start_matches('[').trim_end_matches(']').to_owned(),
-                    port,
-                )
-            }
-            _ => (authority.to_owned(), default_port),
-        };
-        Ok(Endpoint {
-            tls,
-            host,
-            port,
-            base: url.trim_end_matches('/').to_owned(),
-        })
-    }
-}
-
 /// One venue, validated.
 #[derive(Clone, Debug)]
 pub struct VenueConfig {
@@ -440,54 +398,37 @@ impl Config {
     }
 
     /// Checks every value; the error names the first bad key.
+    ///
+    /// Core ids are checked against the process's cores as first read by
+    /// [`crate::sys::init_core_list`]: call that (or this) from the main
+    /// thread before pinning any thread, since a pinned thread sees only its
+    /// own core.
     pub fn validate(&self) -> Result<EngineConfig, ConfigError> {
         let e = &self.engine;
         if self.venues.is_empty() {
             return Err(invalid("venue", "at least one [[venue]] is required"));
         }
-        for (key, v) in [
-            ("engine.connect_timeout_ms", e.connect_timeout_ms),
-            ("engine.stale_timeout_ms", e.stale_timeout_ms),
-            ("engine.backoff_initial_ms", e.backoff_initial_ms),
-            ("engine.restart_window_ms", e.restart_window_ms),
-        ] {
-            if v == 0 {
-                return Err(invalid(key, "must be greater than 0"));
-            }
-        }
-        if e.backoff_max_ms < e.backoff_initial_ms {
-            return Err(invalid(
-                "engine.backoff_max_ms",
-                "must be at least engine.backoff_initial_ms",
-            ));
-        }
-        if e.restart_limit == 0 {
-            return Err(invalid("engine.restart_limit", "must be at least 1"));
-        }
-        if e.book_capacity == 0 || e.book_capacity > 1_000_000 {
-            return Err(invalid(
-                "engine.book_capacity",
-                "must be between 1 and 1,000,000",
-            ));
-        }
-        let snapshot = crate::ring::snapshot_events(2 * e.book_capacity);
-        if e.ring_size < snapshot {
-            return Err(invalid(
-                "engine.ring_size",
-                format!(
-                    "must hold a full book snapshot: at least {snapshot} events for book_capacity {}",
-                    e.book_capacity
-                ),
-            ));
-        }
-        if e.max_message_bytes < 4096 {
-            return Err(invalid("engine.max_message_bytes", "must be at least 4096"));
-        }
+        bounds::check_engine(e)?;
+        cores::check_cores(e, crate::sys::init_core_list())?;
         let mut registry = Registry::new();
         let mut venues = Vec::new();
         for (i, v) in self.venues.iter().enumerate() {
-            venues.push(validate_venue(i, v, &mut registry)?);
+            if let Some(j) = self.venues[..i].iter().position(|w| w.name == v.name) {
+                return Err(invalid(
+                    format!("venue[{i}].name"),
+                    format!(
+                        "{:?} is already venue[{j}]: list all its symbols under one [[venue]] \
+                         (the venue's connection and REST weight limits are per IP)",
+                        v.name
+                    ),
+                ));
+            }
+            let venue = validate_venue(i, v, &mut registry)?;
+            bounds::check_staleness(e, i, venue.depth_interval_ms)?;
+            venues.push(venue);
         }
+        let consumers = e.consumer_cores.len().max(1);
+        MemoryEstimate::new(e.ring_size, consumers, e.book_capacity, registry.len()).check()?;
         Ok(EngineConfig {
             engine: e.clone(),
             venues,
@@ -508,19 +449,9 @@ fn validate_venue(
             format!("unknown venue {:?}; known: {}", v.name, known.join(", ")),
         )
     })?;
-    let (ws_default, rest_default, msg_limit, weight_limit) = match venue {
-        Venue::BinanceSpot => (
-            consts::SPOT_WS,
-            consts::SPOT_REST,
-            consts::SPOT_MAX_MESSAGES_PER_SEC,
-            consts::SPOT_REST_WEIGHT_PER_MIN,
-        ),
-        Venue::BinanceUsdm => (
-            consts::USDM_WS,
-            consts::USDM_REST,
-            consts::USDM_MAX_MESSAGES_PER_SEC,
-            consts::USDM_REST_WEIGHT_PER_MIN,
-        ),
+    let (ws_default, rest_default) = match venue {
+        Venue::BinanceSpot => (consts::SPOT_WS, consts::SPOT_REST),
+        Venue::BinanceUsdm => (consts::USDM_WS, consts::USDM_REST),
     };
     let ws = Endpoint::parse(
         &key("ws_url"),
@@ -576,58 +507,7 @@ fn validate_venue(
             out
         }
     };
-    let allowed: &[u32] = match venue {
-        Venue::BinanceSpot => &[100, 1000],
-        Venue::BinanceUsdm => &[0, 100, 250, 500],
-    };
-    if !allowed.contains(&v.depth_interval_ms) {
-        return Err(invalid(
-            key("depth_interval_ms"),
-            format!("must be one of {allowed:?} for {venue}"),
-        ));
-    }
-    if !(1..=consts::MAX_SNAPSHOT_LIMIT).contains(&v.snapshot_limit) {
-        return Err(invalid(
-            key("snapshot_limit"),
-            format!("must be 1..={}", consts::MAX_SNAPSHOT_LIMIT),
-        ));
-    }
-    if !(1..=consts::MAX_STREAMS_PER_CONNECTION).contains(&v.max_streams_per_connection) {
-        return Err(invalid(
-            key("max_streams_per_connection"),
-            format!(
-                "must be 1..={} (the venue's limit)",
-                consts::MAX_STREAMS_PER_CONNECTION
-            ),
-        ));
-    }
-    let control = v.control_messages_per_sec.unwrap_or(msg_limit - 1);
-    if control == 0 || control >= msg_limit {
-        return Err(invalid(
-            key("control_messages_per_sec"),
-            format!(
-                "must be 1..={} (strictly under the venue's limit of {msg_limit})",
-                msg_limit - 1
-            ),
-        ));
-    }
-    let weight = v.rest_weight_per_minute.unwrap_or(weight_limit / 2);
-    if weight == 0 || weight > weight_limit {
-        return Err(invalid(
-            key("rest_weight_per_minute"),
-            format!("must be 1..={weight_limit}"),
-        ));
-    }
-    if v.max_connection_age_s == 0 || v.max_connection_age_s > consts::MAX_CONNECTION_AGE.as_secs()
-    {
-        return Err(invalid(
-            key("max_connection_age_s"),
-            "must be 1..=86400 (Binance cuts connections at 24 h)",
-        ));
-    }
-    if !(1..=200).contains(&v.streams_per_subscribe) {
-        return Err(invalid(key("streams_per_subscribe"), "must be 1..=200"));
-    }
+    let rates = bounds::check_venue(i, venue, v)?;
     let mut symbols = Vec::new();
     for (j, s) in v.symbols.iter().enumerate() {
         symbols.push((
@@ -650,6 +530,7 @@ fn validate_venue(
     }
     let mut out = Vec::new();
     for (k, sym, tick, lot) in symbols {
+        check_symbol(&k, venue, &sym)?;
         if let Err(e) = registry.add(venue, &sym, &tick, &lot) {
             let field = match &e {
                 crate::types::RegistryError::BadIncrement { what: "tick", .. } => {
@@ -671,8 +552,8 @@ fn validate_venue(
         depth_interval_ms: v.depth_interval_ms,
         snapshot_limit: v.snapshot_limit,
         max_streams_per_connection: v.max_streams_per_connection,
-        control_messages_per_sec: control,
-        rest_weight_per_minute: weight,
+        control_messages_per_sec: rates.control_messages_per_sec,
+        rest_weight_per_minute: rates.rest_weight_per_minute,
         max_connection_age: Duration::from_secs(v.max_connection_age_s),
         url_streams: v.url_streams,
         streams_per_subscribe: v.streams_per_subscribe,
