@@ -102,8 +102,12 @@ pub struct EngineCounters {
     pub drops: Counter,
     /// Connections currently open.
     pub open_connections: Counter,
-    /// Venue error replies.
+    /// Venue error replies (each also a `VenueError` status).
     pub venue_errors: Counter,
+    /// Frames of a kind the connection does not carry (binary WebSocket
+    /// frames), counted and dropped; the first per connection is an
+    /// `Unsupported` status.
+    pub unsupported_frames: Counter,
 }
 
 /// A copy of the counters at one moment.
@@ -137,6 +141,8 @@ pub struct CountersSnapshot {
     pub open_connections: u64,
     /// See [`EngineCounters`].
     pub venue_errors: u64,
+    /// See [`EngineCounters`].
+    pub unsupported_frames: u64,
 }
 
 impl EngineCounters {
@@ -157,6 +163,7 @@ impl EngineCounters {
             drops: self.drops.get(),
             open_connections: self.open_connections.get(),
             venue_errors: self.venue_errors.get(),
+            unsupported_frames: self.unsupported_frames.get(),
         }
     }
 }
