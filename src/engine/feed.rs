@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::limits::{RestartIntensity, TokenBucket};
+use super::limits::TokenBucket;
 use super::session::{Due, Session, SessionState, SessionTimers};
 use super::worker::{Done, FetchError, Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport};
@@ -78,7 +78,6 @@ struct VenueState {
     feed: BinanceFeed,
     rest: TokenBucket,
     snapshot_weight: u64,
-    intensity: RestartIntensity,
     tls: Option<Arc<rustls::ClientConfig>>,
 }
 
@@ -165,7 +164,6 @@ impl FeedLoop {
                 // Capacity one minute's budget, refilled continuously.
                 rest: TokenBucket::new(weight, (weight / 60).max(1), now),
                 snapshot_weight: u64::from(v.snapshot_weight()),
-                intensity: RestartIntensity::new(e.restart_limit, ms(e.restart_window_ms)),
                 tls,
             });
             // Spread the symbols over connections, all streams of a symbol together.
@@ -213,6 +211,9 @@ impl FeedLoop {
                         max_age: v.max_connection_age.as_nanos() as Nanos,
                         backoff_initial: ms(e.backoff_initial_ms),
                         backoff_max: ms(e.backoff_max_ms),
+                        restart_limit: e.restart_limit,
+                        restart_window: ms(e.restart_window_ms),
+                        down_cooldown: ms(e.down_cooldown_ms),
                     };
                     conns.push(Conn {
                         venue: vi,
@@ -552,32 +553,27 @@ impl FeedLoop {
                 .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
                 .count() as u64,
         );
-        let vi = self.conns[idx].venue;
-        if !planned && !self.venues[vi].intensity.record(now) {
-            self.venue_down(vi, now);
-            return;
-        }
         let state = self.conns[idx].session.failed(now, planned);
         self.session_changed(idx, state, now, reason);
+        if state == SessionState::Down {
+            self.connection_down(idx, now);
+        }
     }
 
-    fn venue_down(&mut self, vi: usize, now: Nanos) {
-        let cooldown = self.cfg.engine.down_cooldown_ms.saturating_mul(1_000_000);
-        let venue = self.cfg.venues[vi].venue;
-        tracing::error!(%venue, restarts = self.cfg.engine.restart_limit, "restart intensity exceeded: venue down");
+    /// A connection exceeded the restart intensity and is down for the
+    /// cool-down: `VenueDown` for its instruments, a counter, one log line.
+    fn connection_down(&mut self, idx: usize, now: Nanos) {
+        let venue = self.cfg.venues[self.conns[idx].venue].venue;
+        tracing::error!(
+            conn = idx,
+            %venue,
+            restarts = self.cfg.engine.restart_limit,
+            window_ms = self.cfg.engine.restart_window_ms,
+            cooldown_ms = self.cfg.engine.down_cooldown_ms,
+            "restart intensity exceeded: connection down"
+        );
         self.counters.venue_down.incr();
-        for idx in 0..self.conns.len() {
-            if self.conns[idx].venue != vi {
-                continue;
-            }
-            if let Some(mut ws) = self.conns[idx].ws.take() {
-                ws.shutdown(self.poll.registry());
-            }
-            let state = self.conns[idx].session.down(now, cooldown);
-            self.session_changed(idx, state, now, "restart intensity exceeded");
-            self.status_all(idx, StatusCode::VenueDown, 0, now);
-        }
-        self.venues[vi].intensity.clear();
+        self.status_all(idx, StatusCode::VenueDown, 0, now);
     }
 
     fn start_connect(&mut self, idx: usize, now: Nanos) {

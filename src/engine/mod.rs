@@ -96,7 +96,9 @@ pub struct EngineCounters {
     pub stale: Counter,
     /// Crossed books detected.
     pub crossed: Counter,
-    /// Times a venue was put down by the restart intensity limit.
+    /// Times a connection was put down by the restart intensity limit
+    /// (more than `restart_limit` failures of that one connection within
+    /// `restart_window_ms`); each is a `VenueDown` status for its instruments.
     pub venue_down: Counter,
     /// Events dropped across consumers (ring full).
     pub drops: Counter,
