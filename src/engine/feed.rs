@@ -98,6 +98,9 @@ struct Conn {
     resolving: bool,
     /// The venue announced a shutdown: reconnect (planned).
     shutdown_announced: bool,
+    /// Binary frames received since the connection opened (the first one is
+    /// reported with an `Unsupported` status).
+    binaries: u64,
 }
 
 pub(super) struct FeedLoop {
@@ -114,6 +117,9 @@ pub(super) struct FeedLoop {
     books: Vec<InstrumentBook>,
     inst_conn: Vec<usize>,
     inst_venue: Vec<usize>,
+    /// Per instrument: diffs were buffered since its book was last reset, so
+    /// a failed connection must reset it even though it never synced.
+    buffered: Vec<bool>,
     out: Out,
     worker: Worker,
     next_tick: Nanos,
@@ -230,6 +236,7 @@ impl FeedLoop {
                         ws: None,
                         resolving: false,
                         shutdown_announced: false,
+                        binaries: 0,
                     });
                     current = Some(idx);
                     streams_in_current = 0;
@@ -256,6 +263,7 @@ impl FeedLoop {
             finish(&mut conns, current, &mut url_streams, &mut extra);
         }
         let books = books_for(&registry, e.book_capacity, GapPolicy::Resync);
+        let registry_len = registry.len();
         let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
         let worker = Worker::spawn(
             WorkerTables {
@@ -284,6 +292,7 @@ impl FeedLoop {
             books,
             inst_conn,
             inst_venue,
+            buffered: vec![false; registry_len],
             worker,
             next_tick: now,
             next_refresh: now,
@@ -390,22 +399,34 @@ impl FeedLoop {
             clock,
             scan_snapshots,
             next_error_log,
+            buffered,
             ..
         } = self;
-        let conn = &mut conns[idx];
-        let (Some(ws), session) = (conn.ws.as_mut(), &mut conn.session) else {
+        let Conn {
+            ws,
+            session,
+            instruments,
+            venue: vi,
+            shutdown_announced,
+            binaries,
+            ..
+        } = &mut conns[idx];
+        let Some(ws) = ws.as_mut() else {
             return;
         };
-        let venue = &mut venues[conn.venue];
+        let venue = &mut venues[*vi];
         let mut shutdown = false;
         let read = ws.read_available(|text| {
             let recv = clock.now();
             session.frame(recv);
             counters.messages.incr();
             match venue.feed.handle_frame(text, recv, registry, books, out) {
-                Ok(FrameKind::Depth(_, outcome)) => match outcome {
+                Ok(FrameKind::Depth(inst, outcome)) => match outcome {
                     DiffOutcome::Applied | DiffOutcome::Stale => {}
-                    DiffOutcome::Buffered => *scan_snapshots = true,
+                    DiffOutcome::Buffered => {
+                        buffered[inst.index()] = true;
+                        *scan_snapshots = true;
+                    }
                     DiffOutcome::Gap { .. } => {
                         counters.gaps.incr();
                         *scan_snapshots = true;
@@ -420,8 +441,23 @@ impl FeedLoop {
                 },
                 Ok(FrameKind::ServerShutdown) => shutdown = true,
                 Ok(FrameKind::VenueError(code)) => {
+                    // A reply to this connection's requests: every instrument
+                    // it carries hears of it. Not a market-data path.
                     counters.venue_errors.incr();
-                    tracing::warn!(code, "venue error reply");
+                    for &i in instruments.iter() {
+                        venue.feed.status(
+                            &books[i.index()],
+                            StatusCode::VenueError,
+                            code,
+                            idx as i64,
+                            recv,
+                            out,
+                        );
+                    }
+                    if recv >= *next_error_log {
+                        *next_error_log = recv + 1_000_000_000;
+                        tracing::warn!(conn = idx, code, "venue error reply (further errors this second are only counted)");
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -435,13 +471,31 @@ impl FeedLoop {
             true
         });
         if shutdown {
-            conn.shutdown_announced = true;
+            *shutdown_announced = true;
         }
         match read {
-            // Pings and pongs prove the connection alive too (a quiet market
-            // is not a dead socket); per-instrument staleness still needs data.
-            Ok(pass) if pass.pings + pass.pongs > 0 => conn.session.frame(clock.now()),
-            Ok(_) => {}
+            Ok(pass) => {
+                // Pings and pongs prove the connection alive too (a quiet
+                // market is not a dead socket); per-instrument staleness
+                // still needs data.
+                if pass.pings + pass.pongs > 0 {
+                    session.frame(clock.now());
+                }
+                if pass.binaries > 0 {
+                    let first = *binaries == 0;
+                    *binaries += u64::from(pass.binaries);
+                    counters.unsupported_frames.add(u64::from(pass.binaries));
+                    if first {
+                        tracing::warn!(
+                            conn = idx,
+                            count = *binaries,
+                            "binary WebSocket frames received and dropped (reported once per connection, every one counted)"
+                        );
+                        let count = *binaries as i64;
+                        self.status_all(idx, StatusCode::Unsupported, count, now);
+                    }
+                }
+            }
             Err(e) => self.fail(idx, now, &e.to_string(), false),
         }
     }
@@ -450,6 +504,7 @@ impl FeedLoop {
         let conn = &mut self.conns[idx];
         let (state, reconnect) = conn.session.opened(now);
         conn.next_subscribe = 0;
+        conn.binaries = 0;
         if let Some(ws) = conn.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
                 // Only readability matters now; writes are flushed as they are made.
@@ -531,21 +586,28 @@ impl FeedLoop {
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);
         }
-        // No ghost levels: every book on the connection starts over, and
-        // diffs buffered from the dead connection are dropped with it (a
-        // book still waiting for its snapshot would otherwise bridge stale
-        // diffs from before the gap the disconnect made).
+        // No ghost levels: every book on the connection that holds
+        // something starts over, and diffs buffered from the dead connection
+        // are dropped with it (a book still waiting for its snapshot would
+        // otherwise bridge stale diffs from before the gap the disconnect
+        // made). A book that never synced and holds nothing has nothing to
+        // reset: a failed attempt is a failure, not a resync.
         let FeedLoop {
             conns,
             venues,
             books,
             out,
+            buffered,
             ..
         } = self;
         let conn = &conns[idx];
         let feed = &mut venues[conn.venue].feed;
         for &inst in &conn.instruments {
-            feed.resync(&mut books[inst.index()], ResyncReason::Reconnect, now, out);
+            let i = inst.index();
+            if books[i].sync.is_synced() || buffered[i] {
+                buffered[i] = false;
+                feed.resync(&mut books[i], ResyncReason::Reconnect, now, out);
+            }
         }
         self.counters.open_connections.set(
             self.conns

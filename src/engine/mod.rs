@@ -60,6 +60,15 @@ impl Counter {
         );
     }
 
+    /// Adds `n` (single writer only).
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0.store(
+            self.0.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
+    }
+
     /// Sets the value (single writer only).
     #[inline]
     pub fn set(&self, v: u64) {
