@@ -16,6 +16,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
 use super::session::{Due, Session, SessionState, SessionTimers};
+use super::snapshots::SnapshotRetry;
 use super::worker::{Done, FetchError, Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport};
 use crate::book::BookRead;
@@ -24,7 +25,8 @@ use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
 use crate::socket::Transport;
 use crate::types::{
-    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, Stamp, StatusCode,
+    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, SnapshotFailReason,
+    Stamp, StatusCode,
 };
 use crate::venue::binance::{
     BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
@@ -36,6 +38,8 @@ const WAKER: Token = Token(usize::MAX);
 const TICK: Nanos = 2_000_000;
 /// How often counters are refreshed from the books.
 const COUNTER_REFRESH: Nanos = 100_000_000;
+/// Log lines about failed snapshots, at most (a burst of as many).
+const SNAPSHOT_LOGS_PER_SEC: u64 = 10;
 /// Streams put in the connection URL; the rest are subscribed by message.
 const URL_BUDGET: usize = 1800;
 
@@ -125,6 +129,14 @@ pub(super) struct FeedLoop {
     next_tick: Nanos,
     next_refresh: Nanos,
     scan_snapshots: bool,
+    /// Per-instrument snapshot backoff: every request passes through it.
+    retry: SnapshotRetry,
+    /// When an instrument waiting in `retry` may ask again (MAX: none).
+    snapshot_wake: Nanos,
+    /// Rate of log lines about failed snapshots.
+    snapshot_log: TokenBucket,
+    /// Failed-snapshot log lines left out since the last one written.
+    snapshot_logs_suppressed: u64,
     /// Log lines about bad frames are rate limited: at most one per second.
     next_error_log: Nanos,
     /// The most recent distinct connection errors (for the report).
@@ -264,6 +276,12 @@ impl FeedLoop {
         }
         let books = books_for(&registry, e.book_capacity, GapPolicy::Resync);
         let registry_len = registry.len();
+        let retry = SnapshotRetry::new(
+            registry_len,
+            ms(e.backoff_initial_ms),
+            ms(e.backoff_max_ms),
+            0x5EED ^ now,
+        );
         let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
         let worker = Worker::spawn(
             WorkerTables {
@@ -297,6 +315,10 @@ impl FeedLoop {
             next_tick: now,
             next_refresh: now,
             scan_snapshots: false,
+            retry,
+            snapshot_wake: Nanos::MAX,
+            snapshot_log: TokenBucket::new(SNAPSHOT_LOGS_PER_SEC, SNAPSHOT_LOGS_PER_SEC, now),
+            snapshot_logs_suppressed: 0,
             next_error_log: 0,
             errors: Vec::new(),
         })
@@ -704,7 +726,6 @@ impl FeedLoop {
             .ws
             .as_ref()
             .is_some_and(WsClient::is_open);
-        let symbol = self.registry.get(inst).symbol;
         let body = match result {
             Ok(body) if conn_open => body,
             Ok(_) => {
@@ -714,24 +735,18 @@ impl FeedLoop {
             }
             Err(e) => {
                 self.books[i].sync.snapshot_failed();
-                self.counters.snapshot_failures.incr();
-                let vi = self.inst_venue[i];
-                if let Some(429 | 418) = e.status {
-                    let wait =
-                        e.retry_after
-                            .unwrap_or(Duration::from_secs(if e.status == Some(418) {
-                                120
-                            } else {
-                                10
-                            }));
+                if e.reason == SnapshotFailReason::RateLimited {
+                    // The whole venue waits, as the venue asked.
+                    let wait = e.retry_after.unwrap_or(Duration::from_secs(
+                        if e.status == Some(418) { 120 } else { 10 },
+                    ));
+                    let vi = self.inst_venue[i];
                     self.venues[vi]
                         .rest
                         .pause_until(now + wait.as_nanos() as Nanos);
-                    tracing::warn!(%symbol, status = e.status, wait_ms = wait.as_millis() as u64, "REST rate limited: pausing snapshots");
-                } else {
-                    tracing::warn!(%symbol, error = %e.message, "snapshot request failed");
                 }
-                self.scan_snapshots = true;
+                let status = e.status.map_or(0, i64::from);
+                self.snapshot_failed(inst, e.reason, status, &e.message, now);
                 return;
             }
         };
@@ -744,21 +759,89 @@ impl FeedLoop {
             ..
         } = self;
         let feed = &mut venues[self.inst_venue[i]].feed;
-        match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
-            Ok(SnapshotOutcome::Synced) => counters.snapshots.incr(),
-            Ok(SnapshotOutcome::Gap { .. }) => counters.gaps.incr(),
-            Ok(SnapshotOutcome::TooOld) => {
-                tracing::debug!(%symbol, "snapshot older than the buffered diffs; fetching again")
+        let failure = match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
+            Ok(SnapshotOutcome::Synced) => {
+                counters.snapshots.incr();
+                self.buffered[i] = false;
+                self.retry.synced(inst);
+                None
             }
-            Ok(SnapshotOutcome::Ignored) => {}
-            Ok(SnapshotOutcome::BadSnapshot(e)) => {
-                counters.snapshot_failures.incr();
-                tracing::warn!(%symbol, error = %e, "snapshot refused by the book");
+            Ok(SnapshotOutcome::Gap { .. }) => {
+                // Reported by the sync (Gap status, resync); the next
+                // request still waits its turn.
+                counters.gaps.incr();
+                self.retry.failed(inst, now);
+                None
             }
-            Err(e @ (SnapshotFailure::Decode(_) | SnapshotFailure::Venue(_))) => {
-                counters.snapshot_failures.incr();
-                tracing::warn!(%symbol, error = %e, "snapshot body unusable");
-            }
+            Ok(SnapshotOutcome::Ignored) => None,
+            Ok(SnapshotOutcome::TooOld) => Some((
+                SnapshotFailReason::TooOld,
+                0,
+                "snapshot older than the buffered diffs".to_owned(),
+            )),
+            Ok(SnapshotOutcome::BadSnapshot(e)) => Some((
+                SnapshotFailReason::Refused,
+                0,
+                format!("snapshot refused by the book: {e}"),
+            )),
+            Err(e @ SnapshotFailure::Decode(_)) => Some((
+                SnapshotFailReason::BadBody,
+                0,
+                format!("snapshot body unusable: {e}"),
+            )),
+            Err(e @ SnapshotFailure::Venue(code)) => Some((
+                SnapshotFailReason::BadBody,
+                code,
+                format!("snapshot body unusable: {e}"),
+            )),
+        };
+        if let Some((reason, b, message)) = failure {
+            self.snapshot_failed(inst, reason, b, &message, now);
+        }
+        self.scan_snapshots = true;
+    }
+
+    /// A snapshot request of `inst` failed: a `SnapshotFailed` status
+    /// (`a` = reason, `b` = HTTP status or venue code), the counter, a
+    /// backoff before the instrument asks again, and a log line (at most
+    /// [`SNAPSHOT_LOGS_PER_SEC`] a second; the rest are counted in the next).
+    fn snapshot_failed(
+        &mut self,
+        inst: InstrumentId,
+        reason: SnapshotFailReason,
+        b: i64,
+        message: &str,
+        now: Nanos,
+    ) {
+        let i = inst.index();
+        self.counters.snapshot_failures.incr();
+        let retry_ms = self.retry.failed(inst, now) / 1_000_000;
+        let FeedLoop {
+            venues, books, out, ..
+        } = self;
+        venues[self.inst_venue[i]].feed.status(
+            &books[i],
+            StatusCode::SnapshotFailed,
+            reason as i64,
+            b,
+            now,
+            out,
+        );
+        if self.snapshot_log.try_take(1, now) {
+            let symbol = self.registry.get(inst).symbol;
+            let suppressed = std::mem::take(&mut self.snapshot_logs_suppressed);
+            tracing::warn!(
+                %symbol,
+                reason = reason.name(),
+                code = b,
+                failures = self.retry.failures(inst),
+                retry_ms,
+                suppressed,
+                error = message,
+                "snapshot request failed"
+            );
+        } else {
+            self.snapshot_logs_suppressed += 1;
         }
         self.scan_snapshots = true;
     }
@@ -804,7 +887,7 @@ impl FeedLoop {
             self.check_synced(idx, now);
         }
         self.check_instrument_staleness(now);
-        if self.scan_snapshots {
+        if self.scan_snapshots || now >= self.snapshot_wake {
             self.request_snapshots(now);
         }
         if self.out.fanout.has_dirty() {
@@ -882,8 +965,9 @@ impl FeedLoop {
         }
     }
 
-    /// Sends the snapshot requests that are wanted, within each venue's REST
-    /// weight budget; at most one in flight per instrument.
+    /// Sends the snapshot requests that are wanted, once the instrument's
+    /// retry time has come (see [`SnapshotRetry`]) and within its venue's
+    /// REST weight budget; at most one in flight per instrument.
     fn request_snapshots(&mut self, now: Nanos) {
         self.scan_snapshots = false;
         for i in 0..self.books.len() {
@@ -893,6 +977,10 @@ impl FeedLoop {
             }
             let vi = self.inst_venue[i];
             let st = &mut self.books[i];
+            // Gate first: a request the sync wants stays wanted until then.
+            if !self.retry.may_request(st.id, now) {
+                continue;
+            }
             if !st.sync.take_snapshot_request() {
                 continue;
             }
@@ -911,6 +999,7 @@ impl FeedLoop {
                 self.scan_snapshots = true;
             }
         }
+        self.snapshot_wake = self.retry.next_due(now).unwrap_or(Nanos::MAX);
     }
 
     fn refresh_counters(&mut self) {

@@ -32,6 +32,7 @@
 mod feed;
 pub mod limits;
 pub mod session;
+pub mod snapshots;
 mod worker;
 
 use std::sync::Arc;
@@ -99,7 +100,10 @@ pub struct EngineCounters {
     pub failures: Counter,
     /// Snapshots applied.
     pub snapshots: Counter,
-    /// Snapshot requests that failed (HTTP errors, refused, bad body).
+    /// Snapshot requests that failed: no response, an HTTP error, a rate
+    /// limit, a body that is not a snapshot, a snapshot older than the
+    /// buffered diffs, or one the book refused. Each is a `SnapshotFailed`
+    /// status for the instrument and a backoff before it asks again.
     pub snapshot_failures: Counter,
     /// Instruments found stale (no message within the timeout).
     pub stale: Counter,
