@@ -5,8 +5,10 @@
 
 mod live;
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -105,6 +107,104 @@ fn scripted_venue(frames: Vec<tungstenite::Message>, hold: Duration) -> (SocketA
         }
     });
     (addr, thread)
+}
+
+/// A REST venue that answers every request with HTTP 200 and `body`,
+/// counting requests, until `stop` is set or ten seconds pass.
+fn scripted_rest(body: &'static str, stop: Arc<AtomicBool>, count: Arc<AtomicU64>) -> (String, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    listener.set_nonblocking(true).expect("nonblocking");
+    let thread = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+            let mut s = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    // A polling interval; the flag and the deadline end it.
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                }
+                Err(_) => return,
+            };
+            let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 << 10 {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            count.fetch_add(1, Ordering::Relaxed);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, thread)
+}
+
+/// Items 7 and 8: a snapshot body that is unusable is a `SnapshotFailed`
+/// status with `reason`, retried with backoff; the book stays unsynced and
+/// says so, it is never a silently empty book.
+fn unusable_snapshots_are_reported_and_retried(body: &'static str, reason: SnapshotFailReason) {
+    let sim = live::sim(Venue::BinanceSpot, false, 1_000);
+    let stop = Arc::new(AtomicBool::new(false));
+    let requests = Arc::new(AtomicU64::new(0));
+    let (rest_url, rest) = scripted_rest(body, stop.clone(), requests.clone());
+    let mut config = config_for(&sim, Venue::BinanceSpot);
+    config.venues[0].rest_url = Some(rest_url);
+    config.engine.backoff_initial_ms = 100;
+    config.engine.backoff_max_ms = 1_000;
+    let (handle, mut m) = start(config);
+    assert!(
+        m.until(LIMIT, |m| m.seen(StatusCode::SnapshotFailed) >= 2),
+        "no failure reported: {:?} {:?}",
+        handle.counters(),
+        m.statuses
+    );
+    m.until(Duration::from_secs(1), |_| false);
+    let c = handle.stop().counters;
+    stop.store(true, Ordering::Relaxed);
+    let _ = rest.join();
+    let n = requests.load(Ordering::Relaxed);
+    // Backoffs of ~100, 200, 400, 800 ms: at most 5 requests per
+    // instrument in the first 1.1 s (±25% jitter), 2 instruments.
+    assert!(n <= 12, "{n} requests: {c:?}");
+    assert_eq!(c.snapshots, 0, "{c:?}");
+    assert_eq!(m.seen(StatusCode::SnapshotFailed) as u64, c.snapshot_failures);
+    assert!(
+        m.statuses
+            .iter()
+            .filter(|s| s.1 == StatusCode::SnapshotFailed)
+            .all(|s| s.2 == reason as i64),
+        "{:?}",
+        m.statuses
+    );
+    assert!(!m.all_consistent());
+}
+
+#[test]
+fn a_snapshot_the_book_refuses_is_reported_and_retried_with_backoff() {
+    // Crossed (bid above ask), with an id ahead of the stream (not too old).
+    unusable_snapshots_are_reported_and_retried(
+        r#"{"lastUpdateId":900000000000,"bids":[["43002.00","1.00000"]],"asks":[["43001.00","1.00000"]]}"#,
+        SnapshotFailReason::Refused,
+    );
+}
+
+#[test]
+fn an_empty_snapshot_body_is_reported_and_retried_with_backoff() {
+    unusable_snapshots_are_reported_and_retried("", SnapshotFailReason::BadBody);
+}
+
+#[test]
+fn an_invalid_json_snapshot_is_reported_and_retried_with_backoff() {
+    unusable_snapshots_are_reported_and_retried("{\"lastUpdateId\":", SnapshotFailReason::BadBody);
 }
 
 /// Item 6: one blip that drops all six connections of a venue at once
