@@ -69,7 +69,10 @@ fn wait_counters(
 
 /// A venue that accepts one WebSocket client, sends it `frames`, then keeps
 /// the connection open (answering pings) until `hold` has passed.
-fn scripted_venue(frames: Vec<tungstenite::Message>, hold: Duration) -> (SocketAddr, JoinHandle<()>) {
+fn scripted_venue(
+    frames: Vec<tungstenite::Message>,
+    hold: Duration,
+) -> (SocketAddr, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
     listener.set_nonblocking(true).expect("nonblocking");
@@ -111,7 +114,11 @@ fn scripted_venue(frames: Vec<tungstenite::Message>, hold: Duration) -> (SocketA
 
 /// A REST venue that answers every request with HTTP 200 and `body`,
 /// counting requests, until `stop` is set or ten seconds pass.
-fn scripted_rest(body: &'static str, stop: Arc<AtomicBool>, count: Arc<AtomicU64>) -> (String, JoinHandle<()>) {
+fn scripted_rest(
+    body: &'static str,
+    stop: Arc<AtomicBool>,
+    count: Arc<AtomicU64>,
+) -> (String, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     listener.set_nonblocking(true).expect("nonblocking");
@@ -176,7 +183,10 @@ fn unusable_snapshots_are_reported_and_retried(body: &'static str, reason: Snaps
     // instrument in the first 1.1 s (±25% jitter), 2 instruments.
     assert!(n <= 12, "{n} requests: {c:?}");
     assert_eq!(c.snapshots, 0, "{c:?}");
-    assert_eq!(m.seen(StatusCode::SnapshotFailed) as u64, c.snapshot_failures);
+    assert_eq!(
+        m.seen(StatusCode::SnapshotFailed) as u64,
+        c.snapshot_failures
+    );
     assert!(
         m.statuses
             .iter()
@@ -211,7 +221,9 @@ fn an_invalid_json_snapshot_is_reported_and_retried_with_backoff() {
 /// reconnects them all; it is not a storm, so the venue is not put down.
 #[test]
 fn one_blip_across_six_connections_is_not_a_venue_outage() {
-    let symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "ADAUSDT"];
+    let symbols = [
+        "BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "ADAUSDT",
+    ];
     let mut cfg = SimConfig::new(Venue::BinanceSpot, &symbols);
     cfg.rate = 1_500;
     let sim = SimVenue::start(cfg).expect("simulator starts");
@@ -257,7 +269,12 @@ fn refused_snapshots_back_off_and_report_each_failure() {
         handle.counters()
     );
     let took = started.elapsed();
-    assert_eq!(sim.stats().refused.load(std::sync::atomic::Ordering::Relaxed), 10);
+    assert_eq!(
+        sim.stats()
+            .refused
+            .load(std::sync::atomic::Ordering::Relaxed),
+        10
+    );
     assert!(
         took >= Duration::from_millis(500),
         "10 refusals retried in a burst: synced after {took:?}"

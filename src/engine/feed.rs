@@ -726,30 +726,31 @@ impl FeedLoop {
             .ws
             .as_ref()
             .is_some_and(WsClient::is_open);
-        let body = match result {
-            Ok(body) if conn_open => body,
-            Ok(_) => {
-                // The connection dropped meanwhile; its reconnect asks again.
-                self.books[i].sync.snapshot_failed();
-                return;
-            }
-            Err(e) => {
-                self.books[i].sync.snapshot_failed();
-                if e.reason == SnapshotFailReason::RateLimited {
-                    // The whole venue waits, as the venue asked.
-                    let wait = e.retry_after.unwrap_or(Duration::from_secs(
-                        if e.status == Some(418) { 120 } else { 10 },
-                    ));
-                    let vi = self.inst_venue[i];
-                    self.venues[vi]
-                        .rest
-                        .pause_until(now + wait.as_nanos() as Nanos);
+        let body =
+            match result {
+                Ok(body) if conn_open => body,
+                Ok(_) => {
+                    // The connection dropped meanwhile; its reconnect asks again.
+                    self.books[i].sync.snapshot_failed();
+                    return;
                 }
-                let status = e.status.map_or(0, i64::from);
-                self.snapshot_failed(inst, e.reason, status, &e.message, now);
-                return;
-            }
-        };
+                Err(e) => {
+                    self.books[i].sync.snapshot_failed();
+                    if e.reason == SnapshotFailReason::RateLimited {
+                        // The whole venue waits, as the venue asked.
+                        let wait = e.retry_after.unwrap_or(Duration::from_secs(
+                            if e.status == Some(418) { 120 } else { 10 },
+                        ));
+                        let vi = self.inst_venue[i];
+                        self.venues[vi]
+                            .rest
+                            .pause_until(now + wait.as_nanos() as Nanos);
+                    }
+                    let status = e.status.map_or(0, i64::from);
+                    self.snapshot_failed(inst, e.reason, status, &e.message, now);
+                    return;
+                }
+            };
         let FeedLoop {
             venues,
             books,
@@ -931,6 +932,10 @@ impl FeedLoop {
         }
     }
 
+    /// A synced instrument whose `last_msg_ns` (its last progress: a diff
+    /// applied, a trade, a BBO) is older than `instrument_stale_ms` gets a
+    /// `Stale` status and a resync. The snapshot that resync wants goes
+    /// through [`SnapshotRetry`] like every other request.
     fn check_instrument_staleness(&mut self, now: Nanos) {
         let limit = self
             .cfg

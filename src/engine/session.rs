@@ -281,7 +281,10 @@ mod tests {
         // Six connections of one venue dropped by the same blip.
         let mut sessions: Vec<Session> = (0..6).map(|i| live(i, 0)).collect();
         let states: Vec<_> = sessions.iter_mut().map(|s| s.failed(MS, false)).collect();
-        assert!(states.iter().all(|&s| s == SessionState::BackingOff), "{states:?}");
+        assert!(
+            states.iter().all(|&s| s == SessionState::BackingOff),
+            "{states:?}"
+        );
         // Each retries after its own jittered backoff (75..=125 ms).
         for s in &mut sessions {
             assert_eq!(s.check(70 * MS), None);
@@ -295,7 +298,11 @@ mod tests {
         let mut now = 0;
         for i in 0..5 {
             now += 1000 * MS;
-            assert_eq!(s.failed(now, false), SessionState::BackingOff, "failure {i}");
+            assert_eq!(
+                s.failed(now, false),
+                SessionState::BackingOff,
+                "failure {i}"
+            );
             s.connecting(now);
             s.opened(now);
         }
@@ -314,7 +321,11 @@ mod tests {
         let mut s = live(2, 0);
         for i in 1..=20 {
             let now = i * 3000 * MS;
-            assert_eq!(s.failed(now, false), SessionState::BackingOff, "failure {i}");
+            assert_eq!(
+                s.failed(now, false),
+                SessionState::BackingOff,
+                "failure {i}"
+            );
             assert_eq!(s.failed(now, true), SessionState::BackingOff, "planned {i}");
         }
     }

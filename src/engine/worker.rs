@@ -271,7 +271,10 @@ mod tests {
     /// counting requests, until `stop` is set or five seconds pass.
     fn redirect_loop(stop: Arc<AtomicBool>, count: Arc<AtomicU32>) -> (String, JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}/api/v3/depth", listener.local_addr().expect("addr"));
+        let url = format!(
+            "http://{}/api/v3/depth",
+            listener.local_addr().expect("addr")
+        );
         listener.set_nonblocking(true).expect("nonblocking");
         let location = url.clone();
         let thread = std::thread::spawn(move || {
