@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::limits::{RestartIntensity, TokenBucket};
+use super::limits::TokenBucket;
 use super::session::{Due, Session, SessionState, SessionTimers};
+use super::snapshots::SnapshotRetry;
 use super::worker::{Done, FetchError, Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport};
 use crate::book::BookRead;
@@ -24,7 +25,8 @@ use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
 use crate::socket::Transport;
 use crate::types::{
-    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, Stamp, StatusCode,
+    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, SnapshotFailReason,
+    Stamp, StatusCode,
 };
 use crate::venue::binance::{
     BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
@@ -36,6 +38,8 @@ const WAKER: Token = Token(usize::MAX);
 const TICK: Nanos = 2_000_000;
 /// How often counters are refreshed from the books.
 const COUNTER_REFRESH: Nanos = 100_000_000;
+/// Log lines about failed snapshots, at most (a burst of as many).
+const SNAPSHOT_LOGS_PER_SEC: u64 = 10;
 /// Streams put in the connection URL; the rest are subscribed by message.
 const URL_BUDGET: usize = 1800;
 
@@ -78,7 +82,6 @@ struct VenueState {
     feed: BinanceFeed,
     rest: TokenBucket,
     snapshot_weight: u64,
-    intensity: RestartIntensity,
     tls: Option<Arc<rustls::ClientConfig>>,
 }
 
@@ -99,6 +102,9 @@ struct Conn {
     resolving: bool,
     /// The venue announced a shutdown: reconnect (planned).
     shutdown_announced: bool,
+    /// Binary frames received since the connection opened (the first one is
+    /// reported with an `Unsupported` status).
+    binaries: u64,
 }
 
 pub(super) struct FeedLoop {
@@ -115,11 +121,22 @@ pub(super) struct FeedLoop {
     books: Vec<InstrumentBook>,
     inst_conn: Vec<usize>,
     inst_venue: Vec<usize>,
+    /// Per instrument: diffs were buffered since its book was last reset, so
+    /// a failed connection must reset it even though it never synced.
+    buffered: Vec<bool>,
     out: Out,
     worker: Worker,
     next_tick: Nanos,
     next_refresh: Nanos,
     scan_snapshots: bool,
+    /// Per-instrument snapshot backoff: every request passes through it.
+    retry: SnapshotRetry,
+    /// When an instrument waiting in `retry` may ask again (MAX: none).
+    snapshot_wake: Nanos,
+    /// Rate of log lines about failed snapshots.
+    snapshot_log: TokenBucket,
+    /// Failed-snapshot log lines left out since the last one written.
+    snapshot_logs_suppressed: u64,
     /// Log lines about bad frames are rate limited: at most one per second.
     next_error_log: Nanos,
     /// The most recent distinct connection errors (for the report).
@@ -165,7 +182,6 @@ impl FeedLoop {
                 // Capacity one minute's budget, refilled continuously.
                 rest: TokenBucket::new(weight, (weight / 60).max(1), now),
                 snapshot_weight: u64::from(v.snapshot_weight()),
-                intensity: RestartIntensity::new(e.restart_limit, ms(e.restart_window_ms)),
                 tls,
             });
             // Spread the symbols over connections, all streams of a symbol together.
@@ -213,6 +229,9 @@ impl FeedLoop {
                         max_age: v.max_connection_age.as_nanos() as Nanos,
                         backoff_initial: ms(e.backoff_initial_ms),
                         backoff_max: ms(e.backoff_max_ms),
+                        restart_limit: e.restart_limit,
+                        restart_window: ms(e.restart_window_ms),
+                        down_cooldown: ms(e.down_cooldown_ms),
                     };
                     conns.push(Conn {
                         venue: vi,
@@ -229,6 +248,7 @@ impl FeedLoop {
                         ws: None,
                         resolving: false,
                         shutdown_announced: false,
+                        binaries: 0,
                     });
                     current = Some(idx);
                     streams_in_current = 0;
@@ -255,6 +275,13 @@ impl FeedLoop {
             finish(&mut conns, current, &mut url_streams, &mut extra);
         }
         let books = books_for(&registry, e.book_capacity, GapPolicy::Resync);
+        let registry_len = registry.len();
+        let retry = SnapshotRetry::new(
+            registry_len,
+            ms(e.backoff_initial_ms),
+            ms(e.backoff_max_ms),
+            0x5EED ^ now,
+        );
         let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
         let worker = Worker::spawn(
             WorkerTables {
@@ -283,10 +310,15 @@ impl FeedLoop {
             books,
             inst_conn,
             inst_venue,
+            buffered: vec![false; registry_len],
             worker,
             next_tick: now,
             next_refresh: now,
             scan_snapshots: false,
+            retry,
+            snapshot_wake: Nanos::MAX,
+            snapshot_log: TokenBucket::new(SNAPSHOT_LOGS_PER_SEC, SNAPSHOT_LOGS_PER_SEC, now),
+            snapshot_logs_suppressed: 0,
             next_error_log: 0,
             errors: Vec::new(),
         })
@@ -389,22 +421,34 @@ impl FeedLoop {
             clock,
             scan_snapshots,
             next_error_log,
+            buffered,
             ..
         } = self;
-        let conn = &mut conns[idx];
-        let (Some(ws), session) = (conn.ws.as_mut(), &mut conn.session) else {
+        let Conn {
+            ws,
+            session,
+            instruments,
+            venue: vi,
+            shutdown_announced,
+            binaries,
+            ..
+        } = &mut conns[idx];
+        let Some(ws) = ws.as_mut() else {
             return;
         };
-        let venue = &mut venues[conn.venue];
+        let venue = &mut venues[*vi];
         let mut shutdown = false;
         let read = ws.read_available(|text| {
             let recv = clock.now();
             session.frame(recv);
             counters.messages.incr();
             match venue.feed.handle_frame(text, recv, registry, books, out) {
-                Ok(FrameKind::Depth(_, outcome)) => match outcome {
+                Ok(FrameKind::Depth(inst, outcome)) => match outcome {
                     DiffOutcome::Applied | DiffOutcome::Stale => {}
-                    DiffOutcome::Buffered => *scan_snapshots = true,
+                    DiffOutcome::Buffered => {
+                        buffered[inst.index()] = true;
+                        *scan_snapshots = true;
+                    }
                     DiffOutcome::Gap { .. } => {
                         counters.gaps.incr();
                         *scan_snapshots = true;
@@ -419,8 +463,23 @@ impl FeedLoop {
                 },
                 Ok(FrameKind::ServerShutdown) => shutdown = true,
                 Ok(FrameKind::VenueError(code)) => {
+                    // A reply to this connection's requests: every instrument
+                    // it carries hears of it. Not a market-data path.
                     counters.venue_errors.incr();
-                    tracing::warn!(code, "venue error reply");
+                    for &i in instruments.iter() {
+                        venue.feed.status(
+                            &books[i.index()],
+                            StatusCode::VenueError,
+                            code,
+                            idx as i64,
+                            recv,
+                            out,
+                        );
+                    }
+                    if recv >= *next_error_log {
+                        *next_error_log = recv + 1_000_000_000;
+                        tracing::warn!(conn = idx, code, "venue error reply (further errors this second are only counted)");
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -434,13 +493,31 @@ impl FeedLoop {
             true
         });
         if shutdown {
-            conn.shutdown_announced = true;
+            *shutdown_announced = true;
         }
         match read {
-            // Pings and pongs prove the connection alive too (a quiet market
-            // is not a dead socket); per-instrument staleness still needs data.
-            Ok(pass) if pass.pings + pass.pongs > 0 => conn.session.frame(clock.now()),
-            Ok(_) => {}
+            Ok(pass) => {
+                // Pings and pongs prove the connection alive too (a quiet
+                // market is not a dead socket); per-instrument staleness
+                // still needs data.
+                if pass.pings + pass.pongs > 0 {
+                    session.frame(clock.now());
+                }
+                if pass.binaries > 0 {
+                    let first = *binaries == 0;
+                    *binaries += u64::from(pass.binaries);
+                    counters.unsupported_frames.add(u64::from(pass.binaries));
+                    if first {
+                        tracing::warn!(
+                            conn = idx,
+                            count = *binaries,
+                            "binary WebSocket frames received and dropped (reported once per connection, every one counted)"
+                        );
+                        let count = *binaries as i64;
+                        self.status_all(idx, StatusCode::Unsupported, count, now);
+                    }
+                }
+            }
             Err(e) => self.fail(idx, now, &e.to_string(), false),
         }
     }
@@ -449,6 +526,7 @@ impl FeedLoop {
         let conn = &mut self.conns[idx];
         let (state, reconnect) = conn.session.opened(now);
         conn.next_subscribe = 0;
+        conn.binaries = 0;
         if let Some(ws) = conn.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
                 // Only readability matters now; writes are flushed as they are made.
@@ -530,21 +608,28 @@ impl FeedLoop {
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);
         }
-        // No ghost levels: every book on the connection starts over, and
-        // diffs buffered from the dead connection are dropped with it (a
-        // book still waiting for its snapshot would otherwise bridge stale
-        // diffs from before the gap the disconnect made).
+        // No ghost levels: every book on the connection that holds
+        // something starts over, and diffs buffered from the dead connection
+        // are dropped with it (a book still waiting for its snapshot would
+        // otherwise bridge stale diffs from before the gap the disconnect
+        // made). A book that never synced and holds nothing has nothing to
+        // reset: a failed attempt is a failure, not a resync.
         let FeedLoop {
             conns,
             venues,
             books,
             out,
+            buffered,
             ..
         } = self;
         let conn = &conns[idx];
         let feed = &mut venues[conn.venue].feed;
         for &inst in &conn.instruments {
-            feed.resync(&mut books[inst.index()], ResyncReason::Reconnect, now, out);
+            let i = inst.index();
+            if books[i].sync.is_synced() || buffered[i] {
+                buffered[i] = false;
+                feed.resync(&mut books[i], ResyncReason::Reconnect, now, out);
+            }
         }
         self.counters.open_connections.set(
             self.conns
@@ -552,32 +637,27 @@ impl FeedLoop {
                 .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
                 .count() as u64,
         );
-        let vi = self.conns[idx].venue;
-        if !planned && !self.venues[vi].intensity.record(now) {
-            self.venue_down(vi, now);
-            return;
-        }
         let state = self.conns[idx].session.failed(now, planned);
         self.session_changed(idx, state, now, reason);
+        if state == SessionState::Down {
+            self.connection_down(idx, now);
+        }
     }
 
-    fn venue_down(&mut self, vi: usize, now: Nanos) {
-        let cooldown = self.cfg.engine.down_cooldown_ms.saturating_mul(1_000_000);
-        let venue = self.cfg.venues[vi].venue;
-        tracing::error!(%venue, restarts = self.cfg.engine.restart_limit, "restart intensity exceeded: venue down");
+    /// A connection exceeded the restart intensity and is down for the
+    /// cool-down: `VenueDown` for its instruments, a counter, one log line.
+    fn connection_down(&mut self, idx: usize, now: Nanos) {
+        let venue = self.cfg.venues[self.conns[idx].venue].venue;
+        tracing::error!(
+            conn = idx,
+            %venue,
+            restarts = self.cfg.engine.restart_limit,
+            window_ms = self.cfg.engine.restart_window_ms,
+            cooldown_ms = self.cfg.engine.down_cooldown_ms,
+            "restart intensity exceeded: connection down"
+        );
         self.counters.venue_down.incr();
-        for idx in 0..self.conns.len() {
-            if self.conns[idx].venue != vi {
-                continue;
-            }
-            if let Some(mut ws) = self.conns[idx].ws.take() {
-                ws.shutdown(self.poll.registry());
-            }
-            let state = self.conns[idx].session.down(now, cooldown);
-            self.session_changed(idx, state, now, "restart intensity exceeded");
-            self.status_all(idx, StatusCode::VenueDown, 0, now);
-        }
-        self.venues[vi].intensity.clear();
+        self.status_all(idx, StatusCode::VenueDown, 0, now);
     }
 
     fn start_connect(&mut self, idx: usize, now: Nanos) {
@@ -646,37 +726,31 @@ impl FeedLoop {
             .ws
             .as_ref()
             .is_some_and(WsClient::is_open);
-        let symbol = self.registry.get(inst).symbol;
-        let body = match result {
-            Ok(body) if conn_open => body,
-            Ok(_) => {
-                // The connection dropped meanwhile; its reconnect asks again.
-                self.books[i].sync.snapshot_failed();
-                return;
-            }
-            Err(e) => {
-                self.books[i].sync.snapshot_failed();
-                self.counters.snapshot_failures.incr();
-                let vi = self.inst_venue[i];
-                if let Some(429 | 418) = e.status {
-                    let wait =
-                        e.retry_after
-                            .unwrap_or(Duration::from_secs(if e.status == Some(418) {
-                                120
-                            } else {
-                                10
-                            }));
-                    self.venues[vi]
-                        .rest
-                        .pause_until(now + wait.as_nanos() as Nanos);
-                    tracing::warn!(%symbol, status = e.status, wait_ms = wait.as_millis() as u64, "REST rate limited: pausing snapshots");
-                } else {
-                    tracing::warn!(%symbol, error = %e.message, "snapshot request failed");
+        let body =
+            match result {
+                Ok(body) if conn_open => body,
+                Ok(_) => {
+                    // The connection dropped meanwhile; its reconnect asks again.
+                    self.books[i].sync.snapshot_failed();
+                    return;
                 }
-                self.scan_snapshots = true;
-                return;
-            }
-        };
+                Err(e) => {
+                    self.books[i].sync.snapshot_failed();
+                    if e.reason == SnapshotFailReason::RateLimited {
+                        // The whole venue waits, as the venue asked.
+                        let wait = e.retry_after.unwrap_or(Duration::from_secs(
+                            if e.status == Some(418) { 120 } else { 10 },
+                        ));
+                        let vi = self.inst_venue[i];
+                        self.venues[vi]
+                            .rest
+                            .pause_until(now + wait.as_nanos() as Nanos);
+                    }
+                    let status = e.status.map_or(0, i64::from);
+                    self.snapshot_failed(inst, e.reason, status, &e.message, now);
+                    return;
+                }
+            };
         let FeedLoop {
             venues,
             books,
@@ -686,21 +760,89 @@ impl FeedLoop {
             ..
         } = self;
         let feed = &mut venues[self.inst_venue[i]].feed;
-        match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
-            Ok(SnapshotOutcome::Synced) => counters.snapshots.incr(),
-            Ok(SnapshotOutcome::Gap { .. }) => counters.gaps.incr(),
-            Ok(SnapshotOutcome::TooOld) => {
-                tracing::debug!(%symbol, "snapshot older than the buffered diffs; fetching again")
+        let failure = match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
+            Ok(SnapshotOutcome::Synced) => {
+                counters.snapshots.incr();
+                self.buffered[i] = false;
+                self.retry.synced(inst);
+                None
             }
-            Ok(SnapshotOutcome::Ignored) => {}
-            Ok(SnapshotOutcome::BadSnapshot(e)) => {
-                counters.snapshot_failures.incr();
-                tracing::warn!(%symbol, error = %e, "snapshot refused by the book");
+            Ok(SnapshotOutcome::Gap { .. }) => {
+                // Reported by the sync (Gap status, resync); the next
+                // request still waits its turn.
+                counters.gaps.incr();
+                self.retry.failed(inst, now);
+                None
             }
-            Err(e @ (SnapshotFailure::Decode(_) | SnapshotFailure::Venue(_))) => {
-                counters.snapshot_failures.incr();
-                tracing::warn!(%symbol, error = %e, "snapshot body unusable");
-            }
+            Ok(SnapshotOutcome::Ignored) => None,
+            Ok(SnapshotOutcome::TooOld) => Some((
+                SnapshotFailReason::TooOld,
+                0,
+                "snapshot older than the buffered diffs".to_owned(),
+            )),
+            Ok(SnapshotOutcome::BadSnapshot(e)) => Some((
+                SnapshotFailReason::Refused,
+                0,
+                format!("snapshot refused by the book: {e}"),
+            )),
+            Err(e @ SnapshotFailure::Decode(_)) => Some((
+                SnapshotFailReason::BadBody,
+                0,
+                format!("snapshot body unusable: {e}"),
+            )),
+            Err(e @ SnapshotFailure::Venue(code)) => Some((
+                SnapshotFailReason::BadBody,
+                code,
+                format!("snapshot body unusable: {e}"),
+            )),
+        };
+        if let Some((reason, b, message)) = failure {
+            self.snapshot_failed(inst, reason, b, &message, now);
+        }
+        self.scan_snapshots = true;
+    }
+
+    /// A snapshot request of `inst` failed: a `SnapshotFailed` status
+    /// (`a` = reason, `b` = HTTP status or venue code), the counter, a
+    /// backoff before the instrument asks again, and a log line (at most
+    /// [`SNAPSHOT_LOGS_PER_SEC`] a second; the rest are counted in the next).
+    fn snapshot_failed(
+        &mut self,
+        inst: InstrumentId,
+        reason: SnapshotFailReason,
+        b: i64,
+        message: &str,
+        now: Nanos,
+    ) {
+        let i = inst.index();
+        self.counters.snapshot_failures.incr();
+        let retry_ms = self.retry.failed(inst, now) / 1_000_000;
+        let FeedLoop {
+            venues, books, out, ..
+        } = self;
+        venues[self.inst_venue[i]].feed.status(
+            &books[i],
+            StatusCode::SnapshotFailed,
+            reason as i64,
+            b,
+            now,
+            out,
+        );
+        if self.snapshot_log.try_take(1, now) {
+            let symbol = self.registry.get(inst).symbol;
+            let suppressed = std::mem::take(&mut self.snapshot_logs_suppressed);
+            tracing::warn!(
+                %symbol,
+                reason = reason.name(),
+                code = b,
+                failures = self.retry.failures(inst),
+                retry_ms,
+                suppressed,
+                error = message,
+                "snapshot request failed"
+            );
+        } else {
+            self.snapshot_logs_suppressed += 1;
         }
         self.scan_snapshots = true;
     }
@@ -746,7 +888,7 @@ impl FeedLoop {
             self.check_synced(idx, now);
         }
         self.check_instrument_staleness(now);
-        if self.scan_snapshots {
+        if self.scan_snapshots || now >= self.snapshot_wake {
             self.request_snapshots(now);
         }
         if self.out.fanout.has_dirty() {
@@ -790,6 +932,10 @@ impl FeedLoop {
         }
     }
 
+    /// A synced instrument whose `last_msg_ns` (its last progress: a diff
+    /// applied, a trade, a BBO) is older than `instrument_stale_ms` gets a
+    /// `Stale` status and a resync. The snapshot that resync wants goes
+    /// through [`SnapshotRetry`] like every other request.
     fn check_instrument_staleness(&mut self, now: Nanos) {
         let limit = self
             .cfg
@@ -824,8 +970,9 @@ impl FeedLoop {
         }
     }
 
-    /// Sends the snapshot requests that are wanted, within each venue's REST
-    /// weight budget; at most one in flight per instrument.
+    /// Sends the snapshot requests that are wanted, once the instrument's
+    /// retry time has come (see [`SnapshotRetry`]) and within its venue's
+    /// REST weight budget; at most one in flight per instrument.
     fn request_snapshots(&mut self, now: Nanos) {
         self.scan_snapshots = false;
         for i in 0..self.books.len() {
@@ -835,6 +982,10 @@ impl FeedLoop {
             }
             let vi = self.inst_venue[i];
             let st = &mut self.books[i];
+            // Gate first: a request the sync wants stays wanted until then.
+            if !self.retry.may_request(st.id, now) {
+                continue;
+            }
             if !st.sync.take_snapshot_request() {
                 continue;
             }
@@ -853,6 +1004,7 @@ impl FeedLoop {
                 self.scan_snapshots = true;
             }
         }
+        self.snapshot_wake = self.retry.next_due(now).unwrap_or(Nanos::MAX);
     }
 
     fn refresh_counters(&mut self) {

@@ -32,6 +32,7 @@
 mod feed;
 pub mod limits;
 pub mod session;
+pub mod snapshots;
 mod worker;
 
 use std::sync::Arc;
@@ -56,6 +57,15 @@ impl Counter {
     pub fn incr(&self) {
         self.0.store(
             self.0.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Adds `n` (single writer only).
+    #[inline]
+    pub fn add(&self, n: u64) {
+        self.0.store(
+            self.0.load(Ordering::Relaxed).wrapping_add(n),
             Ordering::Relaxed,
         );
     }
@@ -90,20 +100,29 @@ pub struct EngineCounters {
     pub failures: Counter,
     /// Snapshots applied.
     pub snapshots: Counter,
-    /// Snapshot requests that failed (HTTP errors, refused, bad body).
+    /// Snapshot requests that failed: no response, an HTTP error, a rate
+    /// limit, a body that is not a snapshot, a snapshot older than the
+    /// buffered diffs, or one the book refused. Each is a `SnapshotFailed`
+    /// status for the instrument and a backoff before it asks again.
     pub snapshot_failures: Counter,
     /// Instruments found stale (no message within the timeout).
     pub stale: Counter,
     /// Crossed books detected.
     pub crossed: Counter,
-    /// Times a venue was put down by the restart intensity limit.
+    /// Times a connection was put down by the restart intensity limit
+    /// (more than `restart_limit` failures of that one connection within
+    /// `restart_window_ms`); each is a `VenueDown` status for its instruments.
     pub venue_down: Counter,
     /// Events dropped across consumers (ring full).
     pub drops: Counter,
     /// Connections currently open.
     pub open_connections: Counter,
-    /// Venue error replies.
+    /// Venue error replies (each also a `VenueError` status).
     pub venue_errors: Counter,
+    /// Frames of a kind the connection does not carry (binary WebSocket
+    /// frames), counted and dropped; the first per connection is an
+    /// `Unsupported` status.
+    pub unsupported_frames: Counter,
 }
 
 /// A copy of the counters at one moment.
@@ -137,6 +156,8 @@ pub struct CountersSnapshot {
     pub open_connections: u64,
     /// See [`EngineCounters`].
     pub venue_errors: u64,
+    /// See [`EngineCounters`].
+    pub unsupported_frames: u64,
 }
 
 impl EngineCounters {
@@ -157,6 +178,7 @@ impl EngineCounters {
             drops: self.drops.get(),
             open_connections: self.open_connections.get(),
             venue_errors: self.venue_errors.get(),
+            unsupported_frames: self.unsupported_frames.get(),
         }
     }
 }

@@ -15,8 +15,20 @@
 //!                                                       ▼
 //!                                                     Down ──cool-down──► Connecting
 //! ```
+//!
+//! # Restart intensity
+//!
+//! Intensity is about one session flapping, so it is counted per
+//! connection, not per venue: a connection that fails more than
+//! `restart_limit` times within `restart_window` (planned reconnects do not
+//! count) goes `Down` for `down_cooldown`, and the feed loop sends
+//! `VenueDown` for its instruments. One network blip that drops every
+//! connection of a venue at once is one failure for each of them: each backs
+//! off (exponential, ±25% jitter, seeded per connection so they spread out)
+//! and reconnects; only a genuine storm puts a connection down. After a
+//! cool-down the history is forgotten.
 
-use super::limits::Backoff;
+use super::limits::{Backoff, RestartIntensity};
 use crate::types::Nanos;
 
 /// Where a supervised connection is. The value is the `a` field of
@@ -78,6 +90,12 @@ pub struct SessionTimers {
     pub backoff_initial: Nanos,
     /// Longest backoff delay.
     pub backoff_max: Nanos,
+    /// More unplanned failures than this within `restart_window`: `Down`.
+    pub restart_limit: u32,
+    /// The window of the restart intensity.
+    pub restart_window: Nanos,
+    /// How long `Down` lasts (0: until the engine is restarted).
+    pub down_cooldown: Nanos,
 }
 
 /// Something [`Session::check`] found due.
@@ -100,6 +118,8 @@ pub struct Session {
     since: Nanos,
     timers: SessionTimers,
     backoff: Backoff,
+    /// Unplanned failures of this connection in the recent window.
+    intensity: RestartIntensity,
     /// When the current wait ends (BackingOff, Down).
     retry_at: Nanos,
     opened_at: Nanos,
@@ -117,6 +137,7 @@ impl Session {
             since: now,
             timers,
             backoff: Backoff::new(timers.backoff_initial, timers.backoff_max, seed),
+            intensity: RestartIntensity::new(timers.restart_limit, timers.restart_window),
             retry_at: now,
             opened_at: 0,
             last_frame: 0,
@@ -175,23 +196,28 @@ impl Session {
     }
 
     /// The connection failed or was closed. A planned close (rotation,
-    /// server shutdown) reconnects at once; otherwise back off.
+    /// server shutdown) reconnects at once; otherwise back off, or go `Down`
+    /// for the cool-down when this connection exceeded the restart intensity.
     pub fn failed(&mut self, now: Nanos, planned: bool) -> SessionState {
-        let delay = if planned {
-            0
-        } else {
-            self.backoff.next_delay()
-        };
-        self.retry_at = now + delay;
+        if planned {
+            self.retry_at = now;
+            return self.set(SessionState::BackingOff, now);
+        }
+        if !self.intensity.record(now) {
+            return self.down(now, self.timers.down_cooldown);
+        }
+        self.retry_at = now.saturating_add(self.backoff.next_delay());
         self.set(SessionState::BackingOff, now)
     }
 
-    /// The venue restarted too often: stay down for `cooldown` (0 = until told).
+    /// Stay down for `cooldown` (0 = until the engine is restarted); the
+    /// restart history is forgotten.
     pub fn down(&mut self, now: Nanos, cooldown: Nanos) -> SessionState {
+        self.intensity.clear();
         self.retry_at = if cooldown == 0 {
             Nanos::MAX
         } else {
-            now + cooldown
+            now.saturating_add(cooldown)
         };
         self.set(SessionState::Down, now)
     }
@@ -235,7 +261,83 @@ mod tests {
             max_age: 60_000 * MS,
             backoff_initial: 100 * MS,
             backoff_max: 1000 * MS,
+            restart_limit: 5,
+            restart_window: 10_000 * MS,
+            down_cooldown: 60_000 * MS,
         }
+    }
+
+    /// A session that is open and live at `now`.
+    fn live(seed: u64, now: Nanos) -> Session {
+        let mut s = Session::new(timers(), seed, now);
+        s.connecting(now);
+        s.opened(now);
+        s.synced(now);
+        s
+    }
+
+    #[test]
+    fn one_blip_on_every_connection_backs_off_without_going_down() {
+        // Six connections of one venue dropped by the same blip.
+        let mut sessions: Vec<Session> = (0..6).map(|i| live(i, 0)).collect();
+        let states: Vec<_> = sessions.iter_mut().map(|s| s.failed(MS, false)).collect();
+        assert!(
+            states.iter().all(|&s| s == SessionState::BackingOff),
+            "{states:?}"
+        );
+        // Each retries after its own jittered backoff (75..=125 ms).
+        for s in &mut sessions {
+            assert_eq!(s.check(70 * MS), None);
+            assert_eq!(s.check(130 * MS), Some(Due::Connect));
+        }
+    }
+
+    #[test]
+    fn a_connection_flapping_beyond_the_limit_goes_down_for_the_cooldown() {
+        let mut s = live(1, 0);
+        let mut now = 0;
+        for i in 0..5 {
+            now += 1000 * MS;
+            assert_eq!(
+                s.failed(now, false),
+                SessionState::BackingOff,
+                "failure {i}"
+            );
+            s.connecting(now);
+            s.opened(now);
+        }
+        now += 1000 * MS;
+        assert_eq!(s.failed(now, false), SessionState::Down);
+        assert_eq!(s.check(now + 59_999 * MS), None);
+        assert_eq!(s.check(now + 60_000 * MS), Some(Due::Connect));
+        // After the cool-down the history starts over.
+        now += 60_000 * MS;
+        s.connecting(now);
+        assert_eq!(s.failed(now, false), SessionState::BackingOff);
+    }
+
+    #[test]
+    fn failures_spread_beyond_the_window_and_planned_closes_never_go_down() {
+        let mut s = live(2, 0);
+        for i in 1..=20 {
+            let now = i * 3000 * MS;
+            assert_eq!(
+                s.failed(now, false),
+                SessionState::BackingOff,
+                "failure {i}"
+            );
+            assert_eq!(s.failed(now, true), SessionState::BackingOff, "planned {i}");
+        }
+    }
+
+    #[test]
+    fn a_zero_cooldown_stays_down() {
+        let mut t = timers();
+        t.restart_limit = 0;
+        t.down_cooldown = 0;
+        let mut s = Session::new(t, 3, 0);
+        assert_eq!(s.failed(MS, false), SessionState::Down);
+        assert_eq!(s.check(Nanos::MAX - 1), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::types::InstrumentId;
+use crate::types::{InstrumentId, SnapshotFailReason};
 
 /// What the feed thread asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub(crate) enum Job {
 /// Why a snapshot request failed.
 #[derive(Debug)]
 pub(crate) struct FetchError {
+    /// The class of failure (`Transport`, `Http` or `RateLimited`).
+    pub(crate) reason: SnapshotFailReason,
     /// HTTP status, when there was a response.
     pub(crate) status: Option<u16>,
     /// `Retry-After` (429 / 418).
@@ -160,6 +162,7 @@ fn run(tables: &WorkerTables, job: Job) -> Done {
             ) {
                 (Some(url), Some(agent)) => fetch(agent, url),
                 _ => Err(FetchError {
+                    reason: SnapshotFailReason::Transport,
                     status: None,
                     retry_after: None,
                     message: "unknown instrument".to_owned(),
@@ -171,15 +174,20 @@ fn run(tables: &WorkerTables, job: Job) -> Done {
 }
 
 fn fetch(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, FetchError> {
-    let fail = |status, retry_after, message| FetchError {
+    let fail = |reason, status, retry_after, message| FetchError {
+        reason,
         status,
         retry_after,
         message,
     };
-    let mut response = agent
-        .get(url)
-        .call()
-        .map_err(|e| fail(None, None, format!("GET {url}: {e}")))?;
+    let mut response = agent.get(url).call().map_err(|e| {
+        fail(
+            SnapshotFailReason::Transport,
+            None,
+            None,
+            format!("GET {url}: {e}"),
+        )
+    })?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
@@ -194,24 +202,34 @@ fn fetch(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, FetchError> {
         .read_to_vec()
         .map_err(|e| {
             fail(
+                SnapshotFailReason::Transport,
                 Some(status),
                 retry_after,
                 format!("GET {url}: reading the body: {e}"),
             )
         })?;
     if status == 200 {
-        Ok(body)
-    } else {
-        let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-        Err(fail(
-            Some(status),
-            retry_after,
-            format!("GET {url}: HTTP {status}: {snippet}"),
-        ))
+        return Ok(body);
     }
+    let reason = match status {
+        429 | 418 => SnapshotFailReason::RateLimited,
+        _ => SnapshotFailReason::Http,
+    };
+    let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+    Err(fail(
+        reason,
+        Some(status),
+        retry_after,
+        format!("GET {url}: HTTP {status}: {snippet}"),
+    ))
 }
 
 /// An HTTP agent trusting the webpki roots, plus `extra` CAs when given.
+///
+/// Redirects are refused: a snapshot URL is an API endpoint, and a 3xx
+/// answer comes back as an HTTP failure with its status (`SnapshotFailed`,
+/// reason `Http`, `b` = the 3xx code) instead of being followed, so a
+/// redirect loop costs one request per retry, not ten.
 pub(crate) fn agent(
     extra: Option<&[rustls::pki_types::CertificateDer<'static>]>,
     timeout: Duration,
@@ -236,6 +254,72 @@ pub(crate) fn agent(
         .tls_config(tls.build())
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        .max_redirects(0)
         .build()
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::atomic::AtomicU32;
+    use std::time::Instant;
+
+    /// An HTTP server on loopback that redirects every request to itself,
+    /// counting requests, until `stop` is set or five seconds pass.
+    fn redirect_loop(stop: Arc<AtomicBool>, count: Arc<AtomicU32>) -> (String, JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!(
+            "http://{}/api/v3/depth",
+            listener.local_addr().expect("addr")
+        );
+        listener.set_nonblocking(true).expect("nonblocking");
+        let location = url.clone();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let mut s = match listener.accept() {
+                    Ok((s, _)) => s,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        // A polling interval; the flag and the deadline end it.
+                        std::thread::sleep(Duration::from_millis(2));
+                        continue;
+                    }
+                    Err(_) => return,
+                };
+                let _ = s.set_nonblocking(false);
+                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 << 10 {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                count.fetch_add(1, Ordering::Relaxed);
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+        });
+        (url, thread)
+    }
+
+    #[test]
+    fn a_redirect_is_a_failure_with_its_status_not_followed() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let count = Arc::new(AtomicU32::new(0));
+        let (url, server) = redirect_loop(stop.clone(), count.clone());
+        let result = fetch(&agent(None, Duration::from_secs(3)), &url);
+        stop.store(true, Ordering::Relaxed);
+        let _ = server.join();
+        let e = result.expect_err("a redirect is not a snapshot");
+        assert_eq!(e.status, Some(302), "{e:?}");
+        assert_eq!(e.reason, SnapshotFailReason::Http, "{e:?}");
+        assert_eq!(count.load(Ordering::Relaxed), 1, "redirects were followed");
+    }
 }

@@ -49,7 +49,8 @@ pub struct WsClient {
 pub struct ReadPass {
     /// Text frames handed to the callback.
     pub texts: u32,
-    /// Binary frames (ignored).
+    /// Binary frames, dropped unread (no venue of ours sends them); the
+    /// engine counts them and reports the first per connection.
     pub binaries: u32,
     /// Pings answered.
     pub pings: u32,
