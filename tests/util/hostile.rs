@@ -286,7 +286,9 @@ impl Drop for HostileVenue {
 
 fn accept_loop(shared: &Arc<Shared>, listener: TcpListener, ws: bool, rest_addr: SocketAddr) {
     let born = Instant::now();
-    listener.set_nonblocking(true).expect("nonblocking listener");
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
     while !shared.stopping(born) {
         match listener.accept() {
             Ok((sock, _)) => {
@@ -308,18 +310,29 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener, ws: bool, rest_addr:
     }
 }
 
+/// Remembers the request target of a WebSocket handshake.
+struct Target(Arc<Mutex<String>>);
+
+impl tungstenite::handshake::server::Callback for Target {
+    fn on_request(
+        self,
+        request: &tungstenite::handshake::server::Request,
+        response: tungstenite::handshake::server::Response,
+    ) -> Result<
+        tungstenite::handshake::server::Response,
+        tungstenite::handshake::server::ErrorResponse,
+    > {
+        *lock(&self.0) = request.uri().to_string();
+        Ok(response)
+    }
+}
+
 fn serve_ws(shared: &Arc<Shared>, sock: TcpStream) {
     let born = Instant::now();
     let _ = sock.set_read_timeout(Some(Duration::from_secs(2)));
     let _ = sock.set_write_timeout(Some(Duration::from_secs(2)));
     let target = Arc::new(Mutex::new(String::new()));
-    let seen = target.clone();
-    let callback = move |req: &tungstenite::handshake::server::Request,
-                         resp: tungstenite::handshake::server::Response| {
-        *lock(&seen) = req.uri().to_string();
-        Ok(resp)
-    };
-    let Ok(mut ws) = tungstenite::accept_hdr(sock, callback) else {
+    let Ok(mut ws) = tungstenite::accept_hdr(sock, Target(target.clone())) else {
         return;
     };
     let target = lock(&target).clone();
