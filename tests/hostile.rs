@@ -466,7 +466,10 @@ fn redirect_loops_are_bounded_and_back_off() {
 #[test]
 fn an_off_grid_snapshot_is_refused_and_retried_until_good() {
     let venue = HostileVenue::start();
-    let off_grid = "{\"lastUpdateId\":100,\"bids\":[[\"100.005\",\"1.000\"],[\"99.00\",\"1.000\"]],\"asks\":[[\"100.10\",\"2.000\"]]}";
+    // Tick 0.05 at two decimals: `100.01` decodes but is off the grid, so
+    // the book refuses it. (At tick 0.01, `100.005` would already fail to
+    // decode: a bad body, not a refusal.) `99.00` marks this snapshot.
+    let off_grid = "{\"lastUpdateId\":100,\"bids\":[[\"100.01\",\"1.000\"],[\"99.00\",\"1.000\"]],\"asks\":[[\"100.10\",\"2.000\"]]}";
     venue.set_rest(
         BTC,
         vec![
@@ -475,7 +478,9 @@ fn an_off_grid_snapshot_is_refused_and_retried_until_good() {
             Rest::Body(good_snapshot(100)),
         ],
     );
-    let mut run = Run::start(config(&venue, &[BTC]));
+    let mut cfg = config(&venue, &[BTC]);
+    cfg.venues[0].symbol_specs[0].tick_size = "0.05".to_owned();
+    let mut run = Run::start(cfg);
     let id = run.id(BTC);
     assert!(
         run.until(LIMIT, |r| r.synced(BTC)),
