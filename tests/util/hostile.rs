@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 
 use tungstenite::Message;
 
+pub(crate) mod run;
+
 /// How often every server thread looks at its stop flag.
 pub(crate) const POLL: Duration = Duration::from_millis(10);
 /// Pings on an open connection, unless stalled.
