@@ -14,8 +14,10 @@
 //! helper [`STOP_GRACE`] to return, and otherwise detaches it. A detached
 //! helper owns nothing the engine still uses (its tables, the ring ends and
 //! a waker whose poller is gone); it runs no further job, and ends as soon
-//! as its request does, which the agent's timeout bounds. So a stop takes
-//! at most the grace, and a lingering thread at most one request timeout.
+//! as its request does, which the agent's timeout bounds (a DNS lookup: the
+//! system resolver's). So a stop takes at most the grace, and a lingering
+//! thread lives at most one request timeout longer. (Making the request
+//! abortable would need ureq's unversioned transport API; not worth it.)
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
