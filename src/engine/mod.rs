@@ -332,6 +332,10 @@ impl EngineHandle {
     }
 
     /// Stops the feed thread (connections are closed) and returns its report.
+    ///
+    /// Prompt whatever the helper thread is doing: a REST snapshot or DNS
+    /// lookup in flight is not waited for beyond a short grace (100 ms); that
+    /// thread is detached and ends with its request.
     pub fn stop(mut self) -> EngineReport {
         self.shutdown()
     }

@@ -7,14 +7,29 @@
 //! feed thread allocates nothing to ask. The helper allocates the response
 //! body; the feed thread frees it after decoding (per snapshot, not per
 //! message).
+//!
+//! Stopping never waits on the network. A blocking request (a snapshot
+//! dribbled in byte by byte, a DNS lookup that hangs) cannot be interrupted
+//! from outside, so [`Worker::shutdown`] raises the stop flag, gives the
+//! helper [`STOP_GRACE`] to return, and otherwise detaches it. A detached
+//! helper owns nothing the engine still uses (its tables, the ring ends and
+//! a waker whose poller is gone); it runs no further job, and ends as soon
+//! as its request does, which the agent's timeout bounds (a DNS lookup: the
+//! system resolver's). So a stop takes at most the grace, and a lingering
+//! thread lives at most one request timeout longer. (Making the request
+//! abortable would need ureq's unversioned transport API; not worth it.)
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::types::{InstrumentId, SnapshotFailReason};
+
+/// How long [`Worker::shutdown`] waits for the helper before detaching it.
+pub(crate) const STOP_GRACE: Duration = Duration::from_millis(100);
 
 /// What the feed thread asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +89,9 @@ pub(crate) struct Worker {
     done: rtrb::Consumer<Done>,
     thread: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
+    /// Disconnected once the helper thread has returned (or unwound): its
+    /// sender lives on the helper's stack.
+    exited: mpsc::Receiver<()>,
 }
 
 impl Worker {
@@ -83,14 +101,19 @@ impl Worker {
         let (mut done_tx, done) = rtrb::RingBuffer::new(4096);
         let stop = Arc::new(AtomicBool::new(false));
         let stop_flag = stop.clone();
+        let (exit_tx, exited) = mpsc::sync_channel::<()>(0);
         let thread = std::thread::Builder::new()
             .name("tickwire-rest".into())
             .spawn(move || {
+                let _exit = exit_tx;
                 while !stop_flag.load(Ordering::Relaxed) {
                     let Ok(job) = job_rx.pop() else {
                         std::thread::park_timeout(Duration::from_millis(50));
                         continue;
                     };
+                    if stop_flag.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let answer = run(&tables, job);
                     // The feed thread drains answers every turn; it cannot fall 4096 behind.
                     let _ = done_tx.push(answer);
@@ -102,6 +125,7 @@ impl Worker {
             done,
             thread: Some(thread),
             stop,
+            exited,
         })
     }
 
@@ -119,12 +143,22 @@ impl Worker {
         self.done.pop().ok()
     }
 
-    /// Stops the helper (it finishes the request in progress first).
+    /// Stops the helper: joins it when it returns within [`STOP_GRACE`],
+    /// else detaches it (see the module doc). Returns within the grace.
     pub(crate) fn shutdown(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.thread().unpark();
-            let _ = t.join();
+        let Some(t) = self.thread.take() else { return };
+        t.thread().unpark();
+        match self.exited.recv_timeout(STOP_GRACE) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                let _ = t.join();
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                tracing::info!(
+                    grace_ms = STOP_GRACE.as_millis() as u64,
+                    "helper thread still in a request: detached, it ends with the request"
+                );
+            }
         }
     }
 }

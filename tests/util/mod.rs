@@ -398,3 +398,4 @@ pub(crate) fn model_replay(
     }
     run
 }
+pub(crate) mod hostile;
