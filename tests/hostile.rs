@@ -465,7 +465,8 @@ fn binary_frames_are_one_unsupported_status_per_instrument() {
     for symbol in [BTC, ETH] {
         let seen = run.statuses(run.id(symbol), StatusCode::Unsupported);
         assert_eq!(seen.len(), 1, "{symbol}: {:?}", run.codes());
-        assert_eq!(seen[0].a, 1, "{symbol}: {seen:?}");
+        // The count so far: both frames may have come in one read.
+        assert!((1..=2).contains(&seen[0].a), "{symbol}: {seen:?}");
     }
     assert!(run.handle.is_running());
 }

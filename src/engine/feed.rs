@@ -484,6 +484,8 @@ impl FeedLoop {
                 Ok(_) => {}
                 Err(e) => {
                     counters.decode_errors.incr();
+                    // A lost diff may have resynced its book.
+                    *scan_snapshots = true;
                     if recv >= *next_error_log {
                         *next_error_log = recv + 1_000_000_000;
                         tracing::warn!(error = %e, "frame dropped: cannot decode (further errors this second are only counted)");
@@ -933,8 +935,9 @@ impl FeedLoop {
     }
 
     /// A synced instrument whose `last_msg_ns` (its last progress: a diff
-    /// applied, a trade, a BBO) is older than `instrument_stale_ms` gets a
-    /// `Stale` status and a resync. The snapshot that resync wants goes
+    /// applied, a trade, a BBO) is older than `instrument_stale_ms`, or that
+    /// has received only diffs older than its book for that long
+    /// (`stale_since`), gets a `Stale` status and a resync. The snapshot that resync wants goes
     /// through [`SnapshotRetry`] like every other request.
     fn check_instrument_staleness(&mut self, now: Nanos) {
         let limit = self
@@ -951,12 +954,28 @@ impl FeedLoop {
                 .ws
                 .as_ref()
                 .is_some_and(WsClient::is_open);
-            if !open || !st.sync.is_synced() || now.saturating_sub(st.last_msg_ns) <= limit {
+            // Quiet: nothing moved it on (stale diffs do not count). Frozen:
+            // diffs keep coming, all older than the book (its id ran ahead of
+            // the stream), however many trades and BBOs arrive meanwhile.
+            let quiet = now.saturating_sub(st.last_msg_ns) > limit;
+            let frozen = st
+                .stale_since
+                .is_some_and(|t| now.saturating_sub(t) > limit);
+            if !open || !st.sync.is_synced() || !(quiet || frozen) {
                 continue;
             }
-            let quiet_ms = (now - st.last_msg_ns) / 1_000_000;
+            let since = if quiet {
+                st.last_msg_ns
+            } else {
+                st.stale_since.unwrap_or(now)
+            };
+            let quiet_ms = now.saturating_sub(since) / 1_000_000;
             let symbol = self.registry.get(st.id).symbol;
-            tracing::warn!(%symbol, quiet_ms, "instrument stale: resyncing");
+            if frozen {
+                tracing::warn!(%symbol, stale_ms = quiet_ms, "instrument receives only diffs older than its book: resyncing");
+            } else {
+                tracing::warn!(%symbol, quiet_ms, "instrument stale: resyncing");
+            }
             self.counters.stale.incr();
             let FeedLoop {
                 venues, books, out, ..
@@ -966,6 +985,7 @@ impl FeedLoop {
             feed.status(st, StatusCode::Stale, quiet_ms as i64, 0, now, out);
             feed.resync(st, ResyncReason::Stale, now, out);
             st.last_msg_ns = now;
+            st.stale_since = None;
             self.scan_snapshots = true;
         }
     }

@@ -172,6 +172,7 @@ impl BinanceFeed {
             Ok(m) => m,
             Err(e) => {
                 self.stats.decode_errors += 1;
+                self.report_undecodable(frame, recv_ns, registry, books, out);
                 return Err(e);
             }
         };
@@ -300,6 +301,38 @@ impl BinanceFeed {
         })
     }
 
+    /// A frame that did not decode, for a known instrument (error path):
+    /// consumers get a `DecodeError` status (`a` = this feed's decode errors
+    /// so far), and a diff that was lost means the book misses an update,
+    /// so under [`GapPolicy::Resync`] a synced book is rebuilt at once
+    /// rather than at the next diff (which a quiet market may not send).
+    #[cold]
+    #[inline(never)]
+    fn report_undecodable<P: Publish>(
+        &mut self,
+        frame: &[u8],
+        recv_ns: Nanos,
+        registry: &Registry,
+        books: &mut [InstrumentBook],
+        out: &mut P,
+    ) {
+        let Some((symbol, is_depth)) = frame_target(frame) else {
+            return;
+        };
+        let venue = self.decoder.venue();
+        let Some(inst) = registry.lookup(venue, symbol) else {
+            return;
+        };
+        let Some(st) = books.get_mut(inst.id.index()) else {
+            return;
+        };
+        let errors = i64::try_from(self.stats.decode_errors).unwrap_or(i64::MAX);
+        self.status(st, StatusCode::DecodeError, errors, 0, recv_ns, out);
+        if is_depth && st.sync.policy() == GapPolicy::Resync && st.sync.is_synced() {
+            self.resync(st, ResyncReason::BadUpdate, recv_ns, out);
+        }
+    }
+
     /// Handles a REST snapshot body for `st`'s instrument.
     pub fn handle_snapshot<P: Publish>(
         &mut self,
@@ -381,6 +414,19 @@ impl BinanceFeed {
             .push(Event::status(stamp, code, a, b, st.sync.is_synced()));
         out.publish(&self.batch, st.state(now), now);
     }
+}
+
+/// The symbol (`"s"`) of a frame that did not decode, and whether it is a
+/// depth diff, found by a plain scan (error path only; the frame may be
+/// malformed anywhere else).
+fn frame_target(frame: &[u8]) -> Option<(&[u8], bool)> {
+    const KEY: &[u8] = b"\"s\":\"";
+    let at = frame.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let len = frame[at..].iter().position(|&b| b == b'"')?;
+    let is_depth = frame
+        .windows(b"depthUpdate".len())
+        .any(|w| w == b"depthUpdate");
+    Some((&frame[at..at + len], is_depth))
 }
 
 /// A symbol's bytes as two words and a length: equal keys mean equal
