@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod demo;
 mod limits;
+mod lines;
 mod live;
 mod out;
 mod replay;
@@ -14,6 +15,7 @@ mod run;
 mod signals;
 mod sim;
 mod tap;
+mod verdict;
 
 /// Why a command failed; each kind has its exit status (README, "Exit status").
 #[derive(Debug)]
