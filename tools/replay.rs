@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use tickwire::book::BookRead;
+use tickwire::book::{BookError, BookRead};
 use tickwire::replay::{MAX_LINE_BYTES, MAX_SNAPSHOT_BYTES, Replay, ReplaySpec};
 use tickwire::types::{Clock, MonotonicClock, RegistryError, Side, Venue};
 use tickwire::venue::binance::SnapshotOutcome;
@@ -133,6 +133,14 @@ pub(crate) fn run(args: &Args) -> ExitCode {
                     "{}: not a usable depth snapshot: {e}",
                     path.display()
                 ));
+            }
+            Ok(SnapshotOutcome::BadSnapshot(BookError::Crossed)) => {
+                // Should the sync refuse a crossed snapshot itself.
+                eprintln!(
+                    "crossed: snapshot {}: refused by the book as crossed; the book stays empty",
+                    path.display()
+                );
+                verdict.refused_snapshot();
             }
             Ok(SnapshotOutcome::BadSnapshot(e)) => {
                 eprintln!(
