@@ -6,7 +6,7 @@
 //! is reported ([`LineOutcome::Gap`]) and the diff is applied on top of the
 //! book as it is ([`GapPolicy::Continue`]).
 
-use crate::book::{BookSpec, Ladder};
+use crate::book::{BookRead, BookSpec, Ladder, Level};
 use crate::ring::Discard;
 use crate::types::{InstrumentId, Nanos, Registry, RegistryError, Venue};
 use crate::venue::DecodeError;
@@ -14,6 +14,16 @@ use crate::venue::binance::{
     BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
     SnapshotOutcome, SyncLimits, SyncStats,
 };
+
+/// The longest line replay reads: a capture holds one WebSocket frame per
+/// line, and no frame can be longer than the engine accepts (the default
+/// `engine.max_message_bytes`, 16 MiB; Binance's frames are far smaller).
+/// A longer line is an error and is skipped without being held whole.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// The largest REST snapshot body replay reads (16 MiB: Binance's deepest
+/// snapshot, 5000 levels a side, is a few hundred kilobytes).
+pub const MAX_SNAPSHOT_BYTES: usize = 16 << 20;
 
 /// What one replay covers.
 #[derive(Clone, Debug)]
@@ -170,8 +180,30 @@ impl Replay {
         self.books[self.instrument.index()].sync.stats()
     }
 
+    /// The best bid and best ask when the book is crossed (bid at or above ask).
+    pub fn crossed(&self) -> Option<(Level, Level)> {
+        let book = self.book();
+        match (book.best_bid(), book.best_ask()) {
+            (Some(bid), Some(ask)) if bid.price >= ask.price => Some((bid, ask)),
+            _ => None,
+        }
+    }
+
     /// The book's update id.
     pub fn last_id(&self) -> Option<u64> {
         self.books[self.instrument.index()].sync.last_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_limit_is_the_engines_default_frame_limit() {
+        assert_eq!(
+            MAX_LINE_BYTES,
+            crate::config::EngineSection::default().max_message_bytes
+        );
     }
 }

@@ -9,16 +9,18 @@ use tickwire::engine::Engine;
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::Venue;
 
+use crate::Failure;
 use crate::live::{self, ConsumerThread};
+use crate::out::Out;
 
 /// Arguments of `tickwire demo`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// How long to run.
-    #[arg(long, default_value_t = 10)]
+    /// How long to run (at most a year; SIGINT or SIGTERM stop it earlier).
+    #[arg(long, default_value_t = 10, value_parser = crate::limits::seconds())]
     seconds: u64,
-    /// Messages per second the simulated venue sends (depth diffs, bookTickers, trades).
-    #[arg(long, default_value_t = 100_000)]
+    /// Messages per second the simulated venue sends (depth diffs, bookTickers, trades), 1..=2000000.
+    #[arg(long, default_value_t = 100_000, value_parser = crate::limits::rate())]
     rate: u32,
     /// Print the final report as one JSON object (the live view goes to stderr).
     #[arg(long)]
@@ -31,8 +33,10 @@ pub(crate) struct Args {
     symbols: Vec<String>,
 }
 
-pub(crate) fn run(args: &Args) -> Result<(), String> {
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     live::init_tracing("warn");
+    let stop = crate::signals::install()?;
+    let out = Out::new();
     let cores = tickwire::sys::init_core_list().to_vec();
     // Feed and simulator share the first core (the feed sleeps in epoll
     // between bursts); the consumer spins alone on the second.
@@ -80,7 +84,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         if args.json {
             eprintln!("{line}");
         } else {
-            println!("{line}");
+            out.line(format_args!("{line}"));
         }
     };
     say(&format!(
@@ -98,12 +102,12 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         &registry,
         || handle.counters(),
         &consumer,
-        |t| t >= limit,
+        |t| t >= limit || stop.requested() || out.failed(),
         say,
     );
     let report = handle.stop();
     let (latency, _) = consumer.stop();
     drop(sim);
-    live::print_report(args.json, elapsed.as_secs_f64(), &report, &latency);
-    Ok(())
+    live::print_report(&out, args.json, elapsed.as_secs_f64(), &report, &latency);
+    out.finish()
 }

@@ -12,6 +12,8 @@ use tickwire::engine::{CountersSnapshot, EngineReport};
 use tickwire::metrics::{LatencyRecorder, LatencyReport, STAGES};
 use tickwire::types::{Clock, MonotonicClock, Registry};
 
+use crate::out::Out;
+
 /// Tracing to stderr; `RUST_LOG` overrides the default level.
 pub(crate) fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -231,10 +233,16 @@ pub(crate) fn per_second(count: u64, secs: f64) -> u64 {
 /// Prints the final report: text, or one JSON object with `json` (whose
 /// keys are a contract: `messages`, `msgs_per_sec`, `gaps`, `resyncs`,
 /// `reconnects`, `drops`, `latency_ns`).
-pub(crate) fn print_report(json: bool, secs: f64, report: &EngineReport, latency: &LatencyReport) {
+pub(crate) fn print_report(
+    out: &Out,
+    json: bool,
+    secs: f64,
+    report: &EngineReport,
+    latency: &LatencyReport,
+) {
     let c = &report.counters;
     if json {
-        println!(
+        out.line(format_args!(
             "{{\"messages\":{},\"msgs_per_sec\":{},\"gaps\":{},\"resyncs\":{},\"reconnects\":{},\"drops\":{},\"latency_ns\":{}}}",
             c.messages,
             per_second(c.messages, secs),
@@ -243,11 +251,14 @@ pub(crate) fn print_report(json: bool, secs: f64, report: &EngineReport, latency
             c.reconnects,
             c.drops,
             latency.to_json()
-        );
+        ));
         return;
     }
-    println!("\nreport after {secs:.1} s (stages: {})", STAGES.join(", "));
-    println!(
+    out.line(format_args!(
+        "\nreport after {secs:.1} s (stages: {})",
+        STAGES.join(", ")
+    ));
+    out.line(format_args!(
         "messages {} ({} msg/s) | gaps {} | resyncs {} | reconnects {} | drops {} | decode errors {} | snapshots {}",
         group(c.messages),
         group(per_second(c.messages, secs)),
@@ -257,18 +268,20 @@ pub(crate) fn print_report(json: bool, secs: f64, report: &EngineReport, latency
         c.drops,
         c.decode_errors,
         c.snapshots
-    );
+    ));
     let decoded = report.decode.fast + report.decode.fallback;
     if decoded > 0 {
-        println!(
+        out.line(format_args!(
             "fast path: {} of {} frames",
             group(report.decode.fast),
             group(decoded)
-        );
+        ));
     }
     for e in &report.errors {
-        println!("connection error: {e}");
+        out.line(format_args!("connection error: {e}"));
     }
-    println!("latency per message (ns), receive stamped per frame:");
-    print!("{latency}");
+    out.line(format_args!(
+        "latency per message (ns), receive stamped per frame:"
+    ));
+    out.write(format_args!("{latency}"));
 }

@@ -6,11 +6,32 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod limits;
+mod lines;
 mod live;
+mod out;
 mod replay;
 mod run;
+mod signals;
 mod sim;
 mod tap;
+mod verdict;
+
+/// Why a command failed; each kind has its exit status (README, "Exit status").
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Bad flags, configuration or set-up: status 2.
+    Usage(String),
+    /// Writing to standard output failed for another reason than a closed
+    /// pipe (a full device, an I/O error): status 1.
+    Output(std::io::Error),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure::Usage(message)
+    }
+}
 
 /// Exact, low-latency crypto market data.
 #[derive(Debug, Parser)]
@@ -45,9 +66,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Usage(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
+        }
+        Err(Failure::Output(e)) => {
+            eprintln!("error: writing to standard output: {e}");
+            ExitCode::from(1)
         }
     }
 }

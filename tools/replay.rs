@@ -1,18 +1,28 @@
 //! `tickwire replay`: frames from a file through the engine's own decoder,
 //! sync state machine and book.
 //!
-//! Exit status: 0 consistent, 3 a gap (or checksum mismatch) was seen,
-//! 4 only malformed frames were seen, 2 usage errors (including unreadable
-//! files and a bad snapshot file).
+//! Exit status: 2 usage errors (bad flags, unreadable files, a snapshot
+//! file that is not a depth snapshot or is larger than
+//! [`MAX_SNAPSHOT_BYTES`]); 1 the `--dump-book` output failed (a closed
+//! pipe is not a failure); otherwise as [`crate::verdict`] decides: 3 the
+//! book cannot be trusted, 4 only malformed lines, 0 consistent.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use tickwire::book::BookRead;
-use tickwire::replay::{LineOutcome, Replay, ReplaySpec};
-use tickwire::types::{Clock, MonotonicClock, Side, Venue};
+use tickwire::book::{BookError, BookRead};
+use tickwire::replay::{MAX_LINE_BYTES, MAX_SNAPSHOT_BYTES, Replay, ReplaySpec};
+use tickwire::types::{Clock, MonotonicClock, RegistryError, Side, Venue};
+use tickwire::venue::binance::SnapshotOutcome;
+
+use crate::lines::{Line, Lines};
+use crate::verdict::{Verdict, describe};
+
+/// An overlong line is skipped up to its end of line, but reading stops
+/// when none comes within this many bytes (16 times the line limit).
+const GIVE_UP_BYTES: u64 = 16 * MAX_LINE_BYTES as u64;
 
 /// Venues `replay` understands.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -48,10 +58,10 @@ pub(crate) struct Args {
     #[arg(long)]
     snapshot: Option<PathBuf>,
     /// Price tick size (default: Binance's wire precision).
-    #[arg(long, default_value = "0.00000001")]
+    #[arg(long, default_value = "0.00000001", allow_hyphen_values = true)]
     tick_size: String,
     /// Quantity lot size (default: Binance's wire precision).
-    #[arg(long, default_value = "0.00000001")]
+    #[arg(long, default_value = "0.00000001", allow_hyphen_values = true)]
     lot_size: String,
     /// Print the final book to stdout: `B <price> <qty>` best first, then `A <price> <qty>`.
     #[arg(long)]
@@ -59,11 +69,48 @@ pub(crate) struct Args {
     /// Print frame counts, throughput and decode+apply latency percentiles to stderr.
     #[arg(long)]
     stats: bool,
+    /// Accept a book built without --snapshot (exit 0 rather than 3): it
+    /// holds only the levels the diffs touched.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(2)
+}
+
+/// A bad `--symbol`, `--tick-size` or `--lot-size`, naming the flag.
+fn spec_error(e: &RegistryError) -> String {
+    match e {
+        RegistryError::BadIncrement { what, text, reason } => {
+            let flag = if *what == "tick" {
+                "--tick-size"
+            } else {
+                "--lot-size"
+            };
+            format!("{flag} {text}: not a positive decimal: {reason}")
+        }
+        RegistryError::BadSymbol(_) => format!("--symbol: {e}"),
+        other => other.to_string(),
+    }
+}
+
+/// The snapshot body, at most [`MAX_SNAPSHOT_BYTES`].
+fn read_snapshot(path: &Path) -> Result<Vec<u8>, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut body = Vec::new();
+    file.take(MAX_SNAPSHOT_BYTES as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if body.len() > MAX_SNAPSHOT_BYTES {
+        return Err(format!(
+            "{}: larger than {MAX_SNAPSHOT_BYTES} bytes, not a depth snapshot",
+            path.display()
+        ));
+    }
+    Ok(body)
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
@@ -72,18 +119,38 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     spec.lot_size.clone_from(&args.lot_size);
     let mut replay = match Replay::new(&spec) {
         Ok(r) => r,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(spec_error(&e)),
     };
+    let mut verdict = Verdict::new(args.snapshot.is_some(), args.allow_partial);
     if let Some(path) = &args.snapshot {
-        let body = match std::fs::read(path) {
+        let body = match read_snapshot(path) {
             Ok(b) => b,
-            Err(e) => return usage_error(format_args!("cannot read {}: {e}", path.display())),
+            Err(e) => return usage_error(e),
         };
-        if let Err(e) = replay.load_snapshot(&body) {
-            return usage_error(format_args!(
-                "{}: not a usable depth snapshot: {e}",
-                path.display()
-            ));
+        match replay.load_snapshot(&body) {
+            Err(e) => {
+                return usage_error(format_args!(
+                    "{}: not a usable depth snapshot: {e}",
+                    path.display()
+                ));
+            }
+            Ok(SnapshotOutcome::BadSnapshot(BookError::Crossed)) => {
+                // Should the sync refuse a crossed snapshot itself.
+                eprintln!(
+                    "crossed: snapshot {}: refused by the book as crossed; the book stays empty",
+                    path.display()
+                );
+                verdict.refused_snapshot();
+            }
+            Ok(SnapshotOutcome::BadSnapshot(e)) => {
+                eprintln!(
+                    "error: {}: snapshot refused by the book: {}; the book stays empty",
+                    path.display(),
+                    describe(e, replay.instrument())
+                );
+                verdict.refused_snapshot();
+            }
+            Ok(_) => verdict.after_snapshot(&replay),
         }
     }
     let file = match std::fs::File::open(&args.input) {
@@ -93,68 +160,63 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     let clock = MonotonicClock::new();
     let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
         .expect("valid bounds");
-    let (mut gaps, mut malformed, mut frames) = (0u64, 0u64, 0u64);
+    let mut frames = 0u64;
     let started = clock.now();
-    let mut reader = BufReader::new(file);
-    let mut line = Vec::with_capacity(1 << 16);
+    let mut lines = Lines::new(BufReader::new(file), MAX_LINE_BYTES, GIVE_UP_BYTES);
     let mut line_no = 0u64;
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
+        let line = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
             Err(e) => return usage_error(format_args!("reading {}: {e}", args.input.display())),
-        }
+        };
         line_no += 1;
-        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            line.pop();
-        }
+        let line = match line {
+            Line::Text(t) => t,
+            Line::TooLong {
+                abandoned: false, ..
+            } => {
+                verdict.malformed(
+                    line_no,
+                    format_args!("longer than {MAX_LINE_BYTES} bytes (no venue frame is); skipped"),
+                );
+                continue;
+            }
+            Line::TooLong {
+                bytes,
+                abandoned: true,
+            } => {
+                verdict.malformed(
+                    line_no,
+                    format_args!(
+                        "no end of line within {bytes} bytes; the rest of the input is not read"
+                    ),
+                );
+                break;
+            }
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         frames += 1;
         let t0 = clock.now();
-        let outcome = replay.feed(&line, t0);
+        let outcome = replay.feed(line, t0);
         let _ = hist.record(clock.now().saturating_sub(t0).max(1));
-        match outcome {
-            LineOutcome::Gap { expected, got } => {
-                gaps += 1;
-                eprintln!("gap: line {line_no}: expected update id {expected}, got {got}");
-            }
-            LineOutcome::Malformed(e) => {
-                malformed += 1;
-                eprintln!("error: line {line_no}: {e}");
-            }
-            LineOutcome::BadUpdate(e) => {
-                malformed += 1;
-                eprintln!("error: line {line_no}: {e}");
-            }
-            LineOutcome::VenueError { code } => {
-                eprintln!("note: line {line_no}: venue error reply, code {code}")
-            }
-            LineOutcome::Applied
-            | LineOutcome::Stale
-            | LineOutcome::Market
-            | LineOutcome::Skipped => {}
-        }
+        verdict.on_line(line_no, outcome, &replay);
     }
     let elapsed_ns = clock.now().saturating_sub(started).max(1);
     if args.dump_book {
         if let Err(e) = dump_book(&replay) {
-            eprintln!("error: writing the book: {e}");
-            return ExitCode::from(1);
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: writing the book to standard output: {e}");
+                return ExitCode::from(1);
+            }
         }
     }
     if args.stats {
         print_stats(frames, elapsed_ns, &hist, &replay);
     }
-    if gaps > 0 {
-        ExitCode::from(3)
-    } else if malformed > 0 {
-        ExitCode::from(4)
-    } else {
-        ExitCode::SUCCESS
-    }
+    verdict.finish(&replay, spec.capacity)
 }
 
 fn dump_book(replay: &Replay) -> std::io::Result<()> {

@@ -1,15 +1,16 @@
 //! `tickwire run --config FILE`: the engine against the configured venues,
-//! with the live view and, on Ctrl-C, the final report.
+//! with the live view and, at the end (`--seconds`, SIGINT or SIGTERM), the
+//! final report.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tickwire::config::Config;
 use tickwire::engine::Engine;
 
+use crate::Failure;
 use crate::live::{self, ConsumerThread};
+use crate::out::Out;
 
 /// Arguments of `tickwire run`.
 #[derive(Debug, clap::Args)]
@@ -17,25 +18,18 @@ pub(crate) struct Args {
     /// The TOML configuration.
     #[arg(long)]
     config: PathBuf,
-    /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long)]
+    /// Stop after this many seconds, at most a year (default: until SIGINT or SIGTERM).
+    #[arg(long, value_parser = crate::limits::seconds())]
     seconds: Option<u64>,
     /// Print the final report as one JSON object (the live view goes to stderr).
     #[arg(long)]
     json: bool,
 }
 
-/// Sets a flag on Ctrl-C (once per process).
-pub(crate) fn interrupt_flag() -> Result<Arc<AtomicBool>, String> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    ctrlc::set_handler(move || f.store(true, Ordering::Relaxed))
-        .map_err(|e| format!("installing the Ctrl-C handler: {e}"))?;
-    Ok(flag)
-}
-
-pub(crate) fn run(args: &Args) -> Result<(), String> {
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     live::init_tracing("info");
+    let stop = crate::signals::install()?;
+    let out = Out::new();
     let config = Config::load(&args.config)
         .and_then(|c| c.validate())
         .map_err(|e| e.to_string())?;
@@ -46,7 +40,6 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     let consumer = engine.add_consumer();
     let registry = engine.registry();
     let clock = engine.clock();
-    let interrupted = interrupt_flag()?;
     let handle = engine.spawn().map_err(|e| e.to_string())?;
     let consumer = ConsumerThread::spawn(
         consumer,
@@ -64,17 +57,17 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         &registry,
         || handle.counters(),
         &consumer,
-        |t| interrupted.load(Ordering::Relaxed) || limit.is_some_and(|l| t >= l),
+        |t| stop.requested() || out.failed() || limit.is_some_and(|l| t >= l),
         |line| {
             if json {
                 eprintln!("{line}")
             } else {
-                println!("{line}")
+                out.line(format_args!("{line}"))
             }
         },
     );
     let report = handle.stop();
     let (latency, _) = consumer.stop();
-    live::print_report(json, elapsed.as_secs_f64(), &report, &latency);
-    Ok(())
+    live::print_report(&out, json, elapsed.as_secs_f64(), &report, &latency);
+    out.finish()
 }

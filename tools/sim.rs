@@ -2,12 +2,16 @@
 //! typed on standard input.
 
 use std::io::BufRead;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tickwire::sim::{Fault, SimConfig, SimVenue};
 
+use crate::Failure;
+use crate::limits::{MAX_FAULT_COUNT, MAX_FAULT_MS, MAX_RATE, MAX_SLOW_FACTOR};
+use crate::out::Out;
 use crate::replay::ReplayVenue;
 
 /// Arguments of `tickwire sim`.
@@ -19,8 +23,8 @@ pub(crate) struct Args {
     /// Comma-separated symbols.
     #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT")]
     symbols: Vec<String>,
-    /// Messages per second.
-    #[arg(long, default_value_t = 1_000)]
+    /// Messages per second, 1..=2000000.
+    #[arg(long, default_value_t = 1_000, value_parser = crate::limits::rate())]
     rate: u32,
     /// Serve wss:// and https:// with a generated certificate.
     #[arg(long)]
@@ -31,38 +35,71 @@ pub(crate) struct Args {
     /// Write the CA certificate (PEM) here (with --tls).
     #[arg(long)]
     ca_out: Option<PathBuf>,
-    /// Stop after this many seconds (default: on `quit`, end of input or Ctrl-C).
-    #[arg(long)]
+    /// Stop after this many seconds, at most a year (default: on `quit`,
+    /// end of input, SIGINT or SIGTERM).
+    #[arg(long, value_parser = crate::limits::seconds())]
     seconds: Option<u64>,
 }
 
-const HELP: &str = "commands: drop | gap [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit";
+const HELP: &str = "commands: drop | gap [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
+  (MS at most 3600000; N at most 1000000; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
 
-fn command(sim: &SimVenue, line: &str) -> Result<bool, String> {
+/// Argument `i` of a command as a number in `range`.
+fn num(words: &[&str], i: usize, what: &str, range: RangeInclusive<u64>) -> Result<u64, String> {
+    let cmd = words.first().copied().unwrap_or("");
+    let text = words
+        .get(i)
+        .ok_or_else(|| format!("{cmd}: missing {what}"))?;
+    let n = text
+        .parse::<u64>()
+        .map_err(|e| format!("{cmd}: {what} {text:?}: {e}"))?;
+    if !range.contains(&n) {
+        return Err(format!(
+            "{cmd}: {what} {n} is out of range {}..={}",
+            range.start(),
+            range.end()
+        ));
+    }
+    Ok(n)
+}
+
+/// `u64` to `u32` for a number already bounded below `u32::MAX`.
+fn small(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn command(sim: &SimVenue, out: &Out, line: &str) -> Result<bool, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
-    let num = |i: usize| -> Result<u64, String> {
-        words
-            .get(i)
-            .ok_or_else(|| format!("missing argument\n{HELP}"))?
-            .parse::<u64>()
-            .map_err(|e| format!("{e}\n{HELP}"))
-    };
+    let w = words.as_slice();
     match words.first().copied() {
         None => {}
         Some("quit" | "exit") => return Ok(false),
         Some("drop") => sim.inject(Fault::Disconnect),
         Some("gap") => sim.inject(Fault::Gap(words.get(1).map(|s| s.to_ascii_uppercase()))),
         Some("malformed") => sim.inject(Fault::Malformed),
-        Some("stall") => sim.inject(Fault::Stall(Duration::from_millis(num(1)?))),
-        Some("refuse") => sim.inject(Fault::RefuseSnapshots(num(1)? as u32)),
-        Some("ratelimit") => sim.inject(Fault::RateLimit(num(1)? as u32)),
-        Some("slow") => sim.inject(Fault::SlowDown {
-            factor: num(1)? as u32,
-            duration: Duration::from_millis(num(2)?),
-        }),
-        Some("rate") => sim.set_rate(num(1)? as u32),
+        Some("stall") => {
+            let ms = num(w, 1, "MS", 0..=MAX_FAULT_MS)?;
+            sim.inject(Fault::Stall(Duration::from_millis(ms)))
+        }
+        Some("refuse") => {
+            let n = num(w, 1, "N", 0..=MAX_FAULT_COUNT)?;
+            sim.inject(Fault::RefuseSnapshots(small(n)))
+        }
+        Some("ratelimit") => {
+            let n = num(w, 1, "N", 0..=MAX_FAULT_COUNT)?;
+            sim.inject(Fault::RateLimit(small(n)))
+        }
+        Some("slow") => {
+            let factor = num(w, 1, "FACTOR", 1..=MAX_SLOW_FACTOR)?;
+            let ms = num(w, 2, "MS", 0..=MAX_FAULT_MS)?;
+            sim.inject(Fault::SlowDown {
+                factor: small(factor),
+                duration: Duration::from_millis(ms),
+            })
+        }
+        Some("rate") => sim.set_rate(small(num(w, 1, "N", 0..=u64::from(MAX_RATE))?)),
         Some("book") => {
-            let sym = words.get(1).ok_or(HELP)?;
+            let sym = words.get(1).ok_or("book: missing SYMBOL")?;
             let book = sim
                 .true_book(sym)
                 .ok_or_else(|| format!("unknown symbol {sym}"))?;
@@ -71,16 +108,16 @@ fn command(sim: &SimVenue, line: &str) -> Result<bool, String> {
                     format!("{} x {}", p.at(scale()), q.at(qty_scale()))
                 })
             };
-            println!(
+            out.line(format_args!(
                 "{sym}: {} levels bid, {} ask, best {} / {}, last update id {}",
                 book.bids.len(),
                 book.asks.len(),
                 top(book.bids.first()),
                 top(book.asks.first()),
                 book.last_update_id
-            );
+            ));
         }
-        Some(other) => return Err(format!("unknown command {other:?}\n{HELP}")),
+        Some(other) => return Err(format!("unknown command {other:?}")),
     }
     Ok(true)
 }
@@ -97,25 +134,30 @@ fn qty_scale() -> tickwire::types::Scale {
         .unwrap_or(tickwire::types::Scale::BINANCE_WIRE)
 }
 
-pub(crate) fn run(args: &Args) -> Result<(), String> {
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     crate::live::init_tracing("info");
+    let stop = crate::signals::install()?;
+    let out = Out::new();
     let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
     let mut cfg = SimConfig::new(args.venue.into(), &symbols);
     cfg.rate = args.rate;
     cfg.tls = args.tls;
     cfg.port = args.port;
     let sim = SimVenue::start(cfg).map_err(|e| e.to_string())?;
-    println!("ws_url {}", sim.ws_url());
-    println!("rest_url {}", sim.rest_url());
-    println!("tick_size {} lot_size {}", SimConfig::TICK, SimConfig::LOT);
+    out.line(format_args!("ws_url {}", sim.ws_url()));
+    out.line(format_args!("rest_url {}", sim.rest_url()));
+    out.line(format_args!(
+        "tick_size {} lot_size {}",
+        SimConfig::TICK,
+        SimConfig::LOT
+    ));
     if let (Some(pem), Some(path)) = (sim.ca_pem(), &args.ca_out) {
         std::fs::write(path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
-        println!("ca_file {}", path.display());
+        out.line(format_args!("ca_file {}", path.display()));
     }
-    println!("{HELP}");
-    let interrupted = crate::run::interrupt_flag()?;
+    out.line(format_args!("{HELP}"));
     let (tx, rx) = std::sync::mpsc::channel::<String>();
-    // Standard input is read on its own thread so Ctrl-C and --seconds still work.
+    // Standard input is read on its own thread so signals and --seconds still work.
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
@@ -127,12 +169,15 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let limit = args.seconds.map(Duration::from_secs);
     let mut stdin_open = true;
-    while !interrupted.load(Ordering::Relaxed) && limit.is_none_or(|l| started.elapsed() < l) {
+    while !stop.requested() && limit.is_none_or(|l| started.elapsed() < l) {
         match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => match command(&sim, &line) {
+            Ok(line) => match command(&sim, &out, &line) {
                 Ok(true) => {}
                 Ok(false) => break,
-                Err(e) => eprintln!("{e}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    eprintln!("{HELP}");
+                }
             },
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
@@ -153,5 +198,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         s.snapshots.load(Ordering::Relaxed),
         s.refused.load(Ordering::Relaxed)
     );
-    Ok(())
+    // The sim keeps serving when its reader goes away (`sim | head -4`
+    // picks up the URLs); a write error other than that is reported here.
+    out.finish()
 }

@@ -4,13 +4,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tickwire::config::{Config, EngineSection, VenueSection};
+use tickwire::config::{Config, ConfigError, EngineSection, VenueSection};
 use tickwire::engine::Engine;
 use tickwire::types::{Aggressor, Body, Event, Registry, Side};
 
+use crate::Failure;
 use crate::replay::ReplayVenue;
 
 /// Arguments of `tickwire tap`.
@@ -34,17 +34,21 @@ pub(crate) struct Args {
     /// Extra CA certificate (PEM) to trust, e.g. the simulator's.
     #[arg(long)]
     ca_file: Option<PathBuf>,
-    /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long)]
+    /// Stop after this many seconds, at most a year (default: until SIGINT or SIGTERM).
+    #[arg(long, value_parser = crate::limits::seconds())]
     seconds: Option<u64>,
 }
 
-fn config(args: &Args) -> Result<Config, String> {
+/// The validated configuration: from `--config`, or from the flags (then
+/// an error names the flag that caused it, not the configuration key).
+fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
     if let Some(path) = &args.config {
-        return Config::load(path).map_err(|e| e.to_string());
+        return Config::load(path)
+            .and_then(|c| c.validate())
+            .map_err(|e| e.to_string());
     }
     let venue: tickwire::types::Venue = args.venue.ok_or("--venue is required")?.into();
-    Ok(Config {
+    Config {
         engine: EngineSection::default(),
         venues: vec![VenueSection {
             ws_url: args.ws_url.clone(),
@@ -53,16 +57,35 @@ fn config(args: &Args) -> Result<Config, String> {
             symbols: args.symbols.clone(),
             ..VenueSection::new(venue)
         }],
-    })
+    }
+    .validate()
+    .map_err(flag_error)
 }
 
-pub(crate) fn run(args: &Args) -> Result<(), String> {
+/// A configuration error built from the flags, naming the flag.
+fn flag_error(e: ConfigError) -> String {
+    let ConfigError::Invalid { key, message } = &e else {
+        return e.to_string();
+    };
+    let field = key.strip_prefix("venue[0].").unwrap_or(key);
+    let flag = match field.split(['.', '[']).next().unwrap_or(field) {
+        "ws_url" => "--ws-url",
+        "rest_url" => "--rest-url",
+        "ca_file" => "--ca-file",
+        "symbols" | "symbol" => "--symbols",
+        "name" => "--venue",
+        _ => return e.to_string(),
+    };
+    format!("{flag}: {message}")
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     crate::live::init_tracing("warn");
-    let config = config(args)?.validate().map_err(|e| e.to_string())?;
+    let stop = crate::signals::install()?;
+    let config = config(args)?;
     let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
     let mut consumer = engine.add_consumer();
     let registry = engine.registry();
-    let interrupted = crate::run::interrupt_flag()?;
     let handle = engine.spawn().map_err(|e| e.to_string())?;
     let limit = args.seconds.map(Duration::from_secs);
     let started = Instant::now();
@@ -72,9 +95,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         line: String::with_capacity(512),
         failed: None,
     };
-    while !interrupted.load(Ordering::Relaxed)
-        && limit.is_none_or(|l| started.elapsed() < l)
-        && lines.failed.is_none()
+    while !stop.requested() && limit.is_none_or(|l| started.elapsed() < l) && lines.failed.is_none()
     {
         let n = consumer.drain(|e| lines.emit(e, &registry));
         if n == 0 {
@@ -87,9 +108,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     let _ = lines.out.flush();
     match lines.failed {
         // A closed pipe (`tap | head`) is a normal way to stop.
-        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("writing events: {e}"))
-        }
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Output(e)),
         _ => Ok(()),
     }
 }
