@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use tickwire::book::{BookError, Level};
 use tickwire::replay::{LineOutcome, Replay};
-use tickwire::types::{Instrument, Price, Qty};
+use tickwire::types::Instrument;
 
 /// The running verdict of one replay.
 #[derive(Debug, Default)]
@@ -39,23 +39,10 @@ pub(crate) struct Verdict {
     crossed_now: bool,
 }
 
-/// `book` refused a level: which, and why, in the instrument's units.
+/// `book` refused a level: which, and why, in the instrument's units
+/// (`bid level 1: price 100.02 is not on the tick grid (tick 0.05)`).
 pub(crate) fn describe(e: BookError, inst: &Instrument) -> String {
-    match e {
-        BookError::OffTick(m) => format!(
-            "price {} is not a multiple of the tick size {}",
-            Price(m).at(inst.price_scale),
-            Price(inst.tick).at(inst.price_scale)
-        ),
-        BookError::OutOfRange(m) => format!(
-            "price {} is beyond the book's price range",
-            Price(m).at(inst.price_scale)
-        ),
-        BookError::NegativeQty(m) => {
-            format!("quantity {} is negative", Qty(m).at(inst.qty_scale))
-        }
-        other => other.to_string(),
-    }
+    e.show(inst.price_scale, inst.qty_scale).to_string()
 }
 
 impl Verdict {
