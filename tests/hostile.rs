@@ -206,6 +206,15 @@ fn empty_snapshots_back_off() {
     all_reason(&venue, &failed, SnapshotFailReason::BadBody);
 }
 
+/// Issue 9, items 7 and 8: a crossed snapshot (bid above ask) is refused
+/// by the book, reported and retried, never a silently crossed book.
+#[test]
+fn crossed_snapshots_are_refused_and_back_off() {
+    let crossed = "{\"lastUpdateId\":900000000,\"bids\":[[\"100.20\",\"1.000\"]],\"asks\":[[\"100.10\",\"2.000\"]]}";
+    let (venue, _run, failed) = failing_snapshot(vec![Rest::Body(crossed.to_owned())], |_| {});
+    all_reason(&venue, &failed, SnapshotFailReason::Refused);
+}
+
 /// Issue 9, item 7: a snapshot older than the buffered diffs.
 #[test]
 fn too_old_snapshots_back_off() {

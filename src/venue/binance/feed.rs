@@ -361,19 +361,30 @@ impl BinanceFeed {
         let mut outcome = st
             .sync
             .handle_snapshot(&snap, &mut st.book, &mut self.batch, now);
-        if !self.batch.is_empty() {
-            out.publish(&self.batch, st.state(now), now);
-        }
         // A crossed snapshot (or buffered diffs that cross it) is as wrong as
-        // a crossed diff: report it and fetch another.
+        // a crossed diff: consumers never see it (its staged levels are
+        // dropped); they get `Crossed` and `Resync`, and another is fetched.
         if outcome == SnapshotOutcome::Synced
             && st.sync.policy() == GapPolicy::Resync
             && st.book.is_crossed()
         {
             self.stats.crossed += 1;
-            self.status(st, StatusCode::Crossed, 0, 0, now, out);
-            self.resync(st, ResyncReason::Crossed, now, out);
+            self.batch.clear();
+            let stamp = Stamp {
+                venue: st.venue,
+                instrument: st.id,
+                seq: st.sync.last_id().unwrap_or(0),
+                exch_ns: 0,
+                recv_ns: now,
+            };
+            self.batch
+                .push(Event::status(stamp, StatusCode::Crossed, 0, 0, false));
+            st.sync
+                .resync(ResyncReason::Crossed, &mut st.book, &mut self.batch, now);
             outcome = SnapshotOutcome::BadSnapshot(crate::book::BookError::Crossed);
+        }
+        if !self.batch.is_empty() {
+            out.publish(&self.batch, st.state(now), now);
         }
         Ok(outcome)
     }
