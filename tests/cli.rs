@@ -1,52 +1,13 @@
 //! The `tickwire` binary's contracts: `demo --json` keys, `tap` JSON lines
 //! against the simulated venue, and configuration errors that name the key.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod util;
 
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::Venue;
-
-fn tickwire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tickwire"))
-}
-
-/// Runs a command with a hard deadline; returns (status, stdout, stderr).
-/// The pipes are drained while it runs so a chatty child never blocks.
-fn run_bounded(mut cmd: Command, limit: Duration) -> (Option<i32>, String, String) {
-    use std::io::Read;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tickwire");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status.code();
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (
-        status,
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    )
-}
+use util::process::{run_bounded, tickwire};
 
 #[test]
 fn demo_json_report_has_the_contract_keys() {

@@ -2,60 +2,16 @@
 //! out-of-range flags, signals, and flag names in errors (issue 9, items 2,
 //! 5, 15 and 16). Every wait is bounded by a deadline.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod util;
+
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::Venue;
-
-fn tickwire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tickwire"))
-}
-
-/// Reads a pipe to the end on its own thread.
-fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    })
-}
-
-/// Waits for the child until `limit`, killing it then; `None` when killed.
-fn wait_bounded(child: &mut Child, limit: Duration) -> Option<i32> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return status.code();
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Runs a command to the end with a hard deadline: (status, stdout, stderr).
-fn run_bounded(mut cmd: Command, limit: Duration) -> (Option<i32>, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tickwire");
-    let out = drain(child.stdout.take().expect("stdout"));
-    let err = drain(child.stderr.take().expect("stderr"));
-    let code = wait_bounded(&mut child, limit);
-    (
-        code,
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    )
-}
+use util::process::{drain, run_bounded, tickwire, wait_bounded};
 
 /// Stdout lines, delivered through a channel so a test can wait with a deadline.
 fn line_channel(stdout: ChildStdout) -> mpsc::Receiver<String> {

@@ -7,51 +7,20 @@
 mod util;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tickwire::types::Venue;
+use util::process::{run_bounded, tickwire};
 use util::{depth_json, snapshot_json, wrap};
 
 const SPOT: Venue = Venue::BinanceSpot;
 
-/// Runs the binary to the end with a hard deadline: (status, stdout, stderr).
+/// Runs `tickwire replay ARGS` to the end with a hard deadline:
+/// (status, stdout, stderr).
 fn replay(args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
-    use std::io::Read;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire"))
-        .arg("replay")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tickwire");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + limit;
-    let code = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (
-        code,
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default(),
-    )
+    let mut cmd = tickwire();
+    cmd.arg("replay").args(args);
+    run_bounded(cmd, limit)
 }
 
 fn temp(name: &str, contents: &[u8]) -> String {

@@ -399,3 +399,4 @@ pub(crate) fn model_replay(
     run
 }
 pub(crate) mod hostile;
+pub(crate) mod process;
