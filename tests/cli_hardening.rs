@@ -11,7 +11,7 @@ mod util;
 
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::Venue;
-use util::process::{drain, run_bounded, tickwire, wait_bounded};
+use util::process::{drain, run_bounded, spawn_piped, tickwire, wait_bounded};
 
 /// Stdout lines, delivered through a channel so a test can wait with a deadline.
 fn line_channel(stdout: ChildStdout) -> mpsc::Receiver<String> {
@@ -52,12 +52,7 @@ fn sim() -> SimVenue {
 /// Spawns `cmd` with stdout piped, reads its first line, closes the read
 /// end, and returns (status, stderr).
 fn close_after_first_line(mut cmd: Command) -> (Option<i32>, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tickwire");
+    let mut child = spawn_piped(&mut cmd);
     let err = drain(child.stderr.take().expect("stderr"));
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
@@ -214,13 +209,7 @@ fn sim_refuses_impossible_stdin_numbers_and_keeps_running() {
 /// Spawns `args`, waits for `ready` lines on stdout, sends `signals` with
 /// the `kill` command, and returns (status, stdout, stderr).
 fn signalled(args: &[&str], signals: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = tickwire()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_piped(tickwire().args(args));
     let err = drain(child.stderr.take().expect("stderr"));
     let lines = line_channel(child.stdout.take().expect("stdout"));
     // Running: the first stdout line (demo's banner, run's live view, a tap event).

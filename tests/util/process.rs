@@ -38,15 +38,19 @@ pub(crate) fn wait_bounded(child: &mut Child, limit: Duration) -> Option<i32> {
     }
 }
 
-/// Runs a command to the end with a hard deadline and no standard input:
-/// (status, stdout, stderr); the status is `None` when it had to be killed.
-pub(crate) fn run_bounded(mut cmd: Command, limit: Duration) -> (Option<i32>, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
+/// Starts `cmd` with no standard input and both outputs piped.
+pub(crate) fn spawn_piped(cmd: &mut Command) -> Child {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn tickwire");
+        .expect("spawn tickwire")
+}
+
+/// Runs a command to the end with a hard deadline and no standard input:
+/// (status, stdout, stderr); the status is `None` when it had to be killed.
+pub(crate) fn run_bounded(mut cmd: Command, limit: Duration) -> (Option<i32>, String, String) {
+    let mut child = spawn_piped(&mut cmd);
     let out = drain(child.stdout.take().expect("stdout"));
     let err = drain(child.stderr.take().expect("stderr"));
     let code = wait_bounded(&mut child, limit);

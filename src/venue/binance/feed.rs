@@ -59,16 +59,23 @@ impl InstrumentBook {
         }
     }
 
-    /// The state to hand the fan-out: the book if synced.
+    /// The stamp of an event the engine makes about this book at `now`
+    /// (a status, a repair snapshot): the book's id, no exchange time.
     #[inline]
-    pub fn state(&self, now: Nanos) -> BookState<'_, Ladder> {
-        let stamp = Stamp {
+    pub fn stamp(&self, now: Nanos) -> Stamp {
+        Stamp {
             venue: self.venue,
             instrument: self.id,
             seq: self.sync.last_id().unwrap_or(0),
             exch_ns: 0,
             recv_ns: now,
-        };
+        }
+    }
+
+    /// The state to hand the fan-out: the book if synced.
+    #[inline]
+    pub fn state(&self, now: Nanos) -> BookState<'_, Ladder> {
+        let stamp = self.stamp(now);
         if self.sync.is_synced() {
             BookState::Live(&self.book, stamp)
         } else {
@@ -370,13 +377,7 @@ impl BinanceFeed {
         {
             self.stats.crossed += 1;
             self.batch.clear();
-            let stamp = Stamp {
-                venue: st.venue,
-                instrument: st.id,
-                seq: st.sync.last_id().unwrap_or(0),
-                exch_ns: 0,
-                recv_ns: now,
-            };
+            let stamp = st.stamp(now);
             self.batch
                 .push(Event::status(stamp, StatusCode::Crossed, 0, 0, false));
             st.sync
@@ -413,13 +414,7 @@ impl BinanceFeed {
         out: &mut P,
     ) {
         self.batch.clear();
-        let stamp = Stamp {
-            venue: st.venue,
-            instrument: st.id,
-            seq: st.sync.last_id().unwrap_or(0),
-            exch_ns: 0,
-            recv_ns: now,
-        };
+        let stamp = st.stamp(now);
         // A status that is not about the book keeps the book's consistency.
         self.batch
             .push(Event::status(stamp, code, a, b, st.sync.is_synced()));
