@@ -325,4 +325,18 @@ fn flag_errors_name_the_flag_not_the_config_key() {
     let (code, _, err) = run_bounded(cmd, Duration::from_secs(20));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--symbols"), "{err}");
+    // `demo` checks its symbols before its simulator starts: a symbol that
+    // would be injected into a stream URL, or more than a venue may have.
+    let many: Vec<String> = (0..5_000).map(|i| format!("S{i}")).collect();
+    for symbols in [
+        "BTC/USDT".to_owned(),
+        "BTCUSDT@trade".to_owned(),
+        many.join(","),
+    ] {
+        let mut cmd = tickwire();
+        cmd.args(["demo", "--seconds", "1", "--symbols", &symbols]);
+        let (code, _, err) = run_bounded(cmd, Duration::from_secs(20));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.starts_with("error: --symbols: "), "{err}");
+    }
 }

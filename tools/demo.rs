@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tickwire::config::{Config, EngineSection};
+use tickwire::config::{Config, EngineSection, VenueSection};
 use tickwire::engine::Engine;
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::Venue;
@@ -36,6 +36,17 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     live::init_tracing("warn");
     let stop = crate::signals::install()?;
+    // The simulator would take any symbols: check them as the engine will,
+    // before anything starts, and name the flag.
+    Config {
+        engine: EngineSection::default(),
+        venues: vec![VenueSection {
+            symbols: args.symbols.clone(),
+            ..VenueSection::new(Venue::BinanceSpot)
+        }],
+    }
+    .validate()
+    .map_err(crate::tap::flag_error)?;
     let out = Out::new();
     let cores = tickwire::sys::init_core_list().to_vec();
     // Feed and simulator share the first core (the feed sleeps in epoll

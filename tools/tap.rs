@@ -63,7 +63,7 @@ fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
 }
 
 /// A configuration error built from the flags, naming the flag.
-fn flag_error(e: ConfigError) -> String {
+pub(crate) fn flag_error(e: ConfigError) -> String {
     let ConfigError::Invalid { key, message } = &e else {
         return e.to_string();
     };

@@ -79,11 +79,13 @@ pub struct EngineSection {
     pub backoff_initial_ms: u64,
     /// Longest restart delay.
     pub backoff_max_ms: u64,
-    /// Restarts allowed within `restart_window_ms` before the venue is marked down.
+    /// Restarts of one connection allowed within `restart_window_ms` before
+    /// that connection is marked down.
     pub restart_limit: u32,
     /// See `restart_limit`.
     pub restart_window_ms: u64,
-    /// How long a venue stays down before trying again (0 = until restarted).
+    /// How long a connection stays down before trying again (0 = until
+    /// the engine is restarted).
     pub down_cooldown_ms: u64,
     /// Largest WebSocket message accepted.
     pub max_message_bytes: usize,

@@ -54,7 +54,9 @@ pub enum StatusCode {
     /// No message for this instrument within the staleness timeout.
     /// `a` = milliseconds since the last message.
     Stale = 7,
-    /// The restart intensity limit was hit; the venue is down until restarted.
+    /// A connection hit the restart intensity limit: it is down (no retry)
+    /// for `down_cooldown_ms` (0: until the engine is restarted); sent for
+    /// each instrument it carries, `b` = the connection's index.
     VenueDown = 8,
     /// This consumer's ring overflowed: `a` = events dropped so far (total).
     /// A resync and full snapshot follow.
