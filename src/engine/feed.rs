@@ -484,6 +484,7 @@ impl FeedLoop {
                 Ok(_) => {}
                 Err(e) => {
                     counters.decode_errors.incr();
+                    venue.feed.handle_undecodable(text, recv, registry, books, out);
                     // A lost diff may have resynced its book.
                     *scan_snapshots = true;
                     if recv >= *next_error_log {
