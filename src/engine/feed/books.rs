@@ -1,0 +1,257 @@
+//! The books' side of the feed loop: answers from the helper thread (DNS,
+//! REST snapshots) and what they do to the books, the per-instrument
+//! snapshot retry gate, and the per-instrument staleness check. Nothing
+//! here is on the per-message path.
+
+use std::time::Duration;
+
+use super::FeedLoop;
+use crate::engine::worker::{Done, FetchError, Job};
+use crate::frame::WsClient;
+use crate::types::{Clock, InstrumentId, Nanos, ResyncReason, SnapshotFailReason, StatusCode};
+use crate::venue::binance::{SnapshotFailure, SnapshotOutcome};
+
+impl FeedLoop {
+    pub(super) fn drain_worker(&mut self) {
+        while let Some(done) = self.worker.poll() {
+            let now = self.clock.now();
+            match done {
+                Done::Resolved { conn, result } => {
+                    if !self.conns.get(conn).is_some_and(|c| c.resolving) {
+                        continue;
+                    }
+                    match result {
+                        Ok(addr) => self.connect_transport(conn, addr, now),
+                        Err(e) => self.fail(conn, now, &format!("resolve: {e}"), false),
+                    }
+                }
+                Done::Snapshot { instrument, result } => self.on_snapshot(instrument, result, now),
+            }
+        }
+    }
+
+    pub(super) fn on_snapshot(
+        &mut self,
+        inst: InstrumentId,
+        result: Result<Vec<u8>, FetchError>,
+        now: Nanos,
+    ) {
+        let i = inst.index();
+        let conn_open = self.conns[self.inst_conn[i]]
+            .ws
+            .as_ref()
+            .is_some_and(WsClient::is_open);
+        let body =
+            match result {
+                Ok(body) if conn_open => body,
+                Ok(_) => {
+                    // The connection dropped meanwhile; its reconnect asks again.
+                    self.books[i].sync.snapshot_failed();
+                    return;
+                }
+                Err(e) => {
+                    self.books[i].sync.snapshot_failed();
+                    if e.reason == SnapshotFailReason::RateLimited {
+                        // The whole venue waits, as the venue asked.
+                        let wait = e.retry_after.unwrap_or(Duration::from_secs(
+                            if e.status == Some(418) { 120 } else { 10 },
+                        ));
+                        let vi = self.inst_venue[i];
+                        self.venues[vi]
+                            .rest
+                            .pause_until(now + wait.as_nanos() as Nanos);
+                    }
+                    let status = e.status.map_or(0, i64::from);
+                    self.snapshot_failed(inst, e.reason, status, &e.message, now);
+                    return;
+                }
+            };
+        let FeedLoop {
+            venues,
+            books,
+            out,
+            registry,
+            counters,
+            ..
+        } = self;
+        let feed = &mut venues[self.inst_venue[i]].feed;
+        let failure = match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
+            Ok(SnapshotOutcome::Synced) => {
+                counters.snapshots.incr();
+                self.buffered[i] = false;
+                self.retry.synced(inst);
+                None
+            }
+            Ok(SnapshotOutcome::Gap { .. }) => {
+                // Reported by the sync (Gap status, resync); the next
+                // request still waits its turn.
+                counters.gaps.incr();
+                self.retry.failed(inst, now);
+                None
+            }
+            Ok(SnapshotOutcome::Ignored) => None,
+            Ok(SnapshotOutcome::TooOld) => Some((
+                SnapshotFailReason::TooOld,
+                0,
+                "snapshot older than the buffered diffs".to_owned(),
+            )),
+            Ok(SnapshotOutcome::BadSnapshot(e)) => Some((
+                SnapshotFailReason::Refused,
+                0,
+                format!("snapshot refused by the book: {e}"),
+            )),
+            Err(e @ SnapshotFailure::Decode(_)) => Some((
+                SnapshotFailReason::BadBody,
+                0,
+                format!("snapshot body unusable: {e}"),
+            )),
+            Err(e @ SnapshotFailure::Venue(code)) => Some((
+                SnapshotFailReason::BadBody,
+                code,
+                format!("snapshot body unusable: {e}"),
+            )),
+        };
+        if let Some((reason, b, message)) = failure {
+            self.snapshot_failed(inst, reason, b, &message, now);
+        }
+        self.scan_snapshots = true;
+    }
+
+    /// A snapshot request of `inst` failed: a `SnapshotFailed` status
+    /// (`a` = reason, `b` = HTTP status or venue code), the counter, a
+    /// backoff before the instrument asks again, and a log line (at most
+    /// `SNAPSHOT_LOGS_PER_SEC` a second; the rest are counted in the next).
+    pub(super) fn snapshot_failed(
+        &mut self,
+        inst: InstrumentId,
+        reason: SnapshotFailReason,
+        b: i64,
+        message: &str,
+        now: Nanos,
+    ) {
+        let i = inst.index();
+        self.counters.snapshot_failures.incr();
+        let retry_ms = self.retry.failed(inst, now) / 1_000_000;
+        let FeedLoop {
+            venues, books, out, ..
+        } = self;
+        venues[self.inst_venue[i]].feed.status(
+            &books[i],
+            StatusCode::SnapshotFailed,
+            reason as i64,
+            b,
+            now,
+            out,
+        );
+        if self.snapshot_log.try_take(1, now) {
+            let symbol = self.registry.get(inst).symbol;
+            let suppressed = std::mem::take(&mut self.snapshot_logs_suppressed);
+            tracing::warn!(
+                %symbol,
+                reason = reason.name(),
+                code = b,
+                failures = self.retry.failures(inst),
+                retry_ms,
+                suppressed,
+                error = message,
+                "snapshot request failed"
+            );
+        } else {
+            self.snapshot_logs_suppressed += 1;
+        }
+        self.scan_snapshots = true;
+    }
+
+    /// A synced instrument whose `last_msg_ns` (its last progress: a diff
+    /// applied, a trade, a BBO) is older than `instrument_stale_ms`, or that
+    /// has received only diffs older than its book for that long
+    /// (`stale_since`), gets a `Stale` status and a resync. The snapshot that resync wants goes
+    /// through [`SnapshotRetry`] like every other request.
+    pub(super) fn check_instrument_staleness(&mut self, now: Nanos) {
+        let limit = self
+            .cfg
+            .engine
+            .instrument_stale_ms
+            .saturating_mul(1_000_000);
+        if limit == 0 {
+            return;
+        }
+        for i in 0..self.books.len() {
+            let st = &self.books[i];
+            let open = self.conns[self.inst_conn[i]]
+                .ws
+                .as_ref()
+                .is_some_and(WsClient::is_open);
+            // Quiet: nothing moved it on (stale diffs do not count). Frozen:
+            // diffs keep coming, all older than the book (its id ran ahead of
+            // the stream), however many trades and BBOs arrive meanwhile.
+            let quiet = now.saturating_sub(st.last_msg_ns) > limit;
+            let frozen = st
+                .stale_since
+                .is_some_and(|t| now.saturating_sub(t) > limit);
+            if !open || !st.sync.is_synced() || !(quiet || frozen) {
+                continue;
+            }
+            let since = if quiet {
+                st.last_msg_ns
+            } else {
+                st.stale_since.unwrap_or(now)
+            };
+            let quiet_ms = now.saturating_sub(since) / 1_000_000;
+            let symbol = self.registry.get(st.id).symbol;
+            if frozen {
+                tracing::warn!(%symbol, stale_ms = quiet_ms, "instrument receives only diffs older than its book: resyncing");
+            } else {
+                tracing::warn!(%symbol, quiet_ms, "instrument stale: resyncing");
+            }
+            self.counters.stale.incr();
+            let FeedLoop {
+                venues, books, out, ..
+            } = self;
+            let feed = &mut venues[self.inst_venue[i]].feed;
+            let st = &mut books[i];
+            feed.status(st, StatusCode::Stale, quiet_ms as i64, 0, now, out);
+            feed.resync(st, ResyncReason::Stale, now, out);
+            st.last_msg_ns = now;
+            st.stale_since = None;
+            self.scan_snapshots = true;
+        }
+    }
+
+    /// Sends the snapshot requests that are wanted, once the instrument's
+    /// retry time has come (see [`SnapshotRetry`]) and within its venue's
+    /// REST weight budget; at most one in flight per instrument.
+    pub(super) fn request_snapshots(&mut self, now: Nanos) {
+        self.scan_snapshots = false;
+        for i in 0..self.books.len() {
+            let conn = &self.conns[self.inst_conn[i]];
+            if !conn.ws.as_ref().is_some_and(WsClient::is_open) {
+                continue;
+            }
+            let vi = self.inst_venue[i];
+            let st = &mut self.books[i];
+            // Gate first: a request the sync wants stays wanted until then.
+            if !self.retry.may_request(st.id, now) {
+                continue;
+            }
+            if !st.sync.take_snapshot_request() {
+                continue;
+            }
+            let venue = &mut self.venues[vi];
+            if !venue.rest.try_take(venue.snapshot_weight, now) {
+                // Over budget: keep wanting it; the next scan tries again.
+                st.sync.snapshot_failed();
+                self.scan_snapshots = true;
+                continue;
+            }
+            if !self.worker.submit(Job::Snapshot {
+                instrument: st.id,
+                venue: vi,
+            }) {
+                st.sync.snapshot_failed();
+                self.scan_snapshots = true;
+            }
+        }
+        self.snapshot_wake = self.retry.next_due(now).unwrap_or(Nanos::MAX);
+    }
+}
