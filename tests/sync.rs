@@ -807,6 +807,39 @@ fn an_off_tick_price_leaves_the_book_untouched_when_it_is_kept() {
     }
 }
 
+/// Regression: a buffered diff that the book refuses while it is replayed
+/// onto a snapshot started over without a `Resync` status or the counter.
+#[test]
+fn a_refused_buffered_diff_starts_over_like_every_other_reset() {
+    let mut h = Harness::with(
+        Venue::BinanceSpot,
+        GapPolicy::Resync,
+        "0.05",
+        SyncLimits::default(),
+    );
+    assert_eq!(
+        h.diff(101, 101, 0, &[("100.02", "1.000")], &[]),
+        DiffOutcome::Buffered
+    );
+    assert!(h.sync.take_snapshot_request());
+    let outcome = h.snapshot(100, &[("100.00", "1.000")], &[("101.00", "1.000")]);
+    assert!(
+        matches!(
+            outcome,
+            SnapshotOutcome::BadSnapshot(BookError::OffTick { .. })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        h.statuses(),
+        vec![(StatusCode::Resync, ResyncReason::BadUpdate as i64, 0, true)]
+    );
+    assert!(h.levels_staged().is_empty());
+    assert_eq!(h.sync.stats().resyncs, 1);
+    assert!(!h.sync.is_synced());
+    assert!(h.sync.take_snapshot_request());
+}
+
 #[test]
 fn an_off_tick_snapshot_is_refused_and_fetched_again() {
     let mut h = Harness::with(

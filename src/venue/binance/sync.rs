@@ -295,18 +295,30 @@ impl BookSync {
         batch: &mut EventBatch,
         now: Nanos,
     ) {
-        // Only a book that was usable is rebuilt: discarding the buffer of
-        // one that never synced (a connection attempt that failed) is not
-        // a resync, and counting it would inflate `resyncs` during an outage.
+        self.diffs.clear();
+        self.levels.clear();
+        let stamp = self.stamp(0, 0, now);
+        self.start_over(reason, stamp, book, batch);
+    }
+
+    /// The one "start over": the book is discarded, a snapshot wanted, and
+    /// a `Resync` status staged. What stays buffered is the caller's choice.
+    /// Only a book that was usable counts as a resync: discarding the
+    /// buffer of one that never synced (a connection attempt that failed)
+    /// is not one, and counting it would inflate `resyncs` during an outage.
+    fn start_over(
+        &mut self,
+        reason: ResyncReason,
+        stamp: Stamp,
+        book: &mut impl BookApply,
+        batch: &mut EventBatch,
+    ) {
         if self.is_synced() {
             self.stats.resyncs += 1;
         }
         book.clear();
         self.state = State::Buffering;
-        self.diffs.clear();
-        self.levels.clear();
         self.want_snapshot = !self.in_flight;
-        let stamp = self.stamp(0, 0, now);
         batch.push(Event::status(
             stamp,
             StatusCode::Resync,
@@ -446,27 +458,18 @@ impl BookSync {
                         // Keep the diffs from the breaking one on; start over.
                         self.diffs.drain(..i);
                         self.levels.drain(..offset);
-                        book.clear();
-                        self.state = State::Buffering;
-                        self.stats.resyncs += 1;
-                        self.want_snapshot = true;
-                        batch.push(Event::status(
-                            stamp,
-                            StatusCode::Resync,
-                            ResyncReason::Gap as i64,
-                            0,
-                            true,
-                        ));
+                        self.start_over(ResyncReason::Gap, stamp, book, batch);
                         return SnapshotOutcome::Gap { expected, got };
                     }
                     outcome = SnapshotOutcome::Gap { expected, got };
                 }
                 DiffOutcome::BadUpdate(e) => {
-                    book.clear();
-                    self.state = State::Buffering;
+                    // Nothing of this snapshot was published; consumers
+                    // still hear that the book starts over.
                     self.diffs.clear();
                     self.levels.clear();
-                    self.want_snapshot = true;
+                    let stamp = self.stamp(h.final_id, h.exch_ns, h.recv_ns);
+                    self.start_over(ResyncReason::BadUpdate, stamp, book, batch);
                     return SnapshotOutcome::BadSnapshot(e);
                 }
                 _ => {}
