@@ -1,7 +1,6 @@
 //! Rate limits and restart policy, on injected time (ns), no clock reads.
 
-use crate::sim::Rng;
-use crate::types::Nanos;
+use crate::types::{Nanos, Rng};
 
 const NS_PER_SEC: u128 = 1_000_000_000;
 

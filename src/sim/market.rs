@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rng::Rng;
+use crate::types::Rng;
 use crate::types::{Price, Qty, Scale, Side, Venue};
 
 /// Shape of the generated market.

@@ -4,11 +4,10 @@
 //! benchmarks and tests as well as the loopback server.
 
 pub mod market;
-pub mod rng;
 #[cfg(feature = "sim")]
 mod server;
 
+pub use crate::types::Rng;
 pub use market::{MarketConfig, MarketSim};
-pub use rng::Rng;
 #[cfg(feature = "sim")]
 pub use server::{Fault, Mix, SimConfig, SimError, SimStats, SimVenue, TrueBook};

@@ -23,8 +23,8 @@ use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
 use super::market::{MarketConfig, MarketSim};
-use super::rng::Rng;
 use crate::socket::TlsStream;
+use crate::types::Rng;
 use crate::types::{Price, Qty, Side, Venue};
 
 /// How the simulated venue behaves.

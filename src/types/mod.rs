@@ -5,6 +5,7 @@ mod clock;
 mod event;
 mod instrument;
 mod num;
+mod rng;
 pub(crate) mod swar;
 
 pub use clock::{Clock, ManualClock, MonotonicClock};
@@ -20,3 +21,4 @@ pub(crate) use num::parse_decimal_prefix;
 pub use num::{
     Decimal, MAX_SCALE, NumError, Price, Qty, Ratio, Scale, format_decimal, parse_decimal,
 };
+pub use rng::Rng;

@@ -1,5 +1,6 @@
 //! A small seeded generator (SplitMix64): deterministic across platforms and
-//! runs, so generated markets, benchmarks and tests are reproducible.
+//! runs, so backoff jitter, generated markets, benchmarks and tests are
+//! reproducible.
 
 /// SplitMix64 pseudo-random generator.
 #[derive(Clone, Debug)]
