@@ -7,10 +7,13 @@
 //! instrument, the events are counted as dropped, and as soon as its ring has
 //! room it receives `Dropped` and `Resync` status events followed by a full
 //! snapshot of the engine's book (`SnapshotBegin`, levels, `SnapshotEnd`), so
-//! its [`crate::consumer::BookMirror`] converges. A consumer's ring must be
+//! its book mirror (`crate::consumer::BookMirror`) converges. A consumer's ring must be
 //! able to hold a whole book snapshot: see [`snapshot_events`].
 
+mod consumer;
 mod diag;
+
+pub use consumer::Consumer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -172,7 +175,7 @@ pub fn stage_snapshot(book: &impl BookRead, stamp: Stamp, batch: &mut EventBatch
     ));
 }
 
-/// Counters of one consumer, shared with its [`crate::consumer::Consumer`].
+/// Counters of one consumer, shared with its [`Consumer`].
 #[derive(Debug, Default)]
 pub struct ConsumerStats {
     dropped: AtomicU64,
@@ -264,7 +267,7 @@ impl FanOut {
     }
 
     /// Adds a consumer with a ring of `capacity` events (setup time).
-    pub fn add_consumer(&mut self, capacity: usize) -> crate::consumer::Consumer {
+    pub fn add_consumer(&mut self, capacity: usize) -> Consumer {
         let (tx, rx) = rtrb::RingBuffer::new(capacity);
         let stats = Arc::new(ConsumerStats::default());
         self.slots.push(Slot {
@@ -273,7 +276,7 @@ impl FanOut {
             dirty_count: 0,
             stats: stats.clone(),
         });
-        crate::consumer::Consumer::new(rx, stats)
+        Consumer::new(rx, stats)
     }
 
     /// Number of consumers.
