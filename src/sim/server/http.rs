@@ -3,7 +3,6 @@
 //! upgrades it to a WebSocket (tungstenite) and hands the client to the market
 //! thread, or answers it as a REST request and closes.
 
-use std::collections::HashSet;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
@@ -14,16 +13,17 @@ use std::time::{Duration, Instant};
 use tungstenite::WebSocket;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
+use super::dialect::{Dialect, Refusal, RestRequest};
 use super::market_thread::Client;
 use super::tls::SimStream;
 use super::{Command, CommandBox, RestFaults, SimStats};
 use crate::socket::TlsStream;
-use crate::types::Venue;
 
+/// Accepts connections until `stop`, one handshake thread each.
 pub(super) fn accept_loop(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
-    venue: Venue,
+    dialect: Dialect,
     tx: Sender<CommandBox>,
     stop: Arc<AtomicBool>,
     stats: Arc<SimStats>,
@@ -37,7 +37,7 @@ pub(super) fn accept_loop(
                 let spawned = std::thread::Builder::new().name("sim-conn".into()).spawn(
                     move || {
                         if let Err(e) =
-                            handle_connection(sock, tls, venue, &tx, &stats, &rest_faults)
+                            handle_connection(sock, tls, dialect, &tx, &stats, &rest_faults)
                         {
                             tracing::debug!(error = %e, "sim: connection ended during handshake");
                         }
@@ -79,10 +79,15 @@ fn read_head(stream: &mut SimStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     }
 }
 
+/// The body of a 404: the same on every venue, since no venue is asked.
+pub(super) const NOT_FOUND: &str = "{\"msg\":\"not found\"}";
+
+/// One connection's handshake: TLS (if on), one request head, then a
+/// WebSocket upgrade handed to the market thread, or one REST answer.
 fn handle_connection(
     sock: TcpStream,
     tls: Option<Arc<rustls::ServerConfig>>,
-    venue: Venue,
+    dialect: Dialect,
     tx: &Sender<CommandBox>,
     stats: &SimStats,
     rest_faults: &RestFaults,
@@ -105,12 +110,7 @@ fn handle_connection(
         req.parse(&buf[..head_len]),
         Ok(httparse::Status::Complete(_))
     ) {
-        return respond(
-            &mut stream,
-            400,
-            "{\"code\":-1100,\"msg\":\"Malformed request.\"}",
-            &[],
-        );
+        return refuse(&mut stream, dialect, Refusal::Malformed);
     }
     let path = req.path.unwrap_or("/").to_owned();
     let header = |name: &str| {
@@ -122,19 +122,11 @@ fn handle_connection(
     };
     let upgrade = header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if upgrade {
+        let Some(session) = dialect.accept(&path) else {
+            return respond(&mut stream, 404, NOT_FOUND, &[]);
+        };
         let key = header("sec-websocket-key").unwrap_or_default();
         let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-        let (streams, raw) = match parse_stream_path(&path) {
-            Some(s) => s,
-            None => {
-                return respond(
-                    &mut stream,
-                    404,
-                    "{\"code\":-1,\"msg\":\"unknown path\"}",
-                    &[],
-                );
-            }
-        };
         write!(
             stream,
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
@@ -148,8 +140,7 @@ fn handle_connection(
         let now = Instant::now();
         let client = Client {
             ws,
-            streams,
-            raw,
+            session,
             last_pong: now,
             ping_outstanding: false,
             window_start: now,
@@ -161,81 +152,58 @@ fn handle_connection(
     }
     // REST.
     let (route, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
-    let depth_path = match venue {
-        Venue::BinanceUsdm => "/fapi/v1/depth",
-        _ => "/api/v3/depth",
+    let Some(request) = dialect.rest(route, query) else {
+        return respond(&mut stream, 404, NOT_FOUND, &[]);
     };
-    if route != depth_path {
-        return respond(
-            &mut stream,
-            404,
-            "{\"code\":-1,\"msg\":\"unknown endpoint\"}",
-            &[],
-        );
-    }
     if take_one(&rest_faults.rate_limit) {
         stats.refused.fetch_add(1, Ordering::Relaxed);
-        return respond(
-            &mut stream,
-            429,
-            "{\"code\":-1003,\"msg\":\"Too many requests.\"}",
-            &[("Retry-After", "1")],
-        );
+        return refuse(&mut stream, dialect, Refusal::RateLimited);
     }
     if take_one(&rest_faults.refuse) {
         stats.refused.fetch_add(1, Ordering::Relaxed);
-        return respond(
-            &mut stream,
-            503,
-            "{\"code\":-1001,\"msg\":\"Internal error; unable to process your request. Please try again.\"}",
-            &[],
-        );
+        return refuse(&mut stream, dialect, Refusal::Unavailable);
     }
-    let param = |name: &str| {
-        query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_owned())
-    };
-    let symbol = param("symbol").unwrap_or_default().to_ascii_uppercase();
-    let limit = param("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(100usize)
-        .clamp(1, 5000);
-    let (reply, rx) = mpsc::channel();
-    let _ = tx.send(CommandBox(Command::Snapshot {
-        symbol,
-        limit,
-        reply,
-    }));
-    match rx.recv_timeout(Duration::from_secs(5)) {
-        Ok(Some(body)) => {
-            stats.snapshots.fetch_add(1, Ordering::Relaxed);
-            let body = String::from_utf8(body).unwrap_or_default();
-            respond(&mut stream, 200, &body, &[])
+    match request {
+        RestRequest::Snapshot { symbol, limit } => {
+            let (reply, rx) = mpsc::channel();
+            let _ = tx.send(CommandBox(Command::Snapshot {
+                symbol,
+                limit,
+                reply,
+            }));
+            match rx.recv_timeout(Duration::from_secs(5)) {
+                Ok(Some(body)) => {
+                    stats.snapshots.fetch_add(1, Ordering::Relaxed);
+                    let body = String::from_utf8(body).unwrap_or_default();
+                    respond(&mut stream, 200, &body, &[])
+                }
+                Ok(None) => refuse(&mut stream, dialect, Refusal::UnknownSymbol),
+                Err(_) => refuse(&mut stream, dialect, Refusal::Timeout),
+            }
         }
-        Ok(None) => respond(
-            &mut stream,
-            400,
-            "{\"code\":-1121,\"msg\":\"Invalid symbol.\"}",
-            &[],
-        ),
-        Err(_) => respond(
-            &mut stream,
-            504,
-            "{\"code\":-1007,\"msg\":\"Timeout waiting for response from backend server.\"}",
-            &[],
-        ),
     }
 }
 
+/// Takes one from a fault budget; false when it is spent.
 fn take_one(counter: &AtomicU64) -> bool {
     counter
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
         .is_ok()
 }
 
+/// Answers a refused request: the status and headers are HTTP's, the body
+/// is the venue's.
+fn refuse(stream: &mut SimStream, dialect: Dialect, why: Refusal) -> io::Result<()> {
+    let (status, headers): (u16, &[(&str, &str)]) = match why {
+        Refusal::Malformed | Refusal::UnknownSymbol => (400, &[]),
+        Refusal::RateLimited => (429, &[("Retry-After", "1")]),
+        Refusal::Unavailable => (503, &[]),
+        Refusal::Timeout => (504, &[]),
+    };
+    respond(stream, status, dialect.refusal(why), headers)
+}
+
+/// Writes one response and closes the connection.
 fn respond(
     stream: &mut SimStream,
     status: u16,
@@ -267,32 +235,4 @@ fn respond(
     let _ = stream.flush();
     let _ = stream.tcp().shutdown(Shutdown::Write);
     Ok(())
-}
-
-/// `/stream?streams=a/b/c` (combined) or `/ws/<stream>` (raw).
-fn parse_stream_path(path: &str) -> Option<(HashSet<String>, bool)> {
-    if let Some(rest) = path.strip_prefix("/stream") {
-        let query = rest.strip_prefix('?').unwrap_or("");
-        let streams = query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "streams")
-            .map(|(_, v)| {
-                v.split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_ascii_lowercase)
-                    .collect()
-            })
-            .unwrap_or_default();
-        return Some((streams, false));
-    }
-    if let Some(stream) = path.strip_prefix("/ws/") {
-        let mut set = HashSet::new();
-        set.insert(stream.to_ascii_lowercase());
-        return Some((set, true));
-    }
-    if path == "/ws" {
-        return Some((HashSet::new(), true));
-    }
-    None
 }

@@ -2,7 +2,6 @@
 //! rate, writes them to every subscribed client, reads client control
 //! messages, sends pings and applies faults.
 
-use std::collections::HashSet;
 use std::io;
 use std::net::Shutdown;
 use std::sync::Arc;
@@ -12,40 +11,32 @@ use std::time::{Duration, Instant};
 
 use tungstenite::{Message, WebSocket};
 
+use super::dialect::{Dialect, Kind, Session};
 use super::tls::SimStream;
 use super::{Command, CommandBox, Fault, SimConfig, SimStats, TrueBook};
 use crate::sim::market::{MarketConfig, MarketSim};
-use crate::types::{Rng, Side, Venue};
+use crate::types::{Rng, Side};
 
 /// A connected WebSocket client and what it listens to.
 pub(super) struct Client {
     pub(super) ws: WebSocket<SimStream>,
-    /// Lower-case stream names.
-    pub(super) streams: HashSet<String>,
-    /// Raw `/ws/<stream>` connection: frames go without the envelope.
-    pub(super) raw: bool,
+    /// What the client subscribed to, in the venue's terms.
+    pub(super) session: Session,
     pub(super) last_pong: Instant,
     pub(super) ping_outstanding: bool,
     pub(super) window_start: Instant,
     pub(super) window_count: u32,
 }
 
-/// Message kinds the market generates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Depth,
-    BookTicker,
-    Trade,
-}
-
+/// The market thread's state.
 pub(super) struct Market {
     cfg: SimConfig,
+    /// What the venue says; the only venue-specific part.
+    dialect: Dialect,
     rx: Receiver<CommandBox>,
     stop: Arc<AtomicBool>,
     stats: Arc<SimStats>,
     books: Vec<MarketSim>,
-    /// Lower-case symbols, for stream names.
-    lower: Vec<String>,
     clients: Vec<Client>,
     rng: Rng,
     rate: u32,
@@ -55,6 +46,8 @@ pub(super) struct Market {
     slow: Option<(u32, Instant)>,
     gap_pending: Vec<bool>,
     frame: Vec<u8>,
+    /// The topic of `frame`, written by the dialect.
+    topic: String,
     next_symbol: usize,
 }
 
@@ -82,7 +75,7 @@ impl Market {
         let n = cfg.symbols.len();
         Market {
             quiet_until: vec![None; n],
-            lower: cfg.symbols.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            dialect: Dialect::for_venue(cfg.venue),
             gap_pending: vec![false; cfg.symbols.len()],
             rng: Rng::new(cfg.seed ^ 0xA5A5),
             rate: cfg.rate,
@@ -95,6 +88,7 @@ impl Market {
             stall_until: None,
             slow: None,
             frame: Vec::with_capacity(1 << 16),
+            topic: String::with_capacity(64),
             next_symbol: 0,
         }
     }
@@ -170,7 +164,8 @@ impl Market {
             } => {
                 let body = self.symbol_index(&symbol).map(|i| {
                     let mut out = Vec::new();
-                    self.books[i].snapshot(limit, &mut out);
+                    self.dialect
+                        .rest_snapshot(&mut self.books[i], limit, &mut out);
                     out
                 });
                 let _ = reply.send(body);
@@ -216,12 +211,9 @@ impl Market {
             }
             Fault::Malformed => {
                 for i in 0..self.books.len() {
-                    let text = format!(
-                        "{{\"stream\":\"{}@depth@100ms\",\"data\":{{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"{}\",\"U\":",
-                        self.lower[i], self.cfg.symbols[i]
-                    );
-                    let name = format!("{}@depth@100ms", self.lower[i]);
-                    self.broadcast(&name, text.as_bytes());
+                    self.dialect
+                        .malformed(&self.books[i], &mut self.frame, &mut self.topic);
+                    self.broadcast();
                 }
             }
             Fault::Stall(d) => self.stall_until = Some(Instant::now() + d),
@@ -232,10 +224,9 @@ impl Market {
             }
             Fault::Crossed(symbol) => {
                 if let Some(i) = self.symbol_index(&symbol.to_ascii_uppercase()) {
-                    let mut frame = Vec::new();
-                    self.books[i].crossed_diff(&mut frame);
-                    let name = format!("{}@depth", self.lower[i]);
-                    self.broadcast(&name, &frame);
+                    self.dialect
+                        .crossed(&mut self.books[i], &mut self.frame, &mut self.topic);
+                    self.broadcast();
                 }
             }
             Fault::SlowDown { factor, duration } => {
@@ -273,56 +264,28 @@ impl Market {
             }
             None => false,
         };
-        let mut frame = std::mem::take(&mut self.frame);
-        let usdm = self.cfg.venue == Venue::BinanceUsdm;
-        let stream = match kind {
-            Kind::Depth => {
-                self.books[i].depth_update(&mut frame);
-                if quiet || std::mem::take(&mut self.gap_pending[i]) {
-                    // Generated and applied to the true book, never sent.
-                    self.frame = frame;
-                    return;
-                }
-                format!("{}@depth", self.lower[i])
-            }
-            _ if quiet => {
-                self.frame = frame;
-                return;
-            }
-            Kind::BookTicker => {
-                self.books[i].book_ticker(&mut frame);
-                format!("{}@bookticker", self.lower[i])
-            }
-            Kind::Trade => {
-                self.books[i].trade(&mut frame);
-                format!(
-                    "{}@{}",
-                    self.lower[i],
-                    if usdm { "aggtrade" } else { "trade" }
-                )
-            }
-        };
+        if quiet && kind != Kind::Depth {
+            return;
+        }
+        self.dialect
+            .write(&mut self.books[i], kind, &mut self.frame, &mut self.topic);
+        if kind == Kind::Depth && (quiet || std::mem::take(&mut self.gap_pending[i])) {
+            // Generated and applied to the true book, never sent.
+            return;
+        }
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
-        self.broadcast(&stream, &frame);
-        self.frame = frame;
+        self.broadcast();
     }
 
-    /// Sends `frame` (combined-stream wrapped) to every client subscribed to a
-    /// stream starting with `stream` (so `btcusdt@depth` matches
-    /// `btcusdt@depth@100ms`). Comparisons are case-insensitive.
-    fn broadcast(&mut self, stream: &str, frame: &[u8]) {
+    /// Sends `self.frame` to every client whose session wants `self.topic`,
+    /// in the form that client receives it.
+    fn broadcast(&mut self) {
         let mut dead = Vec::new();
         for (idx, c) in self.clients.iter_mut().enumerate() {
-            let wanted = c
-                .streams
-                .iter()
-                .any(|s| s.len() >= stream.len() && s[..stream.len()].eq_ignore_ascii_case(stream));
-            if !wanted {
+            if !c.session.wants(&self.topic) {
                 continue;
             }
-            let payload = if c.raw { unwrap_envelope(frame) } else { frame };
-            let text = String::from_utf8_lossy(payload).into_owned();
-            match c.ws.write(Message::text(text)) {
+            match c.ws.write(c.session.frame(&self.frame)) {
                 Ok(()) => {}
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => dead.push(idx),
@@ -344,6 +307,9 @@ impl Market {
     }
 
     fn ping_clients(&mut self, now: Instant) {
+        let Some(ping) = self.dialect.ping() else {
+            return;
+        };
         let mut dead = Vec::new();
         for (idx, c) in self.clients.iter_mut().enumerate() {
             if c.ping_outstanding && now.duration_since(c.last_pong) > self.cfg.pong_timeout {
@@ -355,7 +321,7 @@ impl Market {
                 c.ping_outstanding = true;
                 c.last_pong = now;
             }
-            let _ = c.ws.write(Message::Ping(b"tickwire-sim".to_vec().into()));
+            let _ = c.ws.write(ping.clone());
         }
         self.remove_clients(dead);
     }
@@ -375,7 +341,7 @@ impl Market {
                             c.window_count += 1;
                         }
                         if limit > 0 && c.window_count > limit {
-                            // Binance closes connections that send too much.
+                            // Venues close connections that send too much.
                             self.stats.kicked.fetch_add(1, Ordering::Relaxed);
                             dead.push(idx);
                             break;
@@ -386,7 +352,7 @@ impl Market {
                                 c.last_pong = now;
                             }
                             Message::Text(t) => {
-                                if let Some(reply) = control_reply(t.as_str(), &mut c.streams) {
+                                if let Some(reply) = c.session.handle_text(t.as_str()) {
                                     let _ = c.ws.write(Message::text(reply));
                                 }
                             }
@@ -423,51 +389,5 @@ impl Market {
         self.stats
             .clients
             .store(self.clients.len() as u64, Ordering::Relaxed);
-    }
-}
-
-/// The `data` object of a combined-stream frame.
-fn unwrap_envelope(frame: &[u8]) -> &[u8] {
-    const KEY: &[u8] = b"\"data\":";
-    match frame.windows(KEY.len()).position(|w| w == KEY) {
-        Some(at) if frame.ends_with(b"}") => &frame[at + KEY.len()..frame.len() - 1],
-        _ => frame,
-    }
-}
-
-/// Answers `SUBSCRIBE` / `UNSUBSCRIBE` / `LIST_SUBSCRIPTIONS` like Binance.
-fn control_reply(text: &str, streams: &mut HashSet<String>) -> Option<String> {
-    let v: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(_) => return Some("{\"code\":3,\"msg\":\"Invalid JSON\",\"id\":null}".to_owned()),
-    };
-    let id = v.get("id").cloned().unwrap_or(serde_json::Value::Null);
-    let params: Vec<String> = v
-        .get("params")
-        .and_then(|p| p.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_ascii_lowercase))
-                .collect()
-        })
-        .unwrap_or_default();
-    match v.get("method").and_then(|m| m.as_str()) {
-        Some("SUBSCRIBE") => {
-            streams.extend(params);
-            Some(format!("{{\"result\":null,\"id\":{id}}}"))
-        }
-        Some("UNSUBSCRIBE") => {
-            for p in &params {
-                streams.remove(p);
-            }
-            Some(format!("{{\"result\":null,\"id\":{id}}}"))
-        }
-        Some("LIST_SUBSCRIPTIONS") => {
-            let list: Vec<String> = streams.iter().map(|s| format!("\"{s}\"")).collect();
-            Some(format!("{{\"result\":[{}],\"id\":{id}}}", list.join(",")))
-        }
-        _ => Some(format!(
-            "{{\"code\":2,\"msg\":\"Invalid request: unknown method\",\"id\":{id}}}"
-        )),
     }
 }

@@ -9,6 +9,7 @@
 //! hot path of the engine; it favours clarity over speed, but keeps up with
 //! a few hundred thousand messages a second.
 
+mod dialect;
 mod http;
 mod market_thread;
 mod tls;
@@ -249,12 +250,12 @@ impl SimVenue {
         {
             let (stop, stats, tx, rest_faults) =
                 (stop.clone(), stats.clone(), tx.clone(), rest_faults.clone());
-            let venue = cfg.venue;
+            let dialect = dialect::Dialect::for_venue(cfg.venue);
             threads.push(
                 std::thread::Builder::new()
                     .name("sim-accept".into())
                     .spawn(move || {
-                        accept_loop(listener, tls_config, venue, tx, stop, stats, rest_faults);
+                        accept_loop(listener, tls_config, dialect, tx, stop, stats, rest_faults);
                     })?,
             );
         }
