@@ -1,13 +1,27 @@
-//! The loopback venue: Binance's WebSocket combined streams and REST depth
-//! endpoint on one port, over plain TCP or TLS.
+//! The loopback venue: a venue's WebSocket streams and REST depth endpoint
+//! on one port of 127.0.0.1, over plain TCP or TLS.
 //!
 //! Threads: an acceptor; one short-lived thread per new connection for the
 //! TLS and HTTP handshake (a REST request is answered there); and the market
-//! thread, which owns the [`MarketSim`]s (the true books), paces messages at
-//! the configured rate, writes them to every subscribed client, reads client
-//! control messages, sends pings, and applies faults. Nothing here is on a
-//! hot path of the engine; it favours clarity over speed, but keeps up with
-//! a few hundred thousand messages a second.
+//! thread, which owns the [`MarketSim`](super::MarketSim)s (the true books),
+//! paces messages at the configured rate, writes them to every subscribed
+//! client, reads client control messages, sends pings, and applies faults.
+//! Nothing here is on a hot path of the engine; it favours clarity over
+//! speed, but keeps up with a few hundred thousand messages a second.
+//!
+//! Files, by responsibility:
+//! * this file — the public face: [`SimConfig`], [`Fault`], [`SimVenue`]
+//!   (start, inject, stop) and the commands it sends the market thread;
+//! * `tls.rs` — the generated CA and server certificate, the plain-or-TLS
+//!   server stream;
+//! * `http.rs` — acceptor and handshake: request parsing, the WebSocket
+//!   upgrade, REST answers and refusals; a path the venue does not serve is
+//!   a 404 with a short venue-neutral body;
+//! * `market_thread.rs` — pacing, fan-out to clients, pings, faults;
+//! * `dialect/` — everything a venue words its own way, one file per venue
+//!   behind the `Dialect` enum (today `binance.rs`, spot and USD-M); the
+//!   files above name no venue. `dialect/mod.rs` documents the seam and how
+//!   Bybit, OKX, Coinbase and Kraken fit it.
 
 mod dialect;
 mod http;
@@ -30,7 +44,8 @@ use crate::types::{Price, Qty, Venue};
 /// How the simulated venue behaves.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// Binance dialect (spot or USD-M).
+    /// The venue whose dialect the simulator speaks (paths, stream names,
+    /// frames, acks, error bodies).
     pub venue: Venue,
     /// Symbols, upper case.
     pub symbols: Vec<String>,

@@ -48,7 +48,7 @@
 //!   the string [`Dialect::write`] produced to [`Session::wants`].
 //!
 //! The frames themselves are written by the venue's file; today Binance's
-//! are produced by [`MarketSim`](crate::sim::MarketSim), which keeps them as
+//! are produced by [`MarketSim`], which keeps them as
 //! its public API for the benchmarks and tests.
 
 mod binance;
