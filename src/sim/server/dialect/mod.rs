@@ -47,9 +47,12 @@
 //!   `orderbook.50.BTCUSDT`, `books:BTC-USDT`); the market thread only passes
 //!   the string [`Dialect::write`] produced to [`Session::wants`].
 //!
-//! The frames themselves are written by the venue's file; today Binance's
-//! are produced by [`MarketSim`], which keeps them as
-//! its public API for the benchmarks and tests.
+//! The frame bytes come from the market model's encoder for the venue
+//! (`sim/market/binance.rs`, reached through [`MarketSim`]'s public writers,
+//! which the benchmarks and tests use without the `sim` feature); a dialect
+//! picks which to write and owns everything around them. A new venue adds
+//! its encoder there (a sibling of `binance.rs` over the same model steps)
+//! and its dialect here.
 
 mod binance;
 
