@@ -1,7 +1,10 @@
-//! The simulated venue: a random-walk market that speaks Binance's dialect.
+//! The simulated venue: a random-walk market, and (with the `sim` feature) a
+//! loopback server that speaks a venue's dialect over it.
 //!
-//! [`market`] generates frames deterministically (pure, no I/O); it feeds the
-//! benchmarks and tests as well as the loopback server.
+//! [`market`] generates frames deterministically (pure, no I/O; Binance's
+//! wire format today); it feeds the benchmarks and tests as well as the
+//! loopback server. The server (`server/`) is split by responsibility — TLS,
+//! HTTP, the market thread, and one dialect per venue; its module docs map it.
 
 pub mod market;
 #[cfg(feature = "sim")]

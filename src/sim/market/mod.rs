@@ -1,4 +1,4 @@
-//! A random-walk market that writes Binance frames.
+//! A random-walk market that writes venue frames (Binance's today).
 //!
 //! The model keeps the true book. Every book change is one *update id*;
 //! changes accumulate into a pending event that a diff-depth frame flushes
@@ -10,11 +10,26 @@
 //!
 //! Used by the simulated venue, the benchmarks and the tests: frames are
 //! deterministic for a seed.
+//!
+//! This file is the model (the true book, update ids, events, trades); it
+//! writes no frames. `binance.rs` writes its events as Binance frames
+//! ([`MarketSim::depth_update`], [`MarketSim::book_ticker`],
+//! [`MarketSim::trade`], [`MarketSim::snapshot`], [`MarketSim::crossed_diff`]),
+//! picking spot or USD-M from [`MarketConfig::venue`]. Another venue's
+//! encoding is a sibling file reading the same event steps
+//! (`close_event` / `event_levels` / `finish_event`, `next_trade`,
+//! `enter_event`, `best`); a venue whose frames carry more of the book (a
+//! checksum over the top levels, a depth-truncated snapshot) reads it
+//! through [`MarketSim::levels`] or `best`.
+
+mod binance;
 
 use std::collections::BTreeMap;
 
 use crate::types::Rng;
 use crate::types::{Price, Qty, Scale, Side, Venue};
+
+pub use self::binance::{push_decimal, push_u64};
 
 /// Shape of the generated market.
 #[derive(Clone, Debug)]
@@ -77,9 +92,6 @@ pub struct MarketSim {
     trade_id: u64,
     time_ms: u64,
 }
-
-/// Eight decimals: how Binance writes every price and quantity.
-const WIRE_DECIMALS: u8 = 8;
 
 impl MarketSim {
     /// Builds the initial book (`depth` levels a side around the mid).
@@ -238,201 +250,80 @@ impl MarketSim {
         }
     }
 
-    /// Makes `changes_per_diff` changes and writes them as one
-    /// combined-stream `depthUpdate` frame into `out` (cleared first).
-    pub fn depth_update(&mut self, out: &mut Vec<u8>) {
-        for _ in 0..self.cfg.changes_per_diff.max(1) {
-            self.change();
-        }
-        self.flush_diff(out);
-    }
-
-    /// Writes the pending event as a diff frame (empty if nothing is pending).
-    pub fn flush_diff(&mut self, out: &mut Vec<u8>) {
-        out.clear();
+    /// Closes the pending event: its ids (`first` is the next id when
+    /// nothing is pending), the exchange clock ticks, and the touched levels
+    /// are sorted best first. Read them with [`Self::event_levels`], then
+    /// call [`Self::finish_event`].
+    fn close_event(&mut self) -> EventIds {
         let first = self.pending_first.take().unwrap_or(self.id + 1);
         let last = self.id.max(first);
         self.id = last;
-        let usdm = self.cfg.venue == Venue::BinanceUsdm;
         self.time_ms += 1;
         self.touched.sort_unstable_by_key(|&(side, p)| {
             (side as u8, if side == Side::Bid { -p } else { p })
         });
-        out.extend_from_slice(b"{\"stream\":\"");
-        out.extend_from_slice(self.stream.as_bytes());
-        out.extend_from_slice(b"@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":");
-        push_u64(out, self.time_ms);
-        if usdm {
-            out.extend_from_slice(b",\"T\":");
-            push_u64(out, self.time_ms.saturating_sub(1));
+        EventIds {
+            first,
+            last,
+            prev: self.last_flushed,
         }
-        out.extend_from_slice(b",\"s\":\"");
-        out.extend_from_slice(self.cfg.symbol.as_bytes());
-        out.extend_from_slice(b"\",\"U\":");
-        push_u64(out, first);
-        out.extend_from_slice(b",\"u\":");
-        push_u64(out, last);
-        if usdm {
-            out.extend_from_slice(b",\"pu\":");
-            push_u64(out, self.last_flushed);
-        }
-        for (side, key) in [(Side::Bid, b"\"b\""), (Side::Ask, b"\"a\"")] {
-            out.push(b',');
-            out.extend_from_slice(key);
-            out.extend_from_slice(b":[");
-            let mut firstlvl = true;
-            for &(s, p) in &self.touched {
-                if s != side {
-                    continue;
-                }
+    }
+
+    /// The levels of `side` the closed event touched, best first, with their
+    /// quantity now (0: removed).
+    fn event_levels(&self, side: Side) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.touched
+            .iter()
+            .filter(move |&&(s, _)| s == side)
+            .map(move |&(_, p)| {
                 let q = match side {
                     Side::Bid => self.bids.get(&p),
                     Side::Ask => self.asks.get(&p),
-                }
-                .copied()
-                .unwrap_or(0);
-                if !firstlvl {
-                    out.push(b',');
-                }
-                firstlvl = false;
-                self.push_level(out, p, q);
-            }
-            out.push(b']');
-        }
-        out.extend_from_slice(b"}}");
+                };
+                (p, q.copied().unwrap_or(0))
+            })
+    }
+
+    /// Ends the closed event: it becomes the one the next event chains to.
+    fn finish_event(&mut self, ids: EventIds) {
         self.touched.clear();
-        self.last_flushed = last;
+        self.last_flushed = ids.last;
     }
 
-    /// Appends `["<price>","<qty>"]` in Binance's wire format.
-    fn push_level(&self, out: &mut Vec<u8>, price: i64, qty: i64) {
-        out.extend_from_slice(b"[\"");
-        push_decimal(out, price, self.cfg.price_scale);
-        out.extend_from_slice(b"\",\"");
-        push_decimal(out, qty, self.cfg.qty_scale);
-        out.extend_from_slice(b"\"]");
+    /// A bogus event whose bid sits 10 ticks above the best ask, with ids
+    /// that continue the chain; nothing in the model changes.
+    fn crossed_event(&self) -> Option<Crossed> {
+        let (_, (ask, _)) = self.top()?;
+        Some(Crossed {
+            ids: EventIds {
+                first: self.last_flushed + 1,
+                last: self.id + 1,
+                prev: self.last_flushed,
+            },
+            bid: ask.0 + 10,
+        })
     }
 
-    /// Writes a bogus diff whose bid sits above the best ask. Its ids
-    /// continue the chain (`U` right after the last diff sent, `u` past every
-    /// pending change, so a client synced from a recent snapshot applies it
-    /// too), but neither the true book nor the id counter changes: the next
-    /// real diff overlaps it, and a client that resyncs converges again.
-    pub fn crossed_diff(&mut self, out: &mut Vec<u8>) {
-        out.clear();
-        let Some((_, (ask, _))) = self.top() else {
-            return;
-        };
-        let (first, last) = (self.last_flushed + 1, self.id + 1);
-        let usdm = self.cfg.venue == Venue::BinanceUsdm;
-        out.extend_from_slice(b"{\"stream\":\"");
-        out.extend_from_slice(self.stream.as_bytes());
-        out.extend_from_slice(b"@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":");
-        push_u64(out, self.time_ms);
-        out.extend_from_slice(b",\"s\":\"");
-        out.extend_from_slice(self.cfg.symbol.as_bytes());
-        out.extend_from_slice(b"\",\"U\":");
-        push_u64(out, first);
-        out.extend_from_slice(b",\"u\":");
-        push_u64(out, last);
-        if usdm {
-            out.extend_from_slice(b",\"pu\":");
-            push_u64(out, self.last_flushed);
-        }
-        out.extend_from_slice(b",\"b\":[");
-        self.push_level(out, ask.0 + 10, 1);
-        out.extend_from_slice(b"],\"a\":[]}}");
-    }
-
-    /// Writes a `bookTicker` frame for the current top of book.
-    pub fn book_ticker(&mut self, out: &mut Vec<u8>) {
-        out.clear();
-        let Some(((bp, bq), (ap, aq))) = self.top() else {
-            return;
-        };
-        let usdm = self.cfg.venue == Venue::BinanceUsdm;
-        out.extend_from_slice(b"{\"stream\":\"");
-        out.extend_from_slice(self.stream.as_bytes());
-        out.extend_from_slice(b"@bookTicker\",\"data\":{");
-        if usdm {
-            out.extend_from_slice(b"\"e\":\"bookTicker\",");
-        }
-        out.extend_from_slice(b"\"u\":");
-        push_u64(out, self.id);
-        out.extend_from_slice(b",\"s\":\"");
-        out.extend_from_slice(self.cfg.symbol.as_bytes());
-        for (key, v, scale) in [
-            (b"\",\"b\":\"", bp.0, self.cfg.price_scale),
-            (b"\",\"B\":\"", bq.0, self.cfg.qty_scale),
-            (b"\",\"a\":\"", ap.0, self.cfg.price_scale),
-            (b"\",\"A\":\"", aq.0, self.cfg.qty_scale),
-        ] {
-            out.extend_from_slice(key);
-            push_decimal(out, v, scale);
-        }
-        out.push(b'"');
-        if usdm {
-            out.extend_from_slice(b",\"T\":");
-            push_u64(out, self.time_ms);
-            out.extend_from_slice(b",\"E\":");
-            push_u64(out, self.time_ms);
-        }
-        out.extend_from_slice(b"}}");
-    }
-
-    /// Writes a trade at the touch: `trade` on spot, `aggTrade` on USD-M.
-    pub fn trade(&mut self, out: &mut Vec<u8>) {
-        out.clear();
-        let Some(((bp, _), (ap, _))) = self.top() else {
-            return;
-        };
+    /// A trade at the touch (the clock ticks); `None` on an empty side.
+    fn next_trade(&mut self) -> Option<Trade> {
+        let ((bp, _), (ap, _)) = self.top()?;
         let buyer_maker = self.rng.chance(1, 2);
         let price = if buyer_maker { bp } else { ap };
         let qty = self.random_qty();
         self.trade_id += 1;
         self.time_ms += 1;
-        let usdm = self.cfg.venue == Venue::BinanceUsdm;
-        out.extend_from_slice(b"{\"stream\":\"");
-        out.extend_from_slice(self.stream.as_bytes());
-        if usdm {
-            out.extend_from_slice(b"@aggTrade\",\"data\":{\"e\":\"aggTrade\",\"E\":");
-        } else {
-            out.extend_from_slice(b"@trade\",\"data\":{\"e\":\"trade\",\"E\":");
-        }
-        push_u64(out, self.time_ms);
-        out.extend_from_slice(b",\"s\":\"");
-        out.extend_from_slice(self.cfg.symbol.as_bytes());
-        out.extend_from_slice(if usdm { b"\",\"a\":" } else { b"\",\"t\":" });
-        push_u64(out, self.trade_id);
-        out.extend_from_slice(b",\"p\":\"");
-        push_decimal(out, price.0, self.cfg.price_scale);
-        out.extend_from_slice(b"\",\"q\":\"");
-        push_decimal(out, qty, self.cfg.qty_scale);
-        out.push(b'"');
-        if usdm {
-            out.extend_from_slice(b",\"f\":");
-            push_u64(out, self.trade_id * 3);
-            out.extend_from_slice(b",\"l\":");
-            push_u64(out, self.trade_id * 3 + 2);
-        }
-        out.extend_from_slice(b",\"T\":");
-        push_u64(out, self.time_ms);
-        out.extend_from_slice(if buyer_maker {
-            b",\"m\":true"
-        } else {
-            b",\"m\":false"
-        });
-        if !usdm {
-            out.extend_from_slice(b",\"M\":true");
-        }
-        out.extend_from_slice(b"}}");
+        Some(Trade {
+            id: self.trade_id,
+            price: price.0,
+            qty,
+            buyer_maker,
+            time_ms: self.time_ms,
+        })
     }
 
-    /// Writes a REST depth snapshot body (top `limit` levels a side). Some
-    /// changes of the next event happen first, so `lastUpdateId` lies inside
-    /// that event's `[U, u]` as on the real venue.
-    pub fn snapshot(&mut self, limit: usize, out: &mut Vec<u8>) {
-        out.clear();
+    /// Makes some of the next event's changes, so that a snapshot taken now
+    /// falls inside that event, as on a real venue.
+    fn enter_event(&mut self) {
         let inside = 1 + self
             .rng
             .below(self.cfg.changes_per_diff.max(1) as u64 / 2 + 1)
@@ -440,76 +331,50 @@ impl MarketSim {
         for _ in 0..inside {
             self.change();
         }
-        let usdm = self.cfg.venue == Venue::BinanceUsdm;
-        out.extend_from_slice(b"{\"lastUpdateId\":");
-        push_u64(out, self.id);
-        if usdm {
-            out.extend_from_slice(b",\"E\":");
-            push_u64(out, self.time_ms);
-            out.extend_from_slice(b",\"T\":");
-            push_u64(out, self.time_ms);
-        }
-        let bids: Vec<(i64, i64)> = self
-            .bids
-            .iter()
-            .rev()
-            .take(limit)
-            .map(|(&p, &q)| (p, q))
-            .collect();
-        let asks: Vec<(i64, i64)> = self
-            .asks
-            .iter()
-            .take(limit)
-            .map(|(&p, &q)| (p, q))
-            .collect();
-        for (key, levels) in [(&b",\"bids\":["[..], bids), (&b",\"asks\":["[..], asks)] {
-            out.extend_from_slice(key);
-            for (i, (p, q)) in levels.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                self.push_level(out, p, q);
-            }
-            out.push(b']');
-        }
-        out.push(b'}');
+    }
+
+    /// The best `limit` levels of `side`, best first.
+    fn best(&self, side: Side, limit: usize) -> impl Iterator<Item = (i64, i64)> + '_ {
+        let take = |want: Side| if side == want { limit } else { 0 };
+        let bids = self.bids.iter().rev().take(take(Side::Bid));
+        let asks = self.asks.iter().take(take(Side::Ask));
+        bids.chain(asks).map(|(&p, &q)| (p, q))
     }
 }
 
-/// Appends `v` in decimal.
-pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
+/// The ids of one diff event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct EventIds {
+    /// First update id in the event.
+    first: u64,
+    /// Last update id in the event.
+    last: u64,
+    /// Last id of the previous event.
+    prev: u64,
 }
 
-/// Appends a non-negative mantissa at `scale` the way Binance writes it:
-/// always eight decimals (`"43000.01000000"`).
-pub fn push_decimal(out: &mut Vec<u8>, mantissa: i64, scale: Scale) {
-    let s = u32::from(scale.decimals().min(WIRE_DECIMALS));
-    let one = 10u64.pow(s);
-    let m = mantissa.unsigned_abs();
-    if mantissa < 0 {
-        out.push(b'-');
-    }
-    push_u64(out, m / one);
-    out.push(b'.');
-    let frac = m % one;
-    let mut digits = [b'0'; WIRE_DECIMALS as usize];
-    let mut f = frac;
-    for i in (0..s as usize).rev() {
-        digits[i] = b'0' + (f % 10) as u8;
-        f /= 10;
-    }
-    out.extend_from_slice(&digits);
+/// A bogus diff whose bid crosses the book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Crossed {
+    /// Its ids (continuing the chain).
+    ids: EventIds,
+    /// Its one bid, as a price mantissa above the best ask.
+    bid: i64,
+}
+
+/// One generated trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Trade {
+    /// Trade id.
+    id: u64,
+    /// Price mantissa (the touch).
+    price: i64,
+    /// Quantity mantissa.
+    qty: i64,
+    /// The buyer was the maker (a sell hit the bid).
+    buyer_maker: bool,
+    /// Exchange time, ms.
+    time_ms: u64,
 }
 
 #[cfg(test)]
