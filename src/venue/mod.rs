@@ -7,6 +7,7 @@
 //! go out.
 
 pub mod binance;
+pub(crate) mod scan;
 
 use std::fmt;
 
