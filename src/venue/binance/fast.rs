@@ -8,12 +8,15 @@
 //! simd-json tape path, which is the reference: the fast path never reports
 //! an error of its own, so for every frame it accepts it must give exactly
 //! what the tape path gives (property-tested and fuzzed against it).
+//!
+//! Only the templates are Binance's: which keys, in which order, into which
+//! message. The cursor, number and level readers they are built from are
+//! shared by every venue, in [`crate::venue::scan`].
 
 use super::msg::{BinanceMsg, BookTicker, DepthUpdate, TradeMsg};
 use crate::book::Level;
-use crate::types::swar::{ZEROS, load8, nondigits};
-use crate::types::{Price, Qty, ResolveSymbol, Scale, Scaling, Venue};
-use crate::venue::scan::{Wire8, decimal_general, id, positive, uint15};
+use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
+use crate::venue::scan::{Cursor, LevelBuf, PriceShape, Wire8, id, positive};
 
 /// The pieces of a depth message the template read; levels went to the buffers.
 #[derive(Clone, Copy, Debug)]
@@ -61,440 +64,6 @@ pub(crate) struct SnapshotHeader {
     pub(crate) transact_ms: Option<u64>,
 }
 
-/// One side's parsed levels, in storage for `max_levels` allocated at
-/// construction: a push is a store plus the bounds check that doubles as the
-/// level limit (a `Vec` would check its capacity and our limit separately).
-#[derive(Debug)]
-pub(crate) struct LevelBuf {
-    slots: Box<[Level]>,
-    len: usize,
-}
-
-impl LevelBuf {
-    /// Room for `max` levels.
-    pub(crate) fn new(max: usize) -> LevelBuf {
-        let empty = Level {
-            price: Price::ZERO,
-            qty: Qty::ZERO,
-        };
-        LevelBuf {
-            slots: vec![empty; max].into_boxed_slice(),
-            len: 0,
-        }
-    }
-
-    /// Appends `level`; `None` when the buffer is full.
-    #[inline(always)]
-    pub(crate) fn push(&mut self, level: Level) -> Option<()> {
-        *self.slots.get_mut(self.len)? = level;
-        self.len += 1;
-        Some(())
-    }
-
-    /// Forgets every level.
-    #[inline]
-    pub(crate) fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    /// The levels pushed since the last clear.
-    #[inline]
-    pub(crate) fn as_slice(&self) -> &[Level] {
-        &self.slots[..self.len]
-    }
-}
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-/// Top bit set in every byte that is `"`, `\\`, a control byte or non-ASCII.
-#[inline(always)]
-fn special_bytes(chunk: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    // Bytes below 0x20: subtracting 0x20 wraps them past 0x80 (unless the
-    // byte already had the top bit, which is flagged anyway).
-    let control = chunk.wrapping_sub(0x2020_2020_2020_2020) & !chunk & HIGH;
-    has_zero(chunk ^ 0x2222_2222_2222_2222)
-        | has_zero(chunk ^ 0x5C5C_5C5C_5C5C_5C5C)
-        | control
-        | (chunk & HIGH)
-}
-
-/// A guess at the number of integer digits of the next level's price.
-///
-/// Why: where the quantity starts depends on the price's length, and where
-/// the next level starts on the quantity's, so measuring every length puts
-/// two load-to-tzcnt chains per level on the loop's critical path. Adjacent
-/// levels' prices almost always have as many integer digits (in the
-/// captures they never differ), so the price is read at offsets fixed by the
-/// guess and the guess is only *checked*: the check is a predicted branch,
-/// and the loads no longer wait for it. Quantities' lengths do vary (about
-/// every other level in the captures), so they are measured.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PriceShape {
-    /// Integer digits, 1..=7 (read through `& 7`, which lets the compiler
-    /// prove the offsets stay inside a level's window).
-    n: usize,
-    /// `nondigits` flags of bytes 0..=n.
-    flags: u64,
-    /// The flag of byte n alone: bytes 0..n are digits, byte n is not.
-    first_nondigit: u64,
-}
-
-impl Default for PriceShape {
-    fn default() -> Self {
-        PriceShape::new(1)
-    }
-}
-
-impl PriceShape {
-    fn new(n: usize) -> PriceShape {
-        let n = n.clamp(1, 7);
-        PriceShape {
-            n,
-            flags: 0x8080_8080_8080_8080 >> (8 * (7 - n)),
-            first_nondigit: 0x80 << (8 * n),
-        }
-    }
-
-    /// The price at `at` if it has this shape (see [`Wire8::number`]).
-    #[inline(always)]
-    fn read(&self, w: &Wire8, b: &[u8], at: usize) -> Option<(i64, usize)> {
-        let lo = load8(b, at)?;
-        let d = lo ^ ZEROS;
-        let n = self.n & 7;
-        let dot = (d >> (8 * n)) as u8 == b'.' ^ b'0';
-        if !dot | (nondigits(lo) & self.flags != self.first_nondigit) {
-            return None;
-        }
-        let frac_at = at + n + 1;
-        let v = w.value(d, 8 * n as u32 + 7, load8(b, frac_at)?)?;
-        Some((v, frac_at + 8))
-    }
-}
-
-/// Bytes a level can span in the eight-decimal form, the byte after it, and
-/// the slack the readers below load past it, rounded up: within a window of
-/// this many bytes every offset is provably in bounds, so the compiler
-/// drops the checks.
-const LEVEL_WINDOW: usize = 48;
-
-/// `["<wire8>","<wire8>"]` at the start of `w`, the price of shape
-/// `shape`: the level and its length. Inlined into a fixed 48-byte window
-/// (no bounds checks) and into the frame's last bytes (checked).
-#[inline(always)]
-fn level_wire8(w: &[u8], price: &Wire8, qty: &Wire8, shape: &PriceShape) -> Option<(Level, usize)> {
-    if w.get(..2)? != b"[\"" {
-        return None;
-    }
-    let (p, p_end) = shape.read(price, w, 2)?;
-    level_rest(w, p, p_end, qty)
-}
-
-/// The rest of a level after its price: `","<wire8>"]`.
-#[inline(always)]
-fn level_rest(w: &[u8], p: i64, p_end: usize, qty: &Wire8) -> Option<(Level, usize)> {
-    // `","` then the quantity's first byte.
-    let sep = u32::from_le_bytes(*w.get(p_end..)?.first_chunk::<4>()?);
-    if sep & 0x00FF_FFFF != u32::from_le_bytes(*b"\",\"\0") {
-        return None;
-    }
-    let (q, q_end) = qty.number(w, p_end + 3)?;
-    if w.get(q_end..q_end + 2)? != b"\"]" {
-        return None;
-    }
-    // A zero price is read like any other in this form; the tape path
-    // reports it, and `bounded` then promises prices of at least 1.
-    if p == 0 {
-        return None;
-    }
-    let level = Level {
-        price: Price(p),
-        qty: Qty(q),
-    };
-    Some((level, q_end + 2))
-}
-
-/// The guess for a level whose price did not have the guessed shape: the
-/// price measured (`None` if it is not in the eight-decimal form). Only the
-/// guess comes back, and the caller reads the level again with it, so the
-/// usual path's result never goes through memory.
-#[cold]
-#[inline(never)]
-fn price_shape(w: &[u8], price: &Wire8) -> Option<PriceShape> {
-    if w.get(..2)? != b"[\"" {
-        return None;
-    }
-    let (_, p_end) = price.number(w, 2)?;
-    // `["` + n digits + `.` + 8 decimals.
-    Some(PriceShape::new(p_end - 11))
-}
-
-/// Bytes of a `,"x":` key with the longest value read from a window: an
-/// eight-decimal number with a 7-digit integer part and its quotes (23), or
-/// a 15-digit integer and the two 8-byte loads that read it (21).
-const FIELD_WINDOW: usize = 24;
-
-impl<'a> Cursor<'a> {
-    #[inline(always)]
-    fn eat(&mut self, c: u8) -> Option<()> {
-        if *self.b.get(self.i)? == c {
-            self.i += 1;
-            Some(())
-        } else {
-            None
-        }
-    }
-
-    #[inline(always)]
-    fn lit(&mut self, s: &[u8]) -> Option<()> {
-        if self.b.get(self.i..self.i + s.len())? == s {
-            self.i += s.len();
-            Some(())
-        } else {
-            None
-        }
-    }
-
-    #[inline(always)]
-    fn peek_lit(&self, s: &[u8]) -> bool {
-        self.b.get(self.i..self.i + s.len()) == Some(s)
-    }
-
-    /// String content up to the closing quote; no escapes, controls or
-    /// non-ASCII. Eight bytes at a time where eight are readable.
-    #[inline(always)]
-    fn string(&mut self) -> Option<&'a [u8]> {
-        self.eat(b'"')?;
-        let start = self.i;
-        while let Some(chunk) = load8(self.b, self.i) {
-            let stop = special_bytes(chunk);
-            if stop != 0 {
-                self.i += (stop.trailing_zeros() / 8) as usize;
-                break;
-            }
-            self.i += 8;
-        }
-        loop {
-            let c = *self.b.get(self.i)?;
-            if c == b'"' {
-                self.i += 1;
-                return Some(&self.b[start..self.i - 1]);
-            }
-            if c == b'\\' || !(0x20..0x80).contains(&c) {
-                return None;
-            }
-            self.i += 1;
-        }
-    }
-
-    /// A JSON unsigned integer (no sign, leading zero, fraction or exponent).
-    /// Up to 15 digits are read with two 8-byte loads and no loop; anything
-    /// else (longer, near the input's end, or not an integer) takes the
-    /// byte loop, which decides.
-    #[inline(always)]
-    fn uint(&mut self) -> Option<u64> {
-        match uint15(self.b, self.i) {
-            Some((v, n)) => {
-                self.i += n;
-                Some(v)
-            }
-            None => self.uint_slow(),
-        }
-    }
-
-    /// `key` (`,"x":`) then an unsigned integer. Read from one fixed window
-    /// when the input has room for it: every offset in it is then provably
-    /// in bounds, so the checks go; otherwise the checked way.
-    #[inline(always)]
-    fn keyed_uint(&mut self, key: &[u8; 5]) -> Option<u64> {
-        if let Some(w) = self.window() {
-            if w[..5] == *key {
-                if let Some((v, n)) = uint15(w, 5) {
-                    self.i += 5 + n;
-                    return Some(v);
-                }
-            }
-        }
-        self.lit(key)?;
-        self.uint()
-    }
-
-    /// `key` (`,"x":`) then `"<decimal>"`, as [`Cursor::keyed_uint`].
-    #[inline(always)]
-    fn keyed_decimal(
-        &mut self,
-        key: &[u8; 5],
-        w: Option<Wire8>,
-        scale: Scale,
-        signed: bool,
-    ) -> Option<i64> {
-        if let (Some(r), Some(win)) = (w, self.window()) {
-            if win[..5] == *key && win[5] == b'"' {
-                if let Some((v, end)) = r.number(win, 6) {
-                    if win[end] == b'"' {
-                        self.i += end + 1;
-                        return Some(v);
-                    }
-                }
-            }
-        }
-        self.lit(key)?;
-        self.decimal(w, scale, signed)
-    }
-
-    /// The next [`FIELD_WINDOW`] bytes, if there are that many.
-    #[inline(always)]
-    fn window(&self) -> Option<&'a [u8; FIELD_WINDOW]> {
-        self.b.get(self.i..)?.first_chunk()
-    }
-
-    /// An integer of 16 or more digits, near the end of the input, or not
-    /// an integer at all: the byte loop with overflow checks.
-    #[cold]
-    fn uint_slow(&mut self) -> Option<u64> {
-        let start = self.i;
-        let mut v: u64 = 0;
-        while let Some(&c) = self.b.get(self.i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            v = v.checked_mul(10)?.checked_add(u64::from(d))?;
-            self.i += 1;
-        }
-        let len = self.i - start;
-        if len == 0
-            || (len > 1 && self.b[start] == b'0')
-            || matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E'))
-        {
-            return None;
-        }
-        Some(v)
-    }
-
-    #[inline(always)]
-    fn boolean(&mut self) -> Option<bool> {
-        if self.peek_lit(b"true") {
-            self.i += 4;
-            Some(true)
-        } else if self.peek_lit(b"false") {
-            self.i += 5;
-            Some(false)
-        } else {
-            None
-        }
-    }
-
-    /// `"<decimal>"` at `scale`, read by `w` when given. Binance writes
-    /// eight decimals; that form is read by [`Wire8::number`], anything else
-    /// by the general parser.
-    #[inline(always)]
-    fn decimal(&mut self, w: Option<Wire8>, scale: Scale, signed: bool) -> Option<i64> {
-        self.eat(b'"')?;
-        let at = self.i;
-        if let Some((v, end)) = w.and_then(|w| w.number(self.b, at)) {
-            if self.b.get(end) == Some(&b'"') {
-                self.i = end + 1;
-                return Some(v);
-            }
-        }
-        let (v, used) = decimal_general(self.b.get(at..)?, scale, signed)?;
-        self.i = at + used;
-        self.eat(b'"')?;
-        Some(v)
-    }
-
-    /// `["<decimal>","<decimal>"]` in any form the general parser reads.
-    #[cold]
-    #[inline(never)]
-    fn level_general(&mut self, scaling: Scaling) -> Option<Level> {
-        self.eat(b'[')?;
-        let p = positive(self.decimal(None, scaling.price, false)?)?;
-        self.eat(b',')?;
-        let q = self.decimal(None, scaling.qty, false)?;
-        self.eat(b']')?;
-        Some(Level {
-            price: Price(p),
-            qty: Qty(q),
-        })
-    }
-
-    /// `[["p","q"],...]` into `out`; true when every level was read by
-    /// [`Wire8`]. `shape` is the price-length guess, carried from side to
-    /// side and frame to frame. Not inlined: one copy serves both sides.
-    #[inline(never)]
-    fn levels(
-        &mut self,
-        scaling: Scaling,
-        out: &mut LevelBuf,
-        shape: &mut PriceShape,
-    ) -> Option<bool> {
-        self.eat(b'[')?;
-        if self.eat(b']').is_some() {
-            return Some(true);
-        }
-        let mut bounded = true;
-        let mut readers = Wire8::new(scaling.price).zip(Wire8::new(scaling.qty));
-        // Locals rather than `self.i`: the loop keeps them in registers.
-        let b = self.b;
-        let mut i = self.i;
-        loop {
-            let rest = b.get(i..)?;
-            let fast = match &readers {
-                Some((price, qty)) => match rest.first_chunk::<LEVEL_WINDOW>() {
-                    Some(w) => match level_wire8(w, price, qty, shape) {
-                        Some(hit) => Some(hit),
-                        None => price_shape(w, price).and_then(|new| {
-                            *shape = new;
-                            level_wire8(w, price, qty, shape)
-                        }),
-                    },
-                    None => match level_wire8(rest, price, qty, shape) {
-                        Some(hit) => Some(hit),
-                        None => price_shape(rest, price).and_then(|new| {
-                            *shape = new;
-                            level_wire8(rest, price, qty, shape)
-                        }),
-                    },
-                },
-                None => None,
-            };
-            let level = match fast {
-                Some((level, used)) => {
-                    i += used;
-                    level
-                }
-                None => {
-                    self.i = i;
-                    let level = self.level_general(scaling)?;
-                    i = self.i;
-                    bounded = false;
-                    // A message's numbers share one form: after one in
-                    // another form (futures' `"7.5040"`), read the rest the
-                    // general way without trying the wire form first.
-                    readers = None;
-                    level
-                }
-            };
-            // Full: the tape path reports the limit.
-            out.push(level)?;
-            match *b.get(i)? {
-                b',' => i += 1,
-                b']' => {
-                    self.i = i + 1;
-                    return Some(bounded);
-                }
-                _ => return None,
-            }
-        }
-    }
-}
-
 /// Recognises a whole stream frame. `None` means "use the tape path"; the
 /// level buffers may then hold partial output and must be cleared.
 #[inline]
@@ -506,27 +75,27 @@ pub(crate) fn scan<R: ResolveSymbol>(
     asks: &mut LevelBuf,
     shape: &mut PriceShape,
 ) -> Option<Fast> {
-    let mut c = Cursor { b: frame, i: 0 };
+    let mut c = Cursor::new(frame);
     let wrapped = c.peek_lit(b"{\"stream\":\"");
     if wrapped {
-        c.i = 10;
+        c.skip(10);
         c.string()?;
         c.lit(b",\"data\":")?;
     }
     let out = if c.peek_lit(b"{\"e\":\"depthUpdate\",\"E\":") {
-        c.i += 23;
+        c.skip(23);
         Fast::Depth(depth(&mut c, venue, symbols, bids, asks, shape)?)
     } else if c.peek_lit(b"{\"u\":") {
-        c.i += 5;
+        c.skip(5);
         Fast::Other(BinanceMsg::BookTicker(book_ticker(&mut c, symbols, false)?))
     } else if c.peek_lit(b"{\"e\":\"bookTicker\",\"u\":") {
-        c.i += 22;
+        c.skip(22);
         Fast::Other(BinanceMsg::BookTicker(book_ticker(&mut c, symbols, true)?))
     } else if c.peek_lit(b"{\"e\":\"trade\",\"E\":") {
-        c.i += 17;
+        c.skip(17);
         Fast::Other(BinanceMsg::Trade(trade(&mut c, symbols, false)?))
     } else if c.peek_lit(b"{\"e\":\"aggTrade\",\"E\":") {
-        c.i += 20;
+        c.skip(20);
         Fast::Other(BinanceMsg::Trade(trade(&mut c, symbols, true)?))
     } else {
         return None;
@@ -534,7 +103,7 @@ pub(crate) fn scan<R: ResolveSymbol>(
     if wrapped {
         c.eat(b'}')?;
     }
-    (c.i == frame.len()).then_some(out)
+    c.at_end().then_some(out)
 }
 
 /// After `{"e":"depthUpdate","E":`.
@@ -549,7 +118,7 @@ fn depth<R: ResolveSymbol>(
 ) -> Option<DepthHeader> {
     let event_ms = c.uint()?;
     let transact_ms = if c.peek_lit(b",\"T\":") {
-        c.i += 5;
+        c.skip(5);
         Some(c.uint()?)
     } else {
         None
@@ -559,7 +128,7 @@ fn depth<R: ResolveSymbol>(
     let first_id = id(c.keyed_uint(b",\"U\":")?)?;
     let final_id = id(c.keyed_uint(b",\"u\":")?)?;
     let prev_final_id = if c.peek_lit(b",\"pu\":") {
-        c.i += 6;
+        c.skip(6);
         Some(id(c.uint()?)?)
     } else if venue == Venue::BinanceUsdm {
         return None;
@@ -633,7 +202,7 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
     let id_key: &[u8; 5] = if aggregated { b",\"a\":" } else { b",\"t\":" };
     let mut id = None;
     if c.peek_lit(id_key) {
-        c.i += 5;
+        c.skip(5);
         id = Some(c.uint()?);
     }
     c.lit(b",\"s\":")?;
@@ -665,7 +234,7 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
     c.lit(b",\"m\":")?;
     let buyer_is_maker = c.boolean()?;
     if c.peek_lit(b",\"M\":") {
-        c.i += 5;
+        c.skip(5);
         c.boolean()?;
     }
     c.eat(b'}')?;
@@ -691,12 +260,12 @@ pub(crate) fn scan_snapshot(
     bids: &mut LevelBuf,
     asks: &mut LevelBuf,
 ) -> Option<SnapshotHeader> {
-    let mut c = Cursor { b: body, i: 0 };
+    let mut c = Cursor::new(body);
     c.lit(b"{\"lastUpdateId\":")?;
     let last_update_id = id(c.uint()?)?;
     let (mut event_ms, mut transact_ms) = (None, None);
     if c.peek_lit(b",\"E\":") {
-        c.i += 5;
+        c.skip(5);
         event_ms = Some(c.uint()?);
         c.lit(b",\"T\":")?;
         transact_ms = Some(c.uint()?);
@@ -707,7 +276,7 @@ pub(crate) fn scan_snapshot(
     c.lit(b",\"asks\":")?;
     c.levels(scaling, asks, &mut shape)?;
     c.eat(b'}')?;
-    (c.i == body.len()).then_some(SnapshotHeader {
+    c.at_end().then_some(SnapshotHeader {
         last_update_id,
         event_ms,
         transact_ms,
@@ -718,7 +287,7 @@ pub(crate) fn scan_snapshot(
 mod tests {
     use super::*;
     use crate::sim::{MarketConfig, MarketSim};
-    use crate::types::{Registry, parse_decimal_prefix};
+    use crate::types::Registry;
     use crate::venue::binance::BinanceDecoder;
 
     const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
@@ -907,45 +476,7 @@ mod tests {
         }
     }
 
-    /// The byte loop every fast integer must agree with: JSON's unsigned form.
-    fn uint_reference(text: &[u8]) -> Option<(u64, usize)> {
-        let n = text.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 || (n > 1 && text[0] == b'0') || matches!(text.get(n), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        let v = std::str::from_utf8(&text[..n]).ok()?.parse().ok()?;
-        Some((v, n))
-    }
-
     proptest::proptest! {
-        /// A price read at a guessed length agrees with the general parser
-        /// whenever it answers, whatever the guess and the text (dotless
-        /// digit runs included: the guess must not invent a dot).
-        #[test]
-        fn price_shape_agrees_with_parse_decimal(
-            text in "[0-9]{0,12}(\\.[0-9]{0,10})?[\",x0-9.]{0,12}",
-            scale in 0u8..=8,
-            guess in 1usize..=7,
-        ) {
-            let scale = Scale::new(scale).unwrap();
-            let bytes = text.as_bytes();
-            let w = Wire8::new(scale).unwrap();
-            if let Some((v, end)) = PriceShape::new(guess).read(&w, bytes, 0) {
-                let general = parse_decimal_prefix(bytes, scale, true);
-                if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
-                    proptest::prop_assert_eq!(general, Ok((v, end)));
-                }
-            }
-        }
-
-        /// The integer reader agrees with the reference on any input.
-        #[test]
-        fn uint_agrees_with_reference(text in "[0-9]{0,22}[0-9.eE,}x]{0,20}") {
-            let mut c = Cursor { b: text.as_bytes(), i: 0 };
-            let got = c.uint().map(|v| (v, c.i));
-            proptest::prop_assert_eq!(got, uint_reference(text.as_bytes()));
-        }
-
         /// Any byte changed anywhere in a frame: the fast path either gives
         /// up or gives exactly the tape path's answer.
         #[test]

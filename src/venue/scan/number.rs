@@ -95,7 +95,7 @@ impl Wire8 {
     /// by `tz` in `d` (its first 8 bytes `^ '0'`), with decimals `frac`;
     /// `None` unless those are 8 digits with zeros past the scale.
     #[inline(always)]
-    pub(crate) fn value(&self, d: u64, tz: u32, frac: u64) -> Option<i64> {
+    pub(super) fn value(&self, d: u64, tz: u32, frac: u64) -> Option<i64> {
         let f = frac ^ ZEROS;
         if nondigit_values(f) | (f & self.tail_mask) != 0 {
             return None;
