@@ -5,8 +5,15 @@
 //! `consts.rs` (endpoints, limits). Nothing here owns a socket or reads a
 //! clock: bytes and `now` come in, messages, book operations and requests
 //! go out.
+//!
+//! `scan/` is shared by every venue's decoder: the JSON cursor and the
+//! number and price-level readers that a venue's template fast path is
+//! built from. A venue's `fast.rs` keeps only its templates (which keys, in
+//! which order); the readers never report an error of their own (`None`
+//! hands the frame to the venue's simd-json tape path, the reference).
 
 pub mod binance;
+pub(crate) mod scan;
 
 use std::fmt;
 

@@ -5,13 +5,14 @@
 
 use simd_json::{Node, StaticNode, Tape};
 
-use super::fast::{self, Fast, LevelBuf, PriceShape};
+use super::fast::{self, Fast};
 use super::msg::{
     BinanceMsg, DepthSnapshot, Fields, Key, KnownKey, Raw, SnapshotReply, classify,
     classify_snapshot, key_of,
 };
 use crate::book::Level;
 use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
+use crate::venue::scan::{LevelBuf, PriceShape};
 use crate::venue::{DecodeError, JsonType, Location, What};
 
 /// Default largest frame or REST body: 4 MiB (a 5,000-level snapshot is ~300 kB).

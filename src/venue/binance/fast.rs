@@ -8,11 +8,15 @@
 //! simd-json tape path, which is the reference: the fast path never reports
 //! an error of its own, so for every frame it accepts it must give exactly
 //! what the tape path gives (property-tested and fuzzed against it).
+//!
+//! Only the templates are Binance's: which keys, in which order, into which
+//! message. The cursor, number and level readers they are built from are
+//! shared by every venue, in [`crate::venue::scan`].
 
 use super::msg::{BinanceMsg, BookTicker, DepthUpdate, TradeMsg};
 use crate::book::Level;
-use crate::types::swar::{POW10, load8, nondigits};
-use crate::types::{Price, Qty, ResolveSymbol, Scale, Scaling, Venue, parse_decimal_prefix};
+use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
+use crate::venue::scan::{Cursor, LevelBuf, PriceShape, Wire8, id, positive};
 
 /// The pieces of a depth message the template read; levels went to the buffers.
 #[derive(Clone, Copy, Debug)]
@@ -60,624 +64,6 @@ pub(crate) struct SnapshotHeader {
     pub(crate) transact_ms: Option<u64>,
 }
 
-/// One side's parsed levels, in storage for `max_levels` allocated at
-/// construction: a push is a store plus the bounds check that doubles as the
-/// level limit (a `Vec` would check its capacity and our limit separately).
-#[derive(Debug)]
-pub(crate) struct LevelBuf {
-    slots: Box<[Level]>,
-    len: usize,
-}
-
-impl LevelBuf {
-    /// Room for `max` levels.
-    pub(crate) fn new(max: usize) -> LevelBuf {
-        let empty = Level {
-            price: Price::ZERO,
-            qty: Qty::ZERO,
-        };
-        LevelBuf {
-            slots: vec![empty; max].into_boxed_slice(),
-            len: 0,
-        }
-    }
-
-    /// Appends `level`; `None` when the buffer is full.
-    #[inline(always)]
-    pub(crate) fn push(&mut self, level: Level) -> Option<()> {
-        *self.slots.get_mut(self.len)? = level;
-        self.len += 1;
-        Some(())
-    }
-
-    /// Forgets every level.
-    #[inline]
-    pub(crate) fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    /// The levels pushed since the last clear.
-    #[inline]
-    pub(crate) fn as_slice(&self) -> &[Level] {
-        &self.slots[..self.len]
-    }
-}
-
-struct Cursor<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-/// Top bit set in every byte that is `"`, `\\`, a control byte or non-ASCII.
-#[inline(always)]
-fn special_bytes(chunk: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    // Bytes below 0x20: subtracting 0x20 wraps them past 0x80 (unless the
-    // byte already had the top bit, which is flagged anyway).
-    let control = chunk.wrapping_sub(0x2020_2020_2020_2020) & !chunk & HIGH;
-    has_zero(chunk ^ 0x2222_2222_2222_2222)
-        | has_zero(chunk ^ 0x5C5C_5C5C_5C5C_5C5C)
-        | control
-        | (chunk & HIGH)
-}
-
-/// `'0'` in every byte.
-const ZEROS: u64 = 0x3030_3030_3030_3030;
-
-/// Value of 8 digit *values* (0..=9 per byte, byte 0 most significant):
-/// pairs, then quads, then the whole.
-#[inline(always)]
-fn value8d(v: u64) -> u64 {
-    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
-    let v = ((v & 0x0000_00FF_0000_00FF).wrapping_mul(0x000F_4240_0000_0064))
-        .wrapping_add(((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(0x0000_2710_0000_0001));
-    v >> 32
-}
-
-/// Value of the leading digits of `d` (a chunk `^ '0'`, so digits are the
-/// byte values 0..=9), given `tz`, the trailing zeros of its non-digit flags
-/// (`8n + 7` for `n` digits, `7..=63`). Why no mask: shifting up by
-/// `8 (8 - n)` bits pushes the bytes after the digits out while zeros
-/// (digit 0) fill the most significant places. The shift is split so
-/// `n == 0` (a shift by 64) gives 0 instead of overflowing.
-#[inline(always)]
-fn digits_right(d: u64, tz: u32) -> u64 {
-    debug_assert!((7..=63).contains(&tz));
-    value8d((d << (70 - tz)) << 1)
-}
-
-/// Top bit set in every byte of `d` (a chunk already `^ '0'`, so digits
-/// are the byte values 0..=9) that is not a digit. Why it is exact: a digit
-/// plus 0x76 stays below 0x80, anything from 10 to 0x7F reaches it, and a
-/// byte of 0x80 or more is flagged by its own top bit; a carry out of a byte
-/// only leaves a byte that is flagged already, so the lowest flag is the
-/// first non-digit and no flag means eight digits.
-#[inline(always)]
-fn nondigit_values(d: u64) -> u64 {
-    (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080
-}
-
-/// Reads Binance's eight-decimal numbers (`"43000.01000000"`) at one scale
-/// of at most eight decimals.
-///
-/// Everything that depends on the scale is computed here, once per message,
-/// so reading a number is a fixed run of SWAR steps: no loop, and a single
-/// length-dependent offset (where the decimals start).
-#[derive(Clone, Copy, Debug)]
-struct Wire8 {
-    /// The decimal bytes past the scale; they must all be `'0'`.
-    tail_mask: u64,
-    /// `71 - 8 * scale`: integer parts whose non-digit flag sits at or below
-    /// this bit (`8n + 7 <= 71 - 8 * scale`, i.e. `n + scale <= 8`) share
-    /// one 8-digit field with the kept decimals; the difference is how far
-    /// up the integer digits move to end just before them.
-    int_room: u32,
-    /// The bytes of that field before the kept decimals.
-    int_field: u64,
-    /// Moves the decimals within the scale to the least significant end of
-    /// a digit field: `64 - 8 * scale`, mod 64 (keeping 0 or 8 shifts nothing).
-    keep_shift: u32,
-    /// `10^scale`: the weight of the integer part.
-    int_mul: u64,
-}
-
-impl Wire8 {
-    /// The reader for `scale`; `None` above eight decimals (the general
-    /// parser reads those).
-    #[inline]
-    fn new(scale: Scale) -> Option<Wire8> {
-        let keep = u32::from(scale.decimals());
-        if keep > 8 {
-            return None;
-        }
-        let keep_mask = if keep == 8 {
-            u64::MAX
-        } else {
-            (1u64 << (8 * keep)) - 1
-        };
-        Some(Wire8 {
-            tail_mask: !keep_mask,
-            int_room: 71 - 8 * keep,
-            // Unused at a scale of 8 (no integer part fits beside 8 decimals).
-            int_field: u64::MAX.checked_shr(8 * keep).unwrap_or(0),
-            keep_shift: (64 - 8 * keep) % 64,
-            int_mul: POW10[keep as usize],
-        })
-    }
-
-    /// `digits.dddddddd` at `at` — 1 to 7 integer digits, a dot, exactly
-    /// eight decimals, none significant past the scale — as a mantissa, with
-    /// the index just past the decimals. The caller checks that the byte
-    /// there ends the number. `None` for any other form, which the general
-    /// parser then reads (giving the same value for this form).
-    #[inline(always)]
-    fn number(&self, b: &[u8], at: usize) -> Option<(i64, usize)> {
-        let lo = load8(b, at)?;
-        // Bit 8n + 7 for a first non-digit at byte n, 64 for none. That
-        // byte must be the '.', after at least one digit; with no non-digit
-        // the shift below reads a digit, which is not a '.'. (The flags come
-        // from the raw bytes: one step shorter than from `lo ^ '0'`, and
-        // the next number's offset depends on them.)
-        let tz = nondigits(lo).trailing_zeros();
-        let d = lo ^ ZEROS;
-        if tz == 7 || (d >> (tz - 7)) as u8 != b'.' ^ b'0' {
-            return None;
-        }
-        // The decimals start at byte n + 1.
-        let frac_at = at + (tz as usize >> 3) + 1;
-        let v = self.value(d, tz, load8(b, frac_at)?)?;
-        Some((v, frac_at + 8))
-    }
-
-    /// The mantissa of a number whose integer digits end at the '.' flagged
-    /// by `tz` in `d` (its first 8 bytes `^ '0'`), with decimals `frac`;
-    /// `None` unless those are 8 digits with zeros past the scale.
-    #[inline(always)]
-    fn value(&self, d: u64, tz: u32, frac: u64) -> Option<i64> {
-        let f = frac ^ ZEROS;
-        if nondigit_values(f) | (f & self.tail_mask) != 0 {
-            return None;
-        }
-        // The bytes past the scale are 0, so the shift alone aligns the kept ones.
-        let kept = f << self.keep_shift;
-        let v = if tz <= self.int_room {
-            // Integer digits and kept decimals in one field, one conversion
-            // (the dot and the decimals after the integer are masked off).
-            value8d(((d << (self.int_room - tz)) & self.int_field) | kept)
-        } else {
-            // Below 10^7 * 10^8 + 10^8: no overflow.
-            digits_right(d, tz) * self.int_mul + value8d(kept)
-        };
-        Some(v as i64)
-    }
-}
-
-/// A guess at the number of integer digits of the next level's price.
-///
-/// Why: where the quantity starts depends on the price's length, and where
-/// the next level starts on the quantity's, so measuring every length puts
-/// two load-to-tzcnt chains per level on the loop's critical path. Adjacent
-/// levels' prices almost always have as many integer digits (in the
-/// captures they never differ), so the price is read at offsets fixed by the
-/// guess and the guess is only *checked*: the check is a predicted branch,
-/// and the loads no longer wait for it. Quantities' lengths do vary (about
-/// every other level in the captures), so they are measured.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PriceShape {
-    /// Integer digits, 1..=7 (read through `& 7`, which lets the compiler
-    /// prove the offsets stay inside a level's window).
-    n: usize,
-    /// `nondigits` flags of bytes 0..=n.
-    flags: u64,
-    /// The flag of byte n alone: bytes 0..n are digits, byte n is not.
-    first_nondigit: u64,
-}
-
-impl Default for PriceShape {
-    fn default() -> Self {
-        PriceShape::new(1)
-    }
-}
-
-impl PriceShape {
-    fn new(n: usize) -> PriceShape {
-        let n = n.clamp(1, 7);
-        PriceShape {
-            n,
-            flags: 0x8080_8080_8080_8080 >> (8 * (7 - n)),
-            first_nondigit: 0x80 << (8 * n),
-        }
-    }
-
-    /// The price at `at` if it has this shape (see [`Wire8::number`]).
-    #[inline(always)]
-    fn read(&self, w: &Wire8, b: &[u8], at: usize) -> Option<(i64, usize)> {
-        let lo = load8(b, at)?;
-        let d = lo ^ ZEROS;
-        let n = self.n & 7;
-        let dot = (d >> (8 * n)) as u8 == b'.' ^ b'0';
-        if !dot | (nondigits(lo) & self.flags != self.first_nondigit) {
-            return None;
-        }
-        let frac_at = at + n + 1;
-        let v = w.value(d, 8 * n as u32 + 7, load8(b, frac_at)?)?;
-        Some((v, frac_at + 8))
-    }
-}
-
-/// Bytes a level can span in the eight-decimal form, the byte after it, and
-/// the slack the readers below load past it, rounded up: within a window of
-/// this many bytes every offset is provably in bounds, so the compiler
-/// drops the checks.
-const LEVEL_WINDOW: usize = 48;
-
-/// `["<wire8>","<wire8>"]` at the start of `w`, the price of shape
-/// `shape`: the level and its length. Inlined into a fixed 48-byte window
-/// (no bounds checks) and into the frame's last bytes (checked).
-#[inline(always)]
-fn level_wire8(w: &[u8], price: &Wire8, qty: &Wire8, shape: &PriceShape) -> Option<(Level, usize)> {
-    if w.get(..2)? != b"[\"" {
-        return None;
-    }
-    let (p, p_end) = shape.read(price, w, 2)?;
-    level_rest(w, p, p_end, qty)
-}
-
-/// The rest of a level after its price: `","<wire8>"]`.
-#[inline(always)]
-fn level_rest(w: &[u8], p: i64, p_end: usize, qty: &Wire8) -> Option<(Level, usize)> {
-    // `","` then the quantity's first byte.
-    let sep = u32::from_le_bytes(*w.get(p_end..)?.first_chunk::<4>()?);
-    if sep & 0x00FF_FFFF != u32::from_le_bytes(*b"\",\"\0") {
-        return None;
-    }
-    let (q, q_end) = qty.number(w, p_end + 3)?;
-    if w.get(q_end..q_end + 2)? != b"\"]" {
-        return None;
-    }
-    // A zero price is read like any other in this form; the tape path
-    // reports it, and `bounded` then promises prices of at least 1.
-    if p == 0 {
-        return None;
-    }
-    let level = Level {
-        price: Price(p),
-        qty: Qty(q),
-    };
-    Some((level, q_end + 2))
-}
-
-/// The guess for a level whose price did not have the guessed shape: the
-/// price measured (`None` if it is not in the eight-decimal form). Only the
-/// guess comes back, and the caller reads the level again with it, so the
-/// usual path's result never goes through memory.
-#[cold]
-#[inline(never)]
-fn price_shape(w: &[u8], price: &Wire8) -> Option<PriceShape> {
-    if w.get(..2)? != b"[\"" {
-        return None;
-    }
-    let (_, p_end) = price.number(w, 2)?;
-    // `["` + n digits + `.` + 8 decimals.
-    Some(PriceShape::new(p_end - 11))
-}
-
-/// Bytes of a `,"x":` key with the longest value read from a window: an
-/// eight-decimal number with a 7-digit integer part and its quotes (23), or
-/// a 15-digit integer and the two 8-byte loads that read it (21).
-const FIELD_WINDOW: usize = 24;
-
-/// A JSON unsigned integer of at most 15 digits at `at`, read with two
-/// loads: its value and length. `None` for anything else, including a
-/// longer integer or one too close to the end of `b` for the loads.
-#[inline(always)]
-fn uint15(b: &[u8], at: usize) -> Option<(u64, usize)> {
-    let lo = load8(b, at)?;
-    let tz = nondigits(lo).trailing_zeros();
-    let (v, n, stop) = if tz < 64 {
-        let v = digits_right(lo ^ ZEROS, tz);
-        (v, (tz / 8) as usize, (lo >> (tz - 7)) as u8)
-    } else {
-        let hi = load8(b, at + 8)?;
-        let tz = nondigits(hi).trailing_zeros();
-        if tz == 64 {
-            return None;
-        }
-        let n = (tz / 8) as usize;
-        // At most 15 digits: below 10^15, no overflow.
-        let v = value8d(lo ^ ZEROS) * POW10[n] + digits_right(hi ^ ZEROS, tz);
-        (v, 8 + n, (hi >> (tz - 7)) as u8)
-    };
-    if n == 0 || (n > 1 && lo as u8 == b'0') || matches!(stop, b'.' | b'e' | b'E') {
-        return None;
-    }
-    Some((v, n))
-}
-
-impl<'a> Cursor<'a> {
-    #[inline(always)]
-    fn eat(&mut self, c: u8) -> Option<()> {
-        if *self.b.get(self.i)? == c {
-            self.i += 1;
-            Some(())
-        } else {
-            None
-        }
-    }
-
-    #[inline(always)]
-    fn lit(&mut self, s: &[u8]) -> Option<()> {
-        if self.b.get(self.i..self.i + s.len())? == s {
-            self.i += s.len();
-            Some(())
-        } else {
-            None
-        }
-    }
-
-    #[inline(always)]
-    fn peek_lit(&self, s: &[u8]) -> bool {
-        self.b.get(self.i..self.i + s.len()) == Some(s)
-    }
-
-    /// String content up to the closing quote; no escapes, controls or
-    /// non-ASCII. Eight bytes at a time where eight are readable.
-    #[inline(always)]
-    fn string(&mut self) -> Option<&'a [u8]> {
-        self.eat(b'"')?;
-        let start = self.i;
-        while let Some(chunk) = load8(self.b, self.i) {
-            let stop = special_bytes(chunk);
-            if stop != 0 {
-                self.i += (stop.trailing_zeros() / 8) as usize;
-                break;
-            }
-            self.i += 8;
-        }
-        loop {
-            let c = *self.b.get(self.i)?;
-            if c == b'"' {
-                self.i += 1;
-                return Some(&self.b[start..self.i - 1]);
-            }
-            if c == b'\\' || !(0x20..0x80).contains(&c) {
-                return None;
-            }
-            self.i += 1;
-        }
-    }
-
-    /// A JSON unsigned integer (no sign, leading zero, fraction or exponent).
-    /// Up to 15 digits are read with two 8-byte loads and no loop; anything
-    /// else (longer, near the input's end, or not an integer) takes the
-    /// byte loop, which decides.
-    #[inline(always)]
-    fn uint(&mut self) -> Option<u64> {
-        match uint15(self.b, self.i) {
-            Some((v, n)) => {
-                self.i += n;
-                Some(v)
-            }
-            None => self.uint_slow(),
-        }
-    }
-
-    /// `key` (`,"x":`) then an unsigned integer. Read from one fixed window
-    /// when the input has room for it: every offset in it is then provably
-    /// in bounds, so the checks go; otherwise the checked way.
-    #[inline(always)]
-    fn keyed_uint(&mut self, key: &[u8; 5]) -> Option<u64> {
-        if let Some(w) = self.window() {
-            if w[..5] == *key {
-                if let Some((v, n)) = uint15(w, 5) {
-                    self.i += 5 + n;
-                    return Some(v);
-                }
-            }
-        }
-        self.lit(key)?;
-        self.uint()
-    }
-
-    /// `key` (`,"x":`) then `"<decimal>"`, as [`Cursor::keyed_uint`].
-    #[inline(always)]
-    fn keyed_decimal(
-        &mut self,
-        key: &[u8; 5],
-        w: Option<Wire8>,
-        scale: Scale,
-        signed: bool,
-    ) -> Option<i64> {
-        if let (Some(r), Some(win)) = (w, self.window()) {
-            if win[..5] == *key && win[5] == b'"' {
-                if let Some((v, end)) = r.number(win, 6) {
-                    if win[end] == b'"' {
-                        self.i += end + 1;
-                        return Some(v);
-                    }
-                }
-            }
-        }
-        self.lit(key)?;
-        self.decimal(w, scale, signed)
-    }
-
-    /// The next [`FIELD_WINDOW`] bytes, if there are that many.
-    #[inline(always)]
-    fn window(&self) -> Option<&'a [u8; FIELD_WINDOW]> {
-        self.b.get(self.i..)?.first_chunk()
-    }
-
-    /// An integer of 16 or more digits, near the end of the input, or not
-    /// an integer at all: the byte loop with overflow checks.
-    #[cold]
-    fn uint_slow(&mut self) -> Option<u64> {
-        let start = self.i;
-        let mut v: u64 = 0;
-        while let Some(&c) = self.b.get(self.i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            v = v.checked_mul(10)?.checked_add(u64::from(d))?;
-            self.i += 1;
-        }
-        let len = self.i - start;
-        if len == 0
-            || (len > 1 && self.b[start] == b'0')
-            || matches!(self.b.get(self.i), Some(b'.' | b'e' | b'E'))
-        {
-            return None;
-        }
-        Some(v)
-    }
-
-    #[inline(always)]
-    fn boolean(&mut self) -> Option<bool> {
-        if self.peek_lit(b"true") {
-            self.i += 4;
-            Some(true)
-        } else if self.peek_lit(b"false") {
-            self.i += 5;
-            Some(false)
-        } else {
-            None
-        }
-    }
-
-    /// `"<decimal>"` at `scale`, read by `w` when given. Binance writes
-    /// eight decimals; that form is read by [`Wire8::number`], anything else
-    /// by the general parser.
-    #[inline(always)]
-    fn decimal(&mut self, w: Option<Wire8>, scale: Scale, signed: bool) -> Option<i64> {
-        self.eat(b'"')?;
-        let at = self.i;
-        if let Some((v, end)) = w.and_then(|w| w.number(self.b, at)) {
-            if self.b.get(end) == Some(&b'"') {
-                self.i = end + 1;
-                return Some(v);
-            }
-        }
-        let (v, used) = decimal_general(self.b.get(at..)?, scale, signed)?;
-        self.i = at + used;
-        self.eat(b'"')?;
-        Some(v)
-    }
-
-    /// `["<decimal>","<decimal>"]` in any form the general parser reads.
-    #[cold]
-    #[inline(never)]
-    fn level_general(&mut self, scaling: Scaling) -> Option<Level> {
-        self.eat(b'[')?;
-        let p = positive(self.decimal(None, scaling.price, false)?)?;
-        self.eat(b',')?;
-        let q = self.decimal(None, scaling.qty, false)?;
-        self.eat(b']')?;
-        Some(Level {
-            price: Price(p),
-            qty: Qty(q),
-        })
-    }
-
-    /// `[["p","q"],...]` into `out`; true when every level was read by
-    /// [`Wire8`]. `shape` is the price-length guess, carried from side to
-    /// side and frame to frame. Not inlined: one copy serves both sides.
-    #[inline(never)]
-    fn levels(
-        &mut self,
-        scaling: Scaling,
-        out: &mut LevelBuf,
-        shape: &mut PriceShape,
-    ) -> Option<bool> {
-        self.eat(b'[')?;
-        if self.eat(b']').is_some() {
-            return Some(true);
-        }
-        let mut bounded = true;
-        let mut readers = Wire8::new(scaling.price).zip(Wire8::new(scaling.qty));
-        // Locals rather than `self.i`: the loop keeps them in registers.
-        let b = self.b;
-        let mut i = self.i;
-        loop {
-            let rest = b.get(i..)?;
-            let fast = match &readers {
-                Some((price, qty)) => match rest.first_chunk::<LEVEL_WINDOW>() {
-                    Some(w) => match level_wire8(w, price, qty, shape) {
-                        Some(hit) => Some(hit),
-                        None => price_shape(w, price).and_then(|new| {
-                            *shape = new;
-                            level_wire8(w, price, qty, shape)
-                        }),
-                    },
-                    None => match level_wire8(rest, price, qty, shape) {
-                        Some(hit) => Some(hit),
-                        None => price_shape(rest, price).and_then(|new| {
-                            *shape = new;
-                            level_wire8(rest, price, qty, shape)
-                        }),
-                    },
-                },
-                None => None,
-            };
-            let level = match fast {
-                Some((level, used)) => {
-                    i += used;
-                    level
-                }
-                None => {
-                    self.i = i;
-                    let level = self.level_general(scaling)?;
-                    i = self.i;
-                    bounded = false;
-                    // A message's numbers share one form: after one in
-                    // another form (futures' `"7.5040"`), read the rest the
-                    // general way without trying the wire form first.
-                    readers = None;
-                    level
-                }
-            };
-            // Full: the tape path reports the limit.
-            out.push(level)?;
-            match *b.get(i)? {
-                b',' => i += 1,
-                b']' => {
-                    self.i = i + 1;
-                    return Some(bounded);
-                }
-                _ => return None,
-            }
-        }
-    }
-}
-
-/// An id the decoders accept: at most `i64::MAX` (the tape path reports a
-/// larger one as [`crate::venue::What::IdOutOfRange`]).
-#[inline(always)]
-fn id(v: u64) -> Option<u64> {
-    (v <= i64::MAX as u64).then_some(v)
-}
-
-/// A price or trade quantity the fast path takes: above zero. Zero and
-/// negative prices (an instrument may allow them) go to the tape path, which
-/// accepts or reports them.
-#[inline(always)]
-fn positive(v: i64) -> Option<i64> {
-    (v > 0).then_some(v)
-}
-
-/// Any other decimal form (fewer decimals, futures' `"7.5040"`, signs).
-#[cold]
-#[inline(never)]
-fn decimal_general(text: &[u8], scale: Scale, signed: bool) -> Option<(i64, usize)> {
-    // The tape path parses the whole string with `parse_decimal`, which
-    // refuses more than 64 bytes (`NumError::TooLong`): so must this.
-    parse_decimal_prefix(text, scale, signed)
-        .ok()
-        .filter(|&(_, used)| used <= 64)
-}
-
 /// Recognises a whole stream frame. `None` means "use the tape path"; the
 /// level buffers may then hold partial output and must be cleared.
 #[inline]
@@ -689,27 +75,27 @@ pub(crate) fn scan<R: ResolveSymbol>(
     asks: &mut LevelBuf,
     shape: &mut PriceShape,
 ) -> Option<Fast> {
-    let mut c = Cursor { b: frame, i: 0 };
+    let mut c = Cursor::new(frame);
     let wrapped = c.peek_lit(b"{\"stream\":\"");
     if wrapped {
-        c.i = 10;
+        c.skip(10);
         c.string()?;
         c.lit(b",\"data\":")?;
     }
     let out = if c.peek_lit(b"{\"e\":\"depthUpdate\",\"E\":") {
-        c.i += 23;
+        c.skip(23);
         Fast::Depth(depth(&mut c, venue, symbols, bids, asks, shape)?)
     } else if c.peek_lit(b"{\"u\":") {
-        c.i += 5;
+        c.skip(5);
         Fast::Other(BinanceMsg::BookTicker(book_ticker(&mut c, symbols, false)?))
     } else if c.peek_lit(b"{\"e\":\"bookTicker\",\"u\":") {
-        c.i += 22;
+        c.skip(22);
         Fast::Other(BinanceMsg::BookTicker(book_ticker(&mut c, symbols, true)?))
     } else if c.peek_lit(b"{\"e\":\"trade\",\"E\":") {
-        c.i += 17;
+        c.skip(17);
         Fast::Other(BinanceMsg::Trade(trade(&mut c, symbols, false)?))
     } else if c.peek_lit(b"{\"e\":\"aggTrade\",\"E\":") {
-        c.i += 20;
+        c.skip(20);
         Fast::Other(BinanceMsg::Trade(trade(&mut c, symbols, true)?))
     } else {
         return None;
@@ -717,7 +103,7 @@ pub(crate) fn scan<R: ResolveSymbol>(
     if wrapped {
         c.eat(b'}')?;
     }
-    (c.i == frame.len()).then_some(out)
+    c.at_end().then_some(out)
 }
 
 /// After `{"e":"depthUpdate","E":`.
@@ -732,7 +118,7 @@ fn depth<R: ResolveSymbol>(
 ) -> Option<DepthHeader> {
     let event_ms = c.uint()?;
     let transact_ms = if c.peek_lit(b",\"T\":") {
-        c.i += 5;
+        c.skip(5);
         Some(c.uint()?)
     } else {
         None
@@ -742,7 +128,7 @@ fn depth<R: ResolveSymbol>(
     let first_id = id(c.keyed_uint(b",\"U\":")?)?;
     let final_id = id(c.keyed_uint(b",\"u\":")?)?;
     let prev_final_id = if c.peek_lit(b",\"pu\":") {
-        c.i += 6;
+        c.skip(6);
         Some(id(c.uint()?)?)
     } else if venue == Venue::BinanceUsdm {
         return None;
@@ -816,7 +202,7 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
     let id_key: &[u8; 5] = if aggregated { b",\"a\":" } else { b",\"t\":" };
     let mut id = None;
     if c.peek_lit(id_key) {
-        c.i += 5;
+        c.skip(5);
         id = Some(c.uint()?);
     }
     c.lit(b",\"s\":")?;
@@ -848,7 +234,7 @@ fn trade<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, aggregated: bool) ->
     c.lit(b",\"m\":")?;
     let buyer_is_maker = c.boolean()?;
     if c.peek_lit(b",\"M\":") {
-        c.i += 5;
+        c.skip(5);
         c.boolean()?;
     }
     c.eat(b'}')?;
@@ -874,12 +260,12 @@ pub(crate) fn scan_snapshot(
     bids: &mut LevelBuf,
     asks: &mut LevelBuf,
 ) -> Option<SnapshotHeader> {
-    let mut c = Cursor { b: body, i: 0 };
+    let mut c = Cursor::new(body);
     c.lit(b"{\"lastUpdateId\":")?;
     let last_update_id = id(c.uint()?)?;
     let (mut event_ms, mut transact_ms) = (None, None);
     if c.peek_lit(b",\"E\":") {
-        c.i += 5;
+        c.skip(5);
         event_ms = Some(c.uint()?);
         c.lit(b",\"T\":")?;
         transact_ms = Some(c.uint()?);
@@ -890,7 +276,7 @@ pub(crate) fn scan_snapshot(
     c.lit(b",\"asks\":")?;
     c.levels(scaling, asks, &mut shape)?;
     c.eat(b'}')?;
-    (c.i == body.len()).then_some(SnapshotHeader {
+    c.at_end().then_some(SnapshotHeader {
         last_update_id,
         event_ms,
         transact_ms,
@@ -1090,82 +476,7 @@ mod tests {
         }
     }
 
-    /// The byte loop every fast integer must agree with: JSON's unsigned form.
-    fn uint_reference(text: &[u8]) -> Option<(u64, usize)> {
-        let n = text.iter().take_while(|b| b.is_ascii_digit()).count();
-        if n == 0 || (n > 1 && text[0] == b'0') || matches!(text.get(n), Some(b'.' | b'e' | b'E')) {
-            return None;
-        }
-        let v = std::str::from_utf8(&text[..n]).ok()?.parse().ok()?;
-        Some((v, n))
-    }
-
     proptest::proptest! {
-        /// `Wire8::number` agrees with the general parser whenever it answers.
-        #[test]
-        fn wire8_agrees_with_parse_decimal(
-            text in "[0-9]{0,9}(\\.[0-9]{0,10})?[\",\\]x0-9.]{0,12}",
-            scale in 0u8..=18,
-            lead in 0usize..3,
-        ) {
-            let scale = Scale::new(scale).unwrap();
-            let mut bytes = vec![b'"'; lead];
-            bytes.extend_from_slice(text.as_bytes());
-            let w = Wire8::new(scale);
-            if let Some((v, end)) = w.and_then(|w| w.number(&bytes, lead)) {
-                let general = parse_decimal_prefix(&bytes[lead..], scale, true);
-                // The caller requires a non-digit after the eight decimals.
-                if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
-                    proptest::prop_assert_eq!(general, Ok((v, end - lead)));
-                }
-            }
-        }
-
-        /// A price read at a guessed length agrees with the general parser
-        /// whenever it answers, whatever the guess and the text (dotless
-        /// digit runs included: the guess must not invent a dot).
-        #[test]
-        fn price_shape_agrees_with_parse_decimal(
-            text in "[0-9]{0,12}(\\.[0-9]{0,10})?[\",x0-9.]{0,12}",
-            scale in 0u8..=8,
-            guess in 1usize..=7,
-        ) {
-            let scale = Scale::new(scale).unwrap();
-            let bytes = text.as_bytes();
-            let w = Wire8::new(scale).unwrap();
-            if let Some((v, end)) = PriceShape::new(guess).read(&w, bytes, 0) {
-                let general = parse_decimal_prefix(bytes, scale, true);
-                if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
-                    proptest::prop_assert_eq!(general, Ok((v, end)));
-                }
-            }
-        }
-
-        /// Wire-form numbers are always taken by `Wire8` at the scales it reads.
-        #[test]
-        fn wire8_takes_the_wire_form(
-            int in 0u64..10_000_000,
-            frac in 0u64..100_000_000,
-            scale in 0u8..=8,
-        ) {
-            let text = format!("{int}.{frac:08}\"xxxxxxxx");
-            let scale = Scale::new(scale).unwrap();
-            let general = parse_decimal_prefix(text.as_bytes(), scale, false);
-            let fast = Wire8::new(scale).and_then(|w| w.number(text.as_bytes(), 0));
-            match general {
-                Ok((v, used)) => proptest::prop_assert_eq!(fast, Some((v, used))),
-                Err(_) => proptest::prop_assert_eq!(fast, None),
-            }
-        }
-
-        /// The integer reader agrees with the reference on any input.
-        #[test]
-        fn uint_agrees_with_reference(text in "[0-9]{0,22}[0-9.eE,}x]{0,20}") {
-            let mut c = Cursor { b: text.as_bytes(), i: 0 };
-            let got = c.uint().map(|v| (v, c.i));
-            proptest::prop_assert_eq!(got, uint_reference(text.as_bytes()));
-        }
-
         /// Any byte changed anywhere in a frame: the fast path either gives
         /// up or gives exactly the tape path's answer.
         #[test]
