@@ -266,10 +266,22 @@ fn subscriptions_beyond_the_url_are_paced_under_the_venue_limit() {
     let mut config = config_for(&sim, Venue::BinanceSpot);
     config.venues[0].url_streams = Some(1);
     config.venues[0].streams_per_subscribe = 1;
+    // Paced at half the simulator's limit: at exactly its limit, scheduling
+    // jitter on a busy machine can put five messages in one of its
+    // one-second windows (this test used to fail now and then that way).
+    config.venues[0].control_messages_per_sec = Some(2);
     let (handle, mut m) = start(config);
     assert!(
         m.until(LIMIT, |m| m.all_consistent()),
         "never synced: {:?}",
+        handle.counters()
+    );
+    // Consistent books come from the REST snapshots alone; the pacing is
+    // only proven once every subscribed stream flows (regression: the check
+    // ran before a single SUBSCRIBE had been sent).
+    assert!(
+        m.until(LIMIT, |m| m.all_streams_live()),
+        "not every stream arrived: {:?}",
         handle.counters()
     );
     let kicked = sim

@@ -53,6 +53,8 @@ pub(crate) struct Mirror {
     pub(crate) registry: std::sync::Arc<Registry>,
     pub(crate) statuses: Vec<(InstrumentId, StatusCode, i64)>,
     pub(crate) events: u64,
+    /// Per instrument: a level, a BBO and a trade arrived (its streams are live).
+    pub(crate) seen: Vec<[bool; 3]>,
 }
 
 impl Mirror {
@@ -61,6 +63,7 @@ impl Mirror {
         registry: std::sync::Arc<Registry>,
         capacity: usize,
     ) -> Mirror {
+        let registry_len = registry.len();
         let specs = registry
             .iter()
             .map(|i| BookSpec::new(i.tick).with_capacity(capacity));
@@ -70,15 +73,30 @@ impl Mirror {
             registry,
             statuses: Vec::new(),
             events: 0,
+            seen: vec![[false; 3]; registry_len],
         }
     }
 
     /// Applies everything waiting; returns how many events.
     pub(crate) fn drain(&mut self) -> usize {
-        let (mirror, statuses, events) = (&mut self.mirror, &mut self.statuses, &mut self.events);
+        let (mirror, statuses, events, seen) = (
+            &mut self.mirror,
+            &mut self.statuses,
+            &mut self.events,
+            &mut self.seen,
+        );
         self.consumer.drain(|e: &Event| {
             *events += 1;
             mirror.apply(e);
+            let kind = match e.body() {
+                Body::Level(l) if !l.snapshot => Some(0),
+                Body::Bbo(_) => Some(1),
+                Body::Trade(_) => Some(2),
+                _ => None,
+            };
+            if let (Some(k), Some(s)) = (kind, seen.get_mut(e.instrument.index())) {
+                s[k] = true;
+            }
             if let Body::Status(s) = e.body() {
                 if s.code != StatusCode::Probe {
                     statuses.push((e.instrument, s.code, s.a));
@@ -106,6 +124,12 @@ impl Mirror {
         }
         self.drain();
         done(self)
+    }
+
+    /// True once every instrument has had a diff, a BBO and a trade: every
+    /// stream the engine subscribes is flowing.
+    pub(crate) fn all_streams_live(&self) -> bool {
+        self.seen.iter().all(|s| s.iter().all(|&b| b))
     }
 
     /// True when every instrument's mirror is consistent.
