@@ -309,8 +309,19 @@ pub struct VenueConfig {
     pub url_streams: Option<usize>,
     /// Streams per SUBSCRIBE message.
     pub streams_per_subscribe: usize,
-    /// (symbol, tick, lot) in configuration order.
-    pub symbols: Vec<(String, String, String)>,
+    /// The instruments, in configuration order.
+    pub symbols: Vec<SymbolConfig>,
+}
+
+/// One validated instrument of a venue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SymbolConfig {
+    /// The venue's symbol, upper case.
+    pub symbol: String,
+    /// Price increment (decimal text).
+    pub tick_size: String,
+    /// Quantity increment (decimal text).
+    pub lot_size: String,
 }
 
 impl VenueConfig {
@@ -368,9 +379,9 @@ impl EngineConfig {
     pub fn registry(&self) -> Registry {
         let mut r = Registry::new();
         for v in &self.venues {
-            for (sym, tick, lot) in &v.symbols {
+            for s in &v.symbols {
                 // Validation already registered each of these once.
-                let _ = r.add(v.venue, sym, tick, lot);
+                let _ = r.add(v.venue, &s.symbol, &s.tick_size, &s.lot_size);
             }
         }
         r
@@ -543,7 +554,11 @@ fn validate_venue(
             };
             return Err(invalid(field, e.to_string()));
         }
-        out.push((sym.to_ascii_uppercase(), tick, lot));
+        out.push(SymbolConfig {
+            symbol: sym.to_ascii_uppercase(),
+            tick_size: tick,
+            lot_size: lot,
+        });
     }
     Ok(VenueConfig {
         venue,
@@ -599,7 +614,7 @@ mod tests {
         assert_eq!(v.ws.port, 9000);
         assert!(!v.ws.tls);
         assert_eq!(v.rest.base, "http://127.0.0.1:9000");
-        assert_eq!(v.symbols[0].0, "BTCUSDT");
+        assert_eq!(v.symbols[0].symbol, "BTCUSDT");
         assert_eq!(
             v.streams_of("BTCUSDT"),
             ["btcusdt@depth@100ms", "btcusdt@bookTicker", "btcusdt@trade"]

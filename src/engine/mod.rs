@@ -291,12 +291,23 @@ impl Engine {
 pub struct EngineReport {
     /// Final counters.
     pub counters: CountersSnapshot,
-    /// Per instrument: (symbol, sync statistics, synced at stop).
-    pub instruments: Vec<(String, crate::venue::binance::SyncStats, bool)>,
+    /// Per instrument, in registry order.
+    pub instruments: Vec<InstrumentReport>,
     /// Frames decoded by the fast path vs the simd-json path.
-    pub decode: crate::venue::binance::DecodeStats,
+    pub decode: crate::venue::DecodeStats,
     /// The last distinct reasons connections failed (most recent last).
     pub errors: Vec<String>,
+}
+
+/// One instrument in an [`EngineReport`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstrumentReport {
+    /// The venue's symbol.
+    pub symbol: String,
+    /// Its book sync counters.
+    pub sync: crate::venue::SyncStats,
+    /// Its book was synced when the engine stopped.
+    pub synced: bool,
 }
 
 /// A running engine.

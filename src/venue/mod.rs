@@ -1,10 +1,12 @@
 //! Venue protocol code: sans-IO decoders and sync state machines.
 //!
 //! Each venue folder has the same files: `msg.rs` (borrowed wire types),
-//! `decode.rs` (bytes → messages), `feed.rs` (the book sync state machine),
-//! `consts.rs` (endpoints, limits). Nothing here owns a socket or reads a
-//! clock: bytes and `now` come in, messages, book operations and requests
-//! go out.
+//! `decode.rs` (bytes → messages, the simd-json tape path as reference),
+//! `fast.rs` (the template fast path for the venue's usual frames),
+//! `sync.rs` (the per-instrument book sync state machine), `feed.rs` (the
+//! per-message path: decode → sync → book → staged events) and `consts.rs`
+//! (endpoints, limits). Nothing here owns a socket or reads a clock: bytes
+//! and `now` come in, messages, book operations and requests go out.
 //!
 //! `scan/` is shared by every venue's decoder: the JSON cursor and the
 //! number and price-level readers that a venue's template fast path is
@@ -14,6 +16,9 @@
 
 pub mod binance;
 pub(crate) mod scan;
+mod stats;
+
+pub use stats::{DecodeStats, SyncStats};
 
 use std::fmt;
 

@@ -18,9 +18,9 @@ use super::limits::TokenBucket;
 use super::session::{Due, Session, SessionState, SessionTimers};
 use super::snapshots::SnapshotRetry;
 use super::worker::{Job, Worker, WorkerTables};
-use super::{EngineCounters, EngineReport};
+use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
-use crate::config::EngineConfig;
+use crate::config::{EngineConfig, SymbolConfig};
 use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
 use crate::socket::Transport;
@@ -213,7 +213,7 @@ impl FeedLoop {
                 url_streams.clear();
                 extra.clear();
             };
-            for (sym, _, _) in &v.symbols {
+            for SymbolConfig { symbol: sym, .. } in &v.symbols {
                 let Some(inst) = registry.lookup(v.venue, sym.as_bytes()) else {
                     continue;
                 };
@@ -375,20 +375,18 @@ impl FeedLoop {
             instruments: self
                 .books
                 .iter()
-                .map(|b| {
-                    (
-                        self.registry.get(b.id).symbol.to_string(),
-                        b.sync.stats(),
-                        b.sync.is_synced(),
-                    )
+                .map(|b| InstrumentReport {
+                    symbol: self.registry.get(b.id).symbol.to_string(),
+                    sync: b.sync.stats(),
+                    synced: b.sync.is_synced(),
                 })
                 .collect(),
             errors: std::mem::take(&mut self.errors),
             decode: self.venues.iter().fold(
                 Default::default(),
-                |acc: crate::venue::binance::DecodeStats, v| {
+                |acc: crate::venue::DecodeStats, v| {
                     let s = v.feed.decoder().stats();
-                    crate::venue::binance::DecodeStats {
+                    crate::venue::DecodeStats {
                         fast: acc.fast + s.fast,
                         fallback: acc.fallback + s.fallback,
                     }

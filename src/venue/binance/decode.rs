@@ -13,21 +13,12 @@ use super::msg::{
 use crate::book::Level;
 use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
 use crate::venue::scan::{LevelBuf, PriceShape};
-use crate::venue::{DecodeError, JsonType, Location, What};
+use crate::venue::{DecodeError, DecodeStats, JsonType, Location, What};
 
 /// Default largest frame or REST body: 4 MiB (a 5,000-level snapshot is ~300 kB).
 pub const DEFAULT_MAX_FRAME: usize = 4 << 20;
 /// Default maximum levels per side in one message (REST snapshots go to 5,000).
 pub const DEFAULT_MAX_LEVELS: usize = 8_192;
-
-/// Which decoder handled the frames so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DecodeStats {
-    /// Frames the fast path decoded.
-    pub fast: u64,
-    /// Frames that went to the simd-json tape path.
-    pub fallback: u64,
-}
 
 /// Decodes Binance frames and REST depth bodies. One per feed thread.
 #[derive(Debug)]

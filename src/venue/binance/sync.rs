@@ -40,6 +40,7 @@ use super::msg::{DepthSnapshot, DepthUpdate};
 use crate::book::{Applied, BookApply, BookError, BookRead, Level};
 use crate::ring::{EventBatch, stage_snapshot};
 use crate::types::{Event, InstrumentId, Nanos, ResyncReason, Side, Stamp, StatusCode, Venue};
+use crate::venue::SyncStats;
 
 /// Which of Binance's rule sets applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,27 +86,6 @@ impl Default for SyncLimits {
             buffer_levels: 16_384,
         }
     }
-}
-
-/// Counters of one instrument's sync.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SyncStats {
-    /// Diffs applied to the book.
-    pub applied: u64,
-    /// Diffs ignored as already covered by the book.
-    pub stale: u64,
-    /// Sequence gaps.
-    pub gaps: u64,
-    /// Times the book was discarded and rebuilt.
-    pub resyncs: u64,
-    /// Snapshots applied.
-    pub snapshots: u64,
-    /// Snapshots refused as too old (fetched again).
-    pub snapshot_retries: u64,
-    /// Buffered diffs dropped because the buffer was full.
-    pub buffer_dropped: u64,
-    /// Levels evicted or not stored because the book was at capacity.
-    pub truncated: u64,
 }
 
 /// What a diff did.
