@@ -1025,6 +1025,15 @@ fn stale_diffs_are_not_activity() {
     assert_eq!(send(100, 101, 30, &mut books), DiffOutcome::Applied);
     assert_eq!(books[0].stale_since, None);
     assert_eq!(books[0].last_msg_ns, 30);
+    // A run in progress is forgotten when the book is rebuilt: it was about
+    // the book that is gone (else the new one would look frozen at once).
+    let (reg, _, mut books, mut feed) = synced_feed(Venue::BinanceSpot);
+    let frame = depth_json(Venue::BinanceSpot, SYMBOL, 90, 95, None, &[], &[]);
+    let kind = feed.handle_frame(frame.as_bytes(), 40, &reg, &mut books, &mut out);
+    assert_eq!(kind, Ok(FrameKind::Depth(books[0].id, DiffOutcome::Stale)));
+    assert_eq!(books[0].stale_since, Some(40));
+    feed.resync(&mut books[0], ResyncReason::Reconnect, 50, &mut out);
+    assert_eq!(books[0].stale_since, None);
 }
 
 #[test]

@@ -372,6 +372,10 @@ impl BinanceFeed {
         let mut outcome = st
             .sync
             .handle_snapshot(&snap, &mut st.book, &mut self.batch, now);
+        if outcome == SnapshotOutcome::Synced {
+            // A new book: stale diffs before it say nothing about it.
+            st.stale_since = None;
+        }
         // A crossed snapshot (or buffered diffs that cross it) is as wrong as
         // a crossed diff: consumers never see it (its staged levels are
         // dropped); they get `Crossed` and `Resync`, and another is fetched.
@@ -404,6 +408,8 @@ impl BinanceFeed {
     ) {
         self.batch.clear();
         st.sync.resync(reason, &mut st.book, &mut self.batch, now);
+        // A run of stale diffs was about the book that is gone.
+        st.stale_since = None;
         out.publish(&self.batch, st.state(now), now);
     }
 
