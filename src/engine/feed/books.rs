@@ -213,7 +213,6 @@ impl FeedLoop {
             feed.status(st, StatusCode::Stale, quiet_ms as i64, 0, now, out);
             feed.resync(st, ResyncReason::Stale, now, out);
             st.last_msg_ns = now;
-            st.stale_since = None;
             self.scan_snapshots = true;
         }
     }
