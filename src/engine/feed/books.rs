@@ -165,8 +165,10 @@ impl FeedLoop {
     /// A synced instrument whose `last_msg_ns` (its last progress: a diff
     /// applied, a trade, a BBO) is older than `instrument_stale_ms`, or that
     /// has received only diffs older than its book for that long
-    /// (`stale_since`), gets a `Stale` status and a resync. The snapshot that resync wants goes
-    /// through [`SnapshotRetry`] like every other request.
+    /// (`stale_since`), gets a `Stale` status and a resync. The snapshot
+    /// that resync wants goes through
+    /// [`SnapshotRetry`](crate::engine::snapshots::SnapshotRetry) like every
+    /// other request.
     pub(super) fn check_instrument_staleness(&mut self, now: Nanos) {
         let limit = self
             .cfg
@@ -218,7 +220,7 @@ impl FeedLoop {
     }
 
     /// Sends the snapshot requests that are wanted, once the instrument's
-    /// retry time has come (see [`SnapshotRetry`]) and within its venue's
+    /// retry time has come (see [`SnapshotRetry`](crate::engine::snapshots::SnapshotRetry)) and within its venue's
     /// REST weight budget; at most one in flight per instrument.
     pub(super) fn request_snapshots(&mut self, now: Nanos) {
         self.scan_snapshots = false;
