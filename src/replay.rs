@@ -127,8 +127,9 @@ impl Replay {
         Ok(outcome)
     }
 
-    /// Feeds one captured frame.
-    pub fn feed(&mut self, line: &[u8], recv_ns: Nanos) -> LineOutcome {
+    /// Handles one captured frame (a line of the capture), as the engine
+    /// handles a frame from the socket.
+    pub fn handle_line(&mut self, line: &[u8], recv_ns: Nanos) -> LineOutcome {
         if line.iter().all(u8::is_ascii_whitespace) {
             return LineOutcome::Skipped;
         }

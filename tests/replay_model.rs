@@ -30,7 +30,7 @@ fn model_numbers_are_exact() {
     assert_eq!(units_text(0, 8), "0");
 }
 
-/// Counts of what `Replay::feed` reported.
+/// Counts of what `Replay::handle_line` reported.
 #[derive(Debug, Default)]
 struct Outcomes {
     applied: usize,
@@ -44,7 +44,7 @@ struct Outcomes {
 fn feed_all(replay: &mut Replay, lines: &[Vec<u8>]) -> Outcomes {
     let mut out = Outcomes::default();
     for (i, line) in lines.iter().enumerate() {
-        match replay.feed(line, i as u64) {
+        match replay.handle_line(line, i as u64) {
             LineOutcome::Applied => out.applied += 1,
             LineOutcome::Stale => out.stale += 1,
             LineOutcome::Market => out.market += 1,
@@ -284,14 +284,14 @@ fn replay_keeps_going_after_a_bad_update() {
         )
     };
     assert_eq!(
-        replay.feed(diff(101, "99.00").as_bytes(), 1),
+        replay.handle_line(diff(101, "99.00").as_bytes(), 1),
         LineOutcome::Applied
     );
     assert!(matches!(
-        replay.feed(diff(102, "99.02").as_bytes(), 2),
+        replay.handle_line(diff(102, "99.02").as_bytes(), 2),
         LineOutcome::BadUpdate(_)
     ));
-    let third = replay.feed(diff(103, "98.00").as_bytes(), 3);
+    let third = replay.handle_line(diff(103, "98.00").as_bytes(), 3);
     assert!(
         matches!(third, LineOutcome::Applied | LineOutcome::Gap { .. }),
         "{third:?}"

@@ -200,7 +200,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
         frames += 1;
         let t0 = clock.now();
-        let outcome = replay.feed(line, t0);
+        let outcome = replay.handle_line(line, t0);
         let _ = hist.record(clock.now().saturating_sub(t0).max(1));
         verdict.on_line(line_no, outcome, &replay);
     }
