@@ -41,18 +41,25 @@ pub enum StatusCode {
     /// A full book follows as level events; clear the instrument's book now.
     SnapshotBegin = 1,
     /// The snapshot is complete; the book is consistent (end of batch).
+    /// `a` = levels in the snapshot.
     SnapshotEnd = 2,
-    /// A sequence gap: `a` = the id expected, `b` = the id received.
+    /// A sequence gap: `a` = the id expected, `b` = the id received. On
+    /// spot also a diff that ends before a live book's id (the book's id ran
+    /// ahead of the stream). A `Resync` follows.
     Gap = 3,
     /// The instrument's book was discarded and is being rebuilt.
     /// `a` = a [`ResyncReason`] code.
     Resync = 4,
-    /// The connection carrying this instrument was lost.
+    /// The connection carrying this instrument was lost; `b` = the
+    /// connection's index.
     Disconnected = 5,
-    /// The connection is back (a snapshot follows once synced).
+    /// The connection is back (a snapshot follows once synced); `b` = the
+    /// connection's index.
     Reconnected = 6,
-    /// No message for this instrument within the staleness timeout.
-    /// `a` = milliseconds since the last message.
+    /// No progress for this instrument within the staleness timeout (no
+    /// diff applied, trade or BBO), or only diffs older than its book for
+    /// that long. `a` = milliseconds since the last progress. A `Resync`
+    /// follows.
     Stale = 7,
     /// A connection hit the restart intensity limit: it is down (no retry)
     /// for `down_cooldown_ms` (0: until the engine is restarted); sent for
@@ -61,17 +68,23 @@ pub enum StatusCode {
     /// This consumer's ring overflowed: `a` = events dropped so far (total).
     /// A resync and full snapshot follow.
     Dropped = 9,
-    /// A frame for this instrument could not be decoded; `a` = errors so far.
+    /// A frame for this instrument could not be decoded and was dropped;
+    /// `a` = the venue's decode errors so far. A lost diff also resyncs a
+    /// synced book.
     DecodeError = 10,
-    /// The book crossed (best bid ≥ best ask); a resync follows.
+    /// The book crossed (best bid ≥ best ask) after a diff or a snapshot: a
+    /// resync follows (`a`, `b` = 0). Or a BBO was crossed: it was dropped,
+    /// `a` = its bid, `b` = its ask (mantissas).
     Crossed = 11,
     /// A level was dropped because the book is at capacity; `a` = price mantissa.
     CapacityTruncated = 12,
     /// The venue sent a checksum that does not match the book.
     ChecksumMismatch = 13,
-    /// A supervised session changed state: `a` = [`crate::engine::SessionState`] code.
+    /// A supervised session changed state: `a` = a
+    /// [`crate::engine::SessionState`] code, `b` = the connection's index.
     Session = 14,
-    /// The venue replied with an error: `a` = the venue's code.
+    /// The venue replied with an error: `a` = the venue's code, `b` = the
+    /// connection's index.
     VenueError = 15,
     /// Diagnostic, only when latency probing is on: follows a batch;
     /// `a` = when it was decoded and applied, `b` = when it was pushed to the
@@ -82,8 +95,9 @@ pub enum StatusCode {
     /// there was no response) or the venue's error code.
     SnapshotFailed = 17,
     /// The connection received something it does not carry (a binary
-    /// WebSocket frame): `a` = how many so far on that connection. Sent the
-    /// first time per connection; every one is counted.
+    /// WebSocket frame): `a` = how many so far on that connection, `b` = the
+    /// connection's index. Sent the first time per connection opening;
+    /// every one is counted.
     Unsupported = 18,
 }
 
