@@ -23,6 +23,13 @@ fn replay(args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
     run_bounded(cmd, limit)
 }
 
+/// The first stderr line starting with `prefix` (the test fails without one).
+fn line_starting<'a>(err: &'a str, prefix: &str) -> &'a str {
+    err.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line: {err}"))
+}
+
 fn temp(name: &str, contents: &[u8]) -> String {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("replay_verdicts_{name}"));
     std::fs::write(&path, contents).expect("write a temp file");
@@ -170,10 +177,7 @@ fn a_snapshot_ahead_of_every_diff_is_a_stale_book_exit_3() {
         .collect();
     let (code, _, err) = run("ahead", Some(&book_snapshot(1_000_000)), &lines, &[]);
     assert_eq!(code, 3, "{err}");
-    let stale = err
-        .lines()
-        .find(|l| l.starts_with("stale:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let stale = line_starting(&err, "stale:");
     assert!(
         stale.contains("1000000") && stale.contains("5 diffs"),
         "{stale}"
@@ -198,10 +202,7 @@ fn ids_that_run_ahead_freeze_the_book_exit_3() {
     assert_eq!(code, 3, "{err}");
     // Once live, a spot stream never goes back: the first diff behind the
     // book is a gap (replay reports it and moves on), not a stale diff.
-    let gap = err
-        .lines()
-        .find(|l| l.starts_with("gap:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let gap = line_starting(&err, "gap:");
     assert!(
         gap.contains("line 3") && gap.contains("9000000000000000001"),
         "{gap}"
@@ -218,10 +219,7 @@ fn a_crossed_book_is_reported_exit_3() {
     ];
     let (code, _, err) = run("crossed_diff", Some(&book_snapshot(2)), &lines, &[]);
     assert_eq!(code, 3, "{err}");
-    let crossed = err
-        .lines()
-        .find(|l| l.starts_with("crossed:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let crossed = line_starting(&err, "crossed:");
     assert!(
         crossed.contains("line 2") && crossed.contains("101.5") && crossed.contains("101"),
         "{crossed}"
@@ -231,10 +229,7 @@ fn a_crossed_book_is_reported_exit_3() {
     let lines = vec![diff(3, 4, &[("99.00", "1")], &[])];
     let (code, _, err) = run("crossed_snapshot", Some(&snapshot), &lines, &[]);
     assert_eq!(code, 3, "{err}");
-    let crossed = err
-        .lines()
-        .find(|l| l.starts_with("crossed:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let crossed = line_starting(&err, "crossed:");
     // Replay keeps going on a crossed snapshot (it has no second one), so
     // the line names the snapshot and its best bid and ask.
     assert!(crossed.contains("snapshot"), "{crossed}");
@@ -275,10 +270,7 @@ fn capacity_truncation_is_reported_on_stderr() {
     let lines = vec![diff(2, 3, &[("98.00", "1")], &[])];
     let (code, _, err) = run("truncated", Some(&snapshot), &lines, &[]);
     assert_eq!(code, 0, "{err}");
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("truncated:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let line = line_starting(&err, "truncated:");
     assert!(line.contains(" 7 "), "{line}");
 }
 
