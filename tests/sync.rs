@@ -499,6 +499,28 @@ fn resyncs_count_only_books_that_were_synced() {
     assert_eq!(h.sync.stats().resyncs, 1);
 }
 
+/// What a failed connection must reset: a synced book, or diffs buffered
+/// since the last reset — including the diff that broke the chain, which
+/// is kept for the next snapshot (it must not survive a reconnect).
+#[test]
+fn a_book_holds_something_once_synced_or_buffering() {
+    let mut h = Harness::new(Venue::BinanceSpot, GapPolicy::Resync);
+    assert!(!h.sync.holds_anything());
+    assert_eq!(h.diff(101, 101, 0, &[], &[]), DiffOutcome::Buffered);
+    assert!(h.sync.holds_anything());
+    h.sync
+        .resync(ResyncReason::Reconnect, &mut h.book, &mut h.batch, 1);
+    assert!(!h.sync.holds_anything());
+    let mut h = live(Venue::BinanceSpot, GapPolicy::Resync, 105);
+    assert!(h.sync.holds_anything());
+    assert!(matches!(
+        h.diff(200, 201, 0, &[], &[]),
+        DiffOutcome::Gap { .. }
+    ));
+    assert!(!h.sync.is_synced());
+    assert!(h.sync.holds_anything(), "the gapped diff is buffered");
+}
+
 #[test]
 fn usdm_chains_on_pu_and_lets_ids_skip() {
     let mut h = live(Venue::BinanceUsdm, GapPolicy::Resync, 104);

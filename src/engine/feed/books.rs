@@ -78,7 +78,6 @@ impl FeedLoop {
         let failure = match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
             Ok(SnapshotOutcome::Synced) => {
                 counters.snapshots.incr();
-                self.buffered[i] = false;
                 self.retry.synced(inst);
                 None
             }

@@ -121,9 +121,6 @@ pub(super) struct FeedLoop {
     books: Vec<InstrumentBook>,
     inst_conn: Vec<usize>,
     inst_venue: Vec<usize>,
-    /// Per instrument: diffs were buffered since its book was last reset, so
-    /// a failed connection must reset it even though it never synced.
-    buffered: Vec<bool>,
     out: Out,
     worker: Worker,
     next_tick: Nanos,
@@ -310,7 +307,6 @@ impl FeedLoop {
             books,
             inst_conn,
             inst_venue,
-            buffered: vec![false; registry_len],
             worker,
             next_tick: now,
             next_refresh: now,
@@ -419,7 +415,6 @@ impl FeedLoop {
             clock,
             scan_snapshots,
             next_error_log,
-            buffered,
             ..
         } = self;
         let Conn {
@@ -441,12 +436,9 @@ impl FeedLoop {
             session.frame(recv);
             counters.messages.incr();
             match venue.feed.handle_frame(text, recv, registry, books, out) {
-                Ok(FrameKind::Depth(inst, outcome)) => match outcome {
+                Ok(FrameKind::Depth(_, outcome)) => match outcome {
                     DiffOutcome::Applied | DiffOutcome::Stale => {}
-                    DiffOutcome::Buffered => {
-                        buffered[inst.index()] = true;
-                        *scan_snapshots = true;
-                    }
+                    DiffOutcome::Buffered => *scan_snapshots = true,
                     DiffOutcome::Gap { .. } => {
                         counters.gaps.incr();
                         *scan_snapshots = true;
@@ -620,16 +612,14 @@ impl FeedLoop {
             venues,
             books,
             out,
-            buffered,
             ..
         } = self;
         let conn = &conns[idx];
         let feed = &mut venues[conn.venue].feed;
         for &inst in &conn.instruments {
-            let i = inst.index();
-            if books[i].sync.is_synced() || buffered[i] {
-                buffered[i] = false;
-                feed.resync(&mut books[i], ResyncReason::Reconnect, now, out);
+            let st = &mut books[inst.index()];
+            if st.sync.holds_anything() {
+                feed.resync(st, ResyncReason::Reconnect, now, out);
             }
         }
         self.counters.open_connections.set(

@@ -165,6 +165,9 @@ pub struct BookSync {
     want_snapshot: bool,
     /// A snapshot request is out (no second one is sent meanwhile).
     in_flight: bool,
+    /// A diff was buffered since the book was last reset or synced (even if
+    /// the buffer later dropped it): there is something to start over from.
+    buffered_since_reset: bool,
     diffs: VecDeque<Header>,
     levels: VecDeque<Level>,
     limits: SyncLimits,
@@ -187,6 +190,7 @@ impl BookSync {
             state: State::Buffering,
             want_snapshot: false,
             in_flight: false,
+            buffered_since_reset: false,
             diffs: VecDeque::with_capacity(limits.buffer_diffs),
             levels: VecDeque::with_capacity(limits.buffer_levels),
             limits,
@@ -202,6 +206,14 @@ impl BookSync {
     /// Counters.
     pub fn stats(&self) -> SyncStats {
         self.stats
+    }
+
+    /// True when the machine holds something a reset would discard: a
+    /// synced book, or diffs buffered since the last reset. A book that
+    /// never synced and buffered nothing (a connection attempt that failed)
+    /// has nothing to start over from.
+    pub fn holds_anything(&self) -> bool {
+        self.is_synced() || self.buffered_since_reset
     }
 
     /// True once a snapshot has been loaded and the book is usable.
@@ -298,6 +310,8 @@ impl BookSync {
         }
         book.clear();
         self.state = State::Buffering;
+        // What the caller keeps buffered (diffs after a gap) is still there.
+        self.buffered_since_reset = !self.diffs.is_empty();
         self.want_snapshot = !self.in_flight;
         batch.push(Event::status(
             stamp,
@@ -460,6 +474,7 @@ impl BookSync {
         debug_assert_eq!(replayed, self.diffs.len());
         self.diffs.clear();
         self.levels.clear();
+        self.buffered_since_reset = false;
         let stamp = self.stamp(self.last_id().unwrap_or(last), 0, now);
         stage_snapshot(book, stamp, batch);
         outcome
@@ -467,6 +482,7 @@ impl BookSync {
 
     /// Keeps a diff until the snapshot arrives, dropping the oldest when full.
     fn buffer<'l>(&mut self, h: Header, levels: impl Iterator<Item = &'l Level>) {
+        self.buffered_since_reset = true;
         let n = (h.bids + h.asks) as usize;
         if n > self.limits.buffer_levels || self.limits.buffer_diffs == 0 {
             // Cannot keep it: keep nothing older either. The snapshot check
