@@ -265,7 +265,7 @@ fn subscriptions_beyond_the_url_are_paced_under_the_venue_limit() {
     let sim = tickwire::sim::SimVenue::start(cfg).expect("sim");
     let mut config = config_for(&sim, Venue::BinanceSpot);
     config.venues[0].url_streams = Some(1);
-    config.venues[0].streams_per_subscribe = 1;
+    config.venues[0].streams_per_subscribe = Some(1);
     // Paced at half the simulator's limit: at exactly its limit, scheduling
     // jitter on a busy machine can put five messages in one of its
     // one-second windows (this test used to fail now and then that way).

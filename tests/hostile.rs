@@ -58,7 +58,7 @@ fn one_blip_across_six_connections_is_not_an_outage() {
     let venue = HostileVenue::start();
     let mut cfg = config(&venue, &SIX);
     cfg.venues[0].channels = Some(vec!["depth".to_owned()]);
-    cfg.venues[0].max_streams_per_connection = 1;
+    cfg.venues[0].max_streams_per_connection = Some(1);
     let mut run = Run::start(cfg);
     assert!(
         run.until(LIMIT, |r| SIX.iter().all(|s| r.synced(s))

@@ -2,7 +2,8 @@
 //! configuration implies.
 //!
 //! Each bound says where it comes from: a venue's documented limit (see
-//! `venues.md` in the design notes and [`crate::venue::binance::consts`]) or
+//! `venues.md` in the design notes and each venue's
+//! [`Profile`](crate::venue::Profile)) or
 //! what one machine can hold. Checks run on plain integers, with no
 //! arithmetic that could overflow before the bound is known to hold, so no
 //! value of any key can make validation panic.
@@ -11,7 +12,7 @@ use std::mem::size_of;
 
 use super::{ConfigError, EngineSection, VenueSection, invalid};
 use crate::types::{Event, Venue};
-use crate::venue::binance::consts;
+use crate::venue::profile;
 
 /// Most events per consumer ring: 2^24 events of 64 bytes is 1 GiB per
 /// consumer, and holds a snapshot of the largest book (2 × 1,000,000 levels).
@@ -142,12 +143,23 @@ pub(super) fn check_staleness(
     Ok(())
 }
 
-/// The rates a venue section resolves to (defaults filled in).
+/// The values a venue section resolves to (defaults filled in from the
+/// venue's [`Profile`](crate::venue::Profile)).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct VenueRates {
+    /// Book update speed.
+    pub(super) depth_interval_ms: u32,
+    /// Snapshot depth.
+    pub(super) snapshot_limit: u32,
+    /// Streams per connection.
+    pub(super) max_streams_per_connection: usize,
+    /// Streams per subscribe message.
+    pub(super) streams_per_subscribe: usize,
+    /// Planned reconnect age, seconds.
+    pub(super) max_connection_age_s: u64,
     /// Control messages per second per connection.
     pub(super) control_messages_per_sec: u32,
-    /// REST weight per minute for snapshots.
+    /// REST weight per minute for snapshots (0: the venue needs no REST).
     pub(super) rest_weight_per_minute: u32,
 }
 
@@ -159,52 +171,44 @@ pub(super) fn check_venue(
     v: &VenueSection,
 ) -> Result<VenueRates, ConfigError> {
     let key = |k: &str| format!("venue[{i}].{k}");
-    let (msg_limit, weight_limit) = match venue {
-        Venue::BinanceSpot => (
-            consts::SPOT_MAX_MESSAGES_PER_SEC,
-            consts::SPOT_REST_WEIGHT_PER_MIN,
-        ),
-        Venue::BinanceUsdm => (
-            consts::USDM_MAX_MESSAGES_PER_SEC,
-            consts::USDM_REST_WEIGHT_PER_MIN,
-        ),
-    };
-    let allowed: &[u32] = match venue {
-        Venue::BinanceSpot => &[100, 1000],
-        Venue::BinanceUsdm => &[0, 100, 250, 500],
-    };
-    if !allowed.contains(&v.depth_interval_ms) {
+    let p = profile(venue);
+    let depth_interval_ms = v.depth_interval_ms.unwrap_or(p.depth_intervals[0]);
+    if !p.depth_intervals.contains(&depth_interval_ms) {
         return Err(invalid(
             key("depth_interval_ms"),
-            format!("must be one of {allowed:?} for {venue}"),
+            format!("must be one of {:?} for {venue}", p.depth_intervals),
         ));
     }
-    if !(1..=consts::MAX_SNAPSHOT_LIMIT).contains(&v.snapshot_limit) {
+    let snapshot_limit = v.snapshot_limit.unwrap_or(p.default_snapshot_limit);
+    if !p.snapshot_limits.allows(snapshot_limit) {
         return Err(invalid(
             key("snapshot_limit"),
-            format!("must be 1..={}", consts::MAX_SNAPSHOT_LIMIT),
+            format!("must be {} for {venue}", p.snapshot_limits),
         ));
     }
-    if !(1..=consts::MAX_STREAMS_PER_CONNECTION).contains(&v.max_streams_per_connection) {
+    let max_streams = p.max_streams_per_connection;
+    let max_streams_per_connection = v.max_streams_per_connection.unwrap_or(max_streams);
+    if !(1..=max_streams).contains(&max_streams_per_connection) {
         return Err(invalid(
             key("max_streams_per_connection"),
-            format!(
-                "must be 1..={} (the venue's limit)",
-                consts::MAX_STREAMS_PER_CONNECTION
-            ),
+            format!("must be 1..={max_streams} (the venue's limit)"),
+        ));
+    }
+    if v.url_streams.is_some() && !p.url_streams {
+        return Err(invalid(
+            key("url_streams"),
+            format!("{venue} takes no streams in its URL: every stream is subscribed by message"),
         ));
     }
     if v.url_streams
-        .is_some_and(|n| n > v.max_streams_per_connection)
+        .is_some_and(|n| n > max_streams_per_connection)
     {
         return Err(invalid(
             key("url_streams"),
-            format!(
-                "must be 0..={} (max_streams_per_connection)",
-                v.max_streams_per_connection
-            ),
+            format!("must be 0..={max_streams_per_connection} (max_streams_per_connection)"),
         ));
     }
+    let msg_limit = p.max_messages_per_sec;
     let control = v.control_messages_per_sec.unwrap_or(msg_limit - 1);
     if control == 0 || control >= msg_limit {
         return Err(invalid(
@@ -215,25 +219,44 @@ pub(super) fn check_venue(
             ),
         ));
     }
-    let weight = v.rest_weight_per_minute.unwrap_or(weight_limit / 2);
-    if weight == 0 || weight > weight_limit {
+    let weight_limit = p.rest_weight_per_min;
+    let weight = match v.rest_weight_per_minute {
+        Some(_) if weight_limit == 0 => {
+            return Err(invalid(
+                key("rest_weight_per_minute"),
+                format!("{venue} sends its snapshots on the stream: there is no REST budget"),
+            ));
+        }
+        Some(w) => w,
+        None => weight_limit / 2,
+    };
+    if weight_limit > 0 && (weight == 0 || weight > weight_limit) {
         return Err(invalid(
             key("rest_weight_per_minute"),
             format!("must be 1..={weight_limit}"),
         ));
     }
-    let max_age = consts::MAX_CONNECTION_AGE.as_secs();
-    if !(MIN_CONNECTION_AGE_S..=max_age).contains(&v.max_connection_age_s) {
+    let max_age = p.max_connection_age.as_secs();
+    let max_connection_age_s = v
+        .max_connection_age_s
+        .unwrap_or(p.default_connection_age().as_secs());
+    if !(MIN_CONNECTION_AGE_S..=max_age).contains(&max_connection_age_s) {
         return Err(invalid(
             key("max_connection_age_s"),
             format!(
-                "must be {MIN_CONNECTION_AGE_S}..={max_age} (Binance cuts connections at 24 h; \
-                 reconnecting more than once a minute wastes connection attempts)"
+                "must be {MIN_CONNECTION_AGE_S}..={max_age} ({venue} cuts connections at \
+                 {} h; reconnecting more than once a minute wastes connection attempts)",
+                max_age / 3600
             ),
         ));
     }
-    if !(1..=200).contains(&v.streams_per_subscribe) {
-        return Err(invalid(key("streams_per_subscribe"), "must be 1..=200"));
+    let per_subscribe = p.max_streams_per_subscribe;
+    let streams_per_subscribe = v.streams_per_subscribe.unwrap_or(per_subscribe.min(100));
+    if !(1..=per_subscribe).contains(&streams_per_subscribe) {
+        return Err(invalid(
+            key("streams_per_subscribe"),
+            format!("must be 1..={per_subscribe}"),
+        ));
     }
     let symbols = v.symbols.len().saturating_add(v.symbol_specs.len());
     if symbols > MAX_SYMBOLS_PER_VENUE {
@@ -246,6 +269,11 @@ pub(super) fn check_venue(
         ));
     }
     Ok(VenueRates {
+        depth_interval_ms,
+        snapshot_limit,
+        max_streams_per_connection,
+        streams_per_subscribe,
+        max_connection_age_s,
         control_messages_per_sec: control,
         rest_weight_per_minute: weight,
     })

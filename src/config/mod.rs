@@ -11,7 +11,7 @@
 //! instrument_stale_ms = 60000  # no message for an instrument: resync it (0 = off)
 //!
 //! [[venue]]
-//! name = "binance-spot"      # or "binance-usdm"
+//! name = "binance-spot"      # binance-usdm, bybit-spot, bybit-linear, okx
 //! ws_url = "wss://stream.binance.com:9443"     # every endpoint can be overridden
 //! rest_url = "https://api.binance.com"
 //! channels = ["depth", "bookTicker", "trade"]
@@ -34,6 +34,7 @@ use serde::Deserialize;
 
 use crate::types::{Registry, Venue};
 use crate::venue::binance::consts;
+use crate::venue::profile;
 
 pub use endpoint::Endpoint;
 use symbols::check_symbol;
@@ -119,7 +120,7 @@ impl Default for EngineSection {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VenueSection {
-    /// `binance-spot` or `binance-usdm`.
+    /// The venue: `binance-spot`, `binance-usdm`, `bybit-spot`, `bybit-linear` or `okx`.
     pub name: String,
     /// WebSocket base URL (the venue's production endpoint when absent).
     #[serde(default)]
@@ -130,36 +131,44 @@ pub struct VenueSection {
     /// PEM file of a CA to trust for this venue, in addition to the webpki roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Streams per symbol: `depth`, `bookTicker`, `trade` (spot), `aggTrade`.
+    /// Streams per symbol: `depth`, `bookTicker`, `trade`, `aggTrade`, as
+    /// the venue publishes them (default: the venue profile's).
     #[serde(default)]
     pub channels: Option<Vec<String>>,
-    /// Diff-depth update speed: spot 100 or 1000; USD-M 0, 100, 250 or 500.
-    #[serde(default = "default_depth_interval")]
-    pub depth_interval_ms: u32,
-    /// REST snapshot depth (1–5000).
-    #[serde(default = "default_snapshot_limit")]
-    pub snapshot_limit: u32,
-    /// Streams per connection (Binance: at most 1024).
-    #[serde(default = "default_streams_per_connection")]
-    pub max_streams_per_connection: usize,
+    /// Book update speed in ms, one the venue offers (Binance spot 100 or
+    /// 1000; USD-M 0, 100, 250 or 500; default: the venue's first).
+    #[serde(default)]
+    pub depth_interval_ms: Option<u32>,
+    /// Levels a side of a snapshot: the REST limit (Binance, 1–5000,
+    /// default 1000) or the subscribed depth (Bybit 50/200/1000, default 200;
+    /// OKX 400).
+    #[serde(default)]
+    pub snapshot_limit: Option<u32>,
+    /// Streams per connection (at most the venue's limit, the default).
+    #[serde(default)]
+    pub max_streams_per_connection: Option<usize>,
     /// Control messages (subscribe) per second per connection; kept strictly
-    /// under the venue's limit (spot 5, USD-M 10).
+    /// under the venue's limit (default: one under it).
     #[serde(default)]
     pub control_messages_per_sec: Option<u32>,
-    /// REST weight budget per minute for snapshots (default: half the venue's limit).
+    /// REST weight budget per minute for snapshots (default: half the
+    /// venue's limit). Only for venues whose snapshots come by REST.
     #[serde(default)]
     pub rest_weight_per_minute: Option<u32>,
-    /// Reconnect a connection after this long (Binance cuts at 24 h).
-    #[serde(default = "default_max_age")]
-    pub max_connection_age_s: u64,
+    /// Reconnect a connection after this long (default: 15 minutes before
+    /// the venue's cut, or a day).
+    #[serde(default)]
+    pub max_connection_age_s: Option<u64>,
     /// Streams named in the connection URL; the others are subscribed with
-    /// paced SUBSCRIBE messages (default: as many as fit ~1,800 characters).
+    /// paced subscribe messages (default: as many as fit ~1,800
+    /// characters). Only for venues whose URLs name streams (Binance).
     #[serde(default)]
     pub url_streams: Option<usize>,
-    /// Streams per SUBSCRIBE message (1–200).
-    #[serde(default = "default_streams_per_subscribe")]
-    pub streams_per_subscribe: usize,
-    /// Symbols at Binance's wire precision.
+    /// Streams per subscribe message (at most the venue's limit; default
+    /// that limit, at most 100).
+    #[serde(default)]
+    pub streams_per_subscribe: Option<usize>,
+    /// Symbols at 8-decimal precision (tick and lot `0.00000001`).
     #[serde(default)]
     pub symbols: Vec<String>,
     /// Symbols with exact tick and lot sizes.
@@ -177,14 +186,14 @@ impl VenueSection {
             rest_url: None,
             ca_file: None,
             channels: None,
-            depth_interval_ms: default_depth_interval(),
-            snapshot_limit: default_snapshot_limit(),
-            max_streams_per_connection: default_streams_per_connection(),
+            depth_interval_ms: None,
+            snapshot_limit: None,
+            max_streams_per_connection: None,
             control_messages_per_sec: None,
             rest_weight_per_minute: None,
-            max_connection_age_s: default_max_age(),
+            max_connection_age_s: None,
             url_streams: None,
-            streams_per_subscribe: default_streams_per_subscribe(),
+            streams_per_subscribe: None,
             symbols: Vec::new(),
             symbol_specs: Vec::new(),
         }
@@ -205,21 +214,6 @@ pub struct SymbolSection {
     pub lot_size: String,
 }
 
-fn default_depth_interval() -> u32 {
-    100
-}
-fn default_snapshot_limit() -> u32 {
-    1000
-}
-fn default_streams_per_connection() -> usize {
-    consts::MAX_STREAMS_PER_CONNECTION
-}
-fn default_max_age() -> u64 {
-    (consts::MAX_CONNECTION_AGE - consts::RECONNECT_BEFORE_CUT).as_secs()
-}
-fn default_streams_per_subscribe() -> usize {
-    100
-}
 fn wire_precision() -> String {
     "0.00000001".to_owned()
 }
@@ -255,30 +249,7 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// A stream type of a symbol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Channel {
-    /// Diff depth.
-    Depth,
-    /// Best bid/offer.
-    BookTicker,
-    /// Every trade (spot).
-    Trade,
-    /// Aggregated trades.
-    AggTrade,
-}
-
-impl Channel {
-    fn parse(s: &str) -> Option<Channel> {
-        match s {
-            "depth" => Some(Channel::Depth),
-            "bookTicker" => Some(Channel::BookTicker),
-            "trade" => Some(Channel::Trade),
-            "aggTrade" => Some(Channel::AggTrade),
-            _ => None,
-        }
-    }
-}
+pub use crate::venue::Channel;
 
 /// One venue, validated.
 #[derive(Clone, Debug)]
@@ -344,18 +315,12 @@ impl VenueConfig {
 
     /// REST weight of one snapshot request.
     pub fn snapshot_weight(&self) -> u32 {
-        match self.venue {
-            Venue::BinanceSpot => consts::spot_depth_weight(self.snapshot_limit),
-            Venue::BinanceUsdm => consts::usdm_depth_weight(self.snapshot_limit),
-        }
+        consts::depth_weight(self.venue, self.snapshot_limit)
     }
 
     /// The REST snapshot URL of a symbol.
     pub fn snapshot_url(&self, symbol: &str) -> String {
-        let path = match self.venue {
-            Venue::BinanceSpot => consts::SPOT_DEPTH_PATH,
-            Venue::BinanceUsdm => consts::USDM_DEPTH_PATH,
-        };
+        let path = consts::depth_path(self.venue);
         format!(
             "{}{path}?symbol={}&limit={}",
             self.rest.base,
@@ -462,10 +427,8 @@ fn validate_venue(
             format!("unknown venue {:?}; known: {}", v.name, known.join(", ")),
         )
     })?;
-    let (ws_default, rest_default) = match venue {
-        Venue::BinanceSpot => (consts::SPOT_WS, consts::SPOT_REST),
-        Venue::BinanceUsdm => (consts::USDM_WS, consts::USDM_REST),
-    };
+    let p = profile(venue);
+    let (ws_default, rest_default) = (p.ws_url, p.rest_url);
     let ws = Endpoint::parse(
         &key("ws_url"),
         v.ws_url.as_deref().unwrap_or(ws_default),
@@ -484,25 +447,19 @@ fn validate_venue(
         ),
     };
     let channels = match &v.channels {
-        None => match venue {
-            Venue::BinanceSpot => vec![Channel::Depth, Channel::BookTicker, Channel::Trade],
-            Venue::BinanceUsdm => vec![Channel::Depth, Channel::BookTicker, Channel::AggTrade],
-        },
+        None => p.default_channels.to_vec(),
         Some(list) => {
             let mut out = Vec::new();
             for (j, c) in list.iter().enumerate() {
-                let ch = Channel::parse(c).ok_or_else(|| {
-                    invalid(
-                        key(&format!("channels[{j}]")),
-                        format!("unknown channel {c:?}; use depth, bookTicker, trade, aggTrade"),
-                    )
-                })?;
-                if ch == Channel::Trade && venue == Venue::BinanceUsdm {
-                    return Err(invalid(
-                        key(&format!("channels[{j}]")),
-                        "USD-M futures publish aggTrade, not trade",
-                    ));
-                }
+                let ch = Channel::parse(c)
+                    .filter(|ch| p.channels.contains(ch))
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = p.channels.iter().map(|c| c.name()).collect();
+                        invalid(
+                            key(&format!("channels[{j}]")),
+                            format!("{venue} has no channel {c:?}; use {}", known.join(", ")),
+                        )
+                    })?;
                 if out.contains(&ch) {
                     return Err(invalid(
                         key(&format!("channels[{j}]")),
@@ -566,14 +523,14 @@ fn validate_venue(
         rest,
         ca_pem,
         channels,
-        depth_interval_ms: v.depth_interval_ms,
-        snapshot_limit: v.snapshot_limit,
-        max_streams_per_connection: v.max_streams_per_connection,
+        depth_interval_ms: rates.depth_interval_ms,
+        snapshot_limit: rates.snapshot_limit,
+        max_streams_per_connection: rates.max_streams_per_connection,
         control_messages_per_sec: rates.control_messages_per_sec,
         rest_weight_per_minute: rates.rest_weight_per_minute,
-        max_connection_age: Duration::from_secs(v.max_connection_age_s),
+        max_connection_age: Duration::from_secs(rates.max_connection_age_s),
         url_streams: v.url_streams,
-        streams_per_subscribe: v.streams_per_subscribe,
+        streams_per_subscribe: rates.streams_per_subscribe,
         symbols: out,
     })
 }

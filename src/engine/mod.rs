@@ -192,6 +192,9 @@ pub enum EngineError {
     /// Creating the poller or a thread.
     #[error("engine start: {0}")]
     Io(#[from] std::io::Error),
+    /// The live engine does not speak this venue yet.
+    #[error("the live engine does not support {0} yet")]
+    Unsupported(crate::types::Venue),
 }
 
 /// An engine being set up: add consumers, then [`Engine::spawn`].
@@ -208,6 +211,14 @@ pub struct Engine {
 impl Engine {
     /// An engine for a validated configuration.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
+        if let Some(v) = config.venues.iter().find(|v| {
+            !matches!(
+                v.venue,
+                crate::types::Venue::BinanceSpot | crate::types::Venue::BinanceUsdm
+            )
+        }) {
+            return Err(EngineError::Unsupported(v.venue));
+        }
         let registry = Arc::new(config.registry());
         let capacity = config.engine.book_capacity;
         let fanout = FanOut::new(registry.len(), 2 * capacity);

@@ -17,6 +17,14 @@ pub enum Venue {
     BinanceSpot = 1,
     /// Binance USD-M futures (`fstream.binance.com`, `/fapi/v1/depth`).
     BinanceUsdm = 2,
+    /// Bybit v5 spot (`stream.bybit.com/v5/public/spot`).
+    BybitSpot = 3,
+    /// Bybit v5 linear contracts: USDT/USDC perpetuals and futures
+    /// (`stream.bybit.com/v5/public/linear`).
+    BybitLinear = 4,
+    /// OKX v5 public channels, every instrument type on one endpoint
+    /// (`BTC-USDT` spot, `BTC-USDT-SWAP` perpetuals; `ws.okx.com/ws/v5/public`).
+    Okx = 5,
 }
 
 impl Venue {
@@ -25,6 +33,9 @@ impl Venue {
         match self {
             Venue::BinanceSpot => "binance-spot",
             Venue::BinanceUsdm => "binance-usdm",
+            Venue::BybitSpot => "bybit-spot",
+            Venue::BybitLinear => "bybit-linear",
+            Venue::Okx => "okx",
         }
     }
 
@@ -33,6 +44,9 @@ impl Venue {
         match name {
             "binance-spot" => Some(Venue::BinanceSpot),
             "binance-usdm" => Some(Venue::BinanceUsdm),
+            "bybit-spot" => Some(Venue::BybitSpot),
+            "bybit-linear" => Some(Venue::BybitLinear),
+            "okx" => Some(Venue::Okx),
             _ => None,
         }
     }
@@ -42,12 +56,21 @@ impl Venue {
         match v {
             1 => Some(Venue::BinanceSpot),
             2 => Some(Venue::BinanceUsdm),
+            3 => Some(Venue::BybitSpot),
+            4 => Some(Venue::BybitLinear),
+            5 => Some(Venue::Okx),
             _ => None,
         }
     }
 
     /// All venues, for help texts.
-    pub const ALL: [Venue; 2] = [Venue::BinanceSpot, Venue::BinanceUsdm];
+    pub const ALL: [Venue; 5] = [
+        Venue::BinanceSpot,
+        Venue::BinanceUsdm,
+        Venue::BybitSpot,
+        Venue::BybitLinear,
+        Venue::Okx,
+    ];
 }
 
 impl fmt::Display for Venue {

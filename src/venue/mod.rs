@@ -15,9 +15,13 @@
 //! hands the frame to the venue's simd-json tape path, the reference).
 
 pub mod binance;
+pub mod bybit;
+pub mod okx;
+pub mod profile;
 pub(crate) mod scan;
 mod stats;
 
+pub use profile::{Channel, Profile, profile};
 pub use stats::{DecodeStats, SyncStats};
 
 use std::fmt;

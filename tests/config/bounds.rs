@@ -68,7 +68,7 @@ fn every_duration_is_at_most_a_day() {
             c.engine.down_cooldown_ms = v
         }),
         ("venue[0].max_connection_age_s", |c, v| {
-            c.venues[0].max_connection_age_s = v / 1000;
+            c.venues[0].max_connection_age_s = Some(v / 1000);
         }),
     ];
     for (key, set) in fields {
@@ -101,19 +101,19 @@ fn consumer_cores_has_a_length_bound() {
 #[test]
 fn venue_rates_and_counts_are_bounded() {
     refuses("venue[0].snapshot_limit", |c| {
-        c.venues[0].snapshot_limit = 5001
+        c.venues[0].snapshot_limit = Some(5001)
     });
     refuses("venue[0].snapshot_limit", |c| {
-        c.venues[0].snapshot_limit = u32::MAX
+        c.venues[0].snapshot_limit = Some(u32::MAX)
     });
     refuses("venue[0].depth_interval_ms", |c| {
-        c.venues[0].depth_interval_ms = u32::MAX
+        c.venues[0].depth_interval_ms = Some(u32::MAX)
     });
     refuses("venue[0].max_streams_per_connection", |c| {
-        c.venues[0].max_streams_per_connection = usize::MAX;
+        c.venues[0].max_streams_per_connection = Some(usize::MAX);
     });
     refuses("venue[0].streams_per_subscribe", |c| {
-        c.venues[0].streams_per_subscribe = usize::MAX;
+        c.venues[0].streams_per_subscribe = Some(usize::MAX);
     });
     refuses("venue[0].control_messages_per_sec", |c| {
         c.venues[0].control_messages_per_sec = Some(u32::MAX);
@@ -141,7 +141,7 @@ fn a_connection_age_under_a_minute_is_refused() {
     // per 5 minutes.
     for v in [0, 1, 59] {
         refuses("venue[0].max_connection_age_s", |c| {
-            c.venues[0].max_connection_age_s = v
+            c.venues[0].max_connection_age_s = Some(v)
         });
     }
 }
@@ -178,12 +178,12 @@ fn instrument_staleness_is_longer_than_the_depth_interval() {
     // Shorter, every instrument would be resynced between two diffs, each
     // resync a REST snapshot.
     let msg = refuses("engine.instrument_stale_ms", |c| {
-        c.venues[0].depth_interval_ms = 1000;
+        c.venues[0].depth_interval_ms = Some(1000);
         c.engine.instrument_stale_ms = 1000;
     });
     assert!(msg.contains("venue[0].depth_interval_ms"), "{msg}");
     let mut c = base();
-    c.venues[0].depth_interval_ms = 1000;
+    c.venues[0].depth_interval_ms = Some(1000);
     c.engine.instrument_stale_ms = 1001;
     accepted(&c);
     c.engine.instrument_stale_ms = 0;

@@ -38,14 +38,14 @@ fn set(c: &mut Config, i: usize, v: u64) {
         10 => e.max_message_bytes = v as usize,
         11 => e.feed_core = Some(v as usize),
         12 => e.consumer_cores = vec![v as usize],
-        13 => s.depth_interval_ms = v as u32,
-        14 => s.snapshot_limit = v as u32,
-        15 => s.max_streams_per_connection = v as usize,
+        13 => s.depth_interval_ms = Some(v as u32),
+        14 => s.snapshot_limit = Some(v as u32),
+        15 => s.max_streams_per_connection = Some(v as usize),
         16 => s.control_messages_per_sec = Some(v as u32),
         17 => s.rest_weight_per_minute = Some(v as u32),
-        18 => s.max_connection_age_s = v,
+        18 => s.max_connection_age_s = Some(v),
         19 => s.url_streams = Some(v as usize),
-        _ => s.streams_per_subscribe = v as usize,
+        _ => s.streams_per_subscribe = Some(v as usize),
     }
 }
 

@@ -54,6 +54,7 @@ pub(super) struct Market {
 impl Market {
     pub(super) fn new(
         cfg: SimConfig,
+        dialect: Dialect,
         rx: Receiver<CommandBox>,
         stop: Arc<AtomicBool>,
         stats: Arc<SimStats>,
@@ -75,7 +76,7 @@ impl Market {
         let n = cfg.symbols.len();
         Market {
             quiet_until: vec![None; n],
-            dialect: Dialect::for_venue(cfg.venue),
+            dialect,
             gap_pending: vec![false; cfg.symbols.len()],
             rng: Rng::new(cfg.seed ^ 0xA5A5),
             rate: cfg.rate,

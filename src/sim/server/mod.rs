@@ -233,11 +233,16 @@ pub enum SimError {
     /// Generating or loading the certificate failed.
     #[error("simulator certificate: {0}")]
     Certificate(String),
+    /// The simulator has no dialect for this venue.
+    #[error("simulator: no dialect for {0}")]
+    Unsupported(Venue),
 }
 
 impl SimVenue {
     /// Binds 127.0.0.1 on a free port and starts the threads.
     pub fn start(cfg: SimConfig) -> Result<SimVenue, SimError> {
+        let dialect =
+            dialect::Dialect::for_venue(cfg.venue).ok_or(SimError::Unsupported(cfg.venue))?;
         let listener = TcpListener::bind(("127.0.0.1", cfg.port))?;
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -258,14 +263,13 @@ impl SimVenue {
                 std::thread::Builder::new()
                     .name("sim-market".into())
                     .spawn(move || {
-                        Market::new(cfg, rx, stop, stats).run();
+                        Market::new(cfg, dialect, rx, stop, stats).run();
                     })?,
             );
         }
         {
             let (stop, stats, tx, rest_faults) =
                 (stop.clone(), stats.clone(), tx.clone(), rest_faults.clone());
-            let dialect = dialect::Dialect::for_venue(cfg.venue);
             threads.push(
                 std::thread::Builder::new()
                     .name("sim-accept".into())

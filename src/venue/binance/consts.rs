@@ -53,3 +53,64 @@ pub const fn usdm_depth_weight(limit: u32) -> u32 {
         _ => 20,
     }
 }
+
+use crate::types::Venue;
+use crate::venue::profile::{Channel, Profile, SnapshotLimits, SnapshotSource};
+
+/// Binance spot, for the configuration front-end.
+pub const SPOT: Profile = Profile {
+    venue: Venue::BinanceSpot,
+    ws_url: SPOT_WS,
+    rest_url: SPOT_REST,
+    snapshots: SnapshotSource::Rest,
+    symbol_punctuation: b"",
+    symbol_alphabet: "ASCII letters and digits",
+    channels: &[
+        Channel::Depth,
+        Channel::BookTicker,
+        Channel::Trade,
+        Channel::AggTrade,
+    ],
+    default_channels: &[Channel::Depth, Channel::BookTicker, Channel::Trade],
+    depth_intervals: &[100, 1000],
+    snapshot_limits: SnapshotLimits::Range(1, MAX_SNAPSHOT_LIMIT),
+    default_snapshot_limit: 1000,
+    max_streams_per_connection: MAX_STREAMS_PER_CONNECTION,
+    url_streams: true,
+    max_streams_per_subscribe: 200,
+    max_messages_per_sec: SPOT_MAX_MESSAGES_PER_SEC,
+    rest_weight_per_min: SPOT_REST_WEIGHT_PER_MIN,
+    max_connection_age: MAX_CONNECTION_AGE,
+    reconnect_before_cut: RECONNECT_BEFORE_CUT,
+};
+
+/// Binance USD-M futures, for the configuration front-end.
+pub const USDM: Profile = Profile {
+    venue: Venue::BinanceUsdm,
+    ws_url: USDM_WS,
+    rest_url: USDM_REST,
+    symbol_punctuation: b"_",
+    symbol_alphabet: "ASCII letters, digits and `_` (delivery contracts: BTCUSDT_261225)",
+    channels: &[Channel::Depth, Channel::BookTicker, Channel::AggTrade],
+    default_channels: &[Channel::Depth, Channel::BookTicker, Channel::AggTrade],
+    depth_intervals: &[100, 0, 250, 500],
+    max_messages_per_sec: USDM_MAX_MESSAGES_PER_SEC,
+    rest_weight_per_min: USDM_REST_WEIGHT_PER_MIN,
+    ..SPOT
+};
+
+/// REST weight of one depth snapshot of `limit` levels on `venue`.
+pub const fn depth_weight(venue: Venue, limit: u32) -> u32 {
+    match venue {
+        Venue::BinanceUsdm => usdm_depth_weight(limit),
+        _ => spot_depth_weight(limit),
+    }
+}
+
+/// The REST depth path of `venue`.
+pub const fn depth_path(venue: Venue) -> &'static str {
+    match venue {
+        Venue::BinanceUsdm => USDM_DEPTH_PATH,
+        _ => SPOT_DEPTH_PATH,
+    }
+}

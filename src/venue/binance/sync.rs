@@ -52,11 +52,11 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// The dialect of a Binance venue.
+    /// The dialect of a Binance venue (spot's rules for any other).
     pub const fn of(venue: Venue) -> Dialect {
         match venue {
-            Venue::BinanceSpot => Dialect::Spot,
             Venue::BinanceUsdm => Dialect::UsdM,
+            _ => Dialect::Spot,
         }
     }
 }

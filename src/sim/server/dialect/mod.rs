@@ -108,12 +108,13 @@ pub(super) enum Dialect {
 }
 
 impl Dialect {
-    /// The dialect of `venue`.
-    pub(super) fn for_venue(venue: Venue) -> Dialect {
+    /// The dialect of `venue` (`None`: the simulator does not speak it).
+    pub(super) fn for_venue(venue: Venue) -> Option<Dialect> {
         match venue {
             Venue::BinanceSpot | Venue::BinanceUsdm => {
-                Dialect::Binance(binance::Binance::new(venue))
+                Some(Dialect::Binance(binance::Binance::new(venue)))
             }
+            _ => None,
         }
     }
 

@@ -1,0 +1,3 @@
+//! Bybit v5 spot and linear market data.
+
+pub mod consts;

@@ -1,0 +1,3 @@
+//! OKX v5 market data (spot, swaps, futures: one public endpoint).
+
+pub mod consts;
