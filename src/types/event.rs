@@ -78,7 +78,9 @@ pub enum StatusCode {
     Crossed = 11,
     /// A level was dropped because the book is at capacity; `a` = price mantissa.
     CapacityTruncated = 12,
-    /// The venue sent a checksum that does not match the book.
+    /// The venue sent a checksum that does not match the book: `a` = the
+    /// venue's checksum, `b` = the book's (both as signed 32-bit values). A
+    /// `Resync` follows; the wrong book is never published.
     ChecksumMismatch = 13,
     /// A supervised session changed state: `a` = a
     /// [`crate::engine::SessionState`] code, `b` = the connection's index.
@@ -170,6 +172,12 @@ pub enum ResyncReason {
     BadUpdate = 6,
     /// The venue said the snapshot could not be had, or the snapshot was bad.
     SnapshotFailed = 7,
+    /// The book's checksum did not match the venue's (a `ChecksumMismatch`
+    /// status precedes it).
+    ChecksumMismatch = 8,
+    /// The venue sent a full book mid-stream (a service restart: Bybit's
+    /// `u == 1` or a later `snapshot`); the book was replaced by it.
+    VenueReset = 9,
 }
 
 impl ResyncReason {
@@ -183,6 +191,8 @@ impl ResyncReason {
             5 => ResyncReason::Crossed,
             6 => ResyncReason::BadUpdate,
             7 => ResyncReason::SnapshotFailed,
+            8 => ResyncReason::ChecksumMismatch,
+            9 => ResyncReason::VenueReset,
             _ => return None,
         })
     }
