@@ -1,0 +1,468 @@
+//! OKX's order-book checksum and the wire spellings it needs.
+//!
+//! After each `books` message OKX sends a CRC32 (IEEE, as zlib) of the top
+//! 25 bids and 25 asks, best first, interleaved as
+//! `bid1Px:bid1Sz:ask1Px:ask1Sz:bid2Px:...` (a side with fewer levels
+//! contributes none), read as a signed 32-bit integer. The text is the
+//! venue's own spelling: `"0.10"` and `"0.1"` give different sums.
+//!
+//! The book keeps mantissas only, so each held level's spelling is kept
+//! beside it in a [`BookSpelling`]: per side, a fixed-capacity open-addressing
+//! table keyed by price holding the price's and the size's decimal counts
+//! ([`Spell`]). A plain decimal (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`) is fully
+//! given by its mantissa and its decimal count, so the text is re-rendered
+//! exactly into a stack buffer; any other form (leading zeros, exponents) is
+//! refused by the decoder ([`spelling`]). Nothing here allocates after
+//! construction.
+
+use crate::book::{Applied, BookRead};
+use crate::types::{NumError, Price, Scale, Side};
+
+use super::consts::CHECKSUM_LEVELS;
+
+/// How a level was written on the wire: the decimal counts of its price and
+/// of its size (`"30243.50"` has 2). With the mantissas, enough to write the
+/// text again byte for byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Spell {
+    /// Decimals of the price text.
+    pub px: u8,
+    /// Decimals of the size text.
+    pub sz: u8,
+}
+
+/// The decimal count of `text` if it is a plain decimal that renders back
+/// to itself from its mantissa (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`); otherwise
+/// the offending byte as [`NumError::InvalidChar`]. The caller has already
+/// parsed `text` (so it is at most 64 bytes of digits, one dot and a sign).
+#[inline]
+pub fn spelling(text: &[u8]) -> Result<u8, NumError> {
+    let unsigned = text.strip_prefix(b"-").unwrap_or(text);
+    let sign = text.len() - unsigned.len();
+    // `-0.00` would render as `0.00`: a signed zero is not plain.
+    if sign == 1 && unsigned.iter().all(|&c| c == b'0' || c == b'.') {
+        return Err(NumError::InvalidChar { at: 0, byte: b'-' });
+    }
+    // A leading zero only before the dot (or alone).
+    if unsigned.len() > 1 && unsigned[0] == b'0' && unsigned[1] != b'.' {
+        return Err(NumError::InvalidChar {
+            at: sign as u8,
+            byte: b'0',
+        });
+    }
+    let decimals = match unsigned.iter().position(|&c| c == b'.') {
+        Some(dot) => unsigned.len() - dot - 1,
+        None => 0,
+    };
+    // At most 64 bytes were parsed, so this fits.
+    Ok(decimals as u8)
+}
+
+/// The spellings of one side's held levels, keyed by price.
+#[derive(Debug)]
+struct SideTable {
+    /// Price mantissas; [`EMPTY`] marks a free slot.
+    keys: Box<[i64]>,
+    spells: Box<[Spell]>,
+    /// Occupied slots; at most half the slots.
+    len: usize,
+    /// `64 - log2(slots)`: the hash's top bits index the table.
+    shift: u32,
+}
+
+/// A free slot. No book holds this price (it is outside the book's range).
+const EMPTY: i64 = i64::MIN;
+
+impl SideTable {
+    fn new(capacity: usize) -> SideTable {
+        let slots = (2 * capacity.max(8)).next_power_of_two();
+        SideTable {
+            keys: vec![EMPTY; slots].into_boxed_slice(),
+            spells: vec![Spell::default(); slots].into_boxed_slice(),
+            len: 0,
+            shift: 64 - slots.trailing_zeros(),
+        }
+    }
+
+    #[inline(always)]
+    fn home(&self, price: i64) -> usize {
+        ((price as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.keys.len() - 1
+    }
+
+    /// The slot holding `price`, or the free slot where it would go.
+    #[inline(always)]
+    fn find(&self, price: i64) -> (usize, bool) {
+        let mut i = self.home(price);
+        loop {
+            match self.keys[i] {
+                k if k == price => return (i, true),
+                EMPTY => return (i, false),
+                _ => i = (i + 1) & self.mask(),
+            }
+        }
+    }
+
+    #[inline]
+    fn get(&self, price: i64) -> Option<Spell> {
+        match self.find(price) {
+            (i, true) => Some(self.spells[i]),
+            _ => None,
+        }
+    }
+
+    /// Sets `price`'s spelling; false when the table is full or the price
+    /// is the reserved one.
+    #[inline]
+    fn set(&mut self, price: i64, spell: Spell) -> bool {
+        if price == EMPTY {
+            return false;
+        }
+        let (i, found) = self.find(price);
+        if !found {
+            if 2 * (self.len + 1) > self.keys.len() {
+                return false;
+            }
+            self.keys[i] = price;
+            self.len += 1;
+        }
+        self.spells[i] = spell;
+        true
+    }
+
+    /// Forgets `price` (backward-shift deletion: no tombstones).
+    #[inline]
+    fn remove(&mut self, price: i64) {
+        if price == EMPTY {
+            return;
+        }
+        let (mut hole, found) = self.find(price);
+        if !found {
+            return;
+        }
+        self.len -= 1;
+        let mask = self.mask();
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let k = self.keys[j];
+            if k == EMPTY {
+                break;
+            }
+            // Move `k` into the hole unless its home lies cyclically in (hole, j].
+            let home = self.home(k);
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                self.keys[hole] = k;
+                self.spells[hole] = self.spells[j];
+                hole = j;
+            }
+        }
+        self.keys[hole] = EMPTY;
+    }
+
+    fn clear(&mut self) {
+        if self.len > 0 {
+            self.keys.fill(EMPTY);
+            self.len = 0;
+        }
+    }
+}
+
+/// Why a checksum could not be computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpellError {
+    /// A level in the top 25 has no known spelling (the table fell out of
+    /// step with the book): treat as a checksum mismatch.
+    Unspelled {
+        /// The side.
+        side: Side,
+        /// The level's price mantissa.
+        price: i64,
+    },
+    /// The spelling table is full (more levels than it was sized for).
+    Full,
+}
+
+/// The wire spellings of one instrument's book, kept in step with it.
+#[derive(Debug)]
+pub struct BookSpelling {
+    bids: SideTable,
+    asks: SideTable,
+}
+
+impl BookSpelling {
+    /// Room for `capacity` levels a side (the book's capacity). Allocates now.
+    pub fn new(capacity: usize) -> BookSpelling {
+        BookSpelling {
+            bids: SideTable::new(capacity),
+            asks: SideTable::new(capacity),
+        }
+    }
+
+    fn side(&self, side: Side) -> &SideTable {
+        match side {
+            Side::Bid => &self.bids,
+            Side::Ask => &self.asks,
+        }
+    }
+
+    fn side_mut(&mut self, side: Side) -> &mut SideTable {
+        match side {
+            Side::Bid => &mut self.bids,
+            Side::Ask => &mut self.asks,
+        }
+    }
+
+    /// Forgets everything (a snapshot replaces the book, a resync clears it).
+    pub fn clear(&mut self) {
+        self.bids.clear();
+        self.asks.clear();
+    }
+
+    /// Levels known on `side`.
+    pub fn len(&self, side: Side) -> usize {
+        self.side(side).len
+    }
+
+    /// Whether no level is known on either side.
+    pub fn is_empty(&self) -> bool {
+        self.bids.len == 0 && self.asks.len == 0
+    }
+
+    /// The spelling held for `price` on `side`.
+    pub fn get(&self, side: Side, price: Price) -> Option<Spell> {
+        self.side(side).get(price.0)
+    }
+
+    /// Records what the book did with one level of a message: `applied` is
+    /// the book's answer to setting `price` (spelled `spell`) on `side`, so
+    /// the table holds exactly the levels the book holds, evictions and
+    /// dropped levels included.
+    #[inline]
+    pub fn track(
+        &mut self,
+        side: Side,
+        price: Price,
+        spell: Spell,
+        applied: Applied,
+    ) -> Result<(), SpellError> {
+        let table = self.side_mut(side);
+        match applied {
+            Applied::Set => {
+                if !table.set(price.0, spell) {
+                    return Err(SpellError::Full);
+                }
+            }
+            Applied::Removed | Applied::Absent => table.remove(price.0),
+            Applied::Evicted(worst) => {
+                table.remove(worst.0);
+                if !table.set(price.0, spell) {
+                    return Err(SpellError::Full);
+                }
+            }
+            Applied::Dropped => {}
+        }
+        Ok(())
+    }
+
+    /// The checksum of `book`'s top 25 levels a side as OKX computes it.
+    pub fn checksum(
+        &self,
+        book: &impl BookRead,
+        price_scale: Scale,
+        qty_scale: Scale,
+    ) -> Result<i32, SpellError> {
+        let mut text = [0u8; TEXT_CAP];
+        let mut at = 0;
+        let mut bids = book.levels(Side::Bid);
+        let mut asks = book.levels(Side::Ask);
+        let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
+        for _ in 0..CHECKSUM_LEVELS {
+            let (bid, ask) = (bids.next(), asks.next());
+            if bid.is_none() && ask.is_none() {
+                break;
+            }
+            for (side, level) in [(Side::Bid, bid), (Side::Ask, ask)] {
+                let Some(level) = level else { continue };
+                let spell = self
+                    .side(side)
+                    .get(level.price.0)
+                    .ok_or(SpellError::Unspelled {
+                        side,
+                        price: level.price.0,
+                    })?;
+                at = put_number(&mut text, at, level.price.0, ps, spell.px);
+                text[at] = b':';
+                at = put_number(&mut text, at + 1, level.qty.0, qs, spell.sz);
+                text[at] = b':';
+                at += 1;
+            }
+        }
+        // Drop the last ':'.
+        Ok(crc32fast::hash(&text[..at.saturating_sub(1)]) as i32)
+    }
+}
+
+/// Longest number text: a sign and 64 bytes (the parser's limit).
+const NUMBER_CAP: usize = 65;
+/// Room for 25 + 25 levels of two numbers and a separator each.
+const TEXT_CAP: usize = 4 * CHECKSUM_LEVELS * (NUMBER_CAP + 1);
+
+/// Two-digit ASCII pairs, `00` to `99`.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// Writes `mantissa` at `scale` with exactly `decimals` decimals at
+/// `out[at..]`, returning the end. Digits past `decimals` must be zero (they
+/// are for a level read from text with that many decimals). Never writes
+/// more than [`NUMBER_CAP`] bytes: a spelling wider than that (impossible
+/// for a parsed level) is cut.
+#[inline]
+pub(crate) fn put_number(
+    out: &mut [u8; TEXT_CAP],
+    at: usize,
+    mantissa: i64,
+    scale: u8,
+    decimals: u8,
+) -> usize {
+    let (scale, decimals) = (
+        usize::from(scale),
+        usize::from(decimals).min(NUMBER_CAP - 22),
+    );
+    let kept = decimals.min(scale);
+    let pow = crate::types::swar::POW10;
+    let mut v = mantissa.unsigned_abs() / pow[(scale - kept).min(18)];
+    // Digits of `v`, right-aligned in `tmp`, two at a time.
+    let mut tmp = [b'0'; 40];
+    let mut start = tmp.len();
+    while v >= 100 {
+        start -= 2;
+        tmp[start..start + 2].copy_from_slice(&PAIRS[(v % 100) as usize]);
+        v /= 100;
+    }
+    if v >= 10 {
+        start -= 2;
+        tmp[start..start + 2].copy_from_slice(&PAIRS[v as usize]);
+    } else {
+        start -= 1;
+        tmp[start] = b'0' + v as u8;
+    }
+    // At least one integer digit: the zeros are already there.
+    start = start.min(tmp.len() - kept - 1);
+    let digits = &tmp[start..];
+    let int_len = digits.len() - kept;
+    let mut w = at;
+    if mantissa < 0 {
+        out[w] = b'-';
+        w += 1;
+    }
+    out[w..w + int_len].copy_from_slice(&digits[..int_len]);
+    w += int_len;
+    if decimals > 0 {
+        out[w] = b'.';
+        w += 1;
+        out[w..w + kept].copy_from_slice(&digits[int_len..]);
+        w += kept;
+        out[w..w + decimals - kept].fill(b'0');
+        w += decimals - kept;
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(m: i64, scale: u8, dec: u8) -> String {
+        let mut out = [0u8; TEXT_CAP];
+        let end = put_number(&mut out, 0, m, scale, dec);
+        String::from_utf8(out[..end].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn renders_the_wire_text() {
+        assert_eq!(render(302435, 1, 1), "30243.5");
+        assert_eq!(render(3024350, 2, 2), "30243.50");
+        assert_eq!(render(302435, 1, 3), "30243.500");
+        assert_eq!(render(10, 2, 1), "0.1");
+        assert_eq!(render(10, 2, 2), "0.10");
+        assert_eq!(render(5, 8, 8), "0.00000005");
+        assert_eq!(render(0, 8, 0), "0");
+        assert_eq!(render(3024400, 2, 0), "30244");
+        assert_eq!(render(-15, 1, 1), "-1.5");
+        assert_eq!(render(i64::MAX, 0, 0), "9223372036854775807");
+        assert_eq!(render(i64::MAX, 18, 18), "9.223372036854775807");
+    }
+
+    #[test]
+    fn spelling_counts_decimals_and_refuses_other_forms() {
+        assert_eq!(spelling(b"30243.5"), Ok(1));
+        assert_eq!(spelling(b"0.10"), Ok(2));
+        assert_eq!(spelling(b"30244"), Ok(0));
+        assert_eq!(spelling(b"0"), Ok(0));
+        assert_eq!(spelling(b"-0.5"), Ok(1));
+        assert_eq!(
+            spelling(b"01.5"),
+            Err(NumError::InvalidChar { at: 0, byte: b'0' })
+        );
+        assert_eq!(
+            spelling(b"-0.00"),
+            Err(NumError::InvalidChar { at: 0, byte: b'-' })
+        );
+        assert_eq!(
+            spelling(b"-05"),
+            Err(NumError::InvalidChar { at: 1, byte: b'0' })
+        );
+    }
+
+    proptest::proptest! {
+        /// Removal keeps every other key findable (the table against a map).
+        #[test]
+        fn table_matches_a_map(ops in proptest::collection::vec((0i64..32, proptest::bool::ANY), 0..200)) {
+            let mut t = SideTable::new(32);
+            let mut m = std::collections::BTreeMap::new();
+            for (k, add) in ops {
+                let spell = Spell { px: (k % 7) as u8, sz: (k % 5) as u8 };
+                if add {
+                    proptest::prop_assert!(t.set(k * 1000, spell));
+                    m.insert(k * 1000, spell);
+                } else {
+                    t.remove(k * 1000);
+                    m.remove(&(k * 1000));
+                }
+                proptest::prop_assert_eq!(t.len, m.len());
+            }
+            for k in 0..32 {
+                proptest::prop_assert_eq!(t.get(k * 1000), m.get(&(k * 1000)).copied());
+            }
+        }
+
+        /// Any plain decimal renders back to its own text.
+        #[test]
+        fn render_round_trips(text in "-?(0|[1-9][0-9]{0,9})(\\.[0-9]{1,7})?", scale in 7u8..=8) {
+            let s = Scale::new(scale).unwrap();
+            let m = crate::types::parse_decimal(text.as_bytes(), s, true).unwrap();
+            match spelling(text.as_bytes()) {
+                Ok(dec) => proptest::prop_assert_eq!(render(m, scale, dec), text),
+                // Only a signed zero is refused.
+                Err(_) => proptest::prop_assert_eq!(m, 0),
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The fast path: a template for the `books` and `bbo-tbt` frames OKX sends.
+//!
+//! OKX writes `{"arg":{"channel":..,"instId":..},"action":..,"data":[{..}]}`
+//! with the envelope's keys in that order; the keys inside `data[0]`
+//! (`asks`, `bids`, `ts`, `checksum`, `prevSeqId`, `seqId`) are read in any
+//! order. Every value goes through the same converters as the tape path
+//! ([`super::msg`]), so for any frame it accepts the fast path gives exactly
+//! what the tape path gives; on any deviation (another envelope order,
+//! whitespace, escapes, an unknown key or symbol, a value the converters
+//! refuse) it answers `None` and the simd-json tape path decides.
+
+use super::decode::{BookHead, SideBuf, Walked};
+use super::msg::{self, Action, Chan};
+use crate::types::{ResolveSymbol, Scaling};
+use crate::venue::scan::Cursor;
+
+/// Reads a `books` or `bbo-tbt` frame into `bids` / `asks`; `None` hands
+/// the frame to the tape path (the buffers may then hold partial output).
+#[inline]
+pub(crate) fn scan<'a, R: ResolveSymbol>(
+    frame: &'a [u8],
+    symbols: &R,
+    bids: &mut SideBuf,
+    asks: &mut SideBuf,
+) -> Option<Walked<'a>> {
+    let mut c = Cursor::new(frame);
+    c.lit(b"{\"arg\":{\"channel\":")?;
+    let chan = Chan::of(c.string()?)?;
+    if chan == Chan::Trades {
+        return None;
+    }
+    c.lit(b",\"instId\":")?;
+    let scaling = symbols.resolve(c.string()?)?;
+    c.eat(b'}')?;
+    let books = chan == Chan::Books;
+    let action = if books {
+        c.lit(b",\"action\":")?;
+        match c.string()? {
+            b"snapshot" => Some(Action::Snapshot),
+            b"update" => Some(Action::Update),
+            _ => return None,
+        }
+    } else {
+        None
+    };
+    c.lit(b",\"data\":[{")?;
+    let max = if books { usize::MAX } else { 1 };
+    let mut item = Item::default();
+    loop {
+        let key = c.string()?;
+        c.eat(b':')?;
+        let bit = match key {
+            b"asks" => {
+                levels(&mut c, scaling, asks, "asks", max)?;
+                1
+            }
+            b"bids" => {
+                levels(&mut c, scaling, bids, "bids", max)?;
+                2
+            }
+            b"ts" => {
+                item.ts_ms = msg::ts_ms(c.string()?).ok()?;
+                4
+            }
+            b"checksum" if books => {
+                item.checksum = Some(msg::checksum(int(&mut c)?).ok()?);
+                8
+            }
+            b"prevSeqId" if books => {
+                item.prev_seq_id = Some(int(&mut c)?);
+                16
+            }
+            b"seqId" => {
+                item.seq_id = Some(int(&mut c)?);
+                32
+            }
+            _ => return None,
+        };
+        if item.seen & bit != 0 {
+            return None;
+        }
+        item.seen |= bit;
+        if c.eat(b',').is_none() {
+            break;
+        }
+    }
+    c.lit(b"}]}")?;
+    if !c.at_end() || item.seen & 7 != 7 {
+        return None;
+    }
+    Some(match action {
+        Some(action) => Walked::Book(BookHead {
+            scaling,
+            action,
+            ts_ms: item.ts_ms,
+            checksum: item.checksum,
+            seq_id: item.seq_id,
+            prev_seq_id: item.prev_seq_id,
+        }),
+        None => Walked::Bbo {
+            scaling,
+            ts_ms: item.ts_ms,
+            seq_id: item.seq_id,
+        },
+    })
+}
+
+/// The members of `data[0]` read so far.
+#[derive(Default)]
+struct Item {
+    /// One bit per key seen (a repeated key goes to the tape path).
+    seen: u8,
+    ts_ms: u64,
+    checksum: Option<i32>,
+    seq_id: Option<i64>,
+    prev_seq_id: Option<i64>,
+}
+
+/// A JSON integer that fits `i64` (`-0` and `i64::MIN` go to the tape path).
+#[inline]
+fn int(c: &mut Cursor<'_>) -> Option<i64> {
+    let negative = c.eat(b'-').is_some();
+    let v = i64::try_from(c.uint()?).ok()?;
+    match (negative, v) {
+        (false, v) => Some(v),
+        (true, 0) => None,
+        (true, v) => Some(-v),
+    }
+}
+
+/// `[[px, sz, "0", numOrders], ...]` (2 to 4 strings a level) into `buf`.
+#[inline]
+fn levels(
+    c: &mut Cursor<'_>,
+    scaling: Scaling,
+    buf: &mut SideBuf,
+    key: &'static str,
+    max: usize,
+) -> Option<()> {
+    c.eat(b'[')?;
+    if c.eat(b']').is_some() {
+        return Some(());
+    }
+    let mut index = 0;
+    loop {
+        c.eat(b'[')?;
+        let px = c.string()?;
+        c.eat(b',')?;
+        let sz = c.string()?;
+        let mut parts = 2;
+        while c.eat(b',').is_some() {
+            c.string()?;
+            parts += 1;
+            if parts > 4 {
+                return None;
+            }
+        }
+        c.eat(b']')?;
+        if index >= max {
+            return None;
+        }
+        let (level, spell) = msg::level(px, sz, scaling, key, index).ok()?;
+        buf.push(level, spell)?;
+        index += 1;
+        if c.eat(b',').is_none() {
+            return c.eat(b']');
+        }
+    }
+}
