@@ -19,6 +19,8 @@ use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook, books_for
 
 mod common;
 use common::BaselineBook;
+#[path = "common/okx.rs"]
+mod okx;
 
 const FRAMES: usize = 2048;
 
@@ -240,6 +242,7 @@ fn decode_apply(c: &mut Criterion) {
     let first = snaps[0].1.clone();
     let mut real = Ours::new(reg, snaps);
     run_pair(c, "binance_real", &frames, &mut real, &first);
+    okx::run(c);
 }
 
 criterion_group!(benches, decode_apply);
@@ -254,6 +257,8 @@ fn main() {
             "binance_book_ticker",
             "binance_trade",
             "binance_real",
+            "okx_book",
+            "okx_checksum",
         ],
     );
 }

@@ -283,6 +283,7 @@ impl BookSpelling {
     ) -> Result<i32, SpellError> {
         let mut text = [0u8; TEXT_CAP];
         let mut at = 0;
+        let mut crc = crc32fast::Hasher::new();
         let mut bids = book.levels(Side::Bid);
         let mut asks = book.levels(Side::Ask);
         let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
@@ -290,6 +291,11 @@ impl BookSpelling {
             let (bid, ask) = (bids.next(), asks.next());
             if bid.is_none() && ask.is_none() {
                 break;
+            }
+            // Room for one more level a side, or hash what is there.
+            if at + LEVEL_TEXT > TEXT_CAP {
+                crc.update(&text[..at]);
+                at = 0;
             }
             for (side, level) in [(Side::Bid, bid), (Side::Ask, ask)] {
                 let Some(level) = level else { continue };
@@ -307,15 +313,19 @@ impl BookSpelling {
                 at += 1;
             }
         }
-        // Drop the last ':'.
-        Ok(crc32fast::hash(&text[..at.saturating_sub(1)]) as i32)
+        // Without the last ':'.
+        crc.update(&text[..at.saturating_sub(1)]);
+        Ok(crc.finalize() as i32)
     }
 }
 
 /// Longest number text: a sign and 64 bytes (the parser's limit).
 const NUMBER_CAP: usize = 65;
-/// Room for 25 + 25 levels of two numbers and a separator each.
-const TEXT_CAP: usize = 4 * CHECKSUM_LEVELS * (NUMBER_CAP + 1);
+/// Text of one level a side: four numbers and their separators.
+const LEVEL_TEXT: usize = 4 * (NUMBER_CAP + 1);
+/// The render buffer: hashed in chunks when full (usually once, at the end:
+/// the captures' 25 + 25 levels take ~1 kB).
+const TEXT_CAP: usize = 2048;
 
 /// Two-digit ASCII pairs, `00` to `99`.
 const PAIRS: [[u8; 2]; 100] = {
@@ -330,9 +340,10 @@ const PAIRS: [[u8; 2]; 100] = {
 
 /// Writes `mantissa` at `scale` with exactly `decimals` decimals at
 /// `out[at..]`, returning the end. Digits past `decimals` must be zero (they
-/// are for a level read from text with that many decimals). Never writes
-/// more than [`NUMBER_CAP`] bytes: a spelling wider than that (impossible
-/// for a parsed level) is cut.
+/// are for a level read from text with that many decimals). Writes at most
+/// [`NUMBER_CAP`] bytes (a wider spelling, impossible for a parsed level,
+/// is cut to fit). Digits go straight to their place, right to left, two at
+/// a time: no intermediate copy.
 #[inline]
 pub(crate) fn put_number(
     out: &mut [u8; TEXT_CAP],
@@ -341,46 +352,71 @@ pub(crate) fn put_number(
     scale: u8,
     decimals: u8,
 ) -> usize {
-    let (scale, decimals) = (
-        usize::from(scale),
-        usize::from(decimals).min(NUMBER_CAP - 22),
-    );
+    let scale = usize::from(scale).min(18);
+    let decimals = usize::from(decimals).min(NUMBER_CAP - 22);
     let kept = decimals.min(scale);
-    let pow = crate::types::swar::POW10;
-    let mut v = mantissa.unsigned_abs() / pow[(scale - kept).min(18)];
-    // Digits of `v`, right-aligned in `tmp`, two at a time.
-    let mut tmp = [b'0'; 40];
-    let mut start = tmp.len();
-    while v >= 100 {
-        start -= 2;
-        tmp[start..start + 2].copy_from_slice(&PAIRS[(v % 100) as usize]);
-        v /= 100;
+    let mut v = drop_zeros(mantissa.unsigned_abs(), scale - kept);
+    let digits = v
+        .checked_ilog10()
+        .map_or(1, |l| l as usize + 1)
+        .max(kept + 1);
+    let sign = usize::from(mantissa < 0);
+    let int_len = digits - kept;
+    let end = at + sign + int_len + if decimals > 0 { 1 + decimals } else { 0 };
+    if end > out.len() {
+        return at;
     }
-    if v >= 10 {
-        start -= 2;
-        tmp[start..start + 2].copy_from_slice(&PAIRS[v as usize]);
-    } else {
-        start -= 1;
-        tmp[start] = b'0' + v as u8;
-    }
-    // At least one integer digit: the zeros are already there.
-    start = start.min(tmp.len() - kept - 1);
-    let digits = &tmp[start..];
-    let int_len = digits.len() - kept;
-    let mut w = at;
     if mantissa < 0 {
-        out[w] = b'-';
-        w += 1;
+        out[at] = b'-';
     }
-    out[w..w + int_len].copy_from_slice(&digits[..int_len]);
-    w += int_len;
+    // Right to left: the padding zeros, the kept decimals, the dot, the integer.
+    let mut w = end;
+    let pad = decimals - kept;
+    out[w - pad..w].fill(b'0');
+    w -= pad;
+    w = put_digits(out, w, kept, &mut v);
     if decimals > 0 {
+        w -= 1;
         out[w] = b'.';
-        w += 1;
-        out[w..w + kept].copy_from_slice(&digits[int_len..]);
-        w += kept;
-        out[w..w + decimals - kept].fill(b'0');
-        w += decimals - kept;
+    }
+    put_digits(out, w, int_len, &mut v);
+    end
+}
+
+/// `v / 10^n` by a constant divisor per arm (a multiply, not a `div`).
+#[inline(always)]
+fn drop_zeros(v: u64, n: usize) -> u64 {
+    match n {
+        0 => v,
+        1 => v / 10,
+        2 => v / 100,
+        3 => v / 1_000,
+        4 => v / 10_000,
+        5 => v / 100_000,
+        6 => v / 1_000_000,
+        7 => v / 10_000_000,
+        8 => v / 100_000_000,
+        n => v / crate::types::swar::POW10[n.min(18)],
+    }
+}
+
+/// The low `n` digits of `v` ending at `out[end]` (exclusive), taken off
+/// `v`; returns where they start.
+#[inline(always)]
+fn put_digits(out: &mut [u8; TEXT_CAP], end: usize, mut n: usize, v: &mut u64) -> usize {
+    let mut w = end;
+    while n >= 2 {
+        let pair = PAIRS[(*v % 100) as usize];
+        out[w - 2] = pair[0];
+        out[w - 1] = pair[1];
+        *v /= 100;
+        w -= 2;
+        n -= 2;
+    }
+    if n == 1 {
+        out[w - 1] = b'0' + (*v % 10) as u8;
+        *v /= 10;
+        w -= 1;
     }
     w
 }
