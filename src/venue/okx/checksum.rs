@@ -169,6 +169,22 @@ impl SideTable {
         self.keys[hole] = EMPTY;
     }
 
+    /// Forgets every price `keep` refuses. Backward-shift deletion moves a
+    /// later entry into the freed slot, so that slot is looked at again;
+    /// entries only ever move to slots already looked at or to the one
+    /// being looked at, so each is judged at least once.
+    fn prune(&mut self, keep: impl Fn(i64) -> bool) {
+        let mut i = 0;
+        while i < self.keys.len() {
+            let k = self.keys[i];
+            if k != EMPTY && !keep(k) {
+                self.remove(k);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     fn clear(&mut self) {
         if self.len > 0 {
             self.keys.fill(EMPTY);
@@ -241,6 +257,26 @@ impl BookSpelling {
     /// The spelling held for `price` on `side`.
     pub fn get(&self, side: Side, price: Price) -> Option<Spell> {
         self.side(side).get(price.0)
+    }
+
+    /// Sets the spelling of `price` on `side`; false when the table is full.
+    #[inline]
+    pub fn set(&mut self, side: Side, price: Price, spell: Spell) -> bool {
+        self.side_mut(side).set(price.0, spell)
+    }
+
+    /// Forgets `price` on `side`.
+    #[inline]
+    pub fn remove(&mut self, side: Side, price: Price) {
+        self.side_mut(side).remove(price.0);
+    }
+
+    /// Forgets every price of `side` that `held` says the book no longer
+    /// holds (levels evicted at capacity). Walks the whole table: call it
+    /// only when the table holds more levels than the book.
+    #[cold]
+    pub fn prune(&mut self, side: Side, held: impl Fn(Price) -> bool) {
+        self.side_mut(side).prune(|p| held(Price(p)));
     }
 
     /// Records what the book did with one level of a message: `applied` is
