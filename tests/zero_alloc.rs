@@ -16,6 +16,7 @@ use tickwire::consumer::BookMirror;
 use tickwire::ring::{FanOut, snapshot_events};
 use tickwire::sim::{MarketConfig, MarketSim};
 use tickwire::types::{InstrumentId, Registry, Venue};
+use tickwire::venue::DiffOutcome;
 use tickwire::venue::binance::{BinanceFeed, FrameKind, GapPolicy, SnapshotOutcome, books_for};
 
 /// Counts allocations and reallocations made by threads that opted in.
@@ -221,4 +222,74 @@ fn spot_path_allocates_nothing_over_100k_frames() {
 #[test]
 fn usdm_path_allocates_nothing_over_50k_frames() {
     run(Venue::BinanceUsdm, 50_000);
+}
+
+#[test]
+fn okx_session_allocates_nothing_on_the_capture() {
+    use tickwire::venue::okx::OkxSession;
+    use tickwire::venue::{Channel, PlannedInstrument, SessionPlan};
+    let mut reg = Registry::new();
+    for (sym, tick, lot) in [
+        ("BTC-USDT", "0.1", "0.00000001"),
+        ("UNI-USD-SWAP", "0.001", "1"),
+        ("BTC-USD-220527", "0.1", "1"),
+    ] {
+        reg.add(Venue::Okx, sym, tick, lot).unwrap();
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/okx");
+    let text = std::fs::read_to_string(format!("{path}/ws_public_all_frames_2022-05-13.jsonl"));
+    let mut frames = Frames {
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    };
+    for line in text.unwrap().lines().chain(["pong"]) {
+        frames.bytes.extend_from_slice(line.as_bytes());
+        frames.ends.push(frames.bytes.len());
+    }
+    let instruments = reg.iter().map(|i| PlannedInstrument {
+        id: i.id,
+        symbol: i.symbol.as_str().to_owned(),
+    });
+    let mut session = OkxSession::new(SessionPlan {
+        venue: Venue::Okx,
+        ws_url: String::new(),
+        rest_url: String::new(),
+        instruments: instruments.collect(),
+        channels: vec![Channel::Depth, Channel::BookTicker, Channel::Trade],
+        depth_interval_ms: 100,
+        depth: 400,
+        url_streams: None,
+        streams_per_subscribe: 30,
+        control_per_sec: 2,
+        book_capacity: 1_000,
+    });
+    let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
+    let mut fan = FanOut::new(3, 2_000);
+    let mut consumer = fan.add_consumer(1 << 14);
+    let mut out = String::with_capacity(4_096);
+    let mut now = 1;
+    session.handle_open(now);
+    let mut pass = |now: &mut u64| {
+        assert!(session.poll_transmit(*now, &mut books, &mut out));
+        for i in 0..frames.len() {
+            *now += 1_000_000;
+            let kind = session.handle_text(frames.get(i), *now, &reg, &mut books, &mut fan);
+            assert!(!matches!(
+                kind,
+                Err(_) | Ok(FrameKind::Depth(_, DiffOutcome::ChecksumMismatch { .. }))
+            ));
+            consumer.drain(|_| {});
+        }
+        session.handle_closed(*now);
+        session.handle_open(*now);
+    };
+    pass(&mut now);
+    assert_eq!(
+        allocations_in(|| (0..3).for_each(|_| pass(&mut now))),
+        0,
+        "okx: allocations on the per-message path"
+    );
+    // Four passes over the capture: every update applied, none refused.
+    let applied: Vec<u64> = books.iter().map(|b| b.sync.stats().applied).collect();
+    assert_eq!(applied, [4 * 97, 4 * 92, 4 * 98]);
 }
