@@ -1,9 +1,11 @@
-//! OKX bench bodies for `decode_apply`: tickwire's per-message path on the
-//! real `books` capture against the typical connector (serde_json into
-//! `String`s, `f64`, a `BTreeMap` book), and the checksum alone.
+//! OKX bench bodies for `decode_apply`: tickwire's per-message path
+//! (`OkxSession::handle_text`) on the real `books` capture against the
+//! typical connector (serde_json into `String`s, `f64`, a `BTreeMap` book),
+//! and the checksum alone.
 //!
 //! Ours does more than the baseline: after each frame it verifies the
-//! venue's checksum over the top 25 levels a side (the baseline does not).
+//! venue's checksum over the top 25 levels a side and stages the level
+//! events (the baseline does neither).
 #![allow(
     clippy::float_arithmetic,
     reason = "the baseline is the float approach tickwire replaces"
@@ -16,9 +18,12 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use serde::Deserialize;
-use tickwire::book::{BookApply, BookSpec, Ladder};
-use tickwire::types::{Registry, Side, Venue};
-use tickwire::venue::okx::{Action, BookSpelling, OkxDecoder, OkxMsg};
+use tickwire::ring::Discard;
+use tickwire::types::{InstrumentId, Registry, Venue};
+use tickwire::venue::okx::OkxSession;
+use tickwire::venue::{
+    Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
+};
 
 use crate::common::Px;
 
@@ -43,26 +48,45 @@ fn registry() -> Registry {
     r
 }
 
-/// Decoder, book and spellings: the per-message path without the sync.
+/// The engine's per-message path: `OkxSession::handle_text` (decode, sync
+/// with the checksum verified, book, staged events) into a `Discard`.
 struct Ours {
     registry: Registry,
-    decoder: OkxDecoder,
-    book: Ladder,
-    spelling: BookSpelling,
+    session: OkxSession,
+    books: Vec<InstrumentBook>,
+    out: Discard,
     buf: Vec<u8>,
-    mismatches: u64,
 }
 
 impl Ours {
     fn new() -> Ours {
+        let registry = registry();
         let capacity = 1_000;
+        let plan = SessionPlan {
+            venue: Venue::Okx,
+            ws_url: String::new(),
+            rest_url: String::new(),
+            instruments: registry
+                .iter()
+                .map(|i| PlannedInstrument {
+                    id: i.id,
+                    symbol: i.symbol.as_str().to_owned(),
+                })
+                .collect(),
+            channels: vec![Channel::Depth],
+            depth_interval_ms: 100,
+            depth: 400,
+            url_streams: None,
+            streams_per_subscribe: 30,
+            control_per_sec: 2,
+            book_capacity: capacity,
+        };
         Ours {
-            registry: registry(),
-            decoder: OkxDecoder::new(),
-            book: Ladder::new(BookSpec::new(1).with_capacity(capacity)),
-            spelling: BookSpelling::new(capacity),
+            books: books_for(&registry, capacity, GapPolicy::Resync),
+            session: OkxSession::new(plan),
+            registry,
+            out: Discard::default(),
             buf: Vec::with_capacity(1 << 16),
-            mismatches: 0,
         }
     }
 
@@ -70,30 +94,14 @@ impl Ours {
     fn on_frame(&mut self, frame: &[u8]) {
         self.buf.clear();
         self.buf.extend_from_slice(frame);
-        let symbols = self.registry.venue(Venue::Okx);
-        let Ok(OkxMsg::Book(m)) = self.decoder.decode(&self.buf, &symbols) else {
-            return;
-        };
-        if m.action == Action::Snapshot {
-            self.book.clear();
-            self.spelling.clear();
-        }
-        for (side, levels, spells) in [
-            (Side::Bid, m.bids, m.bid_spells),
-            (Side::Ask, m.asks, m.ask_spells),
-        ] {
-            for (l, s) in levels.iter().zip(spells) {
-                if let Ok(applied) = self.book.apply(side, l.price, l.qty) {
-                    let _ = self.spelling.track(side, l.price, *s, applied);
-                }
-            }
-        }
-        let sum = self
-            .spelling
-            .checksum(&self.book, m.scaling.price, m.scaling.qty);
-        if sum.ok() != m.checksum {
-            self.mismatches += 1;
-        }
+        let r =
+            self.session
+                .handle_text(&self.buf, 1, &self.registry, &mut self.books, &mut self.out);
+        black_box(r.ok());
+    }
+
+    fn mismatches(&self) -> u64 {
+        self.books[0].sync.stats().checksum_mismatches
     }
 }
 
@@ -193,7 +201,7 @@ pub(crate) fn run(c: &mut Criterion) {
         })
     });
     assert_eq!(
-        ours.borrow().mismatches,
+        ours.borrow().mismatches(),
         0,
         "every checksum of the capture matches"
     );
@@ -217,8 +225,14 @@ pub(crate) fn run(c: &mut Criterion) {
         let i = ours.registry.iter().next().expect("instrument");
         (i.price_scale, i.qty_scale)
     };
+    let spelling = ours
+        .session
+        .book_sync(InstrumentId(0))
+        .expect("planned")
+        .spelling();
+    let book = &ours.books[0].book;
     g.bench_function("tickwire/okx_checksum", |b| {
-        b.iter(|| black_box(ours.spelling.checksum(black_box(&ours.book), price, qty)))
+        b.iter(|| black_box(spelling.checksum(black_box(book), price, qty)))
     });
     g.finish();
 }
