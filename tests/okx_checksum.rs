@@ -50,7 +50,9 @@ impl Replica {
         ] {
             for (l, s) in levels.iter().zip(spells) {
                 let applied = self.book.apply(side, l.price, l.qty).unwrap();
-                self.spelling.track(side, l.price, *s, applied).unwrap();
+                self.spelling
+                    .track(side, *l, *s, m.scaling, applied)
+                    .unwrap();
             }
         }
     }

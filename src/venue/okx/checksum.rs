@@ -15,8 +15,8 @@
 //! refused by the decoder ([`spelling`]). Nothing here allocates after
 //! construction.
 
-use crate::book::{Applied, BookRead};
-use crate::types::{NumError, Price, Scale, Side};
+use crate::book::{Applied, BookRead, Level};
+use crate::types::{NumError, Price, Scale, Scaling, Side};
 
 use super::consts::CHECKSUM_LEVELS;
 
@@ -58,12 +58,32 @@ pub fn spelling(text: &[u8]) -> Result<u8, NumError> {
     Ok(decimals as u8)
 }
 
+/// Bytes of `px:sz` text kept per level (longer texts are rendered when
+/// the checksum is computed).
+const SLOT_TEXT: usize = 45;
+
+/// What the table keeps for one level: its spelling and, rendered when the
+/// level was set, its `px:sz` text (so the checksum only copies).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    spell: Spell,
+    /// Bytes of `text` in use; 0: not rendered (too long), render from `spell`.
+    len: u8,
+    text: [u8; SLOT_TEXT],
+}
+
+const NO_ENTRY: Entry = Entry {
+    spell: Spell { px: 0, sz: 0 },
+    len: 0,
+    text: [0; SLOT_TEXT],
+};
+
 /// The spellings of one side's held levels, keyed by price.
 #[derive(Debug)]
 struct SideTable {
     /// Price mantissas; [`EMPTY`] marks a free slot.
     keys: Box<[i64]>,
-    spells: Box<[Spell]>,
+    spells: Box<[Entry]>,
     /// Occupied slots; at most half the slots.
     len: usize,
     /// `64 - log2(slots)`: the hash's top bits index the table.
@@ -78,7 +98,7 @@ impl SideTable {
         let slots = (2 * capacity.max(8)).next_power_of_two();
         SideTable {
             keys: vec![EMPTY; slots].into_boxed_slice(),
-            spells: vec![Spell::default(); slots].into_boxed_slice(),
+            spells: vec![NO_ENTRY; slots].into_boxed_slice(),
             len: 0,
             shift: 64 - slots.trailing_zeros(),
         }
@@ -108,9 +128,9 @@ impl SideTable {
     }
 
     #[inline]
-    fn get(&self, price: i64) -> Option<Spell> {
+    fn get(&self, price: i64) -> Option<&Entry> {
         match self.find(price) {
-            (i, true) => Some(self.spells[i]),
+            (i, true) => Some(&self.spells[i]),
             _ => None,
         }
     }
@@ -118,7 +138,7 @@ impl SideTable {
     /// Sets `price`'s spelling; false when the table is full or the price
     /// is the reserved one.
     #[inline]
-    fn set(&mut self, price: i64, spell: Spell) -> bool {
+    fn set(&mut self, price: i64, spell: Entry) -> bool {
         if price == EMPTY {
             return false;
         }
@@ -256,13 +276,36 @@ impl BookSpelling {
 
     /// The spelling held for `price` on `side`.
     pub fn get(&self, side: Side, price: Price) -> Option<Spell> {
-        self.side(side).get(price.0)
+        self.side(side).get(price.0).map(|e| e.spell)
     }
 
-    /// Sets the spelling of `price` on `side`; false when the table is full.
+    /// Sets the spelling of `level` (price and size, at `scaling`'s scales)
+    /// on `side`, rendering its text now; false when the table is full.
     #[inline]
-    pub fn set(&mut self, side: Side, price: Price, spell: Spell) -> bool {
-        self.side_mut(side).set(price.0, spell)
+    pub fn set(&mut self, side: Side, level: Level, spell: Spell, scaling: Scaling) -> bool {
+        let mut entry = NO_ENTRY;
+        entry.spell = spell;
+        let mut tmp = [0u8; 2 * NUMBER_CAP + 1];
+        let end = put_number(
+            &mut tmp,
+            0,
+            level.price.0,
+            scaling.price.decimals(),
+            spell.px,
+        );
+        tmp[end] = b':';
+        let end = put_number(
+            &mut tmp,
+            end + 1,
+            level.qty.0,
+            scaling.qty.decimals(),
+            spell.sz,
+        );
+        if end <= SLOT_TEXT {
+            entry.text[..end].copy_from_slice(&tmp[..end]);
+            entry.len = end as u8;
+        }
+        self.side_mut(side).set(level.price.0, entry)
     }
 
     /// Forgets `price` on `side`.
@@ -279,29 +322,28 @@ impl BookSpelling {
         self.side_mut(side).prune(|p| held(Price(p)));
     }
 
-    /// Records what the book did with one level of a message: `applied` is
-    /// the book's answer to setting `price` (spelled `spell`) on `side`, so
-    /// the table holds exactly the levels the book holds, evictions and
-    /// dropped levels included.
+    /// Records what the book did with `level` of a message: `applied` is
+    /// the book's answer to setting it, so the table holds exactly the
+    /// levels the book holds, evictions and dropped levels included.
     #[inline]
     pub fn track(
         &mut self,
         side: Side,
-        price: Price,
+        level: Level,
         spell: Spell,
+        scaling: Scaling,
         applied: Applied,
     ) -> Result<(), SpellError> {
-        let table = self.side_mut(side);
         match applied {
             Applied::Set => {
-                if !table.set(price.0, spell) {
+                if !self.set(side, level, spell, scaling) {
                     return Err(SpellError::Full);
                 }
             }
-            Applied::Removed | Applied::Absent => table.remove(price.0),
+            Applied::Removed | Applied::Absent => self.remove(side, level.price),
             Applied::Evicted(worst) => {
-                table.remove(worst.0);
-                if !table.set(price.0, spell) {
+                self.remove(side, worst);
+                if !self.set(side, level, spell, scaling) {
                     return Err(SpellError::Full);
                 }
             }
@@ -335,16 +377,22 @@ impl BookSpelling {
             }
             for (side, level) in [(Side::Bid, bid), (Side::Ask, ask)] {
                 let Some(level) = level else { continue };
-                let spell = self
+                let entry = self
                     .side(side)
                     .get(level.price.0)
                     .ok_or(SpellError::Unspelled {
                         side,
                         price: level.price.0,
                     })?;
-                at = put_number(&mut text, at, level.price.0, ps, spell.px);
-                text[at] = b':';
-                at = put_number(&mut text, at + 1, level.qty.0, qs, spell.sz);
+                if entry.len > 0 {
+                    // The whole slot: a fixed-size copy; `len` bytes count.
+                    text[at..at + SLOT_TEXT].copy_from_slice(&entry.text);
+                    at += usize::from(entry.len);
+                } else {
+                    at = put_number(&mut text, at, level.price.0, ps, entry.spell.px);
+                    text[at] = b':';
+                    at = put_number(&mut text, at + 1, level.qty.0, qs, entry.spell.sz);
+                }
                 text[at] = b':';
                 at += 1;
             }
@@ -382,7 +430,7 @@ const PAIRS: [[u8; 2]; 100] = {
 /// a time: no intermediate copy.
 #[inline]
 pub(crate) fn put_number(
-    out: &mut [u8; TEXT_CAP],
+    out: &mut [u8],
     at: usize,
     mantissa: i64,
     scale: u8,
@@ -439,7 +487,7 @@ fn drop_zeros(v: u64, n: usize) -> u64 {
 /// The low `n` digits of `v` ending at `out[end]` (exclusive), taken off
 /// `v`; returns where they start.
 #[inline(always)]
-fn put_digits(out: &mut [u8; TEXT_CAP], end: usize, mut n: usize, v: &mut u64) -> usize {
+fn put_digits(out: &mut [u8], end: usize, mut n: usize, v: &mut u64) -> usize {
     let mut w = end;
     while n >= 2 {
         let pair = PAIRS[(*v % 100) as usize];
@@ -512,7 +560,8 @@ mod tests {
             for (k, add) in ops {
                 let spell = Spell { px: (k % 7) as u8, sz: (k % 5) as u8 };
                 if add {
-                    proptest::prop_assert!(t.set(k * 1000, spell));
+                    let entry = Entry { spell, ..NO_ENTRY };
+                    proptest::prop_assert!(t.set(k * 1000, entry));
                     m.insert(k * 1000, spell);
                 } else {
                     t.remove(k * 1000);
@@ -521,7 +570,7 @@ mod tests {
                 proptest::prop_assert_eq!(t.len, m.len());
             }
             for k in 0..32 {
-                proptest::prop_assert_eq!(t.get(k * 1000), m.get(&(k * 1000)).copied());
+                proptest::prop_assert_eq!(t.get(k * 1000).map(|e| e.spell), m.get(&(k * 1000)).copied());
             }
         }
 
