@@ -9,8 +9,11 @@
 //! whitespace, escapes, an unknown key or symbol, a value the converters
 //! refuse) it answers `None` and the simd-json tape path decides.
 
+use super::checksum::Spell;
 use super::decode::{BookHead, SideBuf, Walked};
 use super::msg::{self, Action, Chan};
+use crate::book::Level;
+use crate::types::{Price, Qty};
 use crate::types::{ResolveSymbol, Scaling};
 use crate::venue::scan::Cursor;
 
@@ -51,11 +54,11 @@ pub(crate) fn scan<'a, R: ResolveSymbol>(
         c.eat(b':')?;
         let bit = match key {
             b"asks" => {
-                levels(&mut c, scaling, asks, "asks", max)?;
+                levels(&mut c, scaling, asks, max)?;
                 1
             }
             b"bids" => {
-                levels(&mut c, scaling, bids, "bids", max)?;
+                levels(&mut c, scaling, bids, max)?;
                 2
             }
             b"ts" => {
@@ -130,13 +133,7 @@ fn int(c: &mut Cursor<'_>) -> Option<i64> {
 
 /// `[[px, sz, "0", numOrders], ...]` (2 to 4 strings a level) into `buf`.
 #[inline]
-fn levels(
-    c: &mut Cursor<'_>,
-    scaling: Scaling,
-    buf: &mut SideBuf,
-    key: &'static str,
-    max: usize,
-) -> Option<()> {
+fn levels(c: &mut Cursor<'_>, scaling: Scaling, buf: &mut SideBuf, max: usize) -> Option<()> {
     c.eat(b'[')?;
     if c.eat(b']').is_some() {
         return Some(());
@@ -144,9 +141,9 @@ fn levels(
     let mut index = 0;
     loop {
         c.eat(b'[')?;
-        let px = c.string()?;
+        let (price, px) = c.spelled_decimal(scaling.price)?;
         c.eat(b',')?;
-        let sz = c.string()?;
+        let (qty, sz) = c.spelled_decimal(scaling.qty)?;
         let mut parts = 2;
         while c.eat(b',').is_some() {
             c.string()?;
@@ -159,8 +156,15 @@ fn levels(
         if index >= max {
             return None;
         }
-        let (level, spell) = msg::level(px, sz, scaling, key, index).ok()?;
-        buf.push(level, spell)?;
+        // Zero and negative prices: the tape path accepts or reports them.
+        if price <= 0 {
+            return None;
+        }
+        let level = Level {
+            price: Price(price),
+            qty: Qty(qty),
+        };
+        buf.push(level, Spell { px, sz })?;
         index += 1;
         if c.eat(b',').is_none() {
             return c.eat(b']');

@@ -242,6 +242,67 @@ impl<'a> Cursor<'a> {
     }
 }
 
+impl Cursor<'_> {
+    /// `"<decimal>"` in the plain form `(0|[1-9][0-9]*)(\.[0-9]+)?` with at
+    /// most `scale` decimals, in one pass: the mantissa at `scale` and the
+    /// number of decimals as written (for venues whose checksums use the
+    /// wire text). `None` for anything else (a sign, a leading zero, more
+    /// decimals than the scale, more than 18 digits): the tape path decides.
+    #[inline]
+    pub(crate) fn spelled_decimal(&mut self, scale: Scale) -> Option<(i64, u8)> {
+        self.eat(b'"')?;
+        let b = self.b;
+        let mut i = self.i;
+        let mut v: u64 = 0;
+        let start = i;
+        while let Some(&c) = b.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + u64::from(d);
+            i += 1;
+            if i - start > 18 {
+                return None;
+            }
+        }
+        let int_digits = i - start;
+        // Below 10^18 with the decimals: no overflow below.
+        if int_digits == 0
+            || (int_digits > 1 && b[start] == b'0')
+            || int_digits + usize::from(scale.decimals()) > 18
+        {
+            return None;
+        }
+        let mut decimals = 0usize;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let frac = i;
+            while let Some(&c) = b.get(i) {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                v = v * 10 + u64::from(d);
+                i += 1;
+                if i - frac > usize::from(scale.decimals()) {
+                    return None;
+                }
+            }
+            decimals = i - frac;
+            if decimals == 0 {
+                return None;
+            }
+        }
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        self.i = i + 1;
+        let v = v * super::number::pow10(usize::from(scale.decimals()) - decimals);
+        Some((v as i64, decimals as u8))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +318,33 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The spelled reader agrees with `parse_decimal` and the written
+        /// decimal count whenever it answers, and answers for plain forms.
+        #[test]
+        fn spelled_decimal_agrees(text in "-?[0-9]{0,12}(\\.[0-9]{0,9})?[x]?", scale in 0u8..=9) {
+            let scale = Scale::new(scale).unwrap();
+            let framed = format!("\"{text}\"");
+            let mut c = Cursor::new(framed.as_bytes());
+            let got = c.spelled_decimal(scale);
+            let want = crate::types::parse_decimal(text.as_bytes(), scale, false).ok();
+            if let Some((v, d)) = got {
+                proptest::prop_assert_eq!(Some(v), want);
+                let written = text.split('.').nth(1).map_or(0, str::len);
+                proptest::prop_assert_eq!(usize::from(d), written);
+                proptest::prop_assert!(c.at_end());
+            } else if let Some(w) = want {
+                // Declined forms: leading zeros, more decimals than the
+                // scale (trailing zeros), or too many digits.
+                let plain = !text.starts_with('0') || text.starts_with("0.") || text == "0";
+                let decimals = text.split('.').nth(1).map_or(0, str::len);
+                let digits = text.split('.').next().map_or(0, str::len);
+                proptest::prop_assert!(
+                    !plain || decimals > usize::from(scale.decimals()) || digits + usize::from(scale.decimals()) > 18,
+                    "{} -> {}", text, w
+                );
+            }
+        }
+
         /// The integer reader agrees with the reference on any input.
         #[test]
         fn uint_agrees_with_reference(text in "[0-9]{0,22}[0-9.eE,}x]{0,20}") {

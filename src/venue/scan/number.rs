@@ -153,6 +153,12 @@ pub(crate) fn decimal_general(text: &[u8], scale: Scale, signed: bool) -> Option
         .filter(|&(_, used)| used <= 64)
 }
 
+/// `10^n` for `n <= 18`.
+#[inline(always)]
+pub(crate) fn pow10(n: usize) -> u64 {
+    POW10[n.min(18)]
+}
+
 /// An id the decoders accept: at most `i64::MAX` (the tape path reports a
 /// larger one as [`crate::venue::What::IdOutOfRange`]).
 #[inline(always)]
