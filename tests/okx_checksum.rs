@@ -50,14 +50,12 @@ impl Replica {
         ] {
             for (l, s) in levels.iter().zip(spells) {
                 let applied = self.book.apply(side, l.price, l.qty).unwrap();
-                self.spelling
-                    .track(side, *l, *s, m.scaling, applied)
-                    .unwrap();
+                self.spelling.track(side, *l, *s, applied).unwrap();
             }
         }
     }
 
-    fn checksum(&self, m: &BookMsg<'_>) -> i32 {
+    fn checksum(&mut self, m: &BookMsg<'_>) -> i32 {
         self.spelling
             .checksum(&self.book, m.scaling.price, m.scaling.qty)
             .unwrap()

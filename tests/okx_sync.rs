@@ -429,7 +429,7 @@ fn capacity_truncation_keeps_the_checksum_of_the_levels_kept() {
         (
             sync.spelling().len(Side::Bid),
             sync.spelling()
-                .checksum(
+                .peek_checksum(
                     &st.book,
                     tickwire::types::Scale::new(1).unwrap(),
                     tickwire::types::Scale::new(8).unwrap(),

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use serde::Deserialize;
+use tickwire::book::BookRead;
 use tickwire::ring::Discard;
-use tickwire::types::{InstrumentId, Registry, Venue};
-use tickwire::venue::okx::OkxSession;
+use tickwire::types::{InstrumentId, Registry, Side, Venue};
+use tickwire::venue::okx::{BookSpelling, OkxSession};
 use tickwire::venue::{
     Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
 };
@@ -225,12 +226,26 @@ pub(crate) fn run(c: &mut Criterion) {
         let i = ours.registry.iter().next().expect("instrument");
         (i.price_scale, i.qty_scale)
     };
-    let spelling = ours
+    // A copy of the book's spellings the bench may own (the session's are
+    // its own): the same levels, the same spellings.
+    let book = &ours.books[0].book;
+    let held = ours
         .session
         .book_sync(InstrumentId(0))
         .expect("planned")
         .spelling();
-    let book = &ours.books[0].book;
+    let mut spelling = BookSpelling::new(1_000);
+    for side in [Side::Bid, Side::Ask] {
+        for level in book.levels(side) {
+            let spell = held.get(side, level.price).expect("spelled");
+            spelling.set(side, level, spell);
+        }
+    }
+    // Every level's text rendered now (uncached), then kept (the steady
+    // state: an update changes a few of the top 25).
+    g.bench_function("tickwire/okx_checksum_render", |b| {
+        b.iter(|| black_box(spelling.peek_checksum(black_box(book), price, qty)))
+    });
     g.bench_function("tickwire/okx_checksum", |b| {
         b.iter(|| black_box(spelling.checksum(black_box(book), price, qty)))
     });

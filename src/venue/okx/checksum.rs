@@ -16,7 +16,7 @@
 //! construction.
 
 use crate::book::{Applied, BookRead, Level};
-use crate::types::{NumError, Price, Scale, Scaling, Side};
+use crate::types::{NumError, Price, Scale, Side};
 
 use super::consts::CHECKSUM_LEVELS;
 
@@ -72,6 +72,21 @@ struct Entry {
     text: [u8; SLOT_TEXT],
 }
 
+impl Entry {
+    /// Renders `level`'s `px:sz` text (left unrendered if it does not fit).
+    #[cold]
+    fn render(&mut self, level: Level, price_scale: u8, qty_scale: u8) {
+        let mut tmp = [0u8; 2 * NUMBER_CAP + 1];
+        let end = put_number(&mut tmp, 0, level.price.0, price_scale, self.spell.px);
+        tmp[end] = b':';
+        let end = put_number(&mut tmp, end + 1, level.qty.0, qty_scale, self.spell.sz);
+        if end <= SLOT_TEXT {
+            self.text[..end].copy_from_slice(&tmp[..end]);
+            self.len = end as u8;
+        }
+    }
+}
+
 const NO_ENTRY: Entry = Entry {
     spell: Spell { px: 0, sz: 0 },
     len: 0,
@@ -124,6 +139,14 @@ impl SideTable {
                 EMPTY => return (i, false),
                 _ => i = (i + 1) & self.mask(),
             }
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, price: i64) -> Option<&mut Entry> {
+        match self.find(price) {
+            (i, true) => Some(&mut self.spells[i]),
+            _ => None,
         }
     }
 
@@ -279,32 +302,11 @@ impl BookSpelling {
         self.side(side).get(price.0).map(|e| e.spell)
     }
 
-    /// Sets the spelling of `level` (price and size, at `scaling`'s scales)
-    /// on `side`, rendering its text now; false when the table is full.
+    /// Sets the spelling of `level` on `side` (its text is rendered when a
+    /// checksum first needs it); false when the table is full.
     #[inline]
-    pub fn set(&mut self, side: Side, level: Level, spell: Spell, scaling: Scaling) -> bool {
-        let mut entry = NO_ENTRY;
-        entry.spell = spell;
-        let mut tmp = [0u8; 2 * NUMBER_CAP + 1];
-        let end = put_number(
-            &mut tmp,
-            0,
-            level.price.0,
-            scaling.price.decimals(),
-            spell.px,
-        );
-        tmp[end] = b':';
-        let end = put_number(
-            &mut tmp,
-            end + 1,
-            level.qty.0,
-            scaling.qty.decimals(),
-            spell.sz,
-        );
-        if end <= SLOT_TEXT {
-            entry.text[..end].copy_from_slice(&tmp[..end]);
-            entry.len = end as u8;
-        }
+    pub fn set(&mut self, side: Side, level: Level, spell: Spell) -> bool {
+        let entry = Entry { spell, ..NO_ENTRY };
         self.side_mut(side).set(level.price.0, entry)
     }
 
@@ -331,19 +333,18 @@ impl BookSpelling {
         side: Side,
         level: Level,
         spell: Spell,
-        scaling: Scaling,
         applied: Applied,
     ) -> Result<(), SpellError> {
         match applied {
             Applied::Set => {
-                if !self.set(side, level, spell, scaling) {
+                if !self.set(side, level, spell) {
                     return Err(SpellError::Full);
                 }
             }
             Applied::Removed | Applied::Absent => self.remove(side, level.price),
             Applied::Evicted(worst) => {
                 self.remove(side, worst);
-                if !self.set(side, level, spell, scaling) {
+                if !self.set(side, level, spell) {
                     return Err(SpellError::Full);
                 }
             }
@@ -353,53 +354,99 @@ impl BookSpelling {
     }
 
     /// The checksum of `book`'s top 25 levels a side as OKX computes it.
+    /// Each level's `px:sz` text is rendered the first time it is needed
+    /// and kept until the level changes, so a checksum mostly copies.
     pub fn checksum(
+        &mut self,
+        book: &impl BookRead,
+        price_scale: Scale,
+        qty_scale: Scale,
+    ) -> Result<i32, SpellError> {
+        let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
+        interleaved(book, |side, level, text, at| {
+            let entry =
+                self.side_mut(side)
+                    .get_mut(level.price.0)
+                    .ok_or(SpellError::Unspelled {
+                        side,
+                        price: level.price.0,
+                    })?;
+            if entry.len == 0 {
+                entry.render(level, ps, qs);
+            }
+            Ok(entry.put(level, ps, qs, text, at))
+        })
+    }
+
+    /// [`checksum`](Self::checksum) without keeping what it renders: for
+    /// looking at a book without changing anything.
+    pub fn peek_checksum(
         &self,
         book: &impl BookRead,
         price_scale: Scale,
         qty_scale: Scale,
     ) -> Result<i32, SpellError> {
-        let mut text = [0u8; TEXT_CAP];
-        let mut at = 0;
-        let mut crc = crc32fast::Hasher::new();
-        let mut bids = book.levels(Side::Bid);
-        let mut asks = book.levels(Side::Ask);
         let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
-        for _ in 0..CHECKSUM_LEVELS {
-            let (bid, ask) = (bids.next(), asks.next());
-            if bid.is_none() && ask.is_none() {
-                break;
-            }
-            // Room for one more level a side, or hash what is there.
-            if at + LEVEL_TEXT > TEXT_CAP {
-                crc.update(&text[..at]);
-                at = 0;
-            }
-            for (side, level) in [(Side::Bid, bid), (Side::Ask, ask)] {
-                let Some(level) = level else { continue };
-                let entry = self
-                    .side(side)
-                    .get(level.price.0)
-                    .ok_or(SpellError::Unspelled {
-                        side,
-                        price: level.price.0,
-                    })?;
-                if entry.len > 0 {
-                    // The whole slot: a fixed-size copy; `len` bytes count.
-                    text[at..at + SLOT_TEXT].copy_from_slice(&entry.text);
-                    at += usize::from(entry.len);
-                } else {
-                    at = put_number(&mut text, at, level.price.0, ps, entry.spell.px);
-                    text[at] = b':';
-                    at = put_number(&mut text, at + 1, level.qty.0, qs, entry.spell.sz);
-                }
-                text[at] = b':';
-                at += 1;
-            }
+        interleaved(book, |side, level, text, at| {
+            let entry = self
+                .side(side)
+                .get(level.price.0)
+                .ok_or(SpellError::Unspelled {
+                    side,
+                    price: level.price.0,
+                })?;
+            Ok(entry.put(level, ps, qs, text, at))
+        })
+    }
+}
+
+/// CRC32 of `bid1:ask1:bid2:ask2:...` over the top 25 levels a side, each
+/// level's `px:sz` written by `put(side, level, text, at)` (returning the end).
+#[inline]
+fn interleaved(
+    book: &impl BookRead,
+    mut put: impl FnMut(Side, Level, &mut [u8; TEXT_CAP], usize) -> Result<usize, SpellError>,
+) -> Result<i32, SpellError> {
+    let mut text = [0u8; TEXT_CAP];
+    let mut at = 0;
+    let mut crc = crc32fast::Hasher::new();
+    let mut bids = book.levels(Side::Bid);
+    let mut asks = book.levels(Side::Ask);
+    for _ in 0..CHECKSUM_LEVELS {
+        let (bid, ask) = (bids.next(), asks.next());
+        if bid.is_none() && ask.is_none() {
+            break;
         }
-        // Without the last ':'.
-        crc.update(&text[..at.saturating_sub(1)]);
-        Ok(crc.finalize() as i32)
+        // Room for one more level a side, or hash what is there.
+        if at + LEVEL_TEXT > TEXT_CAP {
+            crc.update(&text[..at]);
+            at = 0;
+        }
+        for (side, level) in [(Side::Bid, bid), (Side::Ask, ask)] {
+            let Some(level) = level else { continue };
+            at = put(side, level, &mut text, at)?;
+            text[at] = b':';
+            at += 1;
+        }
+    }
+    // Without the last ':'.
+    crc.update(&text[..at.saturating_sub(1)]);
+    Ok(crc.finalize() as i32)
+}
+
+impl Entry {
+    /// Writes `level`'s `px:sz` at `text[at..]`: the kept text when
+    /// rendered (a fixed-size copy of the whole slot; `len` bytes count),
+    /// else rendered now. Returns the end.
+    #[inline(always)]
+    fn put(&self, level: Level, ps: u8, qs: u8, text: &mut [u8; TEXT_CAP], at: usize) -> usize {
+        if self.len > 0 {
+            text[at..at + SLOT_TEXT].copy_from_slice(&self.text);
+            return at + usize::from(self.len);
+        }
+        let end = put_number(text, at, level.price.0, ps, self.spell.px);
+        text[end] = b':';
+        put_number(text, end + 1, level.qty.0, qs, self.spell.sz)
     }
 }
 

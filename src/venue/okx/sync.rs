@@ -145,10 +145,10 @@ impl OkxBookSync {
                 // A level the book did not keep (capacity) has no spelling.
                 if level.qty.0 == 0 || book.qty_at(side, level.price).0 == 0 {
                     self.spelling.remove(side, level.price);
-                } else if !self.spelling.set(side, *level, *spell, m.scaling) {
+                } else if !self.spelling.set(side, *level, *spell) {
                     // Full: drop what the book evicted, then try again.
                     self.spelling.prune(side, |p| book.qty_at(side, p).0 != 0);
-                    self.spelling.set(side, *level, *spell, m.scaling);
+                    self.spelling.set(side, *level, *spell);
                 }
             }
             if self.spelling.len(side) > book.depth(side) {
