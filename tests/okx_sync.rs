@@ -457,12 +457,11 @@ mod model {
 
     fn spelled(v: u32, extra: u8) -> String {
         let s = format!("{}.{}", v / 10, v % 10);
-        let s = match extra {
+        match extra {
             0 if v % 10 == 0 => (v / 10).to_string(),
             0 | 1 => s,
             _ => format!("{s}0"),
-        };
-        s
+        }
     }
 
     fn level() -> impl Strategy<Value = (bool, u32, u32, u8, u8)> {
