@@ -13,6 +13,8 @@ mod fast;
 mod msg;
 mod session;
 mod sync;
+mod table;
+mod tape;
 
 pub use checksum::{BookSpelling, Spell, SpellError, spelling};
 pub use decode::{DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS, MAX_TRADES, OkxDecoder};
