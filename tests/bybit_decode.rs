@@ -29,7 +29,10 @@ fn both_ways(venue: Venue, reg: &Registry, frame: &[u8]) -> (String, bool) {
     let a = fast.decode(frame, &symbols).map(|m| format!("{m:?}"));
     let b = tape.decode(frame, &symbols).map(|m| format!("{m:?}"));
     assert_eq!(a, b, "{}", String::from_utf8_lossy(frame));
-    (a.unwrap_or_else(|e| format!("Err({e:?})")), fast.stats().fast == 1)
+    (
+        a.unwrap_or_else(|e| format!("Err({e:?})")),
+        fast.stats().fast == 1,
+    )
 }
 
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -76,7 +79,11 @@ fn every_captured_frame_decodes_the_same_both_ways() {
         assert_eq!(c.fast, c.snapshots + c.deltas, "{name}");
         assert!(c != Counts::default(), "{name}");
     }
-    let linear = count("ws_linear_all_frames_2026-08-09.jsonl", Venue::BybitLinear, &reg);
+    let linear = count(
+        "ws_linear_all_frames_2026-08-09.jsonl",
+        Venue::BybitLinear,
+        &reg,
+    );
     assert_eq!(
         linear,
         Counts {
@@ -89,7 +96,11 @@ fn every_captured_frame_decodes_the_same_both_ways() {
             unhandled: 71,
         }
     );
-    let spot = count("ws_spot_all_frames_2026-08-09.jsonl", Venue::BybitSpot, &reg);
+    let spot = count(
+        "ws_spot_all_frames_2026-08-09.jsonl",
+        Venue::BybitSpot,
+        &reg,
+    );
     // Spot tickers (no bid/ask) and klines are recognised, not consumed.
     assert_eq!(
         spot,
@@ -123,7 +134,10 @@ fn linear_snapshot_by_hand() {
     assert_eq!((m.depth, m.kind), (200, Kind::Snapshot));
     assert_eq!(m.update_id, 15_076_952);
     assert_eq!(m.seq, Some(753_843_911_359));
-    assert_eq!((m.ts_ms, m.cts_ms), (1_786_310_818_129, Some(1_786_310_818_027)));
+    assert_eq!(
+        (m.ts_ms, m.cts_ms),
+        (1_786_310_818_129, Some(1_786_310_818_027))
+    );
     assert_eq!(m.exch_ns(), 1_786_310_818_027_000_000);
     assert!(m.replaces_book());
     assert_eq!((m.bids.len(), m.asks.len()), (200, 200));
@@ -144,7 +158,10 @@ fn spot_delta_by_hand() {
         panic!("not a book");
     };
     assert_eq!(m.scaling.instrument, InstrumentId(5));
-    assert_eq!((m.kind, m.update_id, m.seq), (Kind::Delta, 62_505_425, Some(112_488_545_865)));
+    assert_eq!(
+        (m.kind, m.update_id, m.seq),
+        (Kind::Delta, 62_505_425, Some(112_488_545_865))
+    );
     assert!(!m.replaces_book());
     assert_eq!(m.bids, &[level(651_404, 875_077)]);
     assert_eq!(
@@ -168,14 +185,23 @@ fn history_dump_by_hand() {
     let Ok(BybitMsg::Book(m)) = d.decode(frames[0].as_bytes(), &symbols) else {
         panic!("not a book");
     };
-    assert_eq!((m.depth, m.kind, m.update_id), (500, Kind::Snapshot, 20_254_869));
+    assert_eq!(
+        (m.depth, m.kind, m.update_id),
+        (500, Kind::Snapshot, 20_254_869)
+    );
     assert_eq!((m.bids.len(), m.asks.len()), (500, 500));
-    assert_eq!((m.bids[0], m.asks[0]), (level(19_531, 6_203), level(19_532, 10_480)));
+    assert_eq!(
+        (m.bids[0], m.asks[0]),
+        (level(19_531, 6_203), level(19_532, 10_480))
+    );
     let Ok(BybitMsg::Book(m)) = d.decode(frames[1].as_bytes(), &symbols) else {
         panic!("not a book");
     };
     assert_eq!((m.kind, m.update_id), (Kind::Delta, 20_254_870));
-    assert_eq!((m.bids.len(), m.asks.len(), m.bids[0]), (13, 22, level(19_531, 6_198)));
+    assert_eq!(
+        (m.bids.len(), m.asks.len(), m.bids[0]),
+        (13, 22, level(19_531, 6_198))
+    );
 }
 
 #[test]
@@ -191,7 +217,10 @@ fn trades_by_hand() {
     let x = t.trades[0];
     assert_eq!(x.id, 2_290_000_001_189_048_101);
     assert_eq!((x.price, x.qty), (Price(651_405), Qty(2_705)));
-    assert_eq!((x.aggressor, x.trade_ms, x.seq), (Aggressor::Buy, 1_786_310_822_605, Some(112_488_547_164)));
+    assert_eq!(
+        (x.aggressor, x.trade_ms, x.seq),
+        (Aggressor::Buy, 1_786_310_822_605, Some(112_488_547_164))
+    );
 
     // Linear: a UUID per trade, folded to 63 bits; five trades share one seq.
     let frame = lines("ws_linear_publicTrade_ETHUSDT.jsonl")
@@ -205,8 +234,14 @@ fn trades_by_hand() {
     assert!(t.trades.len() >= 5);
     let want = (0x19d7_df56_4f10_5290_u64 ^ 0xa969_d9d9_f2c7_4cc3) & (i64::MAX as u64);
     assert_eq!(t.trades[0].id, want);
-    assert_eq!((t.trades[0].price, t.trades[0].qty), (Price(192_250), Qty(1)));
-    assert_eq!((t.trades[1].qty, t.trades[1].aggressor), (Qty(130), Aggressor::Buy));
+    assert_eq!(
+        (t.trades[0].price, t.trades[0].qty),
+        (Price(192_250), Qty(1))
+    );
+    assert_eq!(
+        (t.trades[1].qty, t.trades[1].aggressor),
+        (Qty(130), Aggressor::Buy)
+    );
     assert!(t.trades.iter().all(|x| x.seq == Some(430_879_434_439)));
     let mut ids: Vec<u64> = t.trades.iter().map(|x| x.id).collect();
     ids.dedup();
@@ -222,20 +257,42 @@ fn tickers_acks_pongs_and_top_of_book_by_hand() {
     let Ok(BybitMsg::Ticker(t)) = d.decode(delta.as_bytes(), &linear) else {
         panic!("not a ticker");
     };
-    assert_eq!((t.kind, t.cs, t.ts_ms), (Kind::Delta, Some(753_843_922_769), 1_786_310_818_484));
-    assert_eq!((t.bid_price, t.bid_qty), (TickerField::Value(Price(651_142)), TickerField::Value(Qty(6_124))));
-    assert_eq!((t.ask_price, t.ask_qty), (TickerField::Absent, TickerField::Absent));
+    assert_eq!(
+        (t.kind, t.cs, t.ts_ms),
+        (Kind::Delta, Some(753_843_922_769), 1_786_310_818_484)
+    );
+    assert_eq!(
+        (t.bid_price, t.bid_qty),
+        (
+            TickerField::Value(Price(651_142)),
+            TickerField::Value(Qty(6_124))
+        )
+    );
+    assert_eq!(
+        (t.ask_price, t.ask_qty),
+        (TickerField::Absent, TickerField::Absent)
+    );
     let empty = br#"{"topic":"tickers.ETHUSDT","type":"snapshot","data":{"symbol":"ETHUSDT","bid1Price":"","bid1Size":"","ask1Price":"1922.51","ask1Size":"3.00"},"cs":1,"ts":2}"#;
     let Ok(BybitMsg::Ticker(t)) = d.decode(empty, &linear) else {
         panic!("not a ticker");
     };
-    assert_eq!((t.bid_price, t.ask_price, t.ask_qty), (TickerField::Empty, TickerField::Value(Price(192_251)), TickerField::Value(Qty(300))));
+    assert_eq!(
+        (t.bid_price, t.ask_price, t.ask_qty),
+        (
+            TickerField::Empty,
+            TickerField::Value(Price(192_251)),
+            TickerField::Value(Qty(300))
+        )
+    );
 
     let top = br#"{"topic":"orderbook.1.BTCUSDT","type":"snapshot","ts":10,"data":{"s":"BTCUSDT","b":[["65114.20","6.054"]],"a":[],"u":7,"seq":8},"cts":9}"#;
     let Ok(BybitMsg::TopOfBook(t)) = d.decode(top, &linear) else {
         panic!("not a top of book");
     };
-    assert_eq!((t.update_id, t.seq, t.ts_ms, t.cts_ms), (7, Some(8), 10, Some(9)));
+    assert_eq!(
+        (t.update_id, t.seq, t.ts_ms, t.cts_ms),
+        (7, Some(8), 10, Some(9))
+    );
     assert_eq!((t.bid, t.ask), (Some(level(651_142, 6_054)), None));
 
     let cases: [(&[u8], BybitMsg<'_>); 6] = [
@@ -247,8 +304,16 @@ fn tickers_acks_pongs_and_top_of_book_by_hand() {
         (br#"{"topic":"orderbook.200.PEPEUSDT","type":"delta","ts":1,"data":{"s":"PEPEUSDT","b":[],"a":[],"u":2,"seq":3},"cts":1}"#, BybitMsg::UnknownSymbol { symbol: "PEPEUSDT" }),
     ];
     for (frame, want) in cases {
-        assert_eq!(d.decode(frame, &linear), Ok(want), "{}", String::from_utf8_lossy(frame));
-        assert_eq!(both_ways(Venue::BybitLinear, &reg, frame).0, format!("{want:?}"));
+        assert_eq!(
+            d.decode(frame, &linear),
+            Ok(want),
+            "{}",
+            String::from_utf8_lossy(frame)
+        );
+        assert_eq!(
+            both_ways(Venue::BybitLinear, &reg, frame).0,
+            format!("{want:?}")
+        );
     }
 }
 
@@ -270,7 +335,14 @@ fn spell(mantissa: u64, scale: u32, how: u8) -> String {
 
 /// A book frame for linear BTCUSDT (price scale 1, quantity scale 3) with
 /// its keys in the order `top` / `data` give (indices into the key lists).
-fn book_frame(bids: &[(u64, u64, u8)], asks: &[(u64, u64, u8)], u: u64, top: &[usize], data: &[usize], snapshot: bool) -> String {
+fn book_frame(
+    bids: &[(u64, u64, u8)],
+    asks: &[(u64, u64, u8)],
+    u: u64,
+    top: &[usize],
+    data: &[usize],
+    snapshot: bool,
+) -> String {
     let side = |l: &[(u64, u64, u8)]| {
         let v: Vec<String> = l
             .iter()

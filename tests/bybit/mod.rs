@@ -16,12 +16,18 @@ pub(crate) const LINEAR: [(&str, &str, &str); 5] = [
     ("XRPUSDT", "0.0001", "1"),
 ];
 /// Spot instruments of the capture.
-pub(crate) const SPOT: [(&str, &str, &str); 2] = [("BTCUSDT", "0.1", "0.000001"), ("ETHUSDT", "0.01", "0.00001")];
+pub(crate) const SPOT: [(&str, &str, &str); 2] = [
+    ("BTCUSDT", "0.1", "0.000001"),
+    ("ETHUSDT", "0.01", "0.00001"),
+];
 
 /// Every instrument of the captures, at their specs.
 pub(crate) fn registry() -> Registry {
     let mut r = Registry::new();
-    for (venue, list) in [(Venue::BybitLinear, &LINEAR[..]), (Venue::BybitSpot, &SPOT[..])] {
+    for (venue, list) in [
+        (Venue::BybitLinear, &LINEAR[..]),
+        (Venue::BybitSpot, &SPOT[..]),
+    ] {
         for (s, tick, lot) in list {
             r.add(venue, s, tick, lot).expect("instrument");
         }
@@ -40,7 +46,10 @@ pub(crate) fn lines(name: &str) -> Vec<String> {
 
 /// Every received-frame fixture and the venue it was captured on.
 pub(crate) const RECEIVED: [(&str, Venue); 17] = [
-    ("linear_orderbook500_XRPUSDT_2024-12-01_bybit_history.jsonl", Venue::BybitLinear),
+    (
+        "linear_orderbook500_XRPUSDT_2024-12-01_bybit_history.jsonl",
+        Venue::BybitLinear,
+    ),
     ("ws_linear_all_frames_2026-08-09.jsonl", Venue::BybitLinear),
     ("ws_linear_orderbook_200_BTCUSDT.jsonl", Venue::BybitLinear),
     ("ws_linear_orderbook_200_ETHUSDT.jsonl", Venue::BybitLinear),

@@ -7,6 +7,4 @@ pub mod msg;
 mod tape;
 
 pub use decode::{BybitDecoder, DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS};
-pub use msg::{
-    BookMsg, BybitMsg, BybitTrade, Kind, TickerField, TickerMsg, TopOfBook, TradesMsg,
-};
+pub use msg::{BookMsg, BybitMsg, BybitTrade, Kind, TickerField, TickerMsg, TopOfBook, TradesMsg};

@@ -256,7 +256,11 @@ pub(crate) fn trade_id(i: &[u8]) -> Result<u64, Option<NumError>> {
                 .and_then(|v| v.checked_add(u64::from(b - b'0')))
                 .ok_or(None)?;
         }
-        return if v <= i64::MAX as u64 { Ok(v) } else { Err(None) };
+        return if v <= i64::MAX as u64 {
+            Ok(v)
+        } else {
+            Err(None)
+        };
     }
     if i.len() != 36 {
         return Err(Some(NumError::TooLong));
@@ -264,7 +268,12 @@ pub(crate) fn trade_id(i: &[u8]) -> Result<u64, Option<NumError>> {
     let mut bits: u128 = 0;
     for (at, &b) in i.iter().enumerate() {
         let dash = matches!(at, 8 | 13 | 18 | 23);
-        let bad = || Some(NumError::InvalidChar { at: at as u8, byte: b });
+        let bad = || {
+            Some(NumError::InvalidChar {
+                at: at as u8,
+                byte: b,
+            })
+        };
         if dash {
             if b != b'-' {
                 return Err(bad());
@@ -321,8 +330,14 @@ mod tests {
         assert_eq!(topic(b"orderbook.020.BTCUSDT"), Topic::Unknown);
         assert_eq!(topic(b"orderbook.200."), Topic::Unknown);
         assert_eq!(topic(b"orderbook.rpi.BTCUSDT"), Topic::Unhandled);
-        assert_eq!(topic(b"publicTrade.ETHUSDT"), Topic::Trade { symbol: b"ETHUSDT" });
-        assert_eq!(topic(b"tickers.ETHUSDT"), Topic::Ticker { symbol: b"ETHUSDT" });
+        assert_eq!(
+            topic(b"publicTrade.ETHUSDT"),
+            Topic::Trade { symbol: b"ETHUSDT" }
+        );
+        assert_eq!(
+            topic(b"tickers.ETHUSDT"),
+            Topic::Ticker { symbol: b"ETHUSDT" }
+        );
         assert_eq!(topic(b"kline.1.BTCUSDT"), Topic::Unhandled);
         assert_eq!(topic(b"nonsense.BTCUSDT"), Topic::Unknown);
         assert_eq!(topic(b"orderbook"), Topic::Unknown);
@@ -330,15 +345,24 @@ mod tests {
 
     #[test]
     fn trade_ids() {
-        assert_eq!(trade_id(b"2290000001189048101"), Ok(2_290_000_001_189_048_101));
+        assert_eq!(
+            trade_id(b"2290000001189048101"),
+            Ok(2_290_000_001_189_048_101)
+        );
         assert_eq!(trade_id(b"9223372036854775808"), Err(None));
         assert_eq!(trade_id(b"99999999999999999999999"), Err(None));
         // a9188a0a82bc50de ^ be6003eedbe3cdd7, top bit cleared.
         let want = (0xa918_8a0a_82bc_50de_u64 ^ 0xbe60_03ee_dbe3_cdd7) & (i64::MAX as u64);
         assert_eq!(trade_id(b"a9188a0a-82bc-50de-be60-03eedbe3cdd7"), Ok(want));
         assert_eq!(trade_id(b"A9188A0A-82BC-50DE-BE60-03EEDBE3CDD7"), Ok(want));
-        assert!(matches!(trade_id(b"a9188a0a-82bc-50de-be60-03eedbe3cddz"), Err(Some(_))));
-        assert!(matches!(trade_id(b"a9188a0a_82bc-50de-be60-03eedbe3cdd7"), Err(Some(_))));
+        assert!(matches!(
+            trade_id(b"a9188a0a-82bc-50de-be60-03eedbe3cddz"),
+            Err(Some(_))
+        ));
+        assert!(matches!(
+            trade_id(b"a9188a0a_82bc-50de-be60-03eedbe3cdd7"),
+            Err(Some(_))
+        ));
         assert_eq!(trade_id(b""), Err(Some(NumError::Empty)));
         assert!(matches!(trade_id(b"012"), Err(Some(_))));
     }

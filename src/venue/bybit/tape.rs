@@ -119,7 +119,8 @@ impl<'a> Walk<'_, 'a> {
         };
         let mut i = at + 1;
         for _ in 0..len {
-            let (Some(&Node::String(key)), Some(value)) = (self.nodes.get(i), self.nodes.get(i + 1))
+            let (Some(&Node::String(key)), Some(value)) =
+                (self.nodes.get(i), self.nodes.get(i + 1))
             else {
                 break;
             };
@@ -228,17 +229,21 @@ impl<'a> Walk<'_, 'a> {
                 at: here(part),
             };
             let n = self.nodes;
-            let (Some(Node::Array { len: 2, count: 2 }), Some(Node::String(p)), Some(Node::String(q))) =
-                (n.get(i), n.get(i + 1), n.get(i + 2))
+            let (
+                Some(Node::Array { len: 2, count: 2 }),
+                Some(Node::String(p)),
+                Some(Node::String(q)),
+            ) = (n.get(i), n.get(i + 1), n.get(i + 2))
             else {
                 return Err(at(What::Expected(JsonType::Level), None));
             };
-            let price =
-                Price::parse(p.as_bytes(), scaling.price).map_err(|e| at(What::Number(e), Some(0)))?;
+            let price = Price::parse(p.as_bytes(), scaling.price)
+                .map_err(|e| at(What::Number(e), Some(0)))?;
             if price.0 <= 0 && !scaling.negative_prices {
                 return Err(at(What::NotPositive, Some(0)));
             }
-            let qty = Qty::parse(q.as_bytes(), scaling.qty).map_err(|e| at(What::Number(e), Some(1)))?;
+            let qty =
+                Qty::parse(q.as_bytes(), scaling.qty).map_err(|e| at(What::Number(e), Some(1)))?;
             out.push(Level { price, qty })
                 .ok_or_else(|| at(What::TooManyLevels { max: limit(max) }, None))?;
             i += 3;
@@ -399,13 +404,14 @@ fn ticker<'a>(
         data.unwrap_or(0),
         ["bid1Price", "bid1Size", "ask1Price", "ask1Size"],
     );
-    let field = |v: Option<usize>, key: &'static str| -> Result<TickerField<&'a str>, DecodeError> {
-        Ok(match w.opt_str(v, key)? {
-            None => TickerField::Absent,
-            Some("") => TickerField::Empty,
-            Some(s) => TickerField::Value(s),
-        })
-    };
+    let field =
+        |v: Option<usize>, key: &'static str| -> Result<TickerField<&'a str>, DecodeError> {
+            Ok(match w.opt_str(v, key)? {
+                None => TickerField::Absent,
+                Some("") => TickerField::Empty,
+                Some(s) => TickerField::Value(s),
+            })
+        };
     let price = |v, key| -> Result<TickerField<Price>, DecodeError> {
         Ok(match field(v, key)? {
             TickerField::Value(s) => TickerField::Value(w.price(s, scaling, key)?),
