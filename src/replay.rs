@@ -12,7 +12,7 @@ use crate::types::{InstrumentId, Nanos, Registry, RegistryError, Venue};
 use crate::venue::DecodeError;
 use crate::venue::binance::{
     BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
-    SnapshotOutcome, SyncLimits, SyncStats,
+    SnapshotOutcome, SyncStats,
 };
 
 /// The longest line replay reads: a capture holds one WebSocket frame per
@@ -60,6 +60,17 @@ pub enum LineOutcome {
     Applied,
     /// A diff older than the book was ignored.
     Stale,
+    /// An update before any snapshot (of a venue that sends its snapshots
+    /// on the stream) was dropped.
+    Waiting,
+    /// The book's checksum after the line was not the venue's: the book was
+    /// discarded, and replay carries on from the next snapshot in the input.
+    ChecksumMismatch {
+        /// The venue's checksum.
+        venue: i64,
+        /// The book's.
+        book: i64,
+    },
     /// A best bid/offer or trade for the symbol (decoded; the book is unchanged).
     Market,
     /// Another symbol, an unconsumed event type, an ack or a blank line.
@@ -100,13 +111,7 @@ impl Replay {
         let instrument = registry.add(spec.venue, &spec.symbol, &spec.tick_size, &spec.lot_size)?;
         let tick = registry.get(instrument).tick;
         let book_spec = BookSpec::new(tick).with_capacity(spec.capacity);
-        let book = InstrumentBook::new(
-            spec.venue,
-            instrument,
-            book_spec,
-            GapPolicy::Continue,
-            SyncLimits::default(),
-        );
+        let book = InstrumentBook::new(spec.venue, instrument, book_spec, GapPolicy::Continue);
         Ok(Replay {
             registry,
             instrument,
@@ -153,6 +158,10 @@ impl Replay {
             Ok(FrameKind::Depth(_, outcome)) => match outcome {
                 DiffOutcome::Applied => LineOutcome::Applied,
                 DiffOutcome::Stale | DiffOutcome::Buffered => LineOutcome::Stale,
+                DiffOutcome::Waiting => LineOutcome::Waiting,
+                DiffOutcome::ChecksumMismatch { venue, book } => {
+                    LineOutcome::ChecksumMismatch { venue, book }
+                }
                 DiffOutcome::Gap { expected, got } => LineOutcome::Gap { expected, got },
                 DiffOutcome::BadUpdate(e) => LineOutcome::BadUpdate(e),
             },
@@ -160,9 +169,12 @@ impl Replay {
                 LineOutcome::Market
             }
             Ok(FrameKind::VenueError(code)) => LineOutcome::VenueError { code },
-            Ok(FrameKind::SubscribeResult(_) | FrameKind::ServerShutdown | FrameKind::Ignored) => {
-                LineOutcome::Skipped
-            }
+            Ok(
+                FrameKind::SubscribeResult(_)
+                | FrameKind::ServerShutdown
+                | FrameKind::Pong
+                | FrameKind::Ignored,
+            ) => LineOutcome::Skipped,
         }
     }
 

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use tickwire::book::BookSpec;
 use tickwire::types::{Event, Nanos, Registry, ResyncReason, Side, StatusCode, Venue};
-use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook, SyncLimits};
+use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook};
 use util::{depth_json, side_levels, snapshot_json};
 
 const SYMBOL: &str = "BTCUSDT";
@@ -169,7 +169,6 @@ impl Engine {
             id,
             BookSpec::new(1).with_capacity(64),
             GapPolicy::Resync,
-            SyncLimits::default(),
         )];
         Engine {
             reg,

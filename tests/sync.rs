@@ -905,7 +905,6 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
             id,
             BookSpec::new(1),
             GapPolicy::Resync,
-            SyncLimits::default(),
         )];
         let mut feed = BinanceFeed::new(venue, 64);
         let mut out: Vec<Event> = Vec::new();
@@ -929,7 +928,11 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
         let kind = feed
             .handle_frame(frame.as_bytes(), 7, &reg, &mut books, &mut out)
             .expect("frame");
-        assert_eq!(kind, FrameKind::Depth(id, DiffOutcome::Applied), "{venue}");
+        assert_eq!(
+            kind,
+            FrameKind::Depth(id, DiffOutcome::BadUpdate(BookError::Crossed)),
+            "{venue}"
+        );
         assert_eq!(level_events(&out), vec![(Side::Bid, 10_150, 1_000)]);
         assert_eq!(
             statuses(&out),
@@ -939,8 +942,9 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
             ],
             "{venue}"
         );
-        assert_eq!(feed.stats().crossed, 1);
+        assert_eq!(feed.stats().crossed, 0, "crossed BBOs only");
         let st = &mut books[0];
+        assert_eq!(st.sync.stats().crossed, 1);
         assert_eq!(st.book.depth(Side::Bid) + st.book.depth(Side::Ask), 0);
         assert!(!st.sync.is_synced());
         assert!(st.sync.take_snapshot_request());
@@ -969,7 +973,6 @@ fn synced_feed(venue: Venue) -> (Registry, InstrumentId, Vec<InstrumentBook>, Bi
         id,
         BookSpec::new(1),
         GapPolicy::Resync,
-        SyncLimits::default(),
     )];
     let mut feed = BinanceFeed::new(venue, 64);
     let body = snapshot_json(venue, 100, &BIDS, &ASKS);
@@ -1063,13 +1066,7 @@ fn a_crossed_snapshot_is_reported_and_fetched_again() {
     for venue in [Venue::BinanceSpot, Venue::BinanceUsdm] {
         let mut reg = Registry::new();
         let id = reg.add(venue, SYMBOL, "0.01", "0.001").unwrap();
-        let mut book = InstrumentBook::new(
-            venue,
-            id,
-            BookSpec::new(1),
-            GapPolicy::Resync,
-            SyncLimits::default(),
-        );
+        let mut book = InstrumentBook::new(venue, id, BookSpec::new(1), GapPolicy::Resync);
         let mut feed = BinanceFeed::new(venue, 64);
         let mut out: Vec<Event> = Vec::new();
         // The best bid (101.00) is above the best ask (100.50).
@@ -1087,7 +1084,7 @@ fn a_crossed_snapshot_is_reported_and_fetched_again() {
         let codes: Vec<StatusCode> = statuses(&out).iter().map(|s| s.0).collect();
         assert_eq!(codes, [StatusCode::Crossed, StatusCode::Resync], "{venue}");
         assert!(level_events(&out).is_empty(), "{venue}");
-        assert_eq!(feed.stats().crossed, 1);
+        assert_eq!(book.sync.stats().crossed, 1);
         assert!(!book.sync.is_synced());
         assert_eq!(book.book.depth(Side::Bid) + book.book.depth(Side::Ask), 0);
         assert!(
@@ -1107,7 +1104,6 @@ fn the_feed_ignores_frames_for_unknown_books_and_symbols() {
         id,
         BookSpec::new(1),
         GapPolicy::Resync,
-        SyncLimits::default(),
     )];
     let mut feed = BinanceFeed::new(venue, 64);
     let mut out: Vec<Event> = Vec::new();

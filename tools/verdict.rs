@@ -1,9 +1,10 @@
 //! What `tickwire replay` concludes from a capture: the per-line reports on
-//! standard error (`gap:`, `error:`, `crossed:`, `note:`), the end-of-run
+//! standard error (`gap:`, `checksum:`, `error:`, `crossed:`, `note:`), the end-of-run
 //! reports (`partial:`, `stale:`, `truncated:`), and the exit status.
 //!
 //! Exit status, first match wins: 3 when the book cannot be trusted (a
-//! sequence gap, a snapshot the book refused, a crossed book at any point,
+//! sequence gap, a checksum mismatch, a snapshot the book refused, a crossed
+//! book at any point,
 //! a book that stopped advancing because every diff after some point was
 //! stale, or a book built without a snapshot and without
 //! `--allow-partial`); 4 when the only trouble was lines that could not be
@@ -37,6 +38,10 @@ pub(crate) struct Verdict {
     /// Times the book became crossed, and whether it is now.
     crossings: u64,
     crossed_now: bool,
+    /// Books discarded because their checksum was not the venue's.
+    checksum_mismatches: u64,
+    /// Updates dropped before the first snapshot on the stream.
+    waiting: u64,
 }
 
 /// `book` refused a level: which, and why, in the instrument's units
@@ -98,6 +103,14 @@ impl Verdict {
             LineOutcome::VenueError { code } => {
                 eprintln!("note: line {line_no}: venue error reply, code {code}")
             }
+            LineOutcome::ChecksumMismatch { venue, book } => {
+                self.checksum_mismatches += 1;
+                eprintln!(
+                    "checksum: line {line_no}: the venue's checksum is {venue}, the book's {book}; \
+                     the book is discarded until the next snapshot"
+                );
+            }
+            LineOutcome::Waiting => self.waiting += 1,
             LineOutcome::Market | LineOutcome::Skipped => {}
         }
     }
@@ -151,7 +164,19 @@ impl Verdict {
                 "truncated: {truncated} levels did not fit the book's capacity of {capacity} a side (the deepest were dropped)"
             );
         }
-        if self.gaps > 0 || self.refused || self.crossings > 0 || stale || partial {
+        if self.waiting > 0 {
+            eprintln!(
+                "note: {} updates before the first snapshot in the input were skipped",
+                self.waiting
+            );
+        }
+        if self.gaps > 0
+            || self.refused
+            || self.crossings > 0
+            || self.checksum_mismatches > 0
+            || stale
+            || partial
+        {
             ExitCode::from(3)
         } else if self.malformed > 0 {
             ExitCode::from(4)

@@ -16,13 +16,21 @@
 
 pub mod binance;
 pub mod bybit;
+mod instrument;
 pub mod okx;
 pub mod profile;
 pub(crate) mod scan;
 mod stats;
+pub(crate) mod symbols;
+pub mod sync;
 
+pub use instrument::{
+    FeedStats, FrameKind, InstrumentBook, PlannedInstrument, Rules, SessionPlan, SnapshotFailure,
+    books_for,
+};
 pub use profile::{Channel, Profile, profile};
 pub use stats::{DecodeStats, SyncStats};
+pub use sync::{DiffOutcome, GapPolicy, SnapshotOutcome, SyncCore};
 
 use std::fmt;
 

@@ -20,6 +20,12 @@ pub struct SyncStats {
     pub buffer_dropped: u64,
     /// Levels evicted or not stored because the book was at capacity.
     pub truncated: u64,
+    /// Books found crossed after an update or snapshot (each started over).
+    pub crossed: u64,
+    /// Books whose checksum differed from the venue's (each started over).
+    pub checksum_mismatches: u64,
+    /// Messages that carried no checksum (absent, or 0), so none was checked.
+    pub checksums_skipped: u64,
 }
 
 /// Which decoder handled the frames so far.

@@ -437,12 +437,13 @@ impl FeedLoop {
             counters.messages.incr();
             match venue.feed.handle_frame(text, recv, registry, books, out) {
                 Ok(FrameKind::Depth(_, outcome)) => match outcome {
-                    DiffOutcome::Applied | DiffOutcome::Stale => {}
+                    DiffOutcome::Applied | DiffOutcome::Stale | DiffOutcome::Waiting => {}
                     DiffOutcome::Buffered => *scan_snapshots = true,
                     DiffOutcome::Gap { .. } => {
                         counters.gaps.incr();
                         *scan_snapshots = true;
                     }
+                    DiffOutcome::ChecksumMismatch { .. } => *scan_snapshots = true,
                     DiffOutcome::BadUpdate(e) => {
                         *scan_snapshots = true;
                         if recv >= *next_error_log {
@@ -781,7 +782,9 @@ impl FeedLoop {
     fn refresh_counters(&mut self) {
         let (mut resyncs, mut crossed) = (0, 0);
         for b in &self.books {
-            resyncs += b.sync.stats().resyncs;
+            let stats = b.sync.stats();
+            resyncs += stats.resyncs;
+            crossed += stats.crossed;
         }
         for v in &self.venues {
             crossed += v.feed.stats().crossed;

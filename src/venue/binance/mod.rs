@@ -8,8 +8,11 @@ pub mod msg;
 pub mod sync;
 
 pub use decode::{BinanceDecoder, DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS};
-pub use feed::{BinanceFeed, FeedStats, FrameKind, InstrumentBook, SnapshotFailure, books_for};
+pub use feed::BinanceFeed;
 pub use msg::{BinanceMsg, BookTicker, DepthSnapshot, DepthUpdate, SnapshotReply, TradeMsg};
-pub use sync::{BookSync, Dialect, DiffOutcome, GapPolicy, SnapshotOutcome, SyncLimits};
+pub use sync::{BookSync, Bridge, Dialect, SyncLimits};
 // Venue-agnostic since they moved; re-exported where they were.
-pub use crate::venue::{DecodeStats, SyncStats};
+pub use crate::venue::{
+    DecodeStats, DiffOutcome, FeedStats, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
+    SnapshotOutcome, SyncStats, books_for,
+};
