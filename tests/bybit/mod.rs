@@ -1,6 +1,8 @@
 //! Shared by the Bybit tests: the fixtures' instruments and files.
 #![allow(dead_code, reason = "each test file uses part of this module")]
 
+pub(crate) mod session_util;
+
 use tickwire::types::{Registry, Venue};
 
 /// The fixtures' directory (a copy of the shared captures, see SOURCES.md).
