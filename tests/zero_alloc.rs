@@ -5,6 +5,7 @@
 //! consumer keeps up; the other reads rarely through a small ring, so the
 //! overflow-repair path (drop, resync, snapshot) runs while counting too.
 
+mod bybit;
 mod util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -221,4 +222,86 @@ fn spot_path_allocates_nothing_over_100k_frames() {
 #[test]
 fn usdm_path_allocates_nothing_over_50k_frames() {
     run(Venue::BinanceUsdm, 50_000);
+}
+
+/// Every frame of the Bybit captures (books, tickers, trades, acks, klines)
+/// through a warm `BybitSession` → `FanOut`, with its transmit side polled
+/// (pings fall due): nothing allocates. The second pass replays the
+/// snapshots mid-stream, so the venue-reset path runs while counting too.
+#[test]
+fn bybit_session_allocates_nothing_on_a_warm_session() {
+    use tickwire::venue::bybit::BybitSession;
+    use tickwire::venue::{Channel, PlannedInstrument, SessionPlan};
+    for (venue, file) in [
+        (Venue::BybitLinear, "ws_linear_all_frames_2026-08-09.jsonl"),
+        (Venue::BybitSpot, "ws_spot_all_frames_2026-08-09.jsonl"),
+    ] {
+        let reg = bybit::registry();
+        let text = bybit::lines(file);
+        let frames = Frames {
+            bytes: text.iter().flat_map(|l| l.bytes()).collect(),
+            ends: text
+                .iter()
+                .scan(0, |end, l| {
+                    *end += l.len();
+                    Some(*end)
+                })
+                .collect(),
+        };
+        let instruments = reg
+            .iter()
+            .filter(|i| i.venue == venue)
+            .map(|i| PlannedInstrument {
+                id: i.id,
+                symbol: i.symbol.to_string(),
+            })
+            .collect();
+        let channels = vec![Channel::Depth, Channel::BookTicker, Channel::Trade];
+        let plan = SessionPlan {
+            venue,
+            ws_url: String::new(),
+            rest_url: String::new(),
+            instruments,
+            channels,
+            depth_interval_ms: 100,
+            depth: 200,
+            url_streams: None,
+            streams_per_subscribe: 10,
+            control_per_sec: 5,
+            book_capacity: 1_000,
+        };
+        let mut session = BybitSession::new(plan);
+        let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
+        let mut fan = FanOut::new(reg.len(), 2_000);
+        let mut consumer = fan.add_consumer(1 << 16);
+        let mut buf = String::with_capacity(4_096);
+        session.handle_open(0);
+        let mut pass = |now: &mut u64| {
+            let mut sent = 0;
+            for i in 0..frames.len() {
+                *now += 50_000_000;
+                let kind = session.handle_text(frames.get(i), *now, &reg, &mut books, &mut fan);
+                assert!(kind.is_ok(), "{kind:?}");
+                sent += usize::from(session.poll_transmit(*now, &mut books, &mut buf));
+                consumer.drain(|e| {
+                    std::hint::black_box(e);
+                });
+            }
+            sent
+        };
+        let mut now = 0;
+        pass(&mut now);
+        let mut sent = 0;
+        let allocations = allocations_in(|| sent = pass(&mut now));
+        assert_eq!(
+            allocations, 0,
+            "{venue}: allocations on the per-message path"
+        );
+        assert!(sent > 0, "{venue}: pings went out while counting");
+        assert!(
+            books.iter().any(|b| b.sync.stats().applied > 300),
+            "{venue}"
+        );
+        assert_eq!(session.stats().decode_errors, 0);
+    }
 }
