@@ -19,6 +19,8 @@ use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook, books_for
 
 mod common;
 use common::BaselineBook;
+#[path = "common/bybit.rs"]
+mod bybit;
 
 const FRAMES: usize = 2048;
 
@@ -240,6 +242,7 @@ fn decode_apply(c: &mut Criterion) {
     let first = snaps[0].1.clone();
     let mut real = Ours::new(reg, snaps);
     run_pair(c, "binance_real", &frames, &mut real, &first);
+    bybit::bench(c);
 }
 
 criterion_group!(benches, decode_apply);
@@ -254,6 +257,7 @@ fn main() {
             "binance_book_ticker",
             "binance_trade",
             "binance_real",
+            "bybit_book",
         ],
     );
 }

@@ -258,8 +258,8 @@ impl BybitSession {
         if !self.open {
             return None;
         }
-        let queued = self.next_chunk < self.chunks.len()
-            || self.resub.iter().any(|&r| r == Resub::SubscribeDue);
+        let queued =
+            self.next_chunk < self.chunks.len() || self.resub.contains(&Resub::SubscribeDue);
         Some(if queued {
             self.next_send
         } else {
