@@ -12,14 +12,14 @@ use tickwire::sim::{Fault, SimConfig, SimVenue};
 use crate::Failure;
 use crate::limits::{MAX_FAULT_COUNT, MAX_FAULT_MS, MAX_RATE, MAX_SLOW_FACTOR};
 use crate::out::Out;
-use crate::replay::ReplayVenue;
+use tickwire::types::Venue;
 
 /// Arguments of `tickwire sim`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Dialect to speak.
-    #[arg(long, value_enum, default_value = "binance-spot")]
-    venue: ReplayVenue,
+    #[arg(long, value_parser = crate::venues::venue(), default_value = "binance-spot")]
+    venue: Venue,
     /// Comma-separated symbols.
     #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT")]
     symbols: Vec<String>,
@@ -139,7 +139,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let stop = crate::signals::install()?;
     let out = Out::new();
     let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
-    let mut cfg = SimConfig::new(args.venue.into(), &symbols);
+    let mut cfg = SimConfig::new(args.venue, &symbols);
     cfg.rate = args.rate;
     cfg.tls = args.tls;
     cfg.port = args.port;

@@ -30,7 +30,10 @@
 //! ```
 
 mod feed;
-pub mod limits;
+/// Rate limits, backoff and restart intensity (they live in `types`: the
+/// venue sessions pace their messages with them too).
+pub use crate::types::limits;
+pub mod plan;
 pub mod session;
 pub mod snapshots;
 mod worker;
@@ -211,12 +214,11 @@ pub struct Engine {
 impl Engine {
     /// An engine for a validated configuration.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        if let Some(v) = config.venues.iter().find(|v| {
-            !matches!(
-                v.venue,
-                crate::types::Venue::BinanceSpot | crate::types::Venue::BinanceUsdm
-            )
-        }) {
+        if let Some(v) = config
+            .venues
+            .iter()
+            .find(|v| !crate::venue::Session::supports(v.venue))
+        {
             return Err(EngineError::Unsupported(v.venue));
         }
         let registry = Arc::new(config.registry());

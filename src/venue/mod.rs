@@ -20,15 +20,17 @@ mod instrument;
 pub mod okx;
 pub mod profile;
 pub(crate) mod scan;
+mod session;
 mod stats;
 pub(crate) mod symbols;
 pub mod sync;
 
 pub use instrument::{
     FeedStats, FrameKind, InstrumentBook, PlannedInstrument, Rules, SessionPlan, SnapshotFailure,
-    books_for,
+    books_for, publish_resync, publish_status,
 };
 pub use profile::{Channel, Profile, profile};
+pub use session::Session;
 pub use stats::{DecodeStats, SyncStats};
 pub use sync::{DiffOutcome, GapPolicy, SnapshotOutcome, SyncCore};
 

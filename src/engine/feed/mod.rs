@@ -15,20 +15,19 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
-use super::session::{Due, Session, SessionState, SessionTimers};
+use super::plan::plan_connections;
+use super::session::{Due, Session as Supervisor, SessionState, SessionTimers};
 use super::snapshots::SnapshotRetry;
 use super::worker::{Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
-use crate::config::{EngineConfig, SymbolConfig};
+use crate::config::EngineConfig;
 use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
 use crate::socket::Transport;
-use crate::types::{
-    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, Stamp, StatusCode,
-};
-use crate::venue::binance::{
-    BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, books_for,
+use crate::types::{Clock, Event, MonotonicClock, Nanos, Registry, Stamp, StatusCode};
+use crate::venue::{
+    DiffOutcome, FrameKind, GapPolicy, InstrumentBook, Session, books_for, publish_status,
 };
 
 mod books;
@@ -40,8 +39,6 @@ const TICK: Nanos = 2_000_000;
 const COUNTER_REFRESH: Nanos = 100_000_000;
 /// Log lines about failed snapshots, at most (a burst of as many).
 const SNAPSHOT_LOGS_PER_SEC: u64 = 10;
-/// Streams put in the connection URL; the rest are subscribed by message.
-const URL_BUDGET: usize = 1800;
 
 /// Where events go: the fan-out, plus a latency probe after each batch when on.
 struct Out {
@@ -77,27 +74,22 @@ impl Publish for Out {
     }
 }
 
-/// Per venue: its message handler and limits.
+/// Per venue: its REST budget and TLS settings.
 struct VenueState {
-    feed: BinanceFeed,
     rest: TokenBucket,
-    snapshot_weight: u64,
     tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-/// One WebSocket connection and its supervision.
+/// One WebSocket connection: its venue's protocol session and its supervision.
 struct Conn {
     venue: usize,
-    instruments: Vec<InstrumentId>,
-    url: String,
+    /// The venue's protocol (URL, subscriptions, the per-message path).
+    protocol: Session,
     host: String,
     ip: Option<IpAddr>,
     port: u16,
-    /// SUBSCRIBE messages for the streams that did not fit the URL.
-    subscribes: Vec<String>,
-    next_subscribe: usize,
-    control: TokenBucket,
-    session: Session,
+    /// Supervision: backoff, intensity, staleness, rotation.
+    session: Supervisor,
     ws: Option<WsClient>,
     resolving: bool,
     /// The venue announced a shutdown: reconnect (planned).
@@ -105,6 +97,12 @@ struct Conn {
     /// Binary frames received since the connection opened (the first one is
     /// reported with an `Unsupported` status).
     binaries: u64,
+}
+
+impl Conn {
+    fn is_open(&self) -> bool {
+        self.ws.as_ref().is_some_and(WsClient::is_open)
+    }
 }
 
 pub(super) struct FeedLoop {
@@ -122,6 +120,10 @@ pub(super) struct FeedLoop {
     inst_conn: Vec<usize>,
     inst_venue: Vec<usize>,
     out: Out,
+    /// Staging for the events the loop itself makes (statuses, resyncs).
+    batch: EventBatch,
+    /// A control message on its way out.
+    text: String,
     worker: Worker,
     next_tick: Nanos,
     next_refresh: Nanos,
@@ -156,12 +158,8 @@ impl FeedLoop {
         let e = &cfg.engine;
         let ms = |v: u64| v.saturating_mul(1_000_000);
         let mut venues = Vec::new();
-        let mut conns: Vec<Conn> = Vec::new();
-        let mut inst_conn = vec![usize::MAX; registry.len()];
-        let mut inst_venue = vec![usize::MAX; registry.len()];
-        let mut snapshot_urls = vec![String::new(); registry.len()];
         let mut agents = Vec::new();
-        for (vi, v) in cfg.venues.iter().enumerate() {
+        for v in &cfg.venues {
             let tls = if v.ws.tls {
                 Some(crate::socket::client_config(
                     v.ca_pem.as_deref().unwrap_or(&[]),
@@ -175,101 +173,54 @@ impl FeedLoop {
             ));
             let weight = u64::from(v.rest_weight_per_minute);
             venues.push(VenueState {
-                feed: BinanceFeed::new(v.venue, e.book_capacity),
                 // Capacity one minute's budget, refilled continuously.
                 rest: TokenBucket::new(weight, (weight / 60).max(1), now),
-                snapshot_weight: u64::from(v.snapshot_weight()),
                 tls,
             });
-            // Spread the symbols over connections, all streams of a symbol together.
-            let mut current: Option<usize> = None;
-            let mut streams_in_current = 0;
-            let mut url_streams: Vec<String> = Vec::new();
-            let mut extra: Vec<String> = Vec::new();
-            let finish = |conns: &mut Vec<Conn>,
-                          idx: Option<usize>,
-                          url_streams: &mut Vec<String>,
-                          extra: &mut Vec<String>| {
-                if let Some(i) = idx {
-                    conns[i].url =
-                        format!("{}/stream?streams={}", v.ws.base, url_streams.join("/"));
-                    conns[i].subscribes = extra
-                        .chunks(v.streams_per_subscribe)
-                        .enumerate()
-                        .map(|(n, chunk)| {
-                            let params: Vec<String> =
-                                chunk.iter().map(|s| format!("\"{s}\"")).collect();
-                            format!(
-                                "{{\"method\":\"SUBSCRIBE\",\"params\":[{}],\"id\":{}}}",
-                                params.join(","),
-                                n + 1
-                            )
-                        })
-                        .collect();
+        }
+        let mut conns: Vec<Conn> = Vec::new();
+        let mut inst_conn = vec![usize::MAX; registry.len()];
+        let mut inst_venue = vec![usize::MAX; registry.len()];
+        let mut snapshot_urls = vec![String::new(); registry.len()];
+        for plan in plan_connections(&cfg, &registry) {
+            let vi = cfg
+                .venues
+                .iter()
+                .position(|v| v.venue == plan.venue)
+                .unwrap_or(0);
+            let v = &cfg.venues[vi];
+            let protocol =
+                Session::new(&plan).ok_or(super::EngineError::Unsupported(plan.venue))?;
+            let idx = conns.len();
+            for &inst in protocol.instruments() {
+                inst_conn[inst.index()] = idx;
+                inst_venue[inst.index()] = vi;
+                if let Some(url) = protocol.snapshot_url(inst) {
+                    url.clone_into(&mut snapshot_urls[inst.index()]);
                 }
-                url_streams.clear();
-                extra.clear();
-            };
-            for SymbolConfig { symbol: sym, .. } in &v.symbols {
-                let Some(inst) = registry.lookup(v.venue, sym.as_bytes()) else {
-                    continue;
-                };
-                let streams = v.streams_of(sym);
-                if current.is_none()
-                    || streams_in_current + streams.len() > v.max_streams_per_connection
-                {
-                    finish(&mut conns, current, &mut url_streams, &mut extra);
-                    let idx = conns.len();
-                    let timers = SessionTimers {
-                        connect_timeout: ms(e.connect_timeout_ms),
-                        stale_timeout: ms(e.stale_timeout_ms),
-                        max_age: v.max_connection_age.as_nanos() as Nanos,
-                        backoff_initial: ms(e.backoff_initial_ms),
-                        backoff_max: ms(e.backoff_max_ms),
-                        restart_limit: e.restart_limit,
-                        restart_window: ms(e.restart_window_ms),
-                        down_cooldown: ms(e.down_cooldown_ms),
-                    };
-                    conns.push(Conn {
-                        venue: vi,
-                        instruments: Vec::new(),
-                        url: String::new(),
-                        host: v.ws.host.clone(),
-                        ip: v.ws.host.parse().ok(),
-                        port: v.ws.port,
-                        subscribes: Vec::new(),
-                        next_subscribe: 0,
-                        // Capacity 1: control messages are spaced, never bursted.
-                        control: TokenBucket::new(1, u64::from(v.control_messages_per_sec), now),
-                        session: Session::new(timers, 0x9E37 ^ idx as u64, now),
-                        ws: None,
-                        resolving: false,
-                        shutdown_announced: false,
-                        binaries: 0,
-                    });
-                    current = Some(idx);
-                    streams_in_current = 0;
-                }
-                let idx = current.unwrap_or(0);
-                let url_limit = v.url_streams.unwrap_or(usize::MAX);
-                for s in streams {
-                    streams_in_current += 1;
-                    let url_len: usize = url_streams.iter().map(|s| s.len() + 1).sum();
-                    if url_len + s.len() < URL_BUDGET
-                        && url_streams.len() < url_limit
-                        && extra.is_empty()
-                    {
-                        url_streams.push(s);
-                    } else {
-                        extra.push(s);
-                    }
-                }
-                conns[idx].instruments.push(inst.id);
-                inst_conn[inst.id.index()] = idx;
-                inst_venue[inst.id.index()] = vi;
-                snapshot_urls[inst.id.index()] = v.snapshot_url(sym);
             }
-            finish(&mut conns, current, &mut url_streams, &mut extra);
+            let timers = SessionTimers {
+                connect_timeout: ms(e.connect_timeout_ms),
+                stale_timeout: ms(e.stale_timeout_ms),
+                max_age: v.max_connection_age.as_nanos() as Nanos,
+                backoff_initial: ms(e.backoff_initial_ms),
+                backoff_max: ms(e.backoff_max_ms),
+                restart_limit: e.restart_limit,
+                restart_window: ms(e.restart_window_ms),
+                down_cooldown: ms(e.down_cooldown_ms),
+            };
+            conns.push(Conn {
+                venue: vi,
+                protocol,
+                host: v.ws.host.clone(),
+                ip: v.ws.host.parse().ok(),
+                port: v.ws.port,
+                session: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
+                ws: None,
+                resolving: false,
+                shutdown_announced: false,
+                binaries: 0,
+            });
         }
         let books = books_for(&registry, e.book_capacity, GapPolicy::Resync);
         let registry_len = registry.len();
@@ -295,6 +246,8 @@ impl FeedLoop {
                 probe,
                 clock: clock.clone(),
             },
+            batch: EventBatch::with_capacity(16),
+            text: String::with_capacity(4096),
             cfg,
             registry,
             clock,
@@ -378,10 +331,10 @@ impl FeedLoop {
                 })
                 .collect(),
             errors: std::mem::take(&mut self.errors),
-            decode: self.venues.iter().fold(
+            decode: self.conns.iter().fold(
                 Default::default(),
-                |acc: crate::venue::DecodeStats, v| {
-                    let s = v.feed.decoder().stats();
+                |acc: crate::venue::DecodeStats, c| {
+                    let s = c.protocol.decode_stats();
                     crate::venue::DecodeStats {
                         fast: acc.fast + s.fast,
                         fallback: acc.fallback + s.fallback,
@@ -407,9 +360,9 @@ impl FeedLoop {
         }
         let FeedLoop {
             conns,
-            venues,
             books,
             out,
+            batch,
             counters,
             registry,
             clock,
@@ -420,8 +373,7 @@ impl FeedLoop {
         let Conn {
             ws,
             session,
-            instruments,
-            venue: vi,
+            protocol,
             shutdown_announced,
             binaries,
             ..
@@ -429,13 +381,12 @@ impl FeedLoop {
         let Some(ws) = ws.as_mut() else {
             return;
         };
-        let venue = &mut venues[*vi];
         let mut shutdown = false;
         let read = ws.read_available(|text| {
             let recv = clock.now();
             session.frame(recv);
             counters.messages.incr();
-            match venue.feed.handle_frame(text, recv, registry, books, out) {
+            match protocol.handle_text(text, recv, registry, books, out) {
                 Ok(FrameKind::Depth(_, outcome)) => match outcome {
                     DiffOutcome::Applied | DiffOutcome::Stale | DiffOutcome::Waiting => {}
                     DiffOutcome::Buffered => *scan_snapshots = true,
@@ -457,13 +408,14 @@ impl FeedLoop {
                     // A reply to this connection's requests: every instrument
                     // it carries hears of it. Not a market-data path.
                     counters.venue_errors.incr();
-                    for &i in instruments.iter() {
-                        venue.feed.status(
+                    for &i in protocol.instruments() {
+                        publish_status(
                             &books[i.index()],
                             StatusCode::VenueError,
                             code,
                             idx as i64,
                             recv,
+                            batch,
                             out,
                         );
                     }
@@ -475,7 +427,7 @@ impl FeedLoop {
                 Ok(_) => {}
                 Err(e) => {
                     counters.decode_errors.incr();
-                    venue.feed.handle_undecodable(text, recv, registry, books, out);
+                    protocol.handle_undecodable(text, recv, registry, books, out);
                     // A lost diff may have resynced its book.
                     *scan_snapshots = true;
                     if recv >= *next_error_log {
@@ -519,7 +471,6 @@ impl FeedLoop {
     fn on_open(&mut self, idx: usize, now: Nanos) {
         let conn = &mut self.conns[idx];
         let (state, reconnect) = conn.session.opened(now);
-        conn.next_subscribe = 0;
         conn.binaries = 0;
         if let Some(ws) = conn.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
@@ -531,22 +482,14 @@ impl FeedLoop {
                 );
             }
         }
-        tracing::info!(conn = idx, url = %conn.url, reconnect, "connection open");
-        self.counters.open_connections.set(
-            self.conns
-                .iter()
-                .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
-                .count() as u64,
-        );
+        tracing::info!(conn = idx, url = %conn.protocol.url(), reconnect, "connection open");
+        self.count_open();
         if reconnect {
             self.counters.reconnects.incr();
             self.status_all(idx, StatusCode::Reconnected, 0, now);
         }
         self.session_changed(idx, state, now, "open");
-        let instruments = self.conns[idx].instruments.clone();
-        for inst in instruments {
-            self.books[inst.index()].sync.request_snapshot();
-        }
+        self.conns[idx].protocol.handle_open(now, &mut self.books);
         self.scan_snapshots = true;
     }
 
@@ -554,15 +497,13 @@ impl FeedLoop {
     fn status_all(&mut self, idx: usize, code: StatusCode, a: i64, now: Nanos) {
         let FeedLoop {
             conns,
-            venues,
             books,
             out,
+            batch,
             ..
         } = self;
-        let conn = &conns[idx];
-        let feed = &mut venues[conn.venue].feed;
-        for &inst in &conn.instruments {
-            feed.status(&books[inst.index()], code, a, idx as i64, now, out);
+        for &inst in conns[idx].protocol.instruments() {
+            publish_status(&books[inst.index()], code, a, idx as i64, now, batch, out);
         }
     }
 
@@ -602,33 +543,17 @@ impl FeedLoop {
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);
         }
-        // No ghost levels: every book on the connection that holds
-        // something starts over, and diffs buffered from the dead connection
-        // are dropped with it (a book still waiting for its snapshot would
-        // otherwise bridge stale diffs from before the gap the disconnect
-        // made). A book that never synced and holds nothing has nothing to
-        // reset: a failed attempt is a failure, not a resync.
+        // No ghost levels: the venue's session resets what the dead
+        // connection fed (see `Session::handle_closed`).
         let FeedLoop {
             conns,
-            venues,
             books,
             out,
+            batch,
             ..
         } = self;
-        let conn = &conns[idx];
-        let feed = &mut venues[conn.venue].feed;
-        for &inst in &conn.instruments {
-            let st = &mut books[inst.index()];
-            if st.sync.holds_anything() {
-                feed.resync(st, ResyncReason::Reconnect, now, out);
-            }
-        }
-        self.counters.open_connections.set(
-            self.conns
-                .iter()
-                .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
-                .count() as u64,
-        );
+        conns[idx].protocol.handle_closed(now, books, batch, out);
+        self.count_open();
         let state = self.conns[idx].session.failed(now, planned);
         self.session_changed(idx, state, now, reason);
         if state == SessionState::Down {
@@ -681,7 +606,11 @@ impl FeedLoop {
             Ok(t) => t,
             Err(e) => return self.fail(idx, now, &e.to_string(), false),
         };
-        let mut ws = WsClient::new(&conn.url, transport, self.cfg.engine.max_message_bytes);
+        let mut ws = WsClient::new(
+            conn.protocol.url(),
+            transport,
+            self.cfg.engine.max_message_bytes,
+        );
         if let Some(t) = ws.transport_mut() {
             if let Err(e) = self.poll.registry().register(
                 t.tcp_mut(),
@@ -717,13 +646,23 @@ impl FeedLoop {
                 continue;
             }
             if let Some(ws) = conn.ws.as_mut().filter(|w| w.is_open()) {
-                if conn.next_subscribe < conn.subscribes.len() && conn.control.try_take(1, now) {
-                    let text = &conn.subscribes[conn.next_subscribe];
-                    conn.next_subscribe += 1;
-                    if let Err(e) = ws.send_text(text) {
-                        self.fail(idx, now, &e.to_string(), false);
-                        continue;
+                // Paced by the session: a few at most per tick.
+                let mut sent = 0;
+                let mut failed = None;
+                while sent < 8
+                    && conn
+                        .protocol
+                        .poll_transmit(now, &mut self.books, &mut self.text)
+                {
+                    sent += 1;
+                    if let Err(e) = ws.send_text(&self.text) {
+                        failed = Some(e.to_string());
+                        break;
                     }
+                }
+                if let Some(e) = failed {
+                    self.fail(idx, now, &e, false);
+                    continue;
                 }
                 if ws.wants_write() {
                     if let Err(e) = ws.flush() {
@@ -757,7 +696,8 @@ impl FeedLoop {
             return;
         }
         let all = conn
-            .instruments
+            .protocol
+            .instruments()
             .iter()
             .all(|i| self.books[i.index()].sync.is_synced());
         let change = if all {
@@ -786,12 +726,17 @@ impl FeedLoop {
             resyncs += stats.resyncs;
             crossed += stats.crossed;
         }
-        for v in &self.venues {
-            crossed += v.feed.stats().crossed;
+        for c in &self.conns {
+            crossed += c.protocol.stats().crossed;
         }
         self.counters.resyncs.set(resyncs);
         self.counters.crossed.set(crossed);
         self.counters.drops.set(self.out.fanout.dropped());
+    }
+
+    fn count_open(&self) {
+        let open = self.conns.iter().filter(|c| c.is_open()).count();
+        self.counters.open_connections.set(open as u64);
     }
 
     fn close_all(&mut self) {

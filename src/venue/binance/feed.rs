@@ -13,11 +13,12 @@ use crate::types::{
 use crate::venue::symbols::{CachedSymbols, SymbolCache};
 use crate::venue::{
     DecodeError, FeedStats, FrameKind, GapPolicy, InstrumentBook, Rules, SnapshotFailure,
-    SnapshotOutcome,
+    SnapshotOutcome, publish_resync, publish_status,
 };
 
-/// Decoder and staging buffer for one venue on one thread. Instrument books
-/// live outside (indexed by [`InstrumentId`]) so several connections share them.
+/// Decoder and staging buffer of one Binance connection (see
+/// [`BinanceSession`](super::BinanceSession)). Instrument books live outside,
+/// indexed by [`InstrumentId`](crate::types::InstrumentId).
 #[derive(Debug)]
 pub struct BinanceFeed {
     decoder: BinanceDecoder,
@@ -269,15 +270,11 @@ impl BinanceFeed {
         now: Nanos,
         out: &mut P,
     ) {
-        self.batch.clear();
-        st.rules.clear();
-        st.sync.resync(reason, &mut st.book, &mut self.batch, now);
-        // A run of stale diffs was about the book that is gone.
-        st.stale_since = None;
-        out.publish(&self.batch, st.state(now), now);
+        publish_resync(st, reason, now, &mut self.batch, out);
     }
 
     /// Publishes one status event for `st`'s instrument.
+    #[allow(clippy::too_many_arguments)] // the status's fields, as the engine has them
     pub fn status<P: Publish>(
         &mut self,
         st: &InstrumentBook,
@@ -287,12 +284,7 @@ impl BinanceFeed {
         now: Nanos,
         out: &mut P,
     ) {
-        self.batch.clear();
-        let stamp = st.stamp(now);
-        // A status that is not about the book keeps the book's consistency.
-        self.batch
-            .push(Event::status(stamp, code, a, b, st.sync.is_synced()));
-        out.publish(&self.batch, st.state(now), now);
+        publish_status(st, code, a, b, now, &mut self.batch, out);
     }
 }
 
