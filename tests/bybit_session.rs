@@ -42,15 +42,15 @@ fn subscribes_go_out_in_chunks_paced_evenly() {
     let (reg, names) = many(12);
     let symbols: Vec<&str> = names.iter().map(String::as_str).collect();
     // 36 topics, 10 a message, 4 messages a second.
-    let mut s = BybitSession::new(plan(Venue::BybitSpot, &reg, &symbols, &ALL, 10, 4, 100));
+    let mut s = BybitSession::new(&plan(Venue::BybitSpot, &reg, &symbols, &ALL, 10, 4, 100));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
     let clock = ManualClock::new(5 * SEC);
-    assert_eq!(s.poll_timeout(), None);
+    assert_eq!(s.poll_timeout(0), None);
     assert!(
         drain(&mut s, clock.now(), &mut books).is_empty(),
         "nothing before open"
     );
-    s.handle_open(clock.now());
+    s.handle_open(clock.now(), &mut books);
     let mut sent = Vec::new();
     // 250 ms apart: one message per slot, none between.
     for step in 0..8 {
@@ -90,7 +90,7 @@ fn subscribes_go_out_in_chunks_paced_evenly() {
 #[test]
 fn linear_book_ticker_is_the_tickers_topic() {
     let reg = registry();
-    let mut s = BybitSession::new(plan(
+    let mut s = BybitSession::new(&plan(
         Venue::BybitLinear,
         &reg,
         &["BTCUSDT", "ETHUSDT"],
@@ -100,7 +100,7 @@ fn linear_book_ticker_is_the_tickers_topic() {
         100,
     ));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
-    s.handle_open(0);
+    s.handle_open(0, &mut books);
     assert_eq!(
         drain(&mut s, 0, &mut books),
         vec![concat!(
@@ -115,7 +115,7 @@ fn linear_book_ticker_is_the_tickers_topic() {
 #[test]
 fn pings_every_twenty_seconds_and_poll_timeout_says_when() {
     let reg = registry();
-    let mut s = BybitSession::new(plan(
+    let mut s = BybitSession::new(&plan(
         Venue::BybitLinear,
         &reg,
         &["BTCUSDT"],
@@ -126,10 +126,10 @@ fn pings_every_twenty_seconds_and_poll_timeout_says_when() {
     ));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
     let clock = ManualClock::new(SEC);
-    s.handle_open(clock.now());
-    assert_eq!(s.poll_timeout(), Some(SEC));
+    s.handle_open(clock.now(), &mut books);
+    assert_eq!(s.poll_timeout(0), Some(SEC));
     assert_eq!(drain(&mut s, clock.now(), &mut books).len(), 1);
-    assert_eq!(s.poll_timeout(), Some(21 * SEC));
+    assert_eq!(s.poll_timeout(0), Some(21 * SEC));
     clock.advance(20 * SEC - 1);
     assert!(drain(&mut s, clock.now(), &mut books).is_empty());
     clock.advance(1);
@@ -137,7 +137,7 @@ fn pings_every_twenty_seconds_and_poll_timeout_says_when() {
         drain(&mut s, clock.now(), &mut books),
         vec![r#"{"req_id":"2","op":"ping"}"#]
     );
-    assert_eq!(s.poll_timeout(), Some(41 * SEC));
+    assert_eq!(s.poll_timeout(0), Some(41 * SEC));
     clock.advance(20 * SEC);
     assert_eq!(
         drain(&mut s, clock.now(), &mut books),
@@ -151,7 +151,7 @@ fn pings_every_twenty_seconds_and_poll_timeout_says_when() {
 #[test]
 fn a_book_that_wants_a_snapshot_is_resubscribed_paced_once() {
     let reg = registry();
-    let mut s = BybitSession::new(plan(
+    let mut s = BybitSession::new(&plan(
         Venue::BybitLinear,
         &reg,
         &["BTCUSDT", "ETHUSDT"],
@@ -162,7 +162,7 @@ fn a_book_that_wants_a_snapshot_is_resubscribed_paced_once() {
     ));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
     let clock = ManualClock::new(0);
-    s.handle_open(clock.now());
+    s.handle_open(clock.now(), &mut books);
     assert_eq!(drain(&mut s, clock.now(), &mut books).len(), 1);
     // ETHUSDT's snapshot arrives; then the engine resyncs it (say, stale).
     let snap = r#"{"topic":"orderbook.50.ETHUSDT","type":"snapshot","ts":1,"data":{"s":"ETHUSDT","b":[["1922.50","1"]],"a":[["1922.51","1"]],"u":9,"seq":1},"cts":1}"#;
@@ -199,7 +199,7 @@ fn a_book_that_wants_a_snapshot_is_resubscribed_paced_once() {
 #[test]
 fn closing_forgets_everything_and_reopening_subscribes_again() {
     let reg = registry();
-    let mut s = BybitSession::new(plan(
+    let mut s = BybitSession::new(&plan(
         Venue::BybitLinear,
         &reg,
         &["BTCUSDT"],
@@ -209,12 +209,12 @@ fn closing_forgets_everything_and_reopening_subscribes_again() {
         100,
     ));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
-    s.handle_open(0);
+    s.handle_open(0, &mut books);
     assert_eq!(drain(&mut s, 0, &mut books).len(), 1);
     s.handle_closed(SEC);
-    assert_eq!(s.poll_timeout(), None);
+    assert_eq!(s.poll_timeout(0), None);
     assert!(drain(&mut s, 2 * SEC, &mut books).is_empty());
-    s.handle_open(3 * SEC);
+    s.handle_open(3 * SEC, &mut books);
     let mut sent = drain(&mut s, 3 * SEC, &mut books);
     sent.extend(drain(&mut s, 3 * SEC + SEC / 10, &mut books));
     assert_eq!(
@@ -229,7 +229,15 @@ fn closing_forgets_everything_and_reopening_subscribes_again() {
 #[test]
 fn acks_refusals_and_unconsumed_topics() {
     let reg = registry();
-    let mut s = BybitSession::new(plan(Venue::BybitSpot, &reg, &["BTCUSDT"], &ALL, 10, 5, 100));
+    let mut s = BybitSession::new(&plan(
+        Venue::BybitSpot,
+        &reg,
+        &["BTCUSDT"],
+        &ALL,
+        10,
+        5,
+        100,
+    ));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
     let mut events = Vec::new();
     let mut handle =
@@ -254,7 +262,7 @@ fn acks_refusals_and_unconsumed_topics() {
 #[test]
 fn an_undecodable_book_frame_resyncs_its_book() {
     let reg = registry();
-    let mut s = BybitSession::new(plan(
+    let mut s = BybitSession::new(&plan(
         Venue::BybitLinear,
         &reg,
         &["BTCUSDT"],
@@ -287,5 +295,67 @@ fn a_plan_over_the_args_budget_is_refused() {
     let (reg, names) = many(400);
     let symbols: Vec<&str> = names.iter().map(String::as_str).collect();
     // 1,200 topics of about 18 characters: over 21,000.
-    let _ = BybitSession::new(plan(Venue::BybitSpot, &reg, &symbols, &ALL, 10, 5, 10));
+    let _ = BybitSession::new(&plan(Venue::BybitSpot, &reg, &symbols, &ALL, 10, 5, 10));
+}
+
+#[test]
+fn the_venue_session_runs_bybit_across_a_reconnect() {
+    use tickwire::ring::EventBatch;
+    use tickwire::types::{Body, StatusCode};
+    use tickwire::venue::Session;
+    assert!(Session::supports(Venue::BybitSpot) && Session::supports(Venue::BybitLinear));
+    let reg = registry();
+    let p = plan(Venue::BybitLinear, &reg, &["BTCUSDT"], &ALL, 10, 5, 100);
+    let mut s = Session::new(&p).expect("a Bybit session");
+    let mut books = books_for(&reg, 100, GapPolicy::Resync);
+    let (mut buf, mut events) = (String::new(), Vec::new());
+    let mut batch = EventBatch::with_capacity(64);
+    s.handle_open(0, &mut books);
+    assert!(s.poll_transmit(0, &mut books, &mut buf));
+    assert!(books[0].sync.snapshot_in_flight());
+    // The connection dies before the snapshot comes; the next one asks again.
+    s.handle_closed(SEC, &mut books, &mut batch, &mut events);
+    s.handle_open(2 * SEC, &mut books);
+    assert!(s.poll_transmit(2 * SEC, &mut books, &mut buf));
+    assert!(buf.contains("orderbook.50.BTCUSDT"), "{buf}");
+    let snap = r#"{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["100.0","1"]],"a":[["100.1","1"]],"u":9,"seq":1},"cts":1}"#;
+    let gap = r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":11,"seq":2},"cts":1}"#;
+    let mut handle = |s: &mut Session, f: &str, books: &mut Vec<_>| {
+        s.handle_text(f.as_bytes(), 3 * SEC, &reg, books, &mut events)
+    };
+    assert!(matches!(
+        handle(&mut s, snap, &mut books),
+        Ok(FrameKind::Depth(..))
+    ));
+    assert!(!books[0].sync.snapshot_in_flight());
+    assert!(matches!(
+        handle(&mut s, gap, &mut books),
+        Ok(FrameKind::Depth(..))
+    ));
+    // The gap's resubscribe, not a REST fetch.
+    assert_eq!(s.poll_fetch(&mut books, |_| true), None);
+    assert_eq!(
+        (s.snapshot_url(books[0].id), s.snapshot_weight()),
+        (None, 0)
+    );
+    assert!(s.poll_transmit(4 * SEC, &mut books, &mut buf));
+    assert!(
+        buf.starts_with(r#"{"op":"unsubscribe","args":["orderbook.50.BTCUSDT"]"#),
+        "{buf}"
+    );
+    // Synced again, then the socket dies: consumers hear of it.
+    assert!(s.poll_transmit(5 * SEC, &mut books, &mut buf));
+    let snap = snap.replace("\"u\":9", "\"u\":30");
+    assert!(matches!(
+        handle(&mut s, &snap, &mut books),
+        Ok(FrameKind::Depth(..))
+    ));
+    let mut events = Vec::new();
+    s.handle_closed(6 * SEC, &mut books, &mut batch, &mut events);
+    let last = events.last().map(tickwire::types::Event::body);
+    assert!(
+        matches!(last, Some(Body::Status(st)) if st.code == StatusCode::Resync && st.a == ResyncReason::Reconnect as i64),
+        "{last:?}"
+    );
+    assert_eq!((s.stats().frames, s.decode_stats().fast), (3, 3));
 }

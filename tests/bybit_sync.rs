@@ -234,7 +234,7 @@ fn u_of_one_is_a_reset_even_in_a_delta() {
 #[test]
 fn a_skipped_u_is_a_gap_then_a_resubscribe_brings_the_book_back() {
     let mut rig = synced_rig(GapPolicy::Resync);
-    rig.session.handle_open(0);
+    rig.session.handle_open(0, &mut rig.books);
     let mut buf = String::new();
     let mut t = 0;
     // The subscribe message goes out first (the snapshot above stands in for its answer).

@@ -270,12 +270,12 @@ fn bybit_session_allocates_nothing_on_a_warm_session() {
             control_per_sec: 5,
             book_capacity: 1_000,
         };
-        let mut session = BybitSession::new(plan);
+        let mut session = BybitSession::new(&plan);
         let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
         let mut fan = FanOut::new(reg.len(), 2_000);
         let mut consumer = fan.add_consumer(1 << 16);
         let mut buf = String::with_capacity(4_096);
-        session.handle_open(0);
+        session.handle_open(0, &mut books);
         let mut pass = |now: &mut u64| {
             let mut sent = 0;
             for i in 0..frames.len() {

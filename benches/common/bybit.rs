@@ -80,7 +80,7 @@ impl Ours {
                 symbol: i.symbol.to_string(),
             })
             .collect();
-        let session = BybitSession::new(SessionPlan {
+        let session = BybitSession::new(&SessionPlan {
             venue: Venue::BybitLinear,
             ws_url: String::new(),
             rest_url: String::new(),

@@ -60,7 +60,7 @@ impl Rig {
         policy: GapPolicy,
     ) -> Rig {
         let all = [Channel::Depth, Channel::BookTicker, Channel::Trade];
-        let session = BybitSession::new(plan(venue, &reg, symbols, &all, 10, 5, capacity));
+        let session = BybitSession::new(&plan(venue, &reg, symbols, &all, 10, 5, capacity));
         let books = books_for(&reg, capacity, policy);
         Rig {
             reg,

@@ -24,8 +24,9 @@ enum Resub {
 /// in; book events, and the text frames to send, out. It never owns a
 /// socket or reads a clock.
 ///
-/// Call order: [`new`](Self::new) → (the engine connects to
-/// [`url`](Self::url)) → [`handle_open`](Self::handle_open) → then, in any
+/// Call order (as for every venue's session, see [`crate::venue::Session`]):
+/// [`new`](Self::new) → (the engine connects to [`url`](Self::url)) →
+/// [`handle_open`](Self::handle_open) → then, in any
 /// order, [`handle_text`](Self::handle_text) for each text frame received
 /// and [`poll_transmit`](Self::poll_transmit) /
 /// [`poll_timeout`](Self::poll_timeout) whenever the engine loops →
@@ -85,7 +86,7 @@ impl BybitSession {
     /// If the plan's topics exceed Bybit's 21,000 characters of `args` per
     /// connection (a configuration error: the front-end limits streams per
     /// connection well below that).
-    pub fn new(plan: SessionPlan) -> Self {
+    pub fn new(plan: &SessionPlan) -> Self {
         let per_message = plan.streams_per_subscribe.max(1);
         let mut topics: Vec<(InstrumentId, bool, String)> = Vec::new();
         let mut depth_topics = Vec::with_capacity(plan.instruments.len());
@@ -128,7 +129,7 @@ impl BybitSession {
         let per_sec = Nanos::from(plan.control_per_sec.max(1));
         BybitSession {
             venue: plan.venue,
-            url: plan.ws_url,
+            url: plan.ws_url.clone(),
             ids: plan.instruments.iter().map(|i| i.id).collect(),
             resub: vec![Resub::Idle; depth_topics.len()],
             depth_topics,
@@ -158,8 +159,17 @@ impl BybitSession {
         &self.ids
     }
 
-    /// The connection is up at `now`: the subscribe messages are due.
-    pub fn handle_open(&mut self, now: Nanos) {
+    /// The connection is up at `now`: the subscribe messages are due. A
+    /// snapshot still awaited from a dead connection will not come: it is
+    /// forgotten (the subscription about to go out asks for it again).
+    pub fn handle_open(&mut self, now: Nanos, books: &mut [InstrumentBook]) {
+        for id in &self.ids {
+            if let Some(st) = books.get_mut(id.index()) {
+                if st.sync.snapshot_in_flight() {
+                    st.sync.snapshot_failed();
+                }
+            }
+        }
         self.open = true;
         self.next_chunk = 0;
         self.resub.fill(Resub::Idle);
@@ -254,7 +264,7 @@ impl BybitSession {
     /// next ping. (A book that starts wanting a snapshot does so in
     /// [`handle_text`](Self::handle_text) or an engine resync, after which
     /// the engine polls anyway.) `None` while closed.
-    pub fn poll_timeout(&self) -> Option<Nanos> {
+    pub fn poll_timeout(&self, _now: Nanos) -> Option<Nanos> {
         if !self.open {
             return None;
         }
