@@ -15,6 +15,7 @@
 //! then `handle_open` again on the next connection. Time is always passed in.
 
 use super::binance::BinanceSession;
+use super::bybit::BybitSession;
 use super::instrument::reset_books;
 use super::{
     DecodeError, DecodeStats, FeedStats, FrameKind, InstrumentBook, SessionPlan, SnapshotFailure,
@@ -28,12 +29,17 @@ use crate::types::{InstrumentId, Nanos, Registry, Venue};
 pub enum Session {
     /// Binance spot or USD-M.
     Binance(Box<BinanceSession>),
+    /// Bybit spot or linear.
+    Bybit(Box<BybitSession>),
 }
 
 impl Session {
     /// Whether tickwire has a session for `venue`.
     pub fn supports(venue: Venue) -> bool {
-        matches!(venue, Venue::BinanceSpot | Venue::BinanceUsdm)
+        matches!(
+            venue,
+            Venue::BinanceSpot | Venue::BinanceUsdm | Venue::BybitSpot | Venue::BybitLinear
+        )
     }
 
     /// The session of `plan`'s venue (`None`: tickwire has none for it).
@@ -41,6 +47,9 @@ impl Session {
         Some(match plan.venue {
             Venue::BinanceSpot | Venue::BinanceUsdm => {
                 Session::Binance(Box::new(BinanceSession::new(plan)))
+            }
+            Venue::BybitSpot | Venue::BybitLinear => {
+                Session::Bybit(Box::new(BybitSession::new(plan)))
             }
             _ => return None,
         })
@@ -50,6 +59,7 @@ impl Session {
     pub fn url(&self) -> &str {
         match self {
             Session::Binance(s) => s.url(),
+            Session::Bybit(s) => s.url(),
         }
     }
 
@@ -57,6 +67,7 @@ impl Session {
     pub fn instruments(&self) -> &[InstrumentId] {
         match self {
             Session::Binance(s) => s.instruments(),
+            Session::Bybit(s) => s.instruments(),
         }
     }
 
@@ -64,6 +75,7 @@ impl Session {
     pub fn handle_open(&mut self, now: Nanos, books: &mut [InstrumentBook]) {
         match self {
             Session::Binance(s) => s.handle_open(now, books),
+            Session::Bybit(s) => s.handle_open(now, books),
         }
     }
 
@@ -79,6 +91,7 @@ impl Session {
     ) -> Result<FrameKind, DecodeError> {
         match self {
             Session::Binance(s) => s.handle_text(frame, now, registry, books, out),
+            Session::Bybit(s) => s.handle_text(frame, now, registry, books, out),
         }
     }
 
@@ -96,6 +109,7 @@ impl Session {
     ) {
         match self {
             Session::Binance(s) => s.handle_undecodable(frame, now, registry, books, out),
+            Session::Bybit(s) => s.handle_undecodable(frame, now, registry, books, out),
         }
     }
 
@@ -110,6 +124,8 @@ impl Session {
     ) -> Result<SnapshotOutcome, SnapshotFailure> {
         match self {
             Session::Binance(s) => s.handle_fetched(body, now, registry, st, out),
+            // Bybit's snapshots come on the stream: nothing is fetched.
+            Session::Bybit(_) => Ok(SnapshotOutcome::Ignored),
         }
     }
 
@@ -128,6 +144,7 @@ impl Session {
     ) {
         match self {
             Session::Binance(s) => s.handle_closed(now),
+            Session::Bybit(s) => s.handle_closed(now),
         }
         reset_books(self.instruments(), books, now, batch, out);
     }
@@ -136,11 +153,12 @@ impl Session {
     pub fn poll_transmit(
         &mut self,
         now: Nanos,
-        _books: &mut [InstrumentBook],
+        books: &mut [InstrumentBook],
         buf: &mut String,
     ) -> bool {
         match self {
             Session::Binance(s) => s.poll_transmit(now, buf),
+            Session::Bybit(s) => s.poll_transmit(now, books, buf),
         }
     }
 
@@ -154,6 +172,7 @@ impl Session {
     ) -> Option<InstrumentId> {
         match self {
             Session::Binance(s) => s.poll_fetch(books, may),
+            Session::Bybit(_) => None,
         }
     }
 
@@ -161,6 +180,7 @@ impl Session {
     pub fn poll_timeout(&self, now: Nanos) -> Option<Nanos> {
         match self {
             Session::Binance(s) => s.poll_timeout(now),
+            Session::Bybit(s) => s.poll_timeout(now),
         }
     }
 
@@ -168,6 +188,7 @@ impl Session {
     pub fn snapshot_url(&self, inst: InstrumentId) -> Option<&str> {
         match self {
             Session::Binance(s) => s.snapshot_url(inst),
+            Session::Bybit(_) => None,
         }
     }
 
@@ -175,6 +196,7 @@ impl Session {
     pub fn snapshot_weight(&self) -> u32 {
         match self {
             Session::Binance(s) => s.snapshot_weight(),
+            Session::Bybit(_) => 0,
         }
     }
 
@@ -182,6 +204,7 @@ impl Session {
     pub fn stats(&self) -> FeedStats {
         match self {
             Session::Binance(s) => s.feed().stats(),
+            Session::Bybit(s) => s.stats(),
         }
     }
 
@@ -189,6 +212,7 @@ impl Session {
     pub fn decode_stats(&self) -> DecodeStats {
         match self {
             Session::Binance(s) => s.feed().decoder().stats(),
+            Session::Bybit(s) => s.decode_stats(),
         }
     }
 }
