@@ -23,6 +23,11 @@
 //! through [`MarketSim::levels`] or `best`.
 
 mod binance;
+mod bybit;
+mod number;
+mod okx;
+#[cfg(test)]
+mod wire_tests;
 
 use std::collections::BTreeMap;
 
@@ -85,12 +90,17 @@ pub struct MarketSim {
     id: u64,
     /// First id of the pending event, if any change is pending.
     pending_first: Option<u64>,
-    /// Levels touched by the pending event.
-    touched: Vec<(Side, i64)>,
+    /// Levels touched by the pending event, with their quantity before it
+    /// (0: the level did not exist).
+    touched: Vec<Touched>,
     /// `u` of the last flushed diff (`pu` of the next).
     last_flushed: u64,
     trade_id: u64,
     time_ms: u64,
+    /// The venue's own book sequence (Bybit `u`, OKX `seqId`), advanced
+    /// once per flushed event by the encoders that write one; 0 before the
+    /// first. Binance's frames use the update ids instead.
+    seq: u64,
 }
 
 impl MarketSim {
@@ -108,6 +118,7 @@ impl MarketSim {
             last_flushed: 1_000_000,
             trade_id: 5_000_000,
             time_ms: 1_700_000_000_000,
+            seq: 60_000_000,
             cfg,
         };
         for i in 0..sim.cfg.depth as i64 {
@@ -133,6 +144,12 @@ impl MarketSim {
     /// The last update id applied to the true book.
     pub fn last_update_id(&self) -> u64 {
         self.id
+    }
+
+    /// The venue's book sequence of the last flushed event (Bybit `u`, OKX
+    /// `seqId`); see the encoders.
+    pub fn book_seq(&self) -> u64 {
+        self.seq
     }
 
     /// The true book, best first.
@@ -240,13 +257,21 @@ impl MarketSim {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
         };
+        if !self
+            .touched
+            .iter()
+            .any(|t| t.side == side && t.price == price)
+        {
+            self.touched.push(Touched {
+                side,
+                price,
+                before: book.get(&price).copied().unwrap_or(0),
+            });
+        }
         if qty == 0 {
             book.remove(&price);
         } else {
             book.insert(price, qty);
-        }
-        if !self.touched.contains(&(side, price)) {
-            self.touched.push((side, price));
         }
     }
 
@@ -259,8 +284,15 @@ impl MarketSim {
         let last = self.id.max(first);
         self.id = last;
         self.time_ms += 1;
-        self.touched.sort_unstable_by_key(|&(side, p)| {
-            (side as u8, if side == Side::Bid { -p } else { p })
+        self.touched.sort_unstable_by_key(|t| {
+            (
+                t.side as u8,
+                if t.side == Side::Bid {
+                    -t.price
+                } else {
+                    t.price
+                },
+            )
         });
         EventIds {
             first,
@@ -274,14 +306,77 @@ impl MarketSim {
     fn event_levels(&self, side: Side) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.touched
             .iter()
-            .filter(move |&&(s, _)| s == side)
-            .map(move |&(_, p)| {
-                let q = match side {
-                    Side::Bid => self.bids.get(&p),
-                    Side::Ask => self.asks.get(&p),
-                };
-                (p, q.copied().unwrap_or(0))
-            })
+            .filter(move |t| t.side == side)
+            .map(move |t| (t.price, self.qty_at(side, t.price)))
+    }
+
+    /// The quantity at `price` now (0: no level).
+    fn qty_at(&self, side: Side, price: i64) -> i64 {
+        let q = match side {
+            Side::Bid => self.bids.get(&price),
+            Side::Ask => self.asks.get(&price),
+        };
+        q.copied().unwrap_or(0)
+    }
+
+    /// What the closed event changed in the best `depth` levels of `side`
+    /// — the view a depth-limited stream publishes — written into `out`
+    /// (cleared first) best first, with each level's quantity now (0: it
+    /// left the view). A level enters the view when it is new or touched,
+    /// or when a better one went away; it leaves it when removed or pushed
+    /// past `depth`. Call between `close_event` and `finish_event`.
+    fn view_changes(&self, side: Side, depth: usize, out: &mut Vec<(i64, i64)>) {
+        out.clear();
+        let better = |a: i64, b: i64| if side == Side::Bid { a > b } else { a < b };
+        let touched = || self.touched.iter().filter(|t| t.side == side);
+        let was_touched = |p: i64| touched().any(|t| t.price == p);
+        // The view before the event: untouched levels as they are, touched
+        // ones with their old quantity, merged best first.
+        let mut old: Vec<i64> = touched()
+            .filter(|t| t.before != 0)
+            .map(|t| t.price)
+            .collect();
+        old.extend(
+            self.best(side, depth + self.touched.len())
+                .map(|(p, _)| p)
+                .filter(|&p| !was_touched(p)),
+        );
+        old.sort_unstable_by(|&a, &b| {
+            if better(a, b) {
+                std::cmp::Ordering::Less
+            } else if a == b {
+                std::cmp::Ordering::Equal
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        });
+        old.truncate(depth);
+        let new: Vec<(i64, i64)> = self.best(side, depth).collect();
+        for &(p, q) in &new {
+            if was_touched(p) || !old.contains(&p) {
+                out.push((p, q));
+            }
+        }
+        for &p in &old {
+            if !new.iter().any(|&(np, _)| np == p) {
+                out.push((p, 0));
+            }
+        }
+        out.sort_unstable_by(|&(a, _), &(b, _)| {
+            if better(a, b) {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        });
+    }
+
+    /// Advances the venue's book sequence by `step` (at least 1); returns
+    /// `(previous, new)`.
+    fn advance_seq(&mut self, step: u64) -> (u64, u64) {
+        let prev = self.seq;
+        self.seq += step.max(1);
+        (prev, self.seq)
     }
 
     /// Ends the closed event: it becomes the one the next event chains to.
@@ -340,6 +435,17 @@ impl MarketSim {
         let asks = self.asks.iter().take(take(Side::Ask));
         bids.chain(asks).map(|(&p, &q)| (p, q))
     }
+}
+
+/// A level the pending event touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Touched {
+    /// Its side.
+    side: Side,
+    /// Its price mantissa.
+    price: i64,
+    /// Its quantity before the event (0: it did not exist).
+    before: i64,
 }
 
 /// The ids of one diff event.
