@@ -159,7 +159,11 @@ impl MarketSim {
         out.extend_from_slice(self.cfg.symbol.as_bytes());
         out.push(b'"');
         if snapshot {
-            for key in [&b",\"lastPrice\":\""[..], b",\"markPrice\":\"", b",\"indexPrice\":\""] {
+            for key in [
+                &b",\"lastPrice\":\""[..],
+                b",\"markPrice\":\"",
+                b",\"indexPrice\":\"",
+            ] {
                 out.extend_from_slice(key);
                 self.bybit_number(out, bp.0, true);
                 out.push(b'"');

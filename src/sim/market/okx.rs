@@ -24,7 +24,11 @@ impl MarketSim {
             .wrapping_add(qty as u64)
             .wrapping_mul(0xBF58_476D_1CE4_E5B9);
         let h = h >> 40;
-        if h % 4 == 0 { 1 + (h / 4 % 4) as usize } else { 0 }
+        if h % 4 == 0 {
+            1 + (h / 4 % 4) as usize
+        } else {
+            0
+        }
     }
 
     fn okx_price(&self, out: &mut Vec<u8>, price: i64) {
@@ -79,15 +83,13 @@ impl MarketSim {
         let asks: Vec<(i64, i64)> = self.best(Side::Ask, CHECKSUM_LEVELS).collect();
         let mut text = Vec::with_capacity(64 * CHECKSUM_LEVELS);
         for i in 0..CHECKSUM_LEVELS {
-            for level in [bids.get(i), asks.get(i)] {
-                if let Some(&(p, q)) = level {
-                    if !text.is_empty() {
-                        text.push(b':');
-                    }
-                    self.okx_price(&mut text, p);
+            for &(p, q) in [bids.get(i), asks.get(i)].into_iter().flatten() {
+                if !text.is_empty() {
                     text.push(b':');
-                    self.okx_size(&mut text, p, q);
                 }
+                self.okx_price(&mut text, p);
+                text.push(b':');
+                self.okx_size(&mut text, p, q);
             }
         }
         crc32fast::hash(&text) as i32

@@ -86,7 +86,11 @@ fn bybit_views_rebuild_the_best_levels_and_u_chains() {
             for ((&d, b), f) in depths.iter().zip(&mut books).zip(&out) {
                 let v: Value = serde_json::from_slice(f).unwrap();
                 assert_eq!(v["type"], "delta", "{venue}");
-                assert_eq!(v["data"]["u"].as_u64(), Some(last_u + 1), "{venue} {d} #{n}");
+                assert_eq!(
+                    v["data"]["u"].as_u64(),
+                    Some(last_u + 1),
+                    "{venue} {d} #{n}"
+                );
                 b.apply(Side::Bid, &v["data"]["b"]);
                 b.apply(Side::Ask, &v["data"]["a"]);
             }
@@ -108,9 +112,15 @@ fn bybit_numbers_are_spelled_as_each_market_does() {
         String::from_utf8(frame.clone()).unwrap()
     };
     let spot = text(&sim(Venue::BybitSpot), &mut frame);
-    assert!(spot.starts_with("{\"topic\":\"orderbook.1.BTCUSDT\",\"ts\":"), "{spot}");
+    assert!(
+        spot.starts_with("{\"topic\":\"orderbook.1.BTCUSDT\",\"ts\":"),
+        "{spot}"
+    );
     let linear = text(&sim(Venue::BybitLinear), &mut frame);
-    assert!(linear.starts_with("{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"snapshot\""), "{linear}");
+    assert!(
+        linear.starts_with("{\"topic\":\"orderbook.1.BTCUSDT\",\"type\":\"snapshot\""),
+        "{linear}"
+    );
     // Linear keeps two price and five size decimals; spot trims.
     let v: Value = serde_json::from_str(&linear).unwrap();
     let px = v["data"]["b"][0][0].as_str().unwrap();
@@ -134,7 +144,12 @@ fn okx_checksum(bids: &[(String, String)], asks: &[(String, String)]) -> i32 {
 
 #[test]
 fn okx_updates_chain_rebuild_400_levels_and_checksum_the_wire_text() {
-    let mut sim = sim(Venue::Okx);
+    // A book deeper than the 400 levels `books` publishes.
+    let mut cfg = MarketConfig::btcusdt(Venue::Okx, 9);
+    cfg.depth = 1200;
+    cfg.changes_per_diff = 12;
+    let mut sim = MarketSim::new(cfg);
+    assert!(sim.bids.len() > 450 && sim.asks.len() > 450);
     let mut frame = Vec::new();
     sim.okx_snapshot(&mut frame);
     let v: Value = serde_json::from_slice(&frame).unwrap();
@@ -177,7 +192,10 @@ fn okx_updates_chain_rebuild_400_levels_and_checksum_the_wire_text() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|l| l[1].as_str().is_some_and(|s| s.contains('.') && s.ends_with('0')))
+                .filter(|l| {
+                    l[1].as_str()
+                        .is_some_and(|s| s.contains('.') && s.ends_with('0'))
+                })
                 .count();
         }
         let sum = apply(d, &mut wire);
@@ -189,8 +207,16 @@ fn okx_updates_chain_rebuild_400_levels_and_checksum_the_wire_text() {
     assert_eq!(bad, 1);
     assert!(jumps > 50, "seqId jumps by more than 1 often: {jumps}");
     assert!(padded > 0, "some sizes carry trailing zeros");
-    let bids: Vec<_> = wire[0].iter().rev().map(|(&p, (_, s))| (p, mantissa(s, 5))).collect();
-    let asks: Vec<_> = wire[1].iter().map(|(&p, (_, s))| (p, mantissa(s, 5))).collect();
+    let bids: Vec<_> = wire[0]
+        .iter()
+        .rev()
+        .map(|(&p, (_, s))| (p, mantissa(s, 5)))
+        .collect();
+    let asks: Vec<_> = wire[1]
+        .iter()
+        .map(|(&p, (_, s))| (p, mantissa(s, 5)))
+        .collect();
+    assert_eq!(bids.len(), 400);
     assert_eq!(bids, sim.best(Side::Bid, 400).collect::<Vec<_>>());
     assert_eq!(asks, sim.best(Side::Ask, 400).collect::<Vec<_>>());
     assert_eq!(sim.book_seq(), last);

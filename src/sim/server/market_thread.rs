@@ -269,8 +269,7 @@ impl Market {
         if quiet && kind != Kind::Depth {
             return;
         }
-        let bad_checksum =
-            kind == Kind::Depth && std::mem::take(&mut self.bad_checksum_pending[i]);
+        let bad_checksum = kind == Kind::Depth && std::mem::take(&mut self.bad_checksum_pending[i]);
         self.dialect
             .write(&mut self.books[i], kind, bad_checksum, &mut self.frames);
         if kind == Kind::Depth && (quiet || std::mem::take(&mut self.gap_pending[i])) {

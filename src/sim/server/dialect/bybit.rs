@@ -51,7 +51,10 @@ impl Bybit {
         Some(Session {
             linear: self.linear,
             topics: HashSet::new(),
-            conn_id: format!("tickwiresim{n:08}-{}", if self.linear { "lin" } else { "spt" }),
+            conn_id: format!(
+                "tickwiresim{n:08}-{}",
+                if self.linear { "lin" } else { "spt" }
+            ),
         })
     }
 
@@ -162,7 +165,10 @@ impl<'t> Topic<'t> {
 fn parse_topic(topic: &str) -> Option<Topic<'_>> {
     if let Some(rest) = topic.strip_prefix("orderbook.") {
         let (depth, symbol) = rest.split_once('.')?;
-        let depth = depth.parse().ok().filter(|d| *d == 1 || DEPTHS.contains(d))?;
+        let depth = depth
+            .parse()
+            .ok()
+            .filter(|d| *d == 1 || DEPTHS.contains(d))?;
         return Some(Topic::Book(depth, symbol));
     }
     if let Some(symbol) = topic.strip_prefix("publicTrade.") {
@@ -252,7 +258,8 @@ impl Session {
             ));
         }
         for topic in args {
-            let Some(t) = parse_topic(topic).filter(|t| self.linear || !matches!(t, Topic::Tickers(_)))
+            let Some(t) =
+                parse_topic(topic).filter(|t| self.linear || !matches!(t, Topic::Tickers(_)))
             else {
                 return Some(format!("Invalid topic: {topic}"));
             };

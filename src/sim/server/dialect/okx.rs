@@ -125,19 +125,17 @@ impl Session {
             return;
         }
         let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
-            replies.texts.push(self.error(
-                "60012",
-                &format!("Illegal request: {}", json_escape(text)),
-            ));
+            replies
+                .texts
+                .push(self.error("60012", &format!("Illegal request: {}", json_escape(text))));
             return;
         };
         let op = v.get("op").and_then(|o| o.as_str()).unwrap_or("");
         let args = v.get("args").and_then(|a| a.as_array());
         let (Some(args), true) = (args, op == "subscribe" || op == "unsubscribe") else {
-            replies.texts.push(self.error(
-                "60012",
-                &format!("Illegal request: {}", json_escape(text)),
-            ));
+            replies
+                .texts
+                .push(self.error("60012", &format!("Illegal request: {}", json_escape(text))));
             return;
         };
         for arg in args {
