@@ -246,3 +246,48 @@ fn no_rest_depth_and_the_config_points_at_the_stream_path() {
         settle_and_compare(&sim, &mut ws, &mut book, u);
     }
 }
+
+#[test]
+fn malformed_and_crossed_deltas() {
+    for (venue, path) in VENUES {
+        let sim = start(venue, &["BTCUSDT", "ETHUSDT"]);
+        let mut ws = connect(&sim, path);
+        let mut book = Book::default();
+        let mut u = subscribe_book(&mut ws, TOPIC, &mut book);
+        sim.inject(Fault::Malformed);
+        // Deltas before the malformed frame are applied as they come.
+        let mut bad = None;
+        for _ in 0..500 {
+            let t = next_text(&mut ws);
+            if !t.contains(TOPIC) {
+                continue;
+            }
+            let Ok(d) = serde_json::from_str::<Value>(&t) else {
+                bad = Some(t);
+                break;
+            };
+            assert_eq!(d["data"]["u"].as_u64(), Some(u + 1), "{venue}");
+            u += 1;
+            book.apply(true, &d["data"]["b"]);
+            book.apply(false, &d["data"]["a"]);
+        }
+        let bad = bad.expect("a malformed frame within 500 messages");
+        assert!(bad.contains("\"type\":\"delta\""), "{venue}: {bad}");
+        sim.inject(Fault::Crossed("BTCUSDT".into()));
+        let mut crossed = false;
+        for _ in 0..200 {
+            let d = next_of(&mut ws, TOPIC);
+            let next = d["data"]["u"].as_u64().expect("u");
+            assert_eq!(next, u + 1, "{venue}: the crossed delta chains too");
+            u = next;
+            book.apply(true, &d["data"]["b"]);
+            book.apply(false, &d["data"]["a"]);
+            let best_bid = book.bids.keys().next_back().copied();
+            if best_bid >= book.asks.keys().next().copied() {
+                crossed = true;
+                break;
+            }
+        }
+        assert!(crossed, "{venue}: no crossed delta within 200");
+    }
+}

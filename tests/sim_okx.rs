@@ -299,3 +299,53 @@ fn ping_pong_refusals_and_no_rest_depth() {
     let section = sim.venue_section().expect("section");
     assert_eq!(section.ws_url, Some(format!("{}{PATH}", sim.ws_url())));
 }
+
+#[test]
+fn malformed_and_crossed_updates() {
+    let sim = start(Venue::Okx, &SYMBOLS);
+    let mut ws = connect(&sim, PATH);
+    let mut book = WireBook::default();
+    let seq = subscribe_books(&mut ws, &mut book);
+    sim.inject(Fault::Malformed);
+    // Updates before the malformed frame are applied as they come.
+    let mut seq = seq;
+    let mut bad = None;
+    for _ in 0..500 {
+        let t = next_text(&mut ws);
+        if !t.starts_with("{\"arg\":{\"channel\":\"books\",\"instId\":\"BTC-USDT\"}") {
+            continue;
+        }
+        let Ok(frame) = serde_json::from_str::<Value>(&t) else {
+            bad = Some(t);
+            break;
+        };
+        let (next, chained, ok) = apply_update(&mut book, &frame, seq);
+        assert!(chained && ok);
+        seq = next;
+    }
+    let bad = bad.expect("a malformed frame within 500 messages");
+    assert!(bad.contains("\"action\":\"update\""), "{bad}");
+    // Updates after it still chain.
+    for _ in 0..5 {
+        let (next, chained, ok) = apply_update(&mut book, &next_book(&mut ws), seq);
+        assert!(chained && ok);
+        seq = next;
+    }
+    sim.inject(Fault::Crossed("BTC-USDT".into()));
+    for _ in 0..200 {
+        let frame = next_book(&mut ws);
+        let (next, chained, ok) = apply_update(&mut book, &frame, seq);
+        assert!(
+            chained && ok,
+            "the crossed update chains and checksums: {frame}"
+        );
+        seq = next;
+        let best_bid = book.bids.keys().next_back().copied();
+        let best_ask = book.asks.keys().next().copied();
+        if best_bid >= best_ask {
+            assert_eq!(frame["data"][0]["bids"].as_array().map(Vec::len), Some(1));
+            return;
+        }
+    }
+    panic!("no crossed update within 200 updates");
+}

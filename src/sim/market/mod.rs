@@ -1,4 +1,4 @@
-//! A random-walk market that writes venue frames (Binance's today).
+//! A random-walk market that writes venue frames (Binance, Bybit, OKX).
 //!
 //! The model keeps the true book. Every book change is one *update id*;
 //! changes accumulate into a pending event that a diff-depth frame flushes
@@ -6,21 +6,33 @@
 //! every touched level). A REST snapshot is taken *inside* a pending event,
 //! as on Binance, so its `lastUpdateId` falls within the next diff's `[U, u]`
 //! and both venues' bridging rules can be exercised. On the USD-M dialect,
-//! ids skip between events and `pu` chains them.
+//! ids skip between events and `pu` chains them. Venues that number their
+//! own book messages (Bybit `u`, OKX `seqId`) use the model's *book
+//! sequence* ([`MarketSim::book_seq`]), advanced once per event they flush.
 //!
 //! Used by the simulated venue, the benchmarks and the tests: frames are
 //! deterministic for a seed.
 //!
 //! This file is the model (the true book, update ids, events, trades); it
-//! writes no frames. `binance.rs` writes its events as Binance frames
-//! ([`MarketSim::depth_update`], [`MarketSim::book_ticker`],
-//! [`MarketSim::trade`], [`MarketSim::snapshot`], [`MarketSim::crossed_diff`]),
-//! picking spot or USD-M from [`MarketConfig::venue`]. Another venue's
-//! encoding is a sibling file reading the same event steps
-//! (`close_event` / `event_levels` / `finish_event`, `next_trade`,
-//! `enter_event`, `best`); a venue whose frames carry more of the book (a
-//! checksum over the top levels, a depth-truncated snapshot) reads it
-//! through [`MarketSim::levels`] or `best`.
+//! writes no frames. Each venue's encoding is a sibling file over the same
+//! event steps (`close_event` / `event_levels` or `view_changes` /
+//! `finish_event`, `next_trade`, `enter_event`, `best`, `advance_seq`):
+//! * `binance.rs` — [`MarketSim::depth_update`], [`MarketSim::book_ticker`],
+//!   [`MarketSim::trade`], [`MarketSim::snapshot`], [`MarketSim::crossed_diff`],
+//!   spot or USD-M from [`MarketConfig::venue`];
+//! * `bybit.rs` — [`MarketSim::bybit_deltas`] (one delta per depth-limited
+//!   view), [`MarketSim::bybit_snapshot`], [`MarketSim::bybit_bbo`],
+//!   [`MarketSim::bybit_ticker`], [`MarketSim::bybit_trade`],
+//!   [`MarketSim::bybit_crossed`], spot or linear;
+//! * `okx.rs` — [`MarketSim::okx_update`] (with the checksum),
+//!   [`MarketSim::okx_snapshot`], [`MarketSim::okx_bbo`],
+//!   [`MarketSim::okx_trade`], [`MarketSim::okx_crossed`];
+//! * `number.rs` — the decimal spellings Bybit and OKX use.
+//!
+//! A depth-limited view (Bybit `orderbook.50`, OKX `books`' 400 levels)
+//! publishes what an event changed in the best `depth` levels, including
+//! levels entering the view when a better one goes and leaving it
+//! (quantity 0) when pushed past the edge (`view_changes`).
 
 mod binance;
 mod bybit;
@@ -39,7 +51,8 @@ pub use self::binance::{push_decimal, push_u64};
 /// Shape of the generated market.
 #[derive(Clone, Debug)]
 pub struct MarketConfig {
-    /// Binance dialect to write.
+    /// The venue whose frames are written (Binance spot or USD-M picks the
+    /// Binance variant, Bybit spot or linear the Bybit one).
     pub venue: Venue,
     /// Symbol, upper case (`BTCUSDT`).
     pub symbol: String,

@@ -51,7 +51,8 @@ pub struct SimConfig {
     pub symbols: Vec<String>,
     /// Messages per second across all symbols and streams.
     pub rate: u32,
-    /// Relative weights of depth diffs, bookTickers and trades.
+    /// Relative weights of depth diffs, top-of-book messages (Binance
+    /// bookTicker, Bybit orderbook.1 / tickers, OKX bbo-tbt) and trades.
     pub mix: Mix,
     /// Book changes per diff (≈ levels per depth frame).
     pub changes_per_diff: usize,
@@ -59,7 +60,7 @@ pub struct SimConfig {
     pub tls: bool,
     /// Seed of the random walk.
     pub seed: u64,
-    /// Server ping interval (Binance spot: 20 s).
+    /// Server ping interval (Binance spot: 20 s; Bybit and OKX send none).
     pub ping_interval: Duration,
     /// Close a client that has not answered a ping for this long (Binance: 60 s).
     pub pong_timeout: Duration,

@@ -17,6 +17,8 @@ use crate::types::Venue;
 const DEPTHS: [usize; 3] = [50, 200, 1000];
 /// Args a spot subscribe request may carry.
 const SPOT_MAX_ARGS: usize = 10;
+/// Characters of `args` one public connection may subscribe in total.
+const MAX_ARGS_CHARS: usize = 21_000;
 
 /// Bybit spot or linear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,6 +259,12 @@ impl Session {
                 "error:args count exceeds the limit of {SPOT_MAX_ARGS} per request"
             ));
         }
+        let chars: usize = self.topics.iter().chain(args).map(String::len).sum();
+        if chars > MAX_ARGS_CHARS {
+            return Some(format!(
+                "error:args exceed {MAX_ARGS_CHARS} characters on this connection"
+            ));
+        }
         for topic in args {
             let Some(t) =
                 parse_topic(topic).filter(|t| self.linear || !matches!(t, Topic::Tickers(_)))
@@ -310,4 +318,57 @@ impl Session {
 /// `s` as a JSON string literal.
 fn json_str(s: &str) -> String {
     serde_json::Value::String(s.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscribe(s: &mut Session, args: &[String]) -> String {
+        let mut r = Replies::default();
+        let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+        let req = format!("{{\"op\":\"subscribe\",\"args\":[{}]}}", args.join(","));
+        s.handle_text(&req, &["BTCUSDT".to_owned()], &mut r);
+        r.texts.remove(0)
+    }
+
+    #[test]
+    fn subscriptions_are_capped_at_21000_characters_a_connection() {
+        let mut s = Bybit::new(Venue::BybitLinear)
+            .accept("/v5/public/linear")
+            .expect("session");
+        let topic = "orderbook.1000.BTCUSDT".to_owned();
+        assert!(subscribe(&mut s, std::slice::from_ref(&topic)).contains("\"success\":true"));
+        // An already subscribed topic is refused.
+        let again = subscribe(&mut s, std::slice::from_ref(&topic));
+        assert!(again.contains("already subscribed"), "{again}");
+        // One listed symbol cannot reach the budget with real topics, so the
+        // set is filled directly; the next subscribe is then refused.
+        for i in 0..MAX_ARGS_CHARS / topic.len() {
+            s.topics.insert(format!("{topic}{i:04}"));
+        }
+        let over = subscribe(&mut s, &["publicTrade.BTCUSDT".to_owned()]);
+        assert!(
+            over.contains("\"success\":false") && over.contains("21000"),
+            "{over}"
+        );
+    }
+
+    #[test]
+    fn spot_takes_ten_args_at_most_and_answers_pings_with_its_ack() {
+        let d = Bybit::new(Venue::BybitSpot);
+        assert!(d.accept("/v5/public/linear").is_none());
+        let mut s = d.accept("/v5/public/spot").expect("session");
+        let eleven: Vec<String> = (0..11).map(|_| "publicTrade.BTCUSDT".to_owned()).collect();
+        let r = subscribe(&mut s, &eleven);
+        assert!(r.contains("limit of 10"), "{r}");
+        let mut replies = Replies::default();
+        s.handle_text(r#"{"op":"ping"}"#, &[], &mut replies);
+        let pong = &replies.texts[0];
+        assert!(
+            pong.starts_with(r#"{"success":true,"ret_msg":"pong","conn_id":""#),
+            "{pong}"
+        );
+        assert!(pong.ends_with(r#","op":"ping"}"#), "{pong}");
+    }
 }

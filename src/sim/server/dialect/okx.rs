@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use super::{Frames, Kind, Refusal, Replies};
 use crate::sim::market::MarketSim;
@@ -14,6 +15,10 @@ use crate::sim::market::MarketSim;
 pub(super) const WS_PATH: &str = "/ws/v5/public";
 /// Channels the simulator publishes.
 const CHANNELS: [&str; 3] = ["books", "bbo-tbt", "trades"];
+/// Subscribe and unsubscribe requests one connection may send an hour.
+const OPS_PER_HOUR: u32 = 480;
+/// The window of [`OPS_PER_HOUR`].
+const HOUR: Duration = Duration::from_secs(3600);
 
 /// OKX v5 public.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +34,8 @@ impl Okx {
         static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
         let n = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
         Some(Session {
+            ops: 0,
+            ops_since: Instant::now(),
             subs: HashSet::new(),
             conn_id: format!("{:08x}", 0x5100_0000 + n),
         })
@@ -107,6 +114,10 @@ fn set_topic(topic: &mut String, channel: &str, book: &MarketSim) {
 /// One OKX WebSocket connection.
 #[derive(Debug)]
 pub(in crate::sim::server) struct Session {
+    /// Subscribe / unsubscribe requests since `ops_since`.
+    ops: u32,
+    /// Start of the current hour of `ops`.
+    ops_since: Instant,
     /// Subscriptions as `<channel>:<instId>`.
     subs: HashSet<String>,
     /// This connection's `connId`.
@@ -138,6 +149,20 @@ impl Session {
                 .push(self.error("60012", &format!("Illegal request: {}", json_escape(text))));
             return;
         };
+        if self.ops_since.elapsed() >= HOUR {
+            self.ops = 0;
+            self.ops_since = Instant::now();
+        }
+        self.ops += 1;
+        if self.ops > OPS_PER_HOUR {
+            // The code is OKX's "too frequent" one as secondary sources
+            // give it (unverified).
+            replies.texts.push(self.error(
+                "60014",
+                &format!("Requests too frequent: more than {OPS_PER_HOUR} subscribe or unsubscribe requests in an hour."),
+            ));
+            return;
+        }
         for arg in args {
             let channel = arg.get("channel").and_then(|c| c.as_str()).unwrap_or("");
             let inst = arg.get("instId").and_then(|c| c.as_str()).unwrap_or("");
@@ -180,4 +205,63 @@ impl Session {
 fn json_escape(s: &str) -> String {
     let quoted = serde_json::Value::String(s.to_owned()).to_string();
     quoted[1..quoted.len() - 1].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed() -> Vec<String> {
+        vec!["BTC-USDT".to_owned()]
+    }
+
+    #[test]
+    fn one_ack_or_error_per_arg_and_a_snapshot_for_books() {
+        let mut s = Okx.accept("/ws/v5/public?x=1").expect("the public path");
+        assert!(Okx.accept("/ws/v5/private").is_none());
+        let mut r = Replies::default();
+        s.handle_text(
+            r#"{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"books","instId":"X-Y"}]}"#,
+            &listed(),
+            &mut r,
+        );
+        assert_eq!(r.texts.len(), 2);
+        assert!(
+            r.texts[0].starts_with(
+                r#"{"event":"subscribe","arg":{"channel":"books","instId":"BTC-USDT"}"#
+            )
+        );
+        assert!(
+            r.texts[1].starts_with(r#"{"event":"error","code":"60018""#),
+            "{}",
+            r.texts[1]
+        );
+        assert_eq!(
+            r.snapshots,
+            [("BTC-USDT".to_owned(), "books:BTC-USDT".to_owned())]
+        );
+        assert!(s.wants("books:BTC-USDT") && !s.wants("books:X-Y"));
+    }
+
+    #[test]
+    fn the_481st_request_in_an_hour_is_refused() {
+        let mut s = Okx.accept(WS_PATH).expect("session");
+        let mut r = Replies::default();
+        let arg = r#"{"op":"unsubscribe","args":[{"channel":"trades","instId":"BTC-USDT"}]}"#;
+        for _ in 0..OPS_PER_HOUR {
+            r.texts.clear();
+            s.handle_text(arg, &listed(), &mut r);
+            assert!(
+                r.texts[0].starts_with(r#"{"event":"unsubscribe""#),
+                "{}",
+                r.texts[0]
+            );
+        }
+        r.texts.clear();
+        s.handle_text(arg, &listed(), &mut r);
+        assert!(r.texts[0].contains(r#""code":"60014""#), "{}", r.texts[0]);
+        r.texts.clear();
+        s.handle_text("ping", &listed(), &mut r);
+        assert_eq!(r.texts, ["pong"]);
+    }
 }
