@@ -9,6 +9,7 @@ mod sim_client;
 
 use serde_json::Value;
 use sim_client::{Book, Ws, connect, http_status, next_text, read_until, send, start};
+use tickwire::config::{Config, EngineSection};
 use tickwire::sim::{Fault, SimVenue};
 use tickwire::types::Venue;
 
@@ -228,6 +229,11 @@ fn no_rest_depth_and_the_config_points_at_the_stream_path() {
             assert_eq!(http_status(&sim, rest), 404, "{venue} {rest}");
         }
         let section = sim.venue_section().expect("section");
+        let config = Config {
+            engine: EngineSection::default(),
+            venues: vec![section.clone()],
+        };
+        config.validate().expect("the section is a valid config");
         assert_eq!(section.ws_url, Some(format!("{}{path}", sim.ws_url())));
         assert!(!sim.sends_checksums(), "{venue} has no checksum");
         // BadChecksum does nothing here: the chain and the book carry on.

@@ -16,6 +16,7 @@ use sim_client::{
     PRICE_DECIMALS, QTY_DECIMALS, Ws, connect, http_status, mantissa, next_text, read_until, send,
     start,
 };
+use tickwire::config::{Config, EngineSection};
 use tickwire::sim::{Fault, SimVenue};
 use tickwire::types::Venue;
 
@@ -297,6 +298,11 @@ fn ping_pong_refusals_and_no_rest_depth() {
         assert_eq!(http_status(&sim, rest), 404, "{rest}");
     }
     let section = sim.venue_section().expect("section");
+    let config = Config {
+        engine: EngineSection::default(),
+        venues: vec![section.clone()],
+    };
+    config.validate().expect("the section is a valid config");
     assert_eq!(section.ws_url, Some(format!("{}{PATH}", sim.ws_url())));
 }
 
