@@ -279,7 +279,8 @@ mod tests {
             Some("http://127.0.0.1:9000/api/v3/depth?symbol=ETHUSDT&limit=1000")
         );
         assert_eq!(s.snapshot_weight(), 50);
-        let mut books = crate::venue::books_for(&Registry::new(), 64, crate::venue::GapPolicy::Resync);
+        let mut books =
+            crate::venue::books_for(&Registry::new(), 64, crate::venue::GapPolicy::Resync);
         s.handle_open(0, &mut books);
         let mut buf = String::new();
         let second = 1_000_000_000;
@@ -288,7 +289,10 @@ mod tests {
             buf,
             r#"{"method":"SUBSCRIBE","params":["btcusdt@trade","ethusdt@depth@100ms"],"id":1}"#
         );
-        assert!(!s.poll_transmit(second, &mut buf), "paced: one a quarter second");
+        assert!(
+            !s.poll_transmit(second, &mut buf),
+            "paced: one a quarter second"
+        );
         let next = s.poll_timeout(second).expect("more to send");
         assert!(next > second && next <= second + second / 4 + 1, "{next}");
         assert!(s.poll_transmit(next, &mut buf));
