@@ -128,7 +128,8 @@ fn a_gap_breaks_the_chain_once_and_resubscribing_gives_a_fresh_snapshot() {
         }));
         assert_eq!(ack["success"], true, "{ack}");
         let fresh = subscribe_book(&mut ws, TOPIC, &mut book);
-        assert!(fresh > u, "{venue}: a new snapshot ({fresh} after {u})");
+        // The market may not have moved BTCUSDT since the last delta read.
+        assert!(fresh >= u, "{venue}: a new snapshot ({fresh} after {u})");
         settle_and_compare(&sim, &mut ws, &mut book, fresh);
     }
 }
