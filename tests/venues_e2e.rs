@@ -61,7 +61,11 @@ fn every_venue_converges_over_tls() {
         );
         let report = handle.stop();
         let c = report.counters;
-        assert_eq!((c.gaps, c.decode_errors, c.resyncs), (0, 0, 0), "{venue}: {c:?}");
+        assert_eq!(
+            (c.gaps, c.decode_errors, c.resyncs),
+            (0, 0, 0),
+            "{venue}: {c:?}"
+        );
         assert!(report.decode.fast > 0, "{venue}: {:?}", report.decode);
         assert!(
             report.instruments.iter().all(|i| i.synced),
@@ -80,7 +84,8 @@ fn a_gap_resyncs_one_instrument_by_resubscribing() {
         let mark = m.statuses.len();
         sim.inject(Fault::Gap(Some(first.to_owned())));
         assert!(
-            m.until(LIMIT, |m| codes_of(m, gapped, mark).contains(&StatusCode::Gap)
+            m.until(LIMIT, |m| codes_of(m, gapped, mark)
+                .contains(&StatusCode::Gap)
                 && m.all_consistent()),
             "{venue}: no gap handling: {:?}",
             m.statuses
@@ -159,7 +164,10 @@ fn a_stalled_connection_is_restarted_and_resynced() {
         let mut config = config_for(&sim, venue);
         config.engine.stale_timeout_ms = 400;
         let (handle, mut m) = start(config);
-        assert!(m.until(LIMIT, |m| m.all_consistent()), "{venue}: never synced");
+        assert!(
+            m.until(LIMIT, |m| m.all_consistent()),
+            "{venue}: never synced"
+        );
         sim.inject(Fault::Stall(Duration::from_millis(1_200)));
         assert!(
             m.until(LIMIT, |m| m.seen(StatusCode::Reconnected) >= 1

@@ -196,12 +196,7 @@ pub(crate) fn converges(sim: &SimVenue, m: &mut Mirror, limit: Duration) -> bool
 }
 
 /// [`converges`] for a venue that streams the best `depth` levels a side.
-pub(crate) fn converges_top(
-    sim: &SimVenue,
-    m: &mut Mirror,
-    depth: usize,
-    limit: Duration,
-) -> bool {
+pub(crate) fn converges_top(sim: &SimVenue, m: &mut Mirror, depth: usize, limit: Duration) -> bool {
     sim.set_rate(0);
     m.until(limit, |m| m.matches_top(sim, depth))
 }

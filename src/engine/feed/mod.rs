@@ -16,8 +16,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
 use super::plan::plan_connections;
-use super::session::{Due, Session as Supervisor, SessionState, SessionTimers};
 use super::snapshots::SnapshotRetry;
+use super::supervisor::{Due, SessionState, Supervisor, SupervisorTimers};
 use super::worker::{Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
@@ -33,8 +33,13 @@ use crate::venue::{
 mod books;
 
 const WAKER: Token = Token(usize::MAX);
-/// Timer resolution of the loop.
+/// How often the loop services slow consumers and retries what a budget
+/// held back, while there is such work; otherwise it sleeps until the next
+/// deadline.
 const TICK: Nanos = 2_000_000;
+/// The longest the loop sleeps with nothing due (a safety net: every timer
+/// reports its deadline).
+const MAX_SLEEP: Nanos = 100_000_000;
 /// How often counters are refreshed from the books.
 const COUNTER_REFRESH: Nanos = 100_000_000;
 /// Log lines about failed snapshots, at most (a burst of as many).
@@ -89,7 +94,7 @@ struct Conn {
     ip: Option<IpAddr>,
     port: u16,
     /// Supervision: backoff, intensity, staleness, rotation.
-    session: Supervisor,
+    supervisor: Supervisor,
     ws: Option<WsClient>,
     resolving: bool,
     /// The venue announced a shutdown: reconnect (planned).
@@ -132,6 +137,8 @@ pub(super) struct FeedLoop {
     retry: SnapshotRetry,
     /// When an instrument waiting in `retry` may ask again (MAX: none).
     snapshot_wake: Nanos,
+    /// When an instrument may next be found stale (MAX: none can be).
+    stale_wake: Nanos,
     /// Rate of log lines about failed snapshots.
     snapshot_log: TokenBucket,
     /// Failed-snapshot log lines left out since the last one written.
@@ -199,7 +206,7 @@ impl FeedLoop {
                     url.clone_into(&mut snapshot_urls[inst.index()]);
                 }
             }
-            let timers = SessionTimers {
+            let timers = SupervisorTimers {
                 connect_timeout: ms(e.connect_timeout_ms),
                 stale_timeout: ms(e.stale_timeout_ms),
                 max_age: v.max_connection_age.as_nanos() as Nanos,
@@ -215,7 +222,7 @@ impl FeedLoop {
                 host: v.ws.host.clone(),
                 ip: v.ws.host.parse().ok(),
                 port: v.ws.port,
-                session: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
+                supervisor: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
                 ws: None,
                 resolving: false,
                 shutdown_announced: false,
@@ -266,6 +273,7 @@ impl FeedLoop {
             scan_snapshots: false,
             retry,
             snapshot_wake: Nanos::MAX,
+            stale_wake: now,
             snapshot_log: TokenBucket::new(SNAPSHOT_LOGS_PER_SEC, SNAPSHOT_LOGS_PER_SEC, now),
             snapshot_logs_suppressed: 0,
             next_error_log: 0,
@@ -307,9 +315,11 @@ impl FeedLoop {
             self.events = events;
             self.drain_worker();
             let now = self.clock.now();
+            if self.scan_snapshots {
+                self.next_tick = now;
+            }
             if now >= self.next_tick {
                 self.tick(now);
-                self.next_tick = now + TICK;
             }
         }
         self.close_all();
@@ -372,7 +382,7 @@ impl FeedLoop {
         } = self;
         let Conn {
             ws,
-            session,
+            supervisor,
             protocol,
             shutdown_announced,
             binaries,
@@ -384,7 +394,7 @@ impl FeedLoop {
         let mut shutdown = false;
         let read = ws.read_available(|text| {
             let recv = clock.now();
-            session.frame(recv);
+            supervisor.frame(recv);
             counters.messages.incr();
             match protocol.handle_text(text, recv, registry, books, out) {
                 Ok(FrameKind::Depth(_, outcome)) => match outcome {
@@ -447,7 +457,7 @@ impl FeedLoop {
                 // market is not a dead socket); per-instrument staleness
                 // still needs data.
                 if pass.pings + pass.pongs > 0 {
-                    session.frame(clock.now());
+                    supervisor.frame(clock.now());
                 }
                 if pass.binaries > 0 {
                     let first = *binaries == 0;
@@ -464,13 +474,33 @@ impl FeedLoop {
                     }
                 }
             }
-            Err(e) => self.fail(idx, now, &e.to_string(), false),
+            Err(e) => return self.fail(idx, now, &e.to_string(), false),
+        }
+        self.after_frames(idx, now);
+    }
+
+    /// What the frames just read asked for is due now, not at the next
+    /// timer: a resubscribe or ping the session wants to send, a shutdown
+    /// the venue announced, the Live state once every book synced.
+    fn after_frames(&mut self, idx: usize, now: Nanos) {
+        let conn = &self.conns[idx];
+        if conn.shutdown_announced {
+            self.next_tick = now;
+        }
+        if let Some(t) = conn.protocol.poll_timeout(now) {
+            self.next_tick = self.next_tick.min(t);
+        }
+        if self.out.fanout.has_dirty() {
+            self.next_tick = self.next_tick.min(now.saturating_add(TICK));
+        }
+        if conn.supervisor.state() == SessionState::Syncing {
+            self.check_synced(idx, now);
         }
     }
 
     fn on_open(&mut self, idx: usize, now: Nanos) {
         let conn = &mut self.conns[idx];
-        let (state, reconnect) = conn.session.opened(now);
+        let (state, reconnect) = conn.supervisor.opened(now);
         conn.binaries = 0;
         if let Some(ws) = conn.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
@@ -519,7 +549,7 @@ impl FeedLoop {
         let conn = &mut self.conns[idx];
         // The WebSocket may already report closed; the session knows it was up.
         let was_open = matches!(
-            conn.session.state(),
+            conn.supervisor.state(),
             SessionState::Syncing | SessionState::Live | SessionState::Stale
         );
         if let Some(mut ws) = conn.ws.take() {
@@ -554,7 +584,9 @@ impl FeedLoop {
         } = self;
         conns[idx].protocol.handle_closed(now, books, batch, out);
         self.count_open();
-        let state = self.conns[idx].session.failed(now, planned);
+        let state = self.conns[idx].supervisor.failed(now, planned);
+        let retry = self.conns[idx].supervisor.next_deadline();
+        self.next_tick = self.next_tick.min(retry);
         self.session_changed(idx, state, now, reason);
         if state == SessionState::Down {
             self.connection_down(idx, now);
@@ -578,7 +610,7 @@ impl FeedLoop {
     }
 
     fn start_connect(&mut self, idx: usize, now: Nanos) {
-        let state = self.conns[idx].session.connecting(now);
+        let state = self.conns[idx].supervisor.connecting(now);
         self.session_changed(idx, state, now, "connecting");
         let conn = &mut self.conns[idx];
         match conn.ip {
@@ -625,7 +657,7 @@ impl FeedLoop {
 
     fn tick(&mut self, now: Nanos) {
         for idx in 0..self.conns.len() {
-            match self.conns[idx].session.check(now) {
+            match self.conns[idx].supervisor.check(now) {
                 Some(Due::Connect) => self.start_connect(idx, now),
                 Some(Due::ConnectTimeout) => self.fail(idx, now, "connect timeout", false),
                 Some(Due::Stale) => {
@@ -673,7 +705,9 @@ impl FeedLoop {
             }
             self.check_synced(idx, now);
         }
-        self.check_instrument_staleness(now);
+        if now >= self.stale_wake {
+            self.check_instrument_staleness(now);
+        }
         if self.scan_snapshots || now >= self.snapshot_wake {
             self.request_snapshots(now);
         }
@@ -687,11 +721,36 @@ impl FeedLoop {
             self.refresh_counters();
             self.next_refresh = now + COUNTER_REFRESH;
         }
+        self.next_tick = self.next_deadline(now);
+    }
+
+    /// The earliest time anything is due: a supervisor's timer, a session's
+    /// next message, a snapshot retry, an instrument's staleness, the
+    /// counters; every `TICK` while slow consumers wait for repair or a
+    /// budget held a snapshot request back.
+    fn next_deadline(&self, now: Nanos) -> Nanos {
+        let mut next = now
+            .saturating_add(MAX_SLEEP)
+            .min(self.next_refresh)
+            .min(self.snapshot_wake)
+            .min(self.stale_wake);
+        for c in &self.conns {
+            next = next.min(c.supervisor.next_deadline());
+            if c.is_open() {
+                if let Some(t) = c.protocol.poll_timeout(now) {
+                    next = next.min(t);
+                }
+            }
+        }
+        if self.scan_snapshots || self.out.fanout.has_dirty() {
+            next = next.min(now.saturating_add(TICK));
+        }
+        next.max(now)
     }
 
     fn check_synced(&mut self, idx: usize, now: Nanos) {
         let conn = &self.conns[idx];
-        let state = conn.session.state();
+        let state = conn.supervisor.state();
         if !matches!(state, SessionState::Syncing | SessionState::Live) {
             return;
         }
@@ -701,9 +760,9 @@ impl FeedLoop {
             .iter()
             .all(|i| self.books[i.index()].sync.is_synced());
         let change = if all {
-            self.conns[idx].session.synced(now)
+            self.conns[idx].supervisor.synced(now)
         } else {
-            self.conns[idx].session.unsynced(now)
+            self.conns[idx].supervisor.unsynced(now)
         };
         if let Some(state) = change {
             self.session_changed(
