@@ -16,7 +16,7 @@ impl FeedLoop {
             let now = self.clock.now();
             match done {
                 Done::Resolved { conn, result } => {
-                    if !self.conns.get(conn).is_some_and(|c| c.resolving) {
+                    if !self.conns.get(conn).is_some_and(|c| c.link.resolving) {
                         continue;
                     }
                     match result {

@@ -7,7 +7,7 @@
 //! backoff, rotation), paced subscribe messages, snapshot requests through
 //! the REST weight limiter, consumer repair, counters.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,6 +15,7 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
+use super::link::Link;
 use super::plan::plan_connections;
 use super::snapshots::SnapshotRetry;
 use super::supervisor::{Due, SessionState, Supervisor, SupervisorTimers};
@@ -22,9 +23,7 @@ use super::worker::{Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
 use crate::config::EngineConfig;
-use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
-use crate::socket::Transport;
 use crate::types::{Clock, Event, MonotonicClock, Nanos, Registry, Stamp, StatusCode};
 use crate::venue::{
     DiffOutcome, FrameKind, GapPolicy, InstrumentBook, Session, books_for, publish_status,
@@ -79,10 +78,9 @@ impl Publish for Out {
     }
 }
 
-/// Per venue: its REST budget and TLS settings.
+/// Per venue: its REST budget.
 struct VenueState {
     rest: TokenBucket,
-    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// One WebSocket connection: its venue's protocol session and its supervision.
@@ -90,13 +88,10 @@ struct Conn {
     venue: usize,
     /// The venue's protocol (URL, subscriptions, the per-message path).
     protocol: Session,
-    host: String,
-    ip: Option<IpAddr>,
-    port: u16,
     /// Supervision: backoff, intensity, staleness, rotation.
     supervisor: Supervisor,
-    ws: Option<WsClient>,
-    resolving: bool,
+    /// The socket's lifecycle.
+    link: Link,
     /// The venue announced a shutdown: reconnect (planned).
     shutdown_announced: bool,
     /// Binary frames received since the connection opened (the first one is
@@ -106,7 +101,7 @@ struct Conn {
 
 impl Conn {
     fn is_open(&self) -> bool {
-        self.ws.as_ref().is_some_and(WsClient::is_open)
+        self.link.is_open()
     }
 }
 
@@ -166,14 +161,15 @@ impl FeedLoop {
         let ms = |v: u64| v.saturating_mul(1_000_000);
         let mut venues = Vec::new();
         let mut agents = Vec::new();
+        let mut tls_configs = Vec::new();
         for v in &cfg.venues {
-            let tls = if v.ws.tls {
+            tls_configs.push(if v.ws.tls {
                 Some(crate::socket::client_config(
                     v.ca_pem.as_deref().unwrap_or(&[]),
                 )?)
             } else {
                 None
-            };
+            });
             agents.push(super::worker::agent(
                 v.ca_pem.as_deref(),
                 Duration::from_millis(e.connect_timeout_ms.max(10_000)),
@@ -182,7 +178,6 @@ impl FeedLoop {
             venues.push(VenueState {
                 // Capacity one minute's budget, refilled continuously.
                 rest: TokenBucket::new(weight, (weight / 60).max(1), now),
-                tls,
             });
         }
         let mut conns: Vec<Conn> = Vec::new();
@@ -219,12 +214,8 @@ impl FeedLoop {
             conns.push(Conn {
                 venue: vi,
                 protocol,
-                host: v.ws.host.clone(),
-                ip: v.ws.host.parse().ok(),
-                port: v.ws.port,
                 supervisor: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
-                ws: None,
-                resolving: false,
+                link: Link::new(&v.ws, tls_configs[vi].clone(), e.max_message_bytes),
                 shutdown_announced: false,
                 binaries: 0,
             });
@@ -237,7 +228,7 @@ impl FeedLoop {
             ms(e.backoff_max_ms),
             0x5EED ^ now,
         );
-        let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
+        let hosts = conns.iter().map(|c| c.link.host_port()).collect();
         let worker = Worker::spawn(
             WorkerTables {
                 snapshot_urls,
@@ -360,7 +351,9 @@ impl FeedLoop {
         let Some(conn) = self.conns.get_mut(idx) else {
             return;
         };
-        let Some(ws) = conn.ws.as_mut() else { return };
+        let Some(ws) = conn.link.ws.as_mut() else {
+            return;
+        };
         if !ws.is_open() {
             match ws.drive_handshake() {
                 Ok(true) => self.on_open(idx, now),
@@ -381,14 +374,14 @@ impl FeedLoop {
             ..
         } = self;
         let Conn {
-            ws,
+            link,
             supervisor,
             protocol,
             shutdown_announced,
             binaries,
             ..
         } = &mut conns[idx];
-        let Some(ws) = ws.as_mut() else {
+        let Some(ws) = link.ws.as_mut() else {
             return;
         };
         let mut shutdown = false;
@@ -502,7 +495,7 @@ impl FeedLoop {
         let conn = &mut self.conns[idx];
         let (state, reconnect) = conn.supervisor.opened(now);
         conn.binaries = 0;
-        if let Some(ws) = conn.ws.as_mut() {
+        if let Some(ws) = conn.link.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
                 // Only readability matters now; writes are flushed as they are made.
                 let _ = self.poll.registry().reregister(
@@ -552,10 +545,7 @@ impl FeedLoop {
             conn.supervisor.state(),
             SessionState::Syncing | SessionState::Live | SessionState::Stale
         );
-        if let Some(mut ws) = conn.ws.take() {
-            ws.shutdown(self.poll.registry());
-        }
-        conn.resolving = false;
+        conn.link.close(self.poll.registry());
         conn.shutdown_announced = false;
         if planned {
             tracing::info!(conn = idx, reason, "reconnecting (planned)");
@@ -613,13 +603,10 @@ impl FeedLoop {
         let state = self.conns[idx].supervisor.connecting(now);
         self.session_changed(idx, state, now, "connecting");
         let conn = &mut self.conns[idx];
-        match conn.ip {
-            Some(ip) => {
-                let addr = SocketAddr::new(ip, conn.port);
-                self.connect_transport(idx, addr, now);
-            }
+        match conn.link.address() {
+            Some(addr) => self.connect_transport(idx, addr, now),
             None => {
-                conn.resolving = true;
+                conn.link.resolving = true;
                 if !self.worker.submit(Job::Resolve { conn: idx }) {
                     self.fail(idx, now, "helper queue full", false);
                 }
@@ -629,30 +616,13 @@ impl FeedLoop {
 
     fn connect_transport(&mut self, idx: usize, addr: SocketAddr, now: Nanos) {
         let conn = &mut self.conns[idx];
-        conn.resolving = false;
-        let tls = self.venues[conn.venue]
-            .tls
-            .clone()
-            .map(|c| (c, conn.host.as_str()));
-        let transport = match Transport::connect(addr, tls) {
-            Ok(t) => t,
-            Err(e) => return self.fail(idx, now, &e.to_string(), false),
-        };
-        let mut ws = WsClient::new(
-            conn.protocol.url(),
-            transport,
-            self.cfg.engine.max_message_bytes,
-        );
-        if let Some(t) = ws.transport_mut() {
-            if let Err(e) = self.poll.registry().register(
-                t.tcp_mut(),
-                Token(idx),
-                Interest::READABLE | Interest::WRITABLE,
-            ) {
-                return self.fail(idx, now, &format!("register: {e}"), false);
-            }
+        let url = conn.protocol.url();
+        if let Err(e) = conn
+            .link
+            .connect(addr, url, self.poll.registry(), Token(idx))
+        {
+            self.fail(idx, now, &e, false);
         }
-        conn.ws = Some(ws);
     }
 
     fn tick(&mut self, now: Nanos) {
@@ -677,7 +647,7 @@ impl FeedLoop {
                 self.fail(idx, now, "venue announced a server shutdown", true);
                 continue;
             }
-            if let Some(ws) = conn.ws.as_mut().filter(|w| w.is_open()) {
+            if let Some(ws) = conn.link.ws.as_mut().filter(|w| w.is_open()) {
                 // Paced by the session: a few at most per tick.
                 let mut sent = 0;
                 let mut failed = None;
@@ -800,9 +770,7 @@ impl FeedLoop {
 
     fn close_all(&mut self) {
         for conn in &mut self.conns {
-            if let Some(mut ws) = conn.ws.take() {
-                ws.shutdown(self.poll.registry());
-            }
+            conn.link.close(self.poll.registry());
         }
         self.counters.open_connections.set(0);
     }
