@@ -275,6 +275,7 @@ impl Supervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{Clock, ManualClock};
 
     const MS: Nanos = 1_000_000;
 
@@ -300,25 +301,45 @@ mod tests {
         s
     }
 
+    /// The feed loop's way of driving a supervisor: sleep (here: move a
+    /// `ManualClock`) to the next deadline, then ask what is due. Nothing is
+    /// due a nanosecond before it, and something is at it.
+    fn sleep_to_deadline(s: &mut Supervisor, clock: &ManualClock) -> Option<Due> {
+        let t = s.next_deadline();
+        clock.set(t.max(clock.now()));
+        if t > 0 {
+            assert_eq!(s.check(t - 1), None, "due before its deadline");
+        }
+        s.check(clock.now())
+    }
+
     #[test]
-    fn nothing_is_due_before_the_next_deadline_and_something_is_at_it() {
-        let mut s = Supervisor::new(timers(), 3, 0);
-        assert_eq!(s.next_deadline(), 0, "connect at once");
-        assert_eq!(s.check(0), Some(Due::Connect));
-        s.connecting(10 * MS);
-        let t = s.next_deadline();
-        assert_eq!(s.check(t - 1), None);
-        assert_eq!(s.check(t), Some(Due::ConnectTimeout));
-        s.opened(20 * MS);
-        s.frame(30 * MS);
-        let t = s.next_deadline();
-        assert_eq!(t, 30 * MS + 500 * MS + 1, "staleness, before rotation");
-        assert_eq!(s.check(t - 1), None);
-        assert_eq!(s.check(t), Some(Due::Stale));
-        let state = s.failed(t, false);
-        assert_eq!(state, SessionState::BackingOff);
-        let t = s.next_deadline();
-        assert!(s.check(t - 1).is_none() && s.check(t) == Some(Due::Connect));
+    fn a_loop_sleeping_to_each_deadline_supervises_a_stalling_connection() {
+        let clock = ManualClock::new(0);
+        let mut s = Supervisor::new(timers(), 3, clock.now());
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::Connect));
+        s.connecting(clock.now());
+        clock.advance(5 * MS);
+        s.opened(clock.now());
+        s.synced(clock.now());
+        // Frames keep it alive: the deadline moves with them.
+        for _ in 0..10 {
+            clock.advance(100 * MS);
+            s.frame(clock.now());
+            assert_eq!(s.next_deadline(), clock.now() + 500 * MS + 1);
+        }
+        // Then nothing: stale exactly after the timeout.
+        let quiet_from = clock.now();
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::Stale));
+        assert_eq!(clock.now(), quiet_from + 500 * MS + 1);
+        assert_eq!(s.failed(clock.now(), false), SessionState::BackingOff);
+        // Backs off (100 ms ± 25%), then connects again.
+        let failed_at = clock.now();
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::Connect));
+        let waited = clock.now() - failed_at;
+        assert!((75 * MS..=125 * MS).contains(&waited), "{waited}");
+        s.connecting(clock.now());
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::ConnectTimeout));
     }
 
     #[test]
