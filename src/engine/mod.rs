@@ -30,19 +30,20 @@
 //! ```
 
 mod feed;
+mod link;
 /// Rate limits, backoff and restart intensity (they live in `types`: the
 /// venue sessions pace their messages with them too).
 pub use crate::types::limits;
 pub mod plan;
-pub mod session;
 pub mod snapshots;
+pub mod supervisor;
 mod worker;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
-pub use session::SessionState;
+pub use supervisor::SessionState;
 
 use crate::config::EngineConfig;
 use crate::consumer::Consumer;

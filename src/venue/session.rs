@@ -2,17 +2,6 @@
 //! replay hold a [`Session`] and never name a venue. Each arm is the
 //! venue's own session type, so the per-frame call is one predictable
 //! branch into monomorphic code (no trait object on the hot path).
-//!
-//! Call order (the same for every venue): [`Session::new`] from the
-//! connection's [`SessionPlan`]; connect to [`Session::url`]; once the
-//! WebSocket is open, [`Session::handle_open`]; then, in any order,
-//! [`Session::handle_text`] for every text frame (after a refusal,
-//! [`Session::handle_undecodable`]), [`Session::poll_transmit`] until it has
-//! nothing (subscribe, resubscribe, ping texts, paced by the venue's
-//! limits), [`Session::poll_fetch`] for the REST snapshots a venue needs and
-//! [`Session::handle_fetched`] with each body, and [`Session::poll_timeout`]
-//! for when to come back; when the socket dies, [`Session::handle_closed`],
-//! then `handle_open` again on the next connection. Time is always passed in.
 
 use super::binance::BinanceSession;
 use super::bybit::BybitSession;
@@ -24,7 +13,18 @@ use super::{
 use crate::ring::{EventBatch, Publish};
 use crate::types::{InstrumentId, Nanos, Registry, Venue};
 
-/// One connection's protocol state. See the [module docs](self).
+/// One connection's protocol state, whatever the venue.
+///
+/// Call order (the same for every venue): [`Session::new`] from the
+/// connection's [`SessionPlan`]; connect to [`Session::url`]; once the
+/// WebSocket is open, [`Session::handle_open`]; then, in any order,
+/// [`Session::handle_text`] for every text frame (after a refusal,
+/// [`Session::handle_undecodable`]), [`Session::poll_transmit`] until it has
+/// nothing (subscribe, resubscribe, ping texts, paced by the venue's
+/// limits), [`Session::poll_fetch`] for the REST snapshots a venue needs and
+/// [`Session::handle_fetched`] with each body, and [`Session::poll_timeout`]
+/// for when to come back; when the socket dies, [`Session::handle_closed`],
+/// then `handle_open` again on the next connection. Time is always passed in.
 #[derive(Debug)]
 pub enum Session {
     /// Binance spot or USD-M.

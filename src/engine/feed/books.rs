@@ -16,7 +16,7 @@ impl FeedLoop {
             let now = self.clock.now();
             match done {
                 Done::Resolved { conn, result } => {
-                    if !self.conns.get(conn).is_some_and(|c| c.resolving) {
+                    if !self.conns.get(conn).is_some_and(|c| c.link.resolving) {
                         continue;
                     }
                     match result {
@@ -171,12 +171,22 @@ impl FeedLoop {
             .engine
             .instrument_stale_ms
             .saturating_mul(1_000_000);
+        self.stale_wake = Nanos::MAX;
         if limit == 0 {
             return;
         }
         for i in 0..self.books.len() {
             let st = &self.books[i];
             let open = self.conns[self.inst_conn[i]].is_open();
+            // The earliest this book can be found quiet or frozen; one not
+            // synced yet is looked at again within a quarter of the limit.
+            let due = if open && st.sync.is_synced() {
+                let since = st.stale_since.unwrap_or(st.last_msg_ns).min(st.last_msg_ns);
+                since.saturating_add(limit).saturating_add(1)
+            } else {
+                now.saturating_add(limit / 4)
+            };
+            self.stale_wake = self.stale_wake.min(due);
             // Quiet: nothing moved it on (stale diffs do not count). Frozen:
             // diffs keep coming, all older than the book (its id ran ahead of
             // the stream), however many trades and BBOs arrive meanwhile.

@@ -7,7 +7,7 @@
 //! backoff, rotation), paced subscribe messages, snapshot requests through
 //! the REST weight limiter, consumer repair, counters.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,16 +15,15 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
+use super::link::Link;
 use super::plan::plan_connections;
-use super::session::{Due, Session as Supervisor, SessionState, SessionTimers};
 use super::snapshots::SnapshotRetry;
+use super::supervisor::{Due, SessionState, Supervisor, SupervisorTimers};
 use super::worker::{Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
 use crate::config::EngineConfig;
-use crate::frame::WsClient;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
-use crate::socket::Transport;
 use crate::types::{Clock, Event, MonotonicClock, Nanos, Registry, Stamp, StatusCode};
 use crate::venue::{
     DiffOutcome, FrameKind, GapPolicy, InstrumentBook, Session, books_for, publish_status,
@@ -33,8 +32,13 @@ use crate::venue::{
 mod books;
 
 const WAKER: Token = Token(usize::MAX);
-/// Timer resolution of the loop.
+/// How often the loop services slow consumers and retries what a budget
+/// held back, while there is such work; otherwise it sleeps until the next
+/// deadline.
 const TICK: Nanos = 2_000_000;
+/// The longest the loop sleeps with nothing due (a safety net: every timer
+/// reports its deadline).
+const MAX_SLEEP: Nanos = 100_000_000;
 /// How often counters are refreshed from the books.
 const COUNTER_REFRESH: Nanos = 100_000_000;
 /// Log lines about failed snapshots, at most (a burst of as many).
@@ -74,10 +78,9 @@ impl Publish for Out {
     }
 }
 
-/// Per venue: its REST budget and TLS settings.
+/// Per venue: its REST budget.
 struct VenueState {
     rest: TokenBucket,
-    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// One WebSocket connection: its venue's protocol session and its supervision.
@@ -85,13 +88,10 @@ struct Conn {
     venue: usize,
     /// The venue's protocol (URL, subscriptions, the per-message path).
     protocol: Session,
-    host: String,
-    ip: Option<IpAddr>,
-    port: u16,
     /// Supervision: backoff, intensity, staleness, rotation.
-    session: Supervisor,
-    ws: Option<WsClient>,
-    resolving: bool,
+    supervisor: Supervisor,
+    /// The socket's lifecycle.
+    link: Link,
     /// The venue announced a shutdown: reconnect (planned).
     shutdown_announced: bool,
     /// Binary frames received since the connection opened (the first one is
@@ -101,7 +101,7 @@ struct Conn {
 
 impl Conn {
     fn is_open(&self) -> bool {
-        self.ws.as_ref().is_some_and(WsClient::is_open)
+        self.link.is_open()
     }
 }
 
@@ -132,6 +132,8 @@ pub(super) struct FeedLoop {
     retry: SnapshotRetry,
     /// When an instrument waiting in `retry` may ask again (MAX: none).
     snapshot_wake: Nanos,
+    /// When an instrument may next be found stale (MAX: none can be).
+    stale_wake: Nanos,
     /// Rate of log lines about failed snapshots.
     snapshot_log: TokenBucket,
     /// Failed-snapshot log lines left out since the last one written.
@@ -159,14 +161,15 @@ impl FeedLoop {
         let ms = |v: u64| v.saturating_mul(1_000_000);
         let mut venues = Vec::new();
         let mut agents = Vec::new();
+        let mut tls_configs = Vec::new();
         for v in &cfg.venues {
-            let tls = if v.ws.tls {
+            tls_configs.push(if v.ws.tls {
                 Some(crate::socket::client_config(
                     v.ca_pem.as_deref().unwrap_or(&[]),
                 )?)
             } else {
                 None
-            };
+            });
             agents.push(super::worker::agent(
                 v.ca_pem.as_deref(),
                 Duration::from_millis(e.connect_timeout_ms.max(10_000)),
@@ -175,7 +178,6 @@ impl FeedLoop {
             venues.push(VenueState {
                 // Capacity one minute's budget, refilled continuously.
                 rest: TokenBucket::new(weight, (weight / 60).max(1), now),
-                tls,
             });
         }
         let mut conns: Vec<Conn> = Vec::new();
@@ -199,7 +201,7 @@ impl FeedLoop {
                     url.clone_into(&mut snapshot_urls[inst.index()]);
                 }
             }
-            let timers = SessionTimers {
+            let timers = SupervisorTimers {
                 connect_timeout: ms(e.connect_timeout_ms),
                 stale_timeout: ms(e.stale_timeout_ms),
                 max_age: v.max_connection_age.as_nanos() as Nanos,
@@ -212,12 +214,8 @@ impl FeedLoop {
             conns.push(Conn {
                 venue: vi,
                 protocol,
-                host: v.ws.host.clone(),
-                ip: v.ws.host.parse().ok(),
-                port: v.ws.port,
-                session: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
-                ws: None,
-                resolving: false,
+                supervisor: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
+                link: Link::new(&v.ws, tls_configs[vi].clone(), e.max_message_bytes),
                 shutdown_announced: false,
                 binaries: 0,
             });
@@ -230,7 +228,7 @@ impl FeedLoop {
             ms(e.backoff_max_ms),
             0x5EED ^ now,
         );
-        let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
+        let hosts = conns.iter().map(|c| c.link.host_port()).collect();
         let worker = Worker::spawn(
             WorkerTables {
                 snapshot_urls,
@@ -266,6 +264,7 @@ impl FeedLoop {
             scan_snapshots: false,
             retry,
             snapshot_wake: Nanos::MAX,
+            stale_wake: now,
             snapshot_log: TokenBucket::new(SNAPSHOT_LOGS_PER_SEC, SNAPSHOT_LOGS_PER_SEC, now),
             snapshot_logs_suppressed: 0,
             next_error_log: 0,
@@ -307,9 +306,11 @@ impl FeedLoop {
             self.events = events;
             self.drain_worker();
             let now = self.clock.now();
+            if self.scan_snapshots {
+                self.next_tick = now;
+            }
             if now >= self.next_tick {
                 self.tick(now);
-                self.next_tick = now + TICK;
             }
         }
         self.close_all();
@@ -350,7 +351,9 @@ impl FeedLoop {
         let Some(conn) = self.conns.get_mut(idx) else {
             return;
         };
-        let Some(ws) = conn.ws.as_mut() else { return };
+        let Some(ws) = conn.link.ws.as_mut() else {
+            return;
+        };
         if !ws.is_open() {
             match ws.drive_handshake() {
                 Ok(true) => self.on_open(idx, now),
@@ -371,20 +374,20 @@ impl FeedLoop {
             ..
         } = self;
         let Conn {
-            ws,
-            session,
+            link,
+            supervisor,
             protocol,
             shutdown_announced,
             binaries,
             ..
         } = &mut conns[idx];
-        let Some(ws) = ws.as_mut() else {
+        let Some(ws) = link.ws.as_mut() else {
             return;
         };
         let mut shutdown = false;
         let read = ws.read_available(|text| {
             let recv = clock.now();
-            session.frame(recv);
+            supervisor.frame(recv);
             counters.messages.incr();
             match protocol.handle_text(text, recv, registry, books, out) {
                 Ok(FrameKind::Depth(_, outcome)) => match outcome {
@@ -447,7 +450,7 @@ impl FeedLoop {
                 // market is not a dead socket); per-instrument staleness
                 // still needs data.
                 if pass.pings + pass.pongs > 0 {
-                    session.frame(clock.now());
+                    supervisor.frame(clock.now());
                 }
                 if pass.binaries > 0 {
                     let first = *binaries == 0;
@@ -464,15 +467,35 @@ impl FeedLoop {
                     }
                 }
             }
-            Err(e) => self.fail(idx, now, &e.to_string(), false),
+            Err(e) => return self.fail(idx, now, &e.to_string(), false),
+        }
+        self.after_frames(idx, now);
+    }
+
+    /// What the frames just read asked for is due now, not at the next
+    /// timer: a resubscribe or ping the session wants to send, a shutdown
+    /// the venue announced, the Live state once every book synced.
+    fn after_frames(&mut self, idx: usize, now: Nanos) {
+        let conn = &self.conns[idx];
+        if conn.shutdown_announced {
+            self.next_tick = now;
+        }
+        if let Some(t) = conn.protocol.poll_timeout(now) {
+            self.next_tick = self.next_tick.min(t);
+        }
+        if self.out.fanout.has_dirty() {
+            self.next_tick = self.next_tick.min(now.saturating_add(TICK));
+        }
+        if conn.supervisor.state() == SessionState::Syncing {
+            self.check_synced(idx, now);
         }
     }
 
     fn on_open(&mut self, idx: usize, now: Nanos) {
         let conn = &mut self.conns[idx];
-        let (state, reconnect) = conn.session.opened(now);
+        let (state, reconnect) = conn.supervisor.opened(now);
         conn.binaries = 0;
-        if let Some(ws) = conn.ws.as_mut() {
+        if let Some(ws) = conn.link.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
                 // Only readability matters now; writes are flushed as they are made.
                 let _ = self.poll.registry().reregister(
@@ -519,13 +542,10 @@ impl FeedLoop {
         let conn = &mut self.conns[idx];
         // The WebSocket may already report closed; the session knows it was up.
         let was_open = matches!(
-            conn.session.state(),
+            conn.supervisor.state(),
             SessionState::Syncing | SessionState::Live | SessionState::Stale
         );
-        if let Some(mut ws) = conn.ws.take() {
-            ws.shutdown(self.poll.registry());
-        }
-        conn.resolving = false;
+        conn.link.close(self.poll.registry());
         conn.shutdown_announced = false;
         if planned {
             tracing::info!(conn = idx, reason, "reconnecting (planned)");
@@ -554,7 +574,9 @@ impl FeedLoop {
         } = self;
         conns[idx].protocol.handle_closed(now, books, batch, out);
         self.count_open();
-        let state = self.conns[idx].session.failed(now, planned);
+        let state = self.conns[idx].supervisor.failed(now, planned);
+        let retry = self.conns[idx].supervisor.next_deadline();
+        self.next_tick = self.next_tick.min(retry);
         self.session_changed(idx, state, now, reason);
         if state == SessionState::Down {
             self.connection_down(idx, now);
@@ -578,16 +600,13 @@ impl FeedLoop {
     }
 
     fn start_connect(&mut self, idx: usize, now: Nanos) {
-        let state = self.conns[idx].session.connecting(now);
+        let state = self.conns[idx].supervisor.connecting(now);
         self.session_changed(idx, state, now, "connecting");
         let conn = &mut self.conns[idx];
-        match conn.ip {
-            Some(ip) => {
-                let addr = SocketAddr::new(ip, conn.port);
-                self.connect_transport(idx, addr, now);
-            }
+        match conn.link.address() {
+            Some(addr) => self.connect_transport(idx, addr, now),
             None => {
-                conn.resolving = true;
+                conn.link.resolving = true;
                 if !self.worker.submit(Job::Resolve { conn: idx }) {
                     self.fail(idx, now, "helper queue full", false);
                 }
@@ -597,35 +616,18 @@ impl FeedLoop {
 
     fn connect_transport(&mut self, idx: usize, addr: SocketAddr, now: Nanos) {
         let conn = &mut self.conns[idx];
-        conn.resolving = false;
-        let tls = self.venues[conn.venue]
-            .tls
-            .clone()
-            .map(|c| (c, conn.host.as_str()));
-        let transport = match Transport::connect(addr, tls) {
-            Ok(t) => t,
-            Err(e) => return self.fail(idx, now, &e.to_string(), false),
-        };
-        let mut ws = WsClient::new(
-            conn.protocol.url(),
-            transport,
-            self.cfg.engine.max_message_bytes,
-        );
-        if let Some(t) = ws.transport_mut() {
-            if let Err(e) = self.poll.registry().register(
-                t.tcp_mut(),
-                Token(idx),
-                Interest::READABLE | Interest::WRITABLE,
-            ) {
-                return self.fail(idx, now, &format!("register: {e}"), false);
-            }
+        let url = conn.protocol.url();
+        if let Err(e) = conn
+            .link
+            .connect(addr, url, self.poll.registry(), Token(idx))
+        {
+            self.fail(idx, now, &e, false);
         }
-        conn.ws = Some(ws);
     }
 
     fn tick(&mut self, now: Nanos) {
         for idx in 0..self.conns.len() {
-            match self.conns[idx].session.check(now) {
+            match self.conns[idx].supervisor.check(now) {
                 Some(Due::Connect) => self.start_connect(idx, now),
                 Some(Due::ConnectTimeout) => self.fail(idx, now, "connect timeout", false),
                 Some(Due::Stale) => {
@@ -645,7 +647,7 @@ impl FeedLoop {
                 self.fail(idx, now, "venue announced a server shutdown", true);
                 continue;
             }
-            if let Some(ws) = conn.ws.as_mut().filter(|w| w.is_open()) {
+            if let Some(ws) = conn.link.ws.as_mut().filter(|w| w.is_open()) {
                 // Paced by the session: a few at most per tick.
                 let mut sent = 0;
                 let mut failed = None;
@@ -673,7 +675,9 @@ impl FeedLoop {
             }
             self.check_synced(idx, now);
         }
-        self.check_instrument_staleness(now);
+        if now >= self.stale_wake {
+            self.check_instrument_staleness(now);
+        }
         if self.scan_snapshots || now >= self.snapshot_wake {
             self.request_snapshots(now);
         }
@@ -687,11 +691,36 @@ impl FeedLoop {
             self.refresh_counters();
             self.next_refresh = now + COUNTER_REFRESH;
         }
+        self.next_tick = self.next_deadline(now);
+    }
+
+    /// The earliest time anything is due: a supervisor's timer, a session's
+    /// next message, a snapshot retry, an instrument's staleness, the
+    /// counters; every `TICK` while slow consumers wait for repair or a
+    /// budget held a snapshot request back.
+    fn next_deadline(&self, now: Nanos) -> Nanos {
+        let mut next = now
+            .saturating_add(MAX_SLEEP)
+            .min(self.next_refresh)
+            .min(self.snapshot_wake)
+            .min(self.stale_wake);
+        for c in &self.conns {
+            next = next.min(c.supervisor.next_deadline());
+            if c.is_open() {
+                if let Some(t) = c.protocol.poll_timeout(now) {
+                    next = next.min(t);
+                }
+            }
+        }
+        if self.scan_snapshots || self.out.fanout.has_dirty() {
+            next = next.min(now.saturating_add(TICK));
+        }
+        next.max(now)
     }
 
     fn check_synced(&mut self, idx: usize, now: Nanos) {
         let conn = &self.conns[idx];
-        let state = conn.session.state();
+        let state = conn.supervisor.state();
         if !matches!(state, SessionState::Syncing | SessionState::Live) {
             return;
         }
@@ -701,9 +730,9 @@ impl FeedLoop {
             .iter()
             .all(|i| self.books[i.index()].sync.is_synced());
         let change = if all {
-            self.conns[idx].session.synced(now)
+            self.conns[idx].supervisor.synced(now)
         } else {
-            self.conns[idx].session.unsynced(now)
+            self.conns[idx].supervisor.unsynced(now)
         };
         if let Some(state) = change {
             self.session_changed(
@@ -741,9 +770,7 @@ impl FeedLoop {
 
     fn close_all(&mut self) {
         for conn in &mut self.conns {
-            if let Some(mut ws) = conn.ws.take() {
-                ws.shutdown(self.poll.registry());
-            }
+            conn.link.close(self.poll.registry());
         }
         self.counters.open_connections.set(0);
     }

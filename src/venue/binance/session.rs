@@ -237,3 +237,70 @@ fn streams_of(plan: &SessionPlan, symbol: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Venue;
+    use crate::venue::PlannedInstrument;
+
+    fn plan(url_streams: Option<usize>) -> SessionPlan {
+        SessionPlan {
+            venue: Venue::BinanceSpot,
+            ws_url: "ws://127.0.0.1:9000".into(),
+            rest_url: "http://127.0.0.1:9000".into(),
+            instruments: ["BTCUSDT", "ETHUSDT"]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| PlannedInstrument {
+                    id: InstrumentId(i as u32),
+                    symbol: (*s).into(),
+                })
+                .collect(),
+            channels: vec![Channel::Depth, Channel::BookTicker, Channel::Trade],
+            depth_interval_ms: 100,
+            depth: 1000,
+            url_streams,
+            streams_per_subscribe: 2,
+            control_per_sec: 4,
+            book_capacity: 64,
+        }
+    }
+
+    #[test]
+    fn streams_go_in_the_url_then_in_paced_subscribes() {
+        let mut s = BinanceSession::new(&plan(Some(2)));
+        assert_eq!(
+            s.url(),
+            "ws://127.0.0.1:9000/stream?streams=btcusdt@depth@100ms/btcusdt@bookTicker"
+        );
+        assert_eq!(
+            s.snapshot_url(InstrumentId(1)),
+            Some("http://127.0.0.1:9000/api/v3/depth?symbol=ETHUSDT&limit=1000")
+        );
+        assert_eq!(s.snapshot_weight(), 50);
+        let mut books =
+            crate::venue::books_for(&Registry::new(), 64, crate::venue::GapPolicy::Resync);
+        s.handle_open(0, &mut books);
+        let mut buf = String::new();
+        let second = 1_000_000_000;
+        assert!(s.poll_transmit(second, &mut buf));
+        assert_eq!(
+            buf,
+            r#"{"method":"SUBSCRIBE","params":["btcusdt@trade","ethusdt@depth@100ms"],"id":1}"#
+        );
+        assert!(
+            !s.poll_transmit(second, &mut buf),
+            "paced: one a quarter second"
+        );
+        let next = s.poll_timeout(second).expect("more to send");
+        assert!(next > second && next <= second + second / 4 + 1, "{next}");
+        assert!(s.poll_transmit(next, &mut buf));
+        assert_eq!(
+            buf,
+            r#"{"method":"SUBSCRIBE","params":["ethusdt@bookTicker","ethusdt@trade"],"id":2}"#
+        );
+        assert_eq!(s.poll_timeout(next + second), None);
+        assert!(!s.poll_transmit(next + second, &mut buf));
+    }
+}
