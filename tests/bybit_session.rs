@@ -85,6 +85,14 @@ fn subscribes_go_out_in_chunks_paced_evenly() {
     // Each instrument's snapshot is now in flight: no resubscribe is asked for.
     assert!(books.iter().all(|b| b.sync.snapshot_in_flight()));
     assert!(drain(&mut s, clock.now() + 10 * SEC, &mut books).is_empty());
+
+    // A plan asking for more than spot's 10 args a request still gets 10.
+    let mut s = BybitSession::new(&plan(Venue::BybitSpot, &reg, &symbols, &ALL, 50, 100, 100));
+    s.handle_open(0, &mut books);
+    let sent = drain(&mut s, 0, &mut books);
+    let sent2 = drain(&mut s, SEC, &mut books);
+    assert_eq!((sent.len(), sent2.len()), (1, 1));
+    assert_eq!(sent[0].matches("USDT\"").count(), 10);
 }
 
 #[test]

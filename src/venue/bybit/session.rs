@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::consts::{ARGS_CHARS_PER_CONNECTION, PING_INTERVAL};
+use super::consts::{ARGS_CHARS_PER_CONNECTION, PING_INTERVAL, SPOT_ARGS_PER_SUBSCRIBE};
 use super::decode::BybitDecoder;
 use super::feed::Quote;
 use crate::ring::{EventBatch, snapshot_events};
@@ -36,7 +36,8 @@ enum Resub {
 /// What it sends, paced at `control_per_sec` (evenly spaced, so never more
 /// in any one-second window):
 /// 1. after opening, the subscribe messages: `{"op":"subscribe","args":[..],
-///    "req_id":"<n>"}`, at most `streams_per_subscribe` topics each. Topics
+///    "req_id":"<n>"}`, at most `streams_per_subscribe` topics each (and
+///    never more than spot's 10). Topics
 ///    per instrument: Depth → `orderbook.{depth}.{SYMBOL}`; BookTicker →
 ///    `orderbook.1.{SYMBOL}` on spot, `tickers.{SYMBOL}` on linear; Trade →
 ///    `publicTrade.{SYMBOL}`;
@@ -87,7 +88,12 @@ impl BybitSession {
     /// connection (a configuration error: the front-end limits streams per
     /// connection well below that).
     pub fn new(plan: &SessionPlan) -> Self {
-        let per_message = plan.streams_per_subscribe.max(1);
+        // Spot takes at most 10 args a request, whatever the plan says.
+        let limit = match plan.venue {
+            Venue::BybitSpot => SPOT_ARGS_PER_SUBSCRIBE,
+            _ => usize::MAX,
+        };
+        let per_message = plan.streams_per_subscribe.clamp(1, limit);
         let mut topics: Vec<(InstrumentId, bool, String)> = Vec::new();
         let mut depth_topics = Vec::with_capacity(plan.instruments.len());
         for inst in &plan.instruments {
