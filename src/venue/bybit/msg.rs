@@ -30,7 +30,8 @@ pub enum BybitMsg<'a> {
         /// `ret_msg`: the venue's reason.
         msg: &'a str,
     },
-    /// The answer to a client `{"op":"ping"}` (both shapes, see [`is_pong`]).
+    /// The answer to a client `{"op":"ping"}`: `{"op":"pong",..}` or
+    /// `{"success":true,"ret_msg":"pong","op":"ping",..}`.
     Pong,
     /// A valid topic tickwire does not consume (klines, spot tickers, ...).
     Unhandled {
@@ -154,7 +155,8 @@ pub struct TradesMsg<'a> {
 /// One trade of a `publicTrade` message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BybitTrade {
-    /// `i` as a number: see [`trade_id`].
+    /// `i` as a number: spot's decimal id as is; linear's UUID folded to 63
+    /// bits (its high 64 bits XOR its low 64 bits, top bit cleared).
     pub id: u64,
     /// `p`.
     pub price: Price,
