@@ -367,3 +367,59 @@ fn the_venue_session_runs_bybit_across_a_reconnect() {
     );
     assert_eq!((s.stats().frames, s.decode_stats().fast), (3, 3));
 }
+
+#[test]
+fn a_lost_snapshot_is_asked_for_again() {
+    let reg = registry();
+    let mut s = BybitSession::new(&plan(
+        Venue::BybitLinear,
+        &reg,
+        &["BTCUSDT"],
+        &[Channel::Depth],
+        10,
+        5,
+        100,
+    ));
+    let mut books = books_for(&reg, 100, GapPolicy::Resync);
+    let mut events = Vec::new();
+    s.handle_open(0, &mut books);
+    assert_eq!(drain(&mut s, 0, &mut books).len(), 1);
+    // The snapshot arrives broken.
+    let bad = br#"{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1,"data":{"s":"BTCUSDT","b":[["100.05","1"]],"a":[],"u":9,"seq":1},"cts":1}"#;
+    assert!(
+        s.handle_text(bad, SEC, &reg, &mut books, &mut events)
+            .is_err()
+    );
+    s.handle_undecodable(bad, SEC, &reg, &mut books, &mut events);
+    let sent = drain(&mut s, 2 * SEC, &mut books);
+    assert_eq!(
+        sent,
+        vec![r#"{"op":"unsubscribe","args":["orderbook.50.BTCUSDT"],"req_id":"2"}"#]
+    );
+    assert_eq!(
+        drain(&mut s, 3 * SEC, &mut books),
+        vec![r#"{"op":"subscribe","args":["orderbook.50.BTCUSDT"],"req_id":"3"}"#]
+    );
+    // Deltas meanwhile are dropped and ask for nothing more.
+    let delta = br#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[],"a":[],"u":10,"seq":2},"cts":1}"#;
+    let kind = s.handle_text(delta, 4 * SEC, &reg, &mut books, &mut events);
+    assert_eq!(
+        kind,
+        Ok(FrameKind::Depth(
+            books[0].id,
+            tickwire::venue::DiffOutcome::Waiting
+        ))
+    );
+    assert!(drain(&mut s, 5 * SEC, &mut books).is_empty());
+    // Had nothing been on its way, the delta would have asked for a snapshot.
+    books[0].sync.snapshot_failed();
+    let _ = books[0].sync.take_snapshot_request();
+    books[0].sync.snapshot_answered();
+    let kind = s.handle_text(delta, 6 * SEC, &reg, &mut books, &mut events);
+    assert!(matches!(kind, Ok(FrameKind::Depth(..))));
+    let sent = drain(&mut s, 7 * SEC, &mut books);
+    assert_eq!(
+        sent,
+        vec![r#"{"op":"unsubscribe","args":["orderbook.50.BTCUSDT"],"req_id":"4"}"#]
+    );
+}

@@ -180,7 +180,9 @@ impl BybitSession {
     /// topic names a known instrument, consumers get a `DecodeError` status
     /// (`a` = this session's decode errors so far); if it was a book message,
     /// the book missed an update, so under [`GapPolicy::Resync`] a synced
-    /// book is rebuilt at once (resubscribed) rather than at the next delta.
+    /// book is rebuilt at once (resubscribed) rather than at the next delta;
+    /// a book still awaiting its snapshot asks for it again (that frame may
+    /// have been the snapshot).
     #[cold]
     #[inline(never)]
     pub fn handle_undecodable<P: Publish>(
@@ -215,6 +217,9 @@ impl BybitSession {
             st.sync
                 .resync(ResyncReason::BadUpdate, &mut st.book, &mut self.batch, now);
             st.stale_since = None;
+        } else if is_book && st.sync.snapshot_in_flight() {
+            // It may have been the snapshot: ask again.
+            st.sync.snapshot_failed();
         }
         out.publish(&self.batch, st.state(now), now);
     }

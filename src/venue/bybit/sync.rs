@@ -13,8 +13,9 @@
 //!   [`GapPolicy::Resync`](crate::venue::GapPolicy) the book starts over and
 //!   a snapshot is wanted, which the session gets by resubscribing);
 //! - a `delta` before any snapshot is dropped (`Waiting`): the snapshot comes
-//!   on the stream. Replaying without one ([`SyncCore::start_without_snapshot`]),
-//!   the first delta starts the chain.
+//!   on the stream. If none is on its way (it was lost), one is requested.
+//!   Replaying without one ([`SyncCore::start_without_snapshot`]), the first
+//!   delta starts the chain.
 //!
 //! `orderbook.1` is a best bid/offer, not a book: it never comes here.
 
@@ -55,7 +56,14 @@ pub fn handle_book<B: BookApply + BookRead>(
         None if core.is_unanchored() => {
             core.apply_update(stamp, u, msg.bids, msg.asks, book, batch, false)
         }
-        None => DiffOutcome::Waiting,
+        None => {
+            // Deltas flow but no snapshot is on its way (it was lost): ask
+            // for one; the session resubscribes.
+            if !core.snapshot_in_flight() {
+                core.request_snapshot();
+            }
+            DiffOutcome::Waiting
+        }
     }
 }
 
