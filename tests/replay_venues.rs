@@ -26,7 +26,7 @@ fn replay(args: &[&str]) -> Output {
 
 /// A decimal string as (integer, 8-decimal fraction): "65140.40" and
 /// "65140.4" are the same number.
-fn decimal(s: &str) -> (u64, u64) {
+fn decimal(s: &str) -> Dec {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     let frac = format!("{frac:0<8}");
     (
@@ -35,7 +35,11 @@ fn decimal(s: &str) -> (u64, u64) {
     )
 }
 
-type Side = BTreeMap<(u64, u64), (u64, u64)>;
+/// A decimal as (integer part, 8-decimal fraction).
+type Dec = (u64, u64);
+type Side = BTreeMap<Dec, Dec>;
+/// One `--dump-book` line: `B` or `A`, price, quantity.
+type DumpLine = (char, Dec, Dec);
 
 /// Applies `[price, size, ...]` levels; size 0 deletes.
 fn apply(side: &mut Side, levels: &Value) {
@@ -73,13 +77,13 @@ fn model(path: &PathBuf, okx: bool) -> (Side, Side) {
 }
 
 /// The `--dump-book` lines of a model: `B price qty` best first, then asks.
-fn dump_of(bids: &Side, asks: &Side) -> Vec<(char, (u64, u64), (u64, u64))> {
+fn dump_of(bids: &Side, asks: &Side) -> Vec<DumpLine> {
     let b = bids.iter().rev().map(|(p, q)| ('B', *p, *q));
     let a = asks.iter().map(|(p, q)| ('A', *p, *q));
     b.chain(a).collect()
 }
 
-fn parse_dump(out: &Output) -> Vec<(char, (u64, u64), (u64, u64))> {
+fn parse_dump(out: &Output) -> Vec<DumpLine> {
     String::from_utf8(out.stdout.clone())
         .expect("UTF-8")
         .lines()
@@ -97,8 +101,18 @@ fn parse_dump(out: &Output) -> Vec<(char, (u64, u64), (u64, u64))> {
 fn the_captures_replay_to_the_models_book() {
     for (venue, symbol, rel, okx) in [
         ("okx", "BTC-USDT", "okx/ws_books_BTC-USDT.jsonl", true),
-        ("bybit-spot", "BTCUSDT", "bybit/ws_spot_orderbook_200_BTCUSDT.jsonl", false),
-        ("bybit-linear", "BTCUSDT", "bybit/ws_linear_orderbook_200_BTCUSDT.jsonl", false),
+        (
+            "bybit-spot",
+            "BTCUSDT",
+            "bybit/ws_spot_orderbook_200_BTCUSDT.jsonl",
+            false,
+        ),
+        (
+            "bybit-linear",
+            "BTCUSDT",
+            "bybit/ws_linear_orderbook_200_BTCUSDT.jsonl",
+            false,
+        ),
     ] {
         let path = fixture(rel);
         let out = replay(&[
@@ -151,8 +165,11 @@ fn a_bad_checksum_is_reported_and_replay_goes_on_from_the_next_snapshot() {
     assert!(reports[0].contains(&(sum ^ 0x5555).to_string()), "{err}");
     // The book is the re-sent snapshot plus its two updates.
     let replayed = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("replay_venues_tail.jsonl");
-    std::fs::write(&replayed, text.lines().take(3).collect::<Vec<_>>().join("\n"))
-        .expect("scratch file");
+    std::fs::write(
+        &replayed,
+        text.lines().take(3).collect::<Vec<_>>().join("\n"),
+    )
+    .expect("scratch file");
     let (bids, asks) = model(&replayed, true);
     assert_eq!(parse_dump(&out), dump_of(&bids, &asks));
 }
@@ -162,7 +179,14 @@ fn a_rest_snapshot_is_refused_for_a_venue_that_snapshots_on_the_stream() {
     let path = fixture("okx/ws_books_BTC-USDT.jsonl");
     let p = path.to_str().expect("path");
     let out = replay(&[
-        "--venue", "okx", "--symbol", "BTC-USDT", "--input", p, "--snapshot", p,
+        "--venue",
+        "okx",
+        "--symbol",
+        "BTC-USDT",
+        "--input",
+        p,
+        "--snapshot",
+        p,
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -186,5 +210,8 @@ fn updates_without_any_snapshot_are_not_a_book() {
     ]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.lines().any(|l| l.starts_with("partial: no snapshot")), "{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("partial: no snapshot")),
+        "{err}"
+    );
 }

@@ -41,11 +41,13 @@ fn id_of(m: &Mirror, venue: Venue, symbol: &str) -> InstrumentId {
         .id
 }
 
-/// The status codes `inst` received from position `from` on.
+/// The status codes about `inst`'s own book it received from position
+/// `from` on (per-connection ones, such as the connection's `Session` state
+/// going from live back to syncing while one book resyncs, are left out).
 fn codes_of(m: &Mirror, inst: InstrumentId, from: usize) -> Vec<StatusCode> {
     m.statuses[from..]
         .iter()
-        .filter(|s| s.0 == inst)
+        .filter(|s| s.0 == inst && s.1 != StatusCode::Session)
         .map(|s| s.1)
         .collect()
 }
