@@ -1,6 +1,6 @@
 //! The per-message path allocates nothing: a counting global allocator
 //! watches 100,000+ generated frames (depth diffs, bookTickers, trades) go
-//! through `BinanceFeed::handle_frame` → `FanOut` → two consumers drained
+//! through `BinanceFrames::handle_frame` → `FanOut` → two consumers drained
 //! into `BookMirror`s, after a warm-up that includes a snapshot load. One
 //! consumer keeps up; the other reads rarely through a small ring, so the
 //! overflow-repair path (drop, resync, snapshot) runs while counting too.
@@ -17,7 +17,7 @@ use tickwire::consumer::BookMirror;
 use tickwire::ring::{FanOut, snapshot_events};
 use tickwire::sim::{MarketConfig, MarketSim};
 use tickwire::types::{InstrumentId, Registry, Venue};
-use tickwire::venue::binance::{BinanceFeed, FrameKind, GapPolicy, SnapshotOutcome, books_for};
+use tickwire::venue::binance::{BinanceFrames, FrameKind, GapPolicy, SnapshotOutcome, books_for};
 
 /// Counts allocations and reallocations made by threads that opted in.
 struct CountingAlloc;
@@ -138,7 +138,7 @@ fn run(venue: Venue, counted_frames: usize) {
     let mut reg = Registry::new();
     reg.add(venue, "BTCUSDT", "0.01", "0.00001").unwrap();
     let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
-    let mut feed = BinanceFeed::new(venue, 1_000);
+    let mut feed = BinanceFrames::new(venue, 1_000);
     let mut fan = FanOut::new(1, 2_000);
     let mut fast = fan.add_consumer(8_192);
     let mut slow = fan.add_consumer(snapshot_events(max_levels) + 16);

@@ -203,7 +203,7 @@ impl Session {
     /// Counters of the per-message path.
     pub fn stats(&self) -> FeedStats {
         match self {
-            Session::Binance(s) => s.feed().stats(),
+            Session::Binance(s) => s.frames().stats(),
             Session::Bybit(s) => s.stats(),
         }
     }
@@ -211,7 +211,7 @@ impl Session {
     /// Which decoder handled the frames.
     pub fn decode_stats(&self) -> DecodeStats {
         match self {
-            Session::Binance(s) => s.feed().decoder().stats(),
+            Session::Binance(s) => s.frames().decoder().stats(),
             Session::Bybit(s) => s.decode_stats(),
         }
     }

@@ -1,5 +1,5 @@
 //! One Binance WebSocket connection, sans-IO: its URL and subscribe
-//! messages, their pacing, the per-message path ([`BinanceFeed`]) and the
+//! messages, their pacing, the per-message path ([`BinanceFrames`]) and the
 //! REST snapshots its books need.
 //!
 //! Call order: [`BinanceSession::new`]; connect to [`url`](BinanceSession::url);
@@ -12,7 +12,7 @@
 //! `handle_open` again on the next connection.
 
 use super::consts;
-use super::feed::BinanceFeed;
+use super::frames::BinanceFrames;
 use crate::ring::Publish;
 use crate::types::limits::TokenBucket;
 use crate::types::{InstrumentId, Nanos, Registry};
@@ -27,7 +27,7 @@ const URL_BUDGET: usize = 1800;
 /// One Binance connection. See the [module docs](self).
 #[derive(Debug)]
 pub struct BinanceSession {
-    feed: BinanceFeed,
+    frames: BinanceFrames,
     url: String,
     instruments: Vec<InstrumentId>,
     /// REST snapshot URL of each instrument, in `instruments` order.
@@ -74,7 +74,7 @@ impl BinanceSession {
             .collect();
         let path = consts::depth_path(plan.venue);
         BinanceSession {
-            feed: BinanceFeed::new(plan.venue, plan.book_capacity),
+            frames: BinanceFrames::new(plan.venue, plan.book_capacity),
             url: format!("{}/stream?streams={}", plan.ws_url, url_streams.join("/")),
             instruments: plan.instruments.iter().map(|i| i.id).collect(),
             snapshot_urls: plan
@@ -105,13 +105,8 @@ impl BinanceSession {
     }
 
     /// The per-message path (its counters, its decoder).
-    pub fn feed(&self) -> &BinanceFeed {
-        &self.feed
-    }
-
-    /// The per-message path, for statuses and resyncs the engine decides.
-    pub fn feed_mut(&mut self) -> &mut BinanceFeed {
-        &mut self.feed
+    pub fn frames(&self) -> &BinanceFrames {
+        &self.frames
     }
 
     /// The REST snapshot URL of `inst` (one of this connection's).
@@ -137,7 +132,7 @@ impl BinanceSession {
         }
     }
 
-    /// One text frame; see [`BinanceFeed::handle_frame`].
+    /// One text frame; see [`BinanceFrames::handle_frame`].
     #[inline]
     pub fn handle_text<P: Publish>(
         &mut self,
@@ -147,11 +142,11 @@ impl BinanceSession {
         books: &mut [InstrumentBook],
         out: &mut P,
     ) -> Result<FrameKind, DecodeError> {
-        self.feed.handle_frame(frame, now, registry, books, out)
+        self.frames.handle_frame(frame, now, registry, books, out)
     }
 
     /// A frame [`handle_text`](Self::handle_text) refused; see
-    /// [`BinanceFeed::handle_undecodable`].
+    /// [`BinanceFrames::handle_undecodable`].
     pub fn handle_undecodable<P: Publish>(
         &mut self,
         frame: &[u8],
@@ -160,7 +155,7 @@ impl BinanceSession {
         books: &mut [InstrumentBook],
         out: &mut P,
     ) {
-        self.feed
+        self.frames
             .handle_undecodable(frame, now, registry, books, out);
     }
 
@@ -173,7 +168,7 @@ impl BinanceSession {
         st: &mut InstrumentBook,
         out: &mut P,
     ) -> Result<SnapshotOutcome, SnapshotFailure> {
-        self.feed.handle_snapshot(body, now, registry, st, out)
+        self.frames.handle_snapshot(body, now, registry, st, out)
     }
 
     /// The socket is gone: what was queued for it is forgotten.

@@ -5,7 +5,7 @@
 pub mod consts;
 mod decode;
 mod fast;
-mod feed;
+mod frames;
 pub mod msg;
 mod session;
 pub mod sync;

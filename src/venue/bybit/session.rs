@@ -1,11 +1,11 @@
 //! One Bybit public WebSocket connection, sans-IO: what to send and when
-//! (this file), and what a received frame does (`feed.rs`).
+//! (this file), and what a received frame does (`frames.rs`).
 
 use std::fmt::Write as _;
 
 use super::consts::{ARGS_CHARS_PER_CONNECTION, PING_INTERVAL, SPOT_ARGS_PER_SUBSCRIBE};
 use super::decode::BybitDecoder;
-use super::feed::Quote;
+use super::frames::Quote;
 use crate::ring::{EventBatch, snapshot_events};
 use crate::types::{InstrumentId, Nanos, Venue};
 use crate::venue::symbols::SymbolCache;

@@ -20,7 +20,7 @@ use crate::venue::{
 /// [`BinanceSession`](super::BinanceSession)). Instrument books live outside,
 /// indexed by [`InstrumentId`](crate::types::InstrumentId).
 #[derive(Debug)]
-pub struct BinanceFeed {
+pub struct BinanceFrames {
     decoder: BinanceDecoder,
     batch: EventBatch,
     stats: FeedStats,
@@ -28,16 +28,16 @@ pub struct BinanceFeed {
     symbols: SymbolCache,
 }
 
-impl BinanceFeed {
+impl BinanceFrames {
     /// A handler for `venue` whose books hold up to `book_capacity` levels a side.
-    pub fn new(venue: Venue, book_capacity: usize) -> BinanceFeed {
+    pub fn new(venue: Venue, book_capacity: usize) -> BinanceFrames {
         let max_levels = super::DEFAULT_MAX_LEVELS;
         // A diff can stage up to three events per level (eviction) plus statuses;
         // a snapshot stages the whole book.
         let batch = EventBatch::with_capacity(
             (3 * 2 * max_levels).max(snapshot_events(2 * book_capacity)) + 8,
         );
-        BinanceFeed {
+        BinanceFrames {
             decoder: BinanceDecoder::new(venue),
             batch,
             stats: FeedStats::default(),
@@ -185,7 +185,7 @@ impl BinanceFeed {
 
     /// Call after [`handle_frame`](Self::handle_frame) refused `frame`. If
     /// it names a known instrument, consumers get a `DecodeError` status
-    /// (`a` = this feed's decode errors so far), and since a lost diff
+    /// (`a` = this connection's decode errors so far), and since a lost diff
     /// means the book misses an update, under [`GapPolicy::Resync`] a
     /// synced book is rebuilt at once rather than at the next diff (which a
     /// quiet market may not send). Kept out of `handle_frame`, whose
