@@ -1,5 +1,5 @@
 //! decode + apply per frame: tickwire's per-message path (the engine's own
-//! `BinanceFeed`) against the typical connector approach (serde_json into
+//! `BinanceFrames`) against the typical connector approach (serde_json into
 //! owned structs with `String` prices, parsed to `f64`, applied to a
 //! `BTreeMap`) on exactly the same frames, in the same run.
 //!
@@ -15,10 +15,12 @@ use tickwire::book::DEFAULT_CAPACITY;
 use tickwire::ring::Discard;
 use tickwire::sim::{MarketConfig, MarketSim};
 use tickwire::types::{Registry, ResyncReason, Venue};
-use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook, books_for};
+use tickwire::venue::binance::{BinanceFrames, GapPolicy, InstrumentBook, books_for};
 
 mod common;
 use common::BaselineBook;
+#[path = "common/bybit.rs"]
+mod bybit;
 #[path = "common/okx.rs"]
 mod okx;
 
@@ -61,7 +63,7 @@ fn workload() -> Workload {
 /// The engine's per-message path.
 struct Ours {
     registry: Registry,
-    feed: BinanceFeed,
+    feed: BinanceFrames,
     books: Vec<InstrumentBook>,
     snapshots: Vec<(usize, Vec<u8>)>,
     out: Discard,
@@ -75,7 +77,7 @@ impl Ours {
             .iter()
             .next()
             .map_or(Venue::BinanceSpot, |i| i.venue);
-        let feed = BinanceFeed::new(venue, 5000);
+        let feed = BinanceFrames::new(venue, 5000);
         let mut ours = Ours {
             registry,
             feed,
@@ -242,6 +244,7 @@ fn decode_apply(c: &mut Criterion) {
     let first = snaps[0].1.clone();
     let mut real = Ours::new(reg, snaps);
     run_pair(c, "binance_real", &frames, &mut real, &first);
+    bybit::bench(c);
     okx::run(c);
 }
 
@@ -257,6 +260,7 @@ fn main() {
             "binance_book_ticker",
             "binance_trade",
             "binance_real",
+            "bybit_book",
             "okx_book",
             "okx_checksum",
         ],

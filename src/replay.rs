@@ -1,18 +1,20 @@
 //! Offline replay of captured frames through the very code the engine runs
-//! ([`BinanceFeed`]: decoder → sync state machine → book). The
-//! `tickwire replay` command is a thin wrapper; tests use this directly.
+//! (the venue's [`Session`]: decoder → sync → book). The `tickwire replay`
+//! command is a thin wrapper; tests use this directly.
 //!
-//! Replay has one snapshot at most, so a sequence gap cannot be repaired: it
-//! is reported ([`LineOutcome::Gap`]) and the diff is applied on top of the
-//! book as it is ([`GapPolicy::Continue`]).
+//! Replay cannot ask for another snapshot, so a sequence gap cannot be
+//! repaired: it is reported ([`LineOutcome::Gap`]) and the update applied on
+//! top of the book as it is ([`GapPolicy::Continue`]). A checksum mismatch
+//! discards the book; replay carries on from the next snapshot in the input
+//! (venues that send snapshots on the stream).
 
 use crate::book::{BookRead, BookSpec, Ladder, Level};
 use crate::ring::Discard;
 use crate::types::{InstrumentId, Nanos, Registry, RegistryError, Venue};
-use crate::venue::DecodeError;
-use crate::venue::binance::{
-    BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotFailure,
-    SnapshotOutcome, SyncStats,
+use crate::venue::profile::SnapshotSource;
+use crate::venue::{
+    DecodeError, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, PlannedInstrument, Session,
+    SessionPlan, SnapshotFailure, SnapshotOutcome, SyncStats, profile,
 };
 
 /// The longest line replay reads: a capture holds one WebSocket frame per
@@ -32,7 +34,7 @@ pub struct ReplaySpec {
     pub venue: Venue,
     /// The symbol to rebuild; other symbols' frames are skipped.
     pub symbol: String,
-    /// Tick size as decimal text (Binance's wire precision when unsure: `0.00000001`).
+    /// Tick size as decimal text (8 decimals when unsure: `0.00000001`).
     pub tick_size: String,
     /// Lot size as decimal text.
     pub lot_size: String,
@@ -41,7 +43,7 @@ pub struct ReplaySpec {
 }
 
 impl ReplaySpec {
-    /// A spec with Binance's 8-decimal wire precision and the default capacity.
+    /// A spec with 8-decimal tick and lot sizes and the default capacity.
     pub fn new(venue: Venue, symbol: &str) -> ReplaySpec {
         ReplaySpec {
             venue,
@@ -58,6 +60,8 @@ impl ReplaySpec {
 pub enum LineOutcome {
     /// A diff was applied to the book.
     Applied,
+    /// A full book on the stream replaced the book.
+    Snapshot,
     /// A diff older than the book was ignored.
     Stale,
     /// An update before any snapshot (of a venue that sends its snapshots
@@ -93,41 +97,98 @@ pub enum LineOutcome {
     BadUpdate(crate::book::BookError),
 }
 
+/// Why a replay cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The symbol, tick or lot size is not valid.
+    #[error("{0}")]
+    Registry(#[from] RegistryError),
+    /// tickwire has no session for the venue.
+    #[error("replay does not support {0}")]
+    Unsupported(Venue),
+    /// A REST snapshot was given for a venue whose snapshots come on the stream.
+    #[error("{0} sends its snapshots on the stream: there is no REST snapshot to load")]
+    NoRestSnapshots(Venue),
+}
+
+/// Why a REST snapshot could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayLoadError {
+    /// The replay cannot take one.
+    #[error("{0}")]
+    Setup(ReplayError),
+    /// The body is not a usable snapshot.
+    #[error("{0}")]
+    Snapshot(SnapshotFailure),
+}
+
 /// Replay state for one symbol.
 #[derive(Debug)]
 pub struct Replay {
     registry: Registry,
     instrument: InstrumentId,
-    feed: BinanceFeed,
+    session: Session,
     books: Vec<InstrumentBook>,
     has_snapshot: bool,
     started: bool,
 }
 
 impl Replay {
-    /// Sets up the registry, decoder, sync machine and book.
-    pub fn new(spec: &ReplaySpec) -> Result<Replay, RegistryError> {
+    /// Sets up the registry, the venue's session and the book.
+    pub fn new(spec: &ReplaySpec) -> Result<Replay, ReplayError> {
         let mut registry = Registry::new();
         let instrument = registry.add(spec.venue, &spec.symbol, &spec.tick_size, &spec.lot_size)?;
         let tick = registry.get(instrument).tick;
         let book_spec = BookSpec::new(tick).with_capacity(spec.capacity);
         let book = InstrumentBook::new(spec.venue, instrument, book_spec, GapPolicy::Continue);
+        let p = profile(spec.venue);
+        let plan = SessionPlan {
+            venue: spec.venue,
+            ws_url: p.ws_url.to_owned(),
+            rest_url: p.rest_url.to_owned(),
+            instruments: vec![PlannedInstrument {
+                id: instrument,
+                symbol: registry.get(instrument).symbol.to_string(),
+            }],
+            channels: p.default_channels.to_vec(),
+            depth_interval_ms: p.depth_intervals[0],
+            depth: p.default_snapshot_limit,
+            url_streams: None,
+            streams_per_subscribe: 1,
+            control_per_sec: 1,
+            book_capacity: spec.capacity,
+        };
+        let session = Session::new(&plan).ok_or(ReplayError::Unsupported(spec.venue))?;
         Ok(Replay {
             registry,
             instrument,
-            feed: BinanceFeed::new(spec.venue, spec.capacity),
+            session,
             books: vec![book],
             has_snapshot: false,
             started: false,
         })
     }
 
-    /// Loads the REST snapshot body. Call before the first line.
-    pub fn load_snapshot(&mut self, body: &[u8]) -> Result<SnapshotOutcome, SnapshotFailure> {
+    /// Whether the venue's snapshots come by REST (and so can be loaded
+    /// with [`load_snapshot`](Self::load_snapshot)).
+    pub fn takes_rest_snapshots(&self) -> bool {
+        profile(self.instrument().venue).snapshots == SnapshotSource::Rest
+    }
+
+    /// Loads a REST snapshot body. Call before the first line.
+    pub fn load_snapshot(&mut self, body: &[u8]) -> Result<SnapshotOutcome, ReplayLoadError> {
+        if !self.takes_rest_snapshots() {
+            return Err(ReplayLoadError::Setup(ReplayError::NoRestSnapshots(
+                self.instrument().venue,
+            )));
+        }
         let st = &mut self.books[self.instrument.index()];
-        let outcome =
-            self.feed
-                .handle_snapshot(body, 0, &self.registry, st, &mut Discard::default())?;
+        st.sync.request_snapshot();
+        st.sync.take_snapshot_request();
+        let outcome = self
+            .session
+            .handle_fetched(body, 0, &self.registry, st, &mut Discard::default())
+            .map_err(ReplayLoadError::Snapshot)?;
         self.has_snapshot = true;
         Ok(outcome)
     }
@@ -140,22 +201,28 @@ impl Replay {
         }
         if !self.started {
             self.started = true;
-            if !self.has_snapshot {
+            // A venue that snapshots by REST, replayed without one, starts
+            // from the first diff; one that snapshots on the stream waits
+            // for it.
+            if !self.has_snapshot && self.takes_rest_snapshots() {
                 self.books[self.instrument.index()]
                     .sync
                     .start_without_snapshot();
             }
         }
-        let kind = self.feed.handle_frame(
+        let snapshots = self.sync_stats().snapshots;
+        let kind = self.session.handle_text(
             line,
             recv_ns,
             &self.registry,
             &mut self.books,
             &mut Discard::default(),
         );
+        let snapshot = self.sync_stats().snapshots > snapshots;
         match kind {
             Err(e) => LineOutcome::Malformed(e),
             Ok(FrameKind::Depth(_, outcome)) => match outcome {
+                DiffOutcome::Applied if snapshot => LineOutcome::Snapshot,
                 DiffOutcome::Applied => LineOutcome::Applied,
                 DiffOutcome::Stale | DiffOutcome::Buffered => LineOutcome::Stale,
                 DiffOutcome::Waiting => LineOutcome::Waiting,

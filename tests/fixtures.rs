@@ -513,7 +513,7 @@ fn fixture_frames_decode_the_same_unwrapped() {
 #[test]
 fn captured_tickers_and_trades_become_events() {
     use tickwire::types::{Aggressor, Bbo, Body, Event, Trade};
-    use tickwire::venue::binance::{BinanceFeed, FrameKind, GapPolicy, books_for};
+    use tickwire::venue::binance::{BinanceFrames, FrameKind, GapPolicy, books_for};
 
     // (venue, file, line, the event's body, seq, exchange time in ms)
     let cases = [
@@ -579,7 +579,7 @@ fn captured_tickers_and_trades_become_events() {
     for (venue, path, line, body, seq, exch_ms) in cases {
         let reg = wire_registry(venue, &symbols_of(venue));
         let mut books = books_for(&reg, 64, GapPolicy::Resync);
-        let mut feed = BinanceFeed::new(venue, 64);
+        let mut feed = BinanceFrames::new(venue, 64);
         let mut out: Vec<Event> = Vec::new();
         let frame = &fixture_lines(path)[line];
         let kind = feed

@@ -1,6 +1,6 @@
 //! Slow consumers: `FanOut` with a ring too small for the traffic (but big
 //! enough for one snapshot of the book), bursts of generated frames through
-//! `BinanceFeed::handle_frame`, a consumer that drains only sometimes into a
+//! `BinanceFrames::handle_frame`, a consumer that drains only sometimes into a
 //! `BookMirror`. Whatever is dropped, once the consumer catches up its mirror
 //! equals the engine's book, and every drop was counted and announced.
 
@@ -18,7 +18,7 @@ use tickwire::types::{
     Body, Event, InstrumentId, Registry, ResyncReason, Stamp, StatusCode, Venue,
 };
 use tickwire::venue::binance::{
-    BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotOutcome, books_for,
+    BinanceFrames, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, SnapshotOutcome, books_for,
 };
 
 /// Every batch the engine published, in order.
@@ -171,7 +171,7 @@ fn small_market(venue: Venue, seed: u64) -> MarketConfig {
 struct Engine {
     reg: Registry,
     books: Vec<InstrumentBook>,
-    feed: BinanceFeed,
+    feed: BinanceFrames,
     fan: FanOut,
     sim: MarketSim,
     frame: Vec<u8>,
@@ -191,7 +191,7 @@ impl Engine {
         assert_eq!(id, ID);
         let books = books_for(&reg, 256, GapPolicy::Resync);
         Engine {
-            feed: BinanceFeed::new(cfg.venue, 256),
+            feed: BinanceFrames::new(cfg.venue, 256),
             fan: FanOut::new(1, 512),
             sim: MarketSim::new(cfg),
             reg,

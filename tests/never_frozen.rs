@@ -6,7 +6,7 @@
 //! correctly chained diff whose `u` jumps far ahead, an old diff sent
 //! again, an id beyond `i64`, a snapshot from the future — then the venue
 //! is honest again. The feed runs exactly as on the engine's thread
-//! (`BinanceFeed` → `BookSync` → `Ladder`, `GapPolicy::Resync`), snapshots
+//! (`BinanceFrames` → `BookSync` → `Ladder`, `GapPolicy::Resync`), snapshots
 //! are served one frame after they are asked for, and the engine's
 //! per-instrument staleness rule is applied on virtual time (an unbroken
 //! run of stale diffs for longer than the timeout resyncs). The property:
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use tickwire::book::BookSpec;
 use tickwire::types::{Event, Nanos, Registry, ResyncReason, Side, StatusCode, Venue};
-use tickwire::venue::binance::{BinanceFeed, GapPolicy, InstrumentBook};
+use tickwire::venue::binance::{BinanceFrames, GapPolicy, InstrumentBook};
 use util::{depth_json, side_levels, snapshot_json};
 
 const SYMBOL: &str = "BTCUSDT";
@@ -151,7 +151,7 @@ fn frame(first: u64, last: u64, changes: &[Change]) -> String {
 struct Engine {
     reg: Registry,
     books: Vec<InstrumentBook>,
-    feed: BinanceFeed,
+    feed: BinanceFrames,
     out: Vec<Event>,
     /// A snapshot was asked for at this time; it is served one frame later.
     asked: Option<Nanos>,
@@ -173,7 +173,7 @@ impl Engine {
         Engine {
             reg,
             books,
-            feed: BinanceFeed::new(VENUE, 64),
+            feed: BinanceFrames::new(VENUE, 64),
             out: Vec::new(),
             asked: None,
             future: None,

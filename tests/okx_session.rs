@@ -75,20 +75,20 @@ fn subscribe_is_chunked_and_paced_then_pings_when_idle() {
     let reg = registry();
     let clock = tickwire::types::ManualClock::new(1_000);
     use tickwire::types::Clock;
-    let mut session = OkxSession::new(plan(&reg, 50, 4, 2));
+    let mut session = OkxSession::new(&plan(&reg, 50, 4, 2));
     let mut books = books_for(&reg, 50, GapPolicy::Resync);
     let mut out = String::new();
     assert!(
         !session.poll_transmit(clock.now(), &mut books, &mut out),
         "not open yet"
     );
-    session.handle_open(clock.now());
+    session.handle_open(clock.now(), &mut books);
     assert!(session.poll_transmit(clock.now(), &mut books, &mut out));
     assert_eq!(out.matches(r#""channel""#).count(), 4);
     assert!(out.contains(r#"{"channel":"books","instId":"BTC-USDT"},{"channel":"bbo-tbt","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"},{"channel":"books","instId":"UNI-USD-SWAP"}"#));
     // 2 a second: the next one is due in 0.5 s, not before.
     assert!(!session.poll_transmit(clock.now(), &mut books, &mut out));
-    assert_eq!(session.poll_timeout(), Some(1_000 + 500_000_000));
+    assert_eq!(session.poll_timeout(0), Some(1_000 + 500_000_000));
     clock.advance(499_999_999);
     assert!(!session.poll_transmit(clock.now(), &mut books, &mut out));
     clock.advance(1);
@@ -107,7 +107,7 @@ fn subscribe_is_chunked_and_paced_then_pings_when_idle() {
     session
         .handle_text(b"pong", last_rx, &reg, &mut books, &mut Vec::new())
         .unwrap();
-    assert_eq!(session.poll_timeout(), Some(last_rx + 20_000_000_000));
+    assert_eq!(session.poll_timeout(0), Some(last_rx + 20_000_000_000));
     clock.advance(19_999_999_999);
     assert!(!session.poll_transmit(clock.now(), &mut books, &mut out));
     clock.advance(1);
@@ -124,7 +124,7 @@ fn subscribe_is_chunked_and_paced_then_pings_when_idle() {
     // A closed connection sends nothing; reopened, it subscribes again.
     session.handle_closed(clock.now());
     assert!(!session.poll_transmit(clock.now() + 10, &mut books, &mut out));
-    session.handle_open(clock.now() + 10);
+    session.handle_open(clock.now() + 10, &mut books);
     assert!(session.poll_transmit(clock.now() + 10, &mut books, &mut out));
     assert!(out.starts_with(r#"{"op":"subscribe""#));
 }
@@ -147,11 +147,11 @@ fn at_most_480_subscribe_ops_an_hour() {
         .unwrap();
     let mut p = plan(&reg, 50, 30, 1_000);
     p.channels = vec![Channel::Depth];
-    let mut session = OkxSession::new(p);
+    let mut session = OkxSession::new(&p);
     let mut books = books_for(&reg, 50, GapPolicy::Resync);
     let mut out = String::new();
     let mut t = 1_000u64;
-    session.handle_open(t);
+    session.handle_open(t, &mut books);
     assert!(session.poll_transmit(t, &mut books, &mut out));
     let snap = frame("snapshot", &[("10", "1")], &[("11", "1")], None, None);
     let mut ops = 1;
@@ -178,7 +178,7 @@ fn at_most_480_subscribe_ops_an_hour() {
     // The 481st waits until the first is an hour old.
     t += 1_000_000;
     assert!(!session.poll_transmit(t, &mut books, &mut out));
-    assert_eq!(session.poll_timeout(), Some(1_000 + 3_600_000_000_000));
+    assert_eq!(session.poll_timeout(0), Some(1_000 + 3_600_000_000_000));
     assert!(!session.poll_transmit(1_000 + 3_600_000_000_000 - 1, &mut books, &mut out));
     assert!(session.poll_transmit(1_000 + 3_600_000_000_000, &mut books, &mut out));
     assert!(out.starts_with(r#"{"op":"subscribe""#));

@@ -58,7 +58,7 @@ struct Rig {
 impl Rig {
     fn new(capacity: usize) -> Rig {
         let reg = registry();
-        let session = OkxSession::new(plan(&reg, capacity, 30, 2));
+        let session = OkxSession::new(&plan(&reg, capacity, 30, 2));
         let books = books_for(&reg, capacity, GapPolicy::Resync);
         Rig {
             reg,
@@ -283,7 +283,7 @@ fn statuses(events: &[Event]) -> Vec<StatusCode> {
 #[test]
 fn a_broken_chain_is_a_gap_then_a_resubscribe_then_a_good_book() {
     let mut rig = Rig::new(50);
-    rig.session.handle_open(0);
+    rig.session.handle_open(0, &mut rig.books);
     let mut out = String::new();
     let mut t = 0;
     // Drain the initial subscription (9 args in one message).
@@ -368,7 +368,7 @@ fn absent_or_zero_checksums_are_skipped_and_counted() {
 #[test]
 fn a_bad_checksum_publishes_nothing_of_the_wrong_book() {
     let mut rig = Rig::new(50);
-    rig.session.handle_open(0);
+    rig.session.handle_open(0, &mut rig.books);
     let mut out = String::new();
     assert!(rig.session.poll_transmit(0, &mut rig.books, &mut out));
     let (b, a) = ([("10", "1")], [("11", "1")]);

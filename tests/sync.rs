@@ -1,6 +1,6 @@
 //! Binance's book-sync rules on hand-made edge cases, spot and USD-M: frames
 //! are written as JSON text and go through `BinanceDecoder` + `BookSync`
-//! (or the whole `BinanceFeed`), exactly as on the feed thread.
+//! (or the whole `BinanceFrames`), exactly as on the feed thread.
 //!
 //! | step | spot | USD-M |
 //! |---|---|---|
@@ -15,7 +15,7 @@ use tickwire::book::{BookError, BookRead, BookSpec, Ladder, LevelAt};
 use tickwire::ring::EventBatch;
 use tickwire::types::{Body, Event, InstrumentId, Registry, ResyncReason, Side, StatusCode, Venue};
 use tickwire::venue::binance::{
-    BinanceDecoder, BinanceFeed, BinanceMsg, BookSync, DiffOutcome, FrameKind, GapPolicy,
+    BinanceDecoder, BinanceFrames, BinanceMsg, BookSync, DiffOutcome, FrameKind, GapPolicy,
     InstrumentBook, SnapshotOutcome, SnapshotReply, SyncLimits,
 };
 use util::{depth_json, side_levels, snapshot_json};
@@ -906,7 +906,7 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
             BookSpec::new(1),
             GapPolicy::Resync,
         )];
-        let mut feed = BinanceFeed::new(venue, 64);
+        let mut feed = BinanceFrames::new(venue, 64);
         let mut out: Vec<Event> = Vec::new();
         let body = snapshot_json(venue, 100, &BIDS, &ASKS);
         let outcome = feed
@@ -965,7 +965,7 @@ fn a_crossed_book_is_reported_and_resynced_by_the_feed() {
 }
 
 /// A feed with one synced book (snapshot 100, tick 0.01).
-fn synced_feed(venue: Venue) -> (Registry, InstrumentId, Vec<InstrumentBook>, BinanceFeed) {
+fn synced_feed(venue: Venue) -> (Registry, InstrumentId, Vec<InstrumentBook>, BinanceFrames) {
     let mut reg = Registry::new();
     let id = reg.add(venue, SYMBOL, "0.01", "0.001").unwrap();
     let mut books = vec![InstrumentBook::new(
@@ -974,7 +974,7 @@ fn synced_feed(venue: Venue) -> (Registry, InstrumentId, Vec<InstrumentBook>, Bi
         BookSpec::new(1),
         GapPolicy::Resync,
     )];
-    let mut feed = BinanceFeed::new(venue, 64);
+    let mut feed = BinanceFrames::new(venue, 64);
     let body = snapshot_json(venue, 100, &BIDS, &ASKS);
     let outcome = feed
         .handle_snapshot(body.as_bytes(), 5, &reg, &mut books[0], &mut Vec::new())
@@ -1067,7 +1067,7 @@ fn a_crossed_snapshot_is_reported_and_fetched_again() {
         let mut reg = Registry::new();
         let id = reg.add(venue, SYMBOL, "0.01", "0.001").unwrap();
         let mut book = InstrumentBook::new(venue, id, BookSpec::new(1), GapPolicy::Resync);
-        let mut feed = BinanceFeed::new(venue, 64);
+        let mut feed = BinanceFrames::new(venue, 64);
         let mut out: Vec<Event> = Vec::new();
         // The best bid (101.00) is above the best ask (100.50).
         let body = snapshot_json(venue, 100, &[("101.00", "1.000")], &[("100.50", "1.000")]);
@@ -1105,7 +1105,7 @@ fn the_feed_ignores_frames_for_unknown_books_and_symbols() {
         BookSpec::new(1),
         GapPolicy::Resync,
     )];
-    let mut feed = BinanceFeed::new(venue, 64);
+    let mut feed = BinanceFrames::new(venue, 64);
     let mut out: Vec<Event> = Vec::new();
     let other = depth_json(venue, "ETHUSDT", 1, 2, None, &[("1.00", "1")], &[]);
     let kind = feed.handle_frame(other.as_bytes(), 1, &reg, &mut books, &mut out);

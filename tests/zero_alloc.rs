@@ -1,10 +1,11 @@
 //! The per-message path allocates nothing: a counting global allocator
 //! watches 100,000+ generated frames (depth diffs, bookTickers, trades) go
-//! through `BinanceFeed::handle_frame` → `FanOut` → two consumers drained
+//! through `BinanceFrames::handle_frame` → `FanOut` → two consumers drained
 //! into `BookMirror`s, after a warm-up that includes a snapshot load. One
 //! consumer keeps up; the other reads rarely through a small ring, so the
 //! overflow-repair path (drop, resync, snapshot) runs while counting too.
 
+mod bybit;
 mod util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -17,7 +18,7 @@ use tickwire::ring::{FanOut, snapshot_events};
 use tickwire::sim::{MarketConfig, MarketSim};
 use tickwire::types::{InstrumentId, Registry, Venue};
 use tickwire::venue::DiffOutcome;
-use tickwire::venue::binance::{BinanceFeed, FrameKind, GapPolicy, SnapshotOutcome, books_for};
+use tickwire::venue::binance::{BinanceFrames, FrameKind, GapPolicy, SnapshotOutcome, books_for};
 
 /// Counts allocations and reallocations made by threads that opted in.
 struct CountingAlloc;
@@ -138,7 +139,7 @@ fn run(venue: Venue, counted_frames: usize) {
     let mut reg = Registry::new();
     reg.add(venue, "BTCUSDT", "0.01", "0.00001").unwrap();
     let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
-    let mut feed = BinanceFeed::new(venue, 1_000);
+    let mut feed = BinanceFrames::new(venue, 1_000);
     let mut fan = FanOut::new(1, 2_000);
     let mut fast = fan.add_consumer(8_192);
     let mut slow = fan.add_consumer(snapshot_events(max_levels) + 16);
@@ -224,6 +225,88 @@ fn usdm_path_allocates_nothing_over_50k_frames() {
     run(Venue::BinanceUsdm, 50_000);
 }
 
+/// Every frame of the Bybit captures (books, tickers, trades, acks, klines)
+/// through a warm `BybitSession` → `FanOut`, with its transmit side polled
+/// (pings fall due): nothing allocates. The second pass replays the
+/// snapshots mid-stream, so the venue-reset path runs while counting too.
+#[test]
+fn bybit_session_allocates_nothing_on_a_warm_session() {
+    use tickwire::venue::bybit::BybitSession;
+    use tickwire::venue::{Channel, PlannedInstrument, SessionPlan};
+    for (venue, file) in [
+        (Venue::BybitLinear, "ws_linear_all_frames_2026-08-09.jsonl"),
+        (Venue::BybitSpot, "ws_spot_all_frames_2026-08-09.jsonl"),
+    ] {
+        let reg = bybit::registry();
+        let text = bybit::lines(file);
+        let frames = Frames {
+            bytes: text.iter().flat_map(|l| l.bytes()).collect(),
+            ends: text
+                .iter()
+                .scan(0, |end, l| {
+                    *end += l.len();
+                    Some(*end)
+                })
+                .collect(),
+        };
+        let instruments = reg
+            .iter()
+            .filter(|i| i.venue == venue)
+            .map(|i| PlannedInstrument {
+                id: i.id,
+                symbol: i.symbol.to_string(),
+            })
+            .collect();
+        let channels = vec![Channel::Depth, Channel::BookTicker, Channel::Trade];
+        let plan = SessionPlan {
+            venue,
+            ws_url: String::new(),
+            rest_url: String::new(),
+            instruments,
+            channels,
+            depth_interval_ms: 100,
+            depth: 200,
+            url_streams: None,
+            streams_per_subscribe: 10,
+            control_per_sec: 5,
+            book_capacity: 1_000,
+        };
+        let mut session = BybitSession::new(&plan);
+        let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
+        let mut fan = FanOut::new(reg.len(), 2_000);
+        let mut consumer = fan.add_consumer(1 << 16);
+        let mut buf = String::with_capacity(4_096);
+        session.handle_open(0, &mut books);
+        let mut pass = |now: &mut u64| {
+            let mut sent = 0;
+            for i in 0..frames.len() {
+                *now += 50_000_000;
+                let kind = session.handle_text(frames.get(i), *now, &reg, &mut books, &mut fan);
+                assert!(kind.is_ok(), "{kind:?}");
+                sent += usize::from(session.poll_transmit(*now, &mut books, &mut buf));
+                consumer.drain(|e| {
+                    std::hint::black_box(e);
+                });
+            }
+            sent
+        };
+        let mut now = 0;
+        pass(&mut now);
+        let mut sent = 0;
+        let allocations = allocations_in(|| sent = pass(&mut now));
+        assert_eq!(
+            allocations, 0,
+            "{venue}: allocations on the per-message path"
+        );
+        assert!(sent > 0, "{venue}: pings went out while counting");
+        assert!(
+            books.iter().any(|b| b.sync.stats().applied > 300),
+            "{venue}"
+        );
+        assert_eq!(session.stats().decode_errors, 0);
+    }
+}
+
 #[test]
 fn okx_session_allocates_nothing_on_the_capture() {
     use tickwire::venue::okx::OkxSession;
@@ -250,7 +333,7 @@ fn okx_session_allocates_nothing_on_the_capture() {
         id: i.id,
         symbol: i.symbol.as_str().to_owned(),
     });
-    let mut session = OkxSession::new(SessionPlan {
+    let mut session = OkxSession::new(&SessionPlan {
         venue: Venue::Okx,
         ws_url: String::new(),
         rest_url: String::new(),
@@ -268,7 +351,7 @@ fn okx_session_allocates_nothing_on_the_capture() {
     let mut consumer = fan.add_consumer(1 << 14);
     let mut out = String::with_capacity(4_096);
     let mut now = 1;
-    session.handle_open(now);
+    session.handle_open(now, &mut books);
     let mut pass = |now: &mut u64| {
         assert!(session.poll_transmit(*now, &mut books, &mut out));
         for i in 0..frames.len() {
@@ -281,7 +364,7 @@ fn okx_session_allocates_nothing_on_the_capture() {
             consumer.drain(|_| {});
         }
         session.handle_closed(*now);
-        session.handle_open(*now);
+        session.handle_open(*now, &mut books);
     };
     pass(&mut now);
     assert_eq!(

@@ -12,6 +12,7 @@ use tickwire::types::Venue;
 use crate::Failure;
 use crate::live::{self, ConsumerThread};
 use crate::out::Out;
+use crate::venues::Venues;
 
 /// Arguments of `tickwire demo`.
 #[derive(Debug, clap::Args)]
@@ -28,25 +29,42 @@ pub(crate) struct Args {
     /// Use wss:// and https:// with the simulator's generated certificate.
     #[arg(long)]
     tls: bool,
-    /// Symbols to simulate.
-    #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT,SOLUSDT")]
+    /// Symbols to simulate (default: three of each venue's, e.g. BTCUSDT or BTC-USDT).
+    #[arg(long, value_delimiter = ',')]
     symbols: Vec<String>,
+    /// The venue dialect to simulate, or `all` of them at once in one engine
+    /// (the message rate is then shared between them).
+    #[arg(long, value_parser = crate::venues::venues(), default_value = "binance-spot")]
+    venue: Venues,
+}
+
+/// The symbols `demo` simulates on `venue`.
+fn symbols_of(args: &Args, venue: Venue) -> Vec<String> {
+    if args.symbols.is_empty() {
+        let example = tickwire::venue::profile(venue).example_symbols;
+        example.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        args.symbols.clone()
+    }
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     live::init_tracing("warn");
     let stop = crate::signals::install()?;
+    let venues = args.venue.list();
     // The simulator would take any symbols: check them as the engine will,
     // before anything starts, and name the flag.
-    Config {
-        engine: EngineSection::default(),
-        venues: vec![VenueSection {
-            symbols: args.symbols.clone(),
-            ..VenueSection::new(Venue::BinanceSpot)
-        }],
+    for &venue in &venues {
+        Config {
+            engine: EngineSection::default(),
+            venues: vec![VenueSection {
+                symbols: symbols_of(args, venue),
+                ..VenueSection::new(venue)
+            }],
+        }
+        .validate()
+        .map_err(crate::tap::flag_error)?;
     }
-    .validate()
-    .map_err(crate::tap::flag_error)?;
     let out = Out::new();
     let cores = tickwire::sys::init_core_list().to_vec();
     // Feed and simulator share the first core (the feed sleeps in epoll
@@ -59,19 +77,28 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     // Every thread spawned from here on inherits this affinity, so the
     // simulator and the helpers stay off the consumer's core.
     tickwire::sys::pin_current_thread(feed_core, "demo main");
-    let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
-    let mut sim_cfg = SimConfig::new(Venue::BinanceSpot, &symbols);
-    sim_cfg.rate = args.rate;
-    sim_cfg.tls = args.tls;
-    sim_cfg.core = feed_core;
-    let sim = SimVenue::start(sim_cfg).map_err(|e| e.to_string())?;
+    // One simulated venue per dialect, sharing the message rate.
+    let rate = (args.rate / venues.len() as u32).max(1);
+    let mut sims = Vec::new();
+    let mut sections = Vec::new();
+    for &venue in &venues {
+        let symbols = symbols_of(args, venue);
+        let symbols: Vec<&str> = symbols.iter().map(String::as_str).collect();
+        let mut sim_cfg = SimConfig::new(venue, &symbols);
+        sim_cfg.rate = rate;
+        sim_cfg.tls = args.tls;
+        sim_cfg.core = feed_core;
+        let sim = SimVenue::start(sim_cfg).map_err(|e| e.to_string())?;
+        sections.push(sim.venue_section().map_err(|e| e.to_string())?);
+        sims.push(sim);
+    }
     let config = Config {
         engine: EngineSection {
             feed_core,
             consumer_cores: consumer_core.into_iter().collect(),
             ..EngineSection::default()
         },
-        venues: vec![sim.venue_section().map_err(|e| e.to_string())?],
+        venues: sections,
     }
     .validate()
     .map_err(|e| e.to_string())?;
@@ -98,10 +125,15 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             out.line(format_args!("{line}"));
         }
     };
+    let at: Vec<String> = sims
+        .iter()
+        .zip(&venues)
+        .map(|(sim, v)| format!("{v} at {}", sim.ws_url()))
+        .collect();
     say(&format!(
-        "tickwire demo: {} msg/s from the simulated venue at {} for {} s (feed core {}, consumer core {})",
-        live::group(u64::from(args.rate)),
-        sim.ws_url(),
+        "tickwire demo: {} msg/s from the simulated venue ({}) for {} s (feed core {}, consumer core {})",
+        live::group(u64::from(rate) * venues.len() as u64),
+        at.join(", "),
         args.seconds,
         feed_core.map_or("-".into(), |c| c.to_string()),
         consumer_core.map_or("-".into(), |c| c.to_string()),
@@ -118,7 +150,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     );
     let report = handle.stop();
     let (latency, _) = consumer.stop();
-    drop(sim);
+    drop(sims);
     live::print_report(&out, args.json, elapsed.as_secs_f64(), &report, &latency);
     out.finish()
 }

@@ -15,6 +15,7 @@ mod run;
 mod signals;
 mod sim;
 mod tap;
+mod venues;
 mod verdict;
 
 /// Why a command failed; each kind has its exit status (README, "Exit status").

@@ -11,11 +11,10 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::ValueEnum;
 use tickwire::book::{BookError, BookRead};
-use tickwire::replay::{MAX_LINE_BYTES, MAX_SNAPSHOT_BYTES, Replay, ReplaySpec};
+use tickwire::replay::{MAX_LINE_BYTES, MAX_SNAPSHOT_BYTES, Replay, ReplayError, ReplaySpec};
 use tickwire::types::{Clock, MonotonicClock, RegistryError, Side, Venue};
-use tickwire::venue::binance::SnapshotOutcome;
+use tickwire::venue::SnapshotOutcome;
 
 use crate::lines::{Line, Lines};
 use crate::verdict::{Verdict, describe};
@@ -24,43 +23,26 @@ use crate::verdict::{Verdict, describe};
 /// when none comes within this many bytes (16 times the line limit).
 const GIVE_UP_BYTES: u64 = 16 * MAX_LINE_BYTES as u64;
 
-/// Venues `replay` understands.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub(crate) enum ReplayVenue {
-    /// Binance spot (`U == previous u + 1`).
-    BinanceSpot,
-    /// Binance USD-M futures (`pu == previous u`).
-    BinanceUsdm,
-}
-
-impl From<ReplayVenue> for Venue {
-    fn from(v: ReplayVenue) -> Venue {
-        match v {
-            ReplayVenue::BinanceSpot => Venue::BinanceSpot,
-            ReplayVenue::BinanceUsdm => Venue::BinanceUsdm,
-        }
-    }
-}
-
 /// Arguments of `tickwire replay`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Venue dialect of the capture.
-    #[arg(long, value_enum)]
-    venue: ReplayVenue,
+    #[arg(long, value_parser = crate::venues::venue())]
+    venue: Venue,
     /// Symbol to rebuild (other symbols' frames are skipped).
     #[arg(long)]
     symbol: String,
-    /// Captured frames: one raw WebSocket text frame per line (bare or combined-stream wrapped).
+    /// Captured frames: one raw WebSocket text frame per line.
     #[arg(long)]
     input: PathBuf,
-    /// The REST depth snapshot body to sync against.
+    /// The REST depth snapshot body to sync against (venues that take
+    /// snapshots by REST; the others send them in the capture itself).
     #[arg(long)]
     snapshot: Option<PathBuf>,
-    /// Price tick size (default: Binance's wire precision).
+    /// Price tick size (default: 8 decimals).
     #[arg(long, default_value = "0.00000001", allow_hyphen_values = true)]
     tick_size: String,
-    /// Quantity lot size (default: Binance's wire precision).
+    /// Quantity lot size (default: 8 decimals).
     #[arg(long, default_value = "0.00000001", allow_hyphen_values = true)]
     lot_size: String,
     /// Print the final book to stdout: `B <price> <qty>` best first, then `A <price> <qty>`.
@@ -81,7 +63,10 @@ fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 /// A bad `--symbol`, `--tick-size` or `--lot-size`, naming the flag.
-fn spec_error(e: &RegistryError) -> String {
+fn spec_error(e: &ReplayError) -> String {
+    let ReplayError::Registry(e) = e else {
+        return e.to_string();
+    };
     match e {
         RegistryError::BadIncrement { what, text, reason } => {
             let flag = if *what == "tick" {
@@ -114,7 +99,7 @@ fn read_snapshot(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let mut spec = ReplaySpec::new(args.venue.into(), &args.symbol);
+    let mut spec = ReplaySpec::new(args.venue, &args.symbol);
     spec.tick_size.clone_from(&args.tick_size);
     spec.lot_size.clone_from(&args.lot_size);
     let mut replay = match Replay::new(&spec) {
@@ -123,6 +108,12 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     };
     let mut verdict = Verdict::new(args.snapshot.is_some(), args.allow_partial);
     if let Some(path) = &args.snapshot {
+        if !replay.takes_rest_snapshots() {
+            return usage_error(format_args!(
+                "--snapshot: {} sends its snapshots in the stream (the capture holds them)",
+                args.venue
+            ));
+        }
         let body = match read_snapshot(path) {
             Ok(b) => b,
             Err(e) => return usage_error(e),

@@ -8,18 +8,18 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tickwire::sim::{Fault, SimConfig, SimVenue};
+use tickwire::types::Venue;
 
 use crate::Failure;
 use crate::limits::{MAX_FAULT_COUNT, MAX_FAULT_MS, MAX_RATE, MAX_SLOW_FACTOR};
 use crate::out::Out;
-use crate::replay::ReplayVenue;
 
 /// Arguments of `tickwire sim`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Dialect to speak.
-    #[arg(long, value_enum, default_value = "binance-spot")]
-    venue: ReplayVenue,
+    /// Dialect to speak: any venue name (binance-spot, bybit-linear, okx, ...).
+    #[arg(long, value_parser = crate::venues::venue(), default_value = "binance-spot")]
+    venue: Venue,
     /// Comma-separated symbols.
     #[arg(long, value_delimiter = ',', default_value = "BTCUSDT,ETHUSDT")]
     symbols: Vec<String>,
@@ -41,7 +41,7 @@ pub(crate) struct Args {
     seconds: Option<u64>,
 }
 
-const HELP: &str = "commands: drop | gap [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
+const HELP: &str = "commands: drop | gap [SYMBOL] | badchecksum [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
   (MS at most 3600000; N at most 1000000; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
 
 /// Argument `i` of a command as a number in `range`.
@@ -76,6 +76,17 @@ fn command(sim: &SimVenue, out: &Out, line: &str) -> Result<bool, String> {
         Some("quit" | "exit") => return Ok(false),
         Some("drop") => sim.inject(Fault::Disconnect),
         Some("gap") => sim.inject(Fault::Gap(words.get(1).map(|s| s.to_ascii_uppercase()))),
+        Some("badchecksum") => {
+            if !sim.sends_checksums() {
+                return Err(format!(
+                    "badchecksum: {} sends no checksum",
+                    sim.venue().name()
+                ));
+            }
+            sim.inject(Fault::BadChecksum(
+                words.get(1).map(|s| s.to_ascii_uppercase()),
+            ))
+        }
         Some("malformed") => sim.inject(Fault::Malformed),
         Some("stall") => {
             let ms = num(w, 1, "MS", 0..=MAX_FAULT_MS)?;
@@ -139,12 +150,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let stop = crate::signals::install()?;
     let out = Out::new();
     let symbols: Vec<&str> = args.symbols.iter().map(String::as_str).collect();
-    let mut cfg = SimConfig::new(args.venue.into(), &symbols);
+    let mut cfg = SimConfig::new(args.venue, &symbols);
     cfg.rate = args.rate;
     cfg.tls = args.tls;
     cfg.port = args.port;
     let sim = SimVenue::start(cfg).map_err(|e| e.to_string())?;
-    out.line(format_args!("ws_url {}", sim.ws_url()));
+    out.line(format_args!("ws_url {}{}", sim.ws_url(), sim.ws_path()));
     out.line(format_args!("rest_url {}", sim.rest_url()));
     out.line(format_args!(
         "tick_size {} lot_size {}",

@@ -11,7 +11,6 @@ use tickwire::engine::Engine;
 use tickwire::types::{Aggressor, Body, Event, Registry, Side};
 
 use crate::Failure;
-use crate::replay::ReplayVenue;
 
 /// Arguments of `tickwire tap`.
 #[derive(Debug, clap::Args)]
@@ -20,8 +19,8 @@ pub(crate) struct Args {
     #[arg(long, conflicts_with_all = ["venue", "symbols", "ws_url", "rest_url"])]
     config: Option<PathBuf>,
     /// The venue.
-    #[arg(long, value_enum, required_unless_present = "config")]
-    venue: Option<ReplayVenue>,
+    #[arg(long, value_parser = crate::venues::venue(), required_unless_present = "config")]
+    venue: Option<tickwire::types::Venue>,
     /// Comma-separated symbols.
     #[arg(long, value_delimiter = ',', required_unless_present = "config")]
     symbols: Vec<String>,
@@ -47,7 +46,7 @@ fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
             .and_then(|c| c.validate())
             .map_err(|e| e.to_string());
     }
-    let venue: tickwire::types::Venue = args.venue.ok_or("--venue is required")?.into();
+    let venue = args.venue.ok_or("--venue is required")?;
     Config {
         engine: EngineSection::default(),
         venues: vec![VenueSection {

@@ -85,6 +85,11 @@ impl Verdict {
                 self.advance(line_no);
                 self.check_crossed(replay, &format!("line {line_no}"));
             }
+            LineOutcome::Snapshot => {
+                self.has_snapshot = true;
+                self.advance(line_no);
+                self.check_crossed(replay, &format!("snapshot at line {line_no}"));
+            }
             LineOutcome::Applied => {
                 self.advance(line_no);
                 self.check_crossed(replay, &format!("line {line_no}"));
@@ -164,9 +169,15 @@ impl Verdict {
                 "truncated: {truncated} levels did not fit the book's capacity of {capacity} a side (the deepest were dropped)"
             );
         }
-        if self.waiting > 0 {
+        let no_snapshot = self.waiting > 0 && !self.has_snapshot && !self.allow_partial;
+        if no_snapshot {
             eprintln!(
-                "note: {} updates before the first snapshot in the input were skipped",
+                "partial: no snapshot in the input: its {} updates have no book to apply to",
+                self.waiting
+            );
+        } else if self.waiting > 0 {
+            eprintln!(
+                "note: {} updates without a book (before a snapshot in the input) were skipped",
                 self.waiting
             );
         }
@@ -176,6 +187,7 @@ impl Verdict {
             || self.checksum_mismatches > 0
             || stale
             || partial
+            || no_snapshot
         {
             ExitCode::from(3)
         } else if self.malformed > 0 {

@@ -84,7 +84,7 @@ impl Ours {
         };
         Ours {
             books: books_for(&registry, capacity, GapPolicy::Resync),
-            session: OkxSession::new(plan),
+            session: OkxSession::new(&plan),
             registry,
             out: Discard::default(),
             buf: Vec::with_capacity(1 << 16),

@@ -33,7 +33,6 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::types::{Registry, Venue};
-use crate::venue::binance::consts;
 use crate::venue::profile;
 
 pub use endpoint::Endpoint;
@@ -295,41 +294,6 @@ pub struct SymbolConfig {
     pub lot_size: String,
 }
 
-impl VenueConfig {
-    /// The stream names of one symbol, Binance style (`btcusdt@depth@100ms`).
-    pub fn streams_of(&self, symbol: &str) -> Vec<String> {
-        let s = symbol.to_ascii_lowercase();
-        self.channels
-            .iter()
-            .map(|c| match c {
-                Channel::Depth => match (self.venue, self.depth_interval_ms) {
-                    (Venue::BinanceSpot, 1000) | (Venue::BinanceUsdm, 250) => format!("{s}@depth"),
-                    (_, ms) => format!("{s}@depth@{ms}ms"),
-                },
-                Channel::BookTicker => format!("{s}@bookTicker"),
-                Channel::Trade => format!("{s}@trade"),
-                Channel::AggTrade => format!("{s}@aggTrade"),
-            })
-            .collect()
-    }
-
-    /// REST weight of one snapshot request.
-    pub fn snapshot_weight(&self) -> u32 {
-        consts::depth_weight(self.venue, self.snapshot_limit)
-    }
-
-    /// The REST snapshot URL of a symbol.
-    pub fn snapshot_url(&self, symbol: &str) -> String {
-        let path = consts::depth_path(self.venue);
-        format!(
-            "{}{path}?symbol={}&limit={}",
-            self.rest.base,
-            symbol.to_ascii_uppercase(),
-            self.snapshot_limit
-        )
-    }
-}
-
 /// The validated configuration the engine runs on.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -572,14 +536,7 @@ mod tests {
         assert!(!v.ws.tls);
         assert_eq!(v.rest.base, "http://127.0.0.1:9000");
         assert_eq!(v.symbols[0].symbol, "BTCUSDT");
-        assert_eq!(
-            v.streams_of("BTCUSDT"),
-            ["btcusdt@depth@100ms", "btcusdt@bookTicker", "btcusdt@trade"]
-        );
-        assert_eq!(
-            v.snapshot_url("ETHUSDT"),
-            "http://127.0.0.1:9000/api/v3/depth?symbol=ETHUSDT&limit=1000"
-        );
+        assert_eq!(v.snapshot_limit, 1000);
         assert_eq!(v.control_messages_per_sec, 4);
         assert_eq!(c.registry().len(), 2);
     }

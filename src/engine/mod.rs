@@ -30,16 +30,20 @@
 //! ```
 
 mod feed;
-pub mod limits;
-pub mod session;
+mod link;
+/// Rate limits, backoff and restart intensity (they live in `types`: the
+/// venue sessions pace their messages with them too).
+pub use crate::types::limits;
+pub mod plan;
 pub mod snapshots;
+pub mod supervisor;
 mod worker;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
-pub use session::SessionState;
+pub use supervisor::SessionState;
 
 use crate::config::EngineConfig;
 use crate::consumer::Consumer;
@@ -211,12 +215,11 @@ pub struct Engine {
 impl Engine {
     /// An engine for a validated configuration.
     pub fn new(config: EngineConfig) -> Result<Engine, EngineError> {
-        if let Some(v) = config.venues.iter().find(|v| {
-            !matches!(
-                v.venue,
-                crate::types::Venue::BinanceSpot | crate::types::Venue::BinanceUsdm
-            )
-        }) {
+        if let Some(v) = config
+            .venues
+            .iter()
+            .find(|v| !crate::venue::Session::supports(v.venue))
+        {
             return Err(EngineError::Unsupported(v.venue));
         }
         let registry = Arc::new(config.registry());

@@ -1,8 +1,8 @@
 //! The simulated venue: a random-walk market, and (with the `sim` feature) a
 //! loopback server that speaks a venue's dialect over it.
 //!
-//! [`market`] generates frames deterministically (pure, no I/O; Binance's
-//! wire format today); it feeds the benchmarks and tests as well as the
+//! [`market`] generates frames deterministically (pure, no I/O; Binance's,
+//! Bybit's and OKX's wire formats); it feeds the benchmarks and tests as well as the
 //! loopback server. The server (`server/`) is split by responsibility — TLS,
 //! HTTP, the market thread, and one dialect per venue; its module docs map it.
 

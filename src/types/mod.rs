@@ -4,6 +4,7 @@
 mod clock;
 mod event;
 mod instrument;
+pub mod limits;
 mod num;
 mod rng;
 pub(crate) mod swar;

@@ -6,8 +6,8 @@ use super::binance::sync::{Bridge, SyncLimits};
 use super::sync::{DiffOutcome, GapPolicy, SyncCore};
 use super::{Channel, DecodeError};
 use crate::book::{BookSpec, Ladder};
-use crate::ring::BookState;
-use crate::types::{InstrumentId, Nanos, Registry, Stamp, Venue};
+use crate::ring::{BookState, EventBatch, Publish};
+use crate::types::{Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Venue};
 
 /// The venue's own per-instrument sync state, beyond the shared core.
 #[derive(Debug)]
@@ -207,4 +207,64 @@ pub struct PlannedInstrument {
     pub id: InstrumentId,
     /// The venue's symbol, upper case.
     pub symbol: String,
+}
+
+/// Publishes one status event for `st`'s instrument. A status that is not
+/// about the book keeps the book's consistency.
+pub fn publish_status<P: Publish>(
+    st: &InstrumentBook,
+    code: StatusCode,
+    a: i64,
+    b: i64,
+    now: Nanos,
+    batch: &mut EventBatch,
+    out: &mut P,
+) {
+    batch.clear();
+    batch.push(Event::status(
+        st.stamp(now),
+        code,
+        a,
+        b,
+        st.sync.is_synced(),
+    ));
+    out.publish(batch, st.state(now), now);
+}
+
+/// Discards `st`'s book and whatever its venue buffered (reconnect, a stale
+/// feed, ...) and tells consumers.
+pub fn publish_resync<P: Publish>(
+    st: &mut InstrumentBook,
+    reason: ResyncReason,
+    now: Nanos,
+    batch: &mut EventBatch,
+    out: &mut P,
+) {
+    batch.clear();
+    st.rules.clear();
+    st.sync.resync(reason, &mut st.book, batch, now);
+    // A run of stale updates was about the book that is gone.
+    st.stale_since = None;
+    out.publish(batch, st.state(now), now);
+}
+
+/// Every book of `instruments` that holds something starts over because
+/// its connection is gone; see [`Session::handle_closed`](super::Session::handle_closed).
+pub(crate) fn reset_books<P: Publish>(
+    instruments: &[InstrumentId],
+    books: &mut [InstrumentBook],
+    now: Nanos,
+    batch: &mut EventBatch,
+    out: &mut P,
+) {
+    for &i in instruments {
+        let Some(st) = books.get_mut(i.index()) else {
+            continue;
+        };
+        if st.sync.holds_anything() {
+            publish_resync(st, ResyncReason::Reconnect, now, batch, out);
+        } else {
+            st.rules.clear();
+        }
+    }
 }

@@ -1,18 +1,55 @@
-//! Venue protocol code: sans-IO decoders and sync state machines.
+//! Venue protocol code: sans-IO decoders, sync rules and per-connection
+//! sessions. Nothing here owns a socket or reads a clock: bytes and `now`
+//! come in; book updates, staged events and outgoing texts go out.
 //!
-//! Each venue folder has the same files: `msg.rs` (borrowed wire types),
-//! `decode.rs` (bytes → messages, the simd-json tape path as reference),
-//! `fast.rs` (the template fast path for the venue's usual frames),
-//! `sync.rs` (the per-instrument book sync state machine), `feed.rs` (the
-//! per-message path: decode → sync → book → staged events) and `consts.rs`
-//! (endpoints, limits). Nothing here owns a socket or reads a clock: bytes
-//! and `now` come in, messages, book operations and requests go out.
+//! # The shape every venue shares
 //!
-//! `scan/` is shared by every venue's decoder: the JSON cursor and the
-//! number and price-level readers that a venue's template fast path is
-//! built from. A venue's `fast.rs` keeps only its templates (which keys, in
-//! which order); the readers never report an error of their own (`None`
-//! hands the frame to the venue's simd-json tape path, the reference).
+//! * [`Session`] — one WebSocket connection's protocol, an enum with one arm
+//!   per venue (monomorphic code behind one predictable branch). The engine
+//!   and replay drive it by its `handle_*` / `poll_*` calls and never name a
+//!   venue; its docs give the call order.
+//! * [`SyncCore`] (in [`sync`]) — one instrument's sync state: waiting,
+//!   synced at an id, the snapshot request in flight, all-or-nothing
+//!   application, gap / checksum / crossed handling, the one "start over",
+//!   the counters. A venue's `sync.rs` only decides what a message *means*
+//!   under its rules and calls the core to *do* it.
+//! * [`InstrumentBook`] — the core, the book ([`crate::book::Ladder`]) and,
+//!   in [`Rules`], whatever per-instrument state the venue needs beyond the
+//!   core (Binance's pre-snapshot buffer).
+//! * [`Profile`] (in [`mod@profile`]) — the venue's endpoints, symbols,
+//!   channels and published limits, as data for the config front-end.
+//! * `scan/` — the JSON cursor and the number and price-level readers every
+//!   venue's template fast path is built from (`None` hands a frame to the
+//!   venue's simd-json tape path, the reference).
+//!
+//! # Adding a venue
+//!
+//! 1. A variant of [`crate::types::Venue`] (name, `from_name`, `from_u8`, `ALL`).
+//! 2. A folder here with the same files as the others:
+//!    * `consts.rs` — endpoints, limits, and its [`Profile`] (then one arm in
+//!      [`profile()`](fn@profile));
+//!    * `msg.rs` — the borrowed wire types;
+//!    * `decode.rs` (+ `fast.rs`) — bytes → messages: a template fast path
+//!      on `scan`, and the simd-json tape path as the reference, both
+//!      preallocated, errors as [`DecodeError`] with what and where;
+//!    * `sync.rs` — the venue's sequence rules (and checksum) on [`SyncCore`];
+//!    * `session.rs` — the per-connection session: URL, subscribe texts and
+//!      their pacing, pings, resubscribe (or REST fetch) for a snapshot, and
+//!      the per-message path (decode → sync → book → staged events).
+//! 3. One arm in each method of [`Session`] (and in [`Rules`] if the venue
+//!    keeps per-instrument state beyond the core).
+//! 4. A simulator dialect (`src/sim/server/dialect/`, its encoder in
+//!    `src/sim/market/`), so `tickwire sim`/`demo` and the end-to-end tests
+//!    speak it.
+//! 5. Tests: the captured frames in `tests/fixtures/<venue>/` decode and
+//!    replay to the right book; fast path == tape path; the malformed-input
+//!    table; the sync rules' edge cases and a property test against the
+//!    reference book; the session on a `ManualClock`; the venue in
+//!    `tests/zero_alloc.rs` and `tests/venues_e2e.rs`; a
+//!    `tickwire/<venue>_book` benchmark against its baseline.
+//!
+//! Nothing in `engine/`, `config/`, `replay.rs`, `tools/` or the simulator's
+//! server changes.
 
 pub mod binance;
 pub mod bybit;
@@ -20,15 +57,17 @@ mod instrument;
 pub mod okx;
 pub mod profile;
 pub(crate) mod scan;
+mod session;
 mod stats;
 pub(crate) mod symbols;
 pub mod sync;
 
 pub use instrument::{
     FeedStats, FrameKind, InstrumentBook, PlannedInstrument, Rules, SessionPlan, SnapshotFailure,
-    books_for,
+    books_for, publish_resync, publish_status,
 };
 pub use profile::{Channel, Profile, profile};
+pub use session::Session;
 pub use stats::{DecodeStats, SyncStats};
 pub use sync::{DiffOutcome, GapPolicy, SnapshotOutcome, SyncCore};
 

@@ -72,6 +72,8 @@ pub struct Profile {
     pub symbol_punctuation: &'static [u8],
     /// The symbol alphabet in words, for errors.
     pub symbol_alphabet: &'static str,
+    /// A few of the venue's symbols, as the venue writes them (demos, docs).
+    pub example_symbols: &'static [&'static str],
     /// Channels the venue publishes.
     pub channels: &'static [Channel],
     /// Channels subscribed when the config lists none.

@@ -15,9 +15,15 @@ use tickwire::types::{Body, Event, InstrumentId, Registry, StatusCode, Venue};
 /// Symbols the tests trade.
 pub(crate) const SYMBOLS: [&str; 2] = ["BTCUSDT", "ETHUSDT"];
 
-/// A simulator with `rate` msgs/s for [`SYMBOLS`].
+/// Two symbols of `venue`, as it writes them (`BTCUSDT`, `BTC-USDT`).
+pub(crate) fn symbols(venue: Venue) -> [&'static str; 2] {
+    let example = tickwire::venue::profile(venue).example_symbols;
+    [example[0], example[1]]
+}
+
+/// A simulator with `rate` msgs/s for two of its symbols ([`SYMBOLS`] on Binance).
 pub(crate) fn sim(venue: Venue, tls: bool, rate: u32) -> SimVenue {
-    let mut cfg = SimConfig::new(venue, &SYMBOLS);
+    let mut cfg = SimConfig::new(venue, &symbols(venue));
     cfg.rate = rate;
     cfg.tls = tls;
     SimVenue::start(cfg).expect("simulator starts")
@@ -141,6 +147,12 @@ impl Mirror {
 
     /// True when every mirror equals the simulator's true book.
     pub(crate) fn matches(&self, sim: &SimVenue) -> bool {
+        self.matches_top(sim, usize::MAX)
+    }
+
+    /// True when every mirror equals the best `depth` levels a side of the
+    /// simulator's true book (a venue streams only the depth subscribed).
+    pub(crate) fn matches_top(&self, sim: &SimVenue, depth: usize) -> bool {
         self.registry.iter().all(|i| {
             let Some(truth) = sim.true_book(i.symbol.as_str()) else {
                 return false;
@@ -153,7 +165,7 @@ impl Mirror {
                 (tickwire::types::Side::Bid, &truth.bids),
                 (tickwire::types::Side::Ask, &truth.asks),
             ] {
-                for &(p, q) in levels.iter() {
+                for &(p, q) in levels.iter().take(depth) {
                     let _ = tickwire::book::BookApply::apply(&mut model, side, p, q);
                 }
             }
@@ -180,6 +192,11 @@ pub(crate) fn start(config: Config) -> (EngineHandle, Mirror) {
 
 /// Pauses the market, then waits until every mirror equals the true book.
 pub(crate) fn converges(sim: &SimVenue, m: &mut Mirror, limit: Duration) -> bool {
+    converges_top(sim, m, usize::MAX, limit)
+}
+
+/// [`converges`] for a venue that streams the best `depth` levels a side.
+pub(crate) fn converges_top(sim: &SimVenue, m: &mut Mirror, depth: usize, limit: Duration) -> bool {
     sim.set_rate(0);
-    m.until(limit, |m| m.matches(sim))
+    m.until(limit, |m| m.matches_top(sim, depth))
 }

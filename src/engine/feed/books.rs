@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use super::FeedLoop;
 use crate::engine::worker::{Done, FetchError, Job};
-use crate::frame::WsClient;
 use crate::types::{Clock, InstrumentId, Nanos, ResyncReason, SnapshotFailReason, StatusCode};
-use crate::venue::binance::{SnapshotFailure, SnapshotOutcome};
+use crate::venue::{SnapshotFailure, SnapshotOutcome, publish_resync, publish_status};
 
 impl FeedLoop {
     pub(super) fn drain_worker(&mut self) {
@@ -17,7 +16,7 @@ impl FeedLoop {
             let now = self.clock.now();
             match done {
                 Done::Resolved { conn, result } => {
-                    if !self.conns.get(conn).is_some_and(|c| c.resolving) {
+                    if !self.conns.get(conn).is_some_and(|c| c.link.resolving) {
                         continue;
                     }
                     match result {
@@ -37,10 +36,7 @@ impl FeedLoop {
         now: Nanos,
     ) {
         let i = inst.index();
-        let conn_open = self.conns[self.inst_conn[i]]
-            .ws
-            .as_ref()
-            .is_some_and(WsClient::is_open);
+        let conn_open = self.conns[self.inst_conn[i]].is_open();
         let body =
             match result {
                 Ok(body) if conn_open => body,
@@ -67,15 +63,15 @@ impl FeedLoop {
                 }
             };
         let FeedLoop {
-            venues,
+            conns,
             books,
             out,
             registry,
             counters,
             ..
         } = self;
-        let feed = &mut venues[self.inst_venue[i]].feed;
-        let failure = match feed.handle_snapshot(&body, now, registry, &mut books[i], out) {
+        let protocol = &mut conns[self.inst_conn[i]].protocol;
+        let failure = match protocol.handle_fetched(&body, now, registry, &mut books[i], out) {
             Ok(SnapshotOutcome::Synced) => {
                 counters.snapshots.incr();
                 self.retry.synced(inst);
@@ -132,14 +128,15 @@ impl FeedLoop {
         self.counters.snapshot_failures.incr();
         let retry_ms = self.retry.failed(inst, now) / 1_000_000;
         let FeedLoop {
-            venues, books, out, ..
+            books, out, batch, ..
         } = self;
-        venues[self.inst_venue[i]].feed.status(
+        publish_status(
             &books[i],
             StatusCode::SnapshotFailed,
             reason as i64,
             b,
             now,
+            batch,
             out,
         );
         if self.snapshot_log.try_take(1, now) {
@@ -174,15 +171,22 @@ impl FeedLoop {
             .engine
             .instrument_stale_ms
             .saturating_mul(1_000_000);
+        self.stale_wake = Nanos::MAX;
         if limit == 0 {
             return;
         }
         for i in 0..self.books.len() {
             let st = &self.books[i];
-            let open = self.conns[self.inst_conn[i]]
-                .ws
-                .as_ref()
-                .is_some_and(WsClient::is_open);
+            let open = self.conns[self.inst_conn[i]].is_open();
+            // The earliest this book can be found quiet or frozen; one not
+            // synced yet is looked at again within a quarter of the limit.
+            let due = if open && st.sync.is_synced() {
+                let since = st.stale_since.unwrap_or(st.last_msg_ns).min(st.last_msg_ns);
+                since.saturating_add(limit).saturating_add(1)
+            } else {
+                now.saturating_add(limit / 4)
+            };
+            self.stale_wake = self.stale_wake.min(due);
             // Quiet: nothing moved it on (stale diffs do not count). Frozen:
             // diffs keep coming, all older than the book (its id ran ahead of
             // the stream), however many trades and BBOs arrive meanwhile.
@@ -207,51 +211,51 @@ impl FeedLoop {
             }
             self.counters.stale.incr();
             let FeedLoop {
-                venues, books, out, ..
+                books, out, batch, ..
             } = self;
-            let feed = &mut venues[self.inst_venue[i]].feed;
             let st = &mut books[i];
-            feed.status(st, StatusCode::Stale, quiet_ms as i64, 0, now, out);
-            feed.resync(st, ResyncReason::Stale, now, out);
+            publish_status(st, StatusCode::Stale, quiet_ms as i64, 0, now, batch, out);
+            publish_resync(st, ResyncReason::Stale, now, batch, out);
             st.last_msg_ns = now;
             self.scan_snapshots = true;
         }
     }
 
-    /// Sends the snapshot requests that are wanted, once the instrument's
-    /// retry time has come (see [`SnapshotRetry`](crate::engine::snapshots::SnapshotRetry)) and within its venue's
-    /// REST weight budget; at most one in flight per instrument.
+    /// Sends the REST snapshot requests the sessions want, once the
+    /// instrument's retry time has come (see
+    /// [`SnapshotRetry`](crate::engine::snapshots::SnapshotRetry)) and within
+    /// its venue's REST weight budget; at most one in flight per instrument.
     pub(super) fn request_snapshots(&mut self, now: Nanos) {
         self.scan_snapshots = false;
-        for i in 0..self.books.len() {
-            let conn = &self.conns[self.inst_conn[i]];
-            if !conn.ws.as_ref().is_some_and(WsClient::is_open) {
-                continue;
-            }
-            let vi = self.inst_venue[i];
-            let st = &mut self.books[i];
-            // Gate first: a request the sync wants stays wanted until then.
-            if !self.retry.may_request(st.id, now) {
-                continue;
-            }
-            if !st.sync.take_snapshot_request() {
-                continue;
-            }
-            let venue = &mut self.venues[vi];
-            if !venue.rest.try_take(venue.snapshot_weight, now) {
-                // Over budget: keep wanting it; the next scan tries again.
-                st.sync.snapshot_failed();
-                self.scan_snapshots = true;
-                continue;
-            }
-            if !self.worker.submit(Job::Snapshot {
-                instrument: st.id,
-                venue: vi,
-            }) {
-                st.sync.snapshot_failed();
-                self.scan_snapshots = true;
+        let FeedLoop {
+            conns,
+            venues,
+            books,
+            retry,
+            worker,
+            ..
+        } = self;
+        let mut again = false;
+        for conn in conns.iter_mut().filter(|c| c.is_open()) {
+            let weight = u64::from(conn.protocol.snapshot_weight());
+            let venue = &mut venues[conn.venue];
+            while let Some(inst) = conn
+                .protocol
+                .poll_fetch(books, |id| retry.may_request(id, now))
+            {
+                let job = Job::Snapshot {
+                    instrument: inst,
+                    venue: conn.venue,
+                };
+                // Over budget or a full queue: keep wanting it; the next scan tries again.
+                if !venue.rest.try_take(weight, now) || !worker.submit(job) {
+                    books[inst.index()].sync.snapshot_failed();
+                    again = true;
+                    break;
+                }
             }
         }
+        self.scan_snapshots = again;
         self.snapshot_wake = self.retry.next_due(now).unwrap_or(Nanos::MAX);
     }
 }

@@ -7,7 +7,7 @@
 //! backoff, rotation), paced subscribe messages, snapshot requests through
 //! the REST weight limiter, consumer repair, counters.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,33 +15,34 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
-use super::session::{Due, Session, SessionState, SessionTimers};
+use super::link::Link;
+use super::plan::plan_connections;
 use super::snapshots::SnapshotRetry;
+use super::supervisor::{Due, SessionState, Supervisor, SupervisorTimers};
 use super::worker::{Job, Worker, WorkerTables};
 use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
-use crate::config::{EngineConfig, SymbolConfig};
-use crate::frame::WsClient;
+use crate::config::EngineConfig;
 use crate::ring::{BookState, EventBatch, FanOut, Publish};
-use crate::socket::Transport;
-use crate::types::{
-    Clock, Event, InstrumentId, MonotonicClock, Nanos, Registry, ResyncReason, Stamp, StatusCode,
-};
-use crate::venue::binance::{
-    BinanceFeed, DiffOutcome, FrameKind, GapPolicy, InstrumentBook, books_for,
+use crate::types::{Clock, Event, MonotonicClock, Nanos, Registry, Stamp, StatusCode};
+use crate::venue::{
+    DiffOutcome, FrameKind, GapPolicy, InstrumentBook, Session, books_for, publish_status,
 };
 
 mod books;
 
 const WAKER: Token = Token(usize::MAX);
-/// Timer resolution of the loop.
+/// How often the loop services slow consumers and retries what a budget
+/// held back, while there is such work; otherwise it sleeps until the next
+/// deadline.
 const TICK: Nanos = 2_000_000;
+/// The longest the loop sleeps with nothing due (a safety net: every timer
+/// reports its deadline).
+const MAX_SLEEP: Nanos = 100_000_000;
 /// How often counters are refreshed from the books.
 const COUNTER_REFRESH: Nanos = 100_000_000;
 /// Log lines about failed snapshots, at most (a burst of as many).
 const SNAPSHOT_LOGS_PER_SEC: u64 = 10;
-/// Streams put in the connection URL; the rest are subscribed by message.
-const URL_BUDGET: usize = 1800;
 
 /// Where events go: the fan-out, plus a latency probe after each batch when on.
 struct Out {
@@ -77,34 +78,31 @@ impl Publish for Out {
     }
 }
 
-/// Per venue: its message handler and limits.
+/// Per venue: its REST budget.
 struct VenueState {
-    feed: BinanceFeed,
     rest: TokenBucket,
-    snapshot_weight: u64,
-    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
-/// One WebSocket connection and its supervision.
+/// One WebSocket connection: its venue's protocol session and its supervision.
 struct Conn {
     venue: usize,
-    instruments: Vec<InstrumentId>,
-    url: String,
-    host: String,
-    ip: Option<IpAddr>,
-    port: u16,
-    /// SUBSCRIBE messages for the streams that did not fit the URL.
-    subscribes: Vec<String>,
-    next_subscribe: usize,
-    control: TokenBucket,
-    session: Session,
-    ws: Option<WsClient>,
-    resolving: bool,
+    /// The venue's protocol (URL, subscriptions, the per-message path).
+    protocol: Session,
+    /// Supervision: backoff, intensity, staleness, rotation.
+    supervisor: Supervisor,
+    /// The socket's lifecycle.
+    link: Link,
     /// The venue announced a shutdown: reconnect (planned).
     shutdown_announced: bool,
     /// Binary frames received since the connection opened (the first one is
     /// reported with an `Unsupported` status).
     binaries: u64,
+}
+
+impl Conn {
+    fn is_open(&self) -> bool {
+        self.link.is_open()
+    }
 }
 
 pub(super) struct FeedLoop {
@@ -122,6 +120,10 @@ pub(super) struct FeedLoop {
     inst_conn: Vec<usize>,
     inst_venue: Vec<usize>,
     out: Out,
+    /// Staging for the events the loop itself makes (statuses, resyncs).
+    batch: EventBatch,
+    /// A control message on its way out.
+    text: String,
     worker: Worker,
     next_tick: Nanos,
     next_refresh: Nanos,
@@ -130,6 +132,8 @@ pub(super) struct FeedLoop {
     retry: SnapshotRetry,
     /// When an instrument waiting in `retry` may ask again (MAX: none).
     snapshot_wake: Nanos,
+    /// When an instrument may next be found stale (MAX: none can be).
+    stale_wake: Nanos,
     /// Rate of log lines about failed snapshots.
     snapshot_log: TokenBucket,
     /// Failed-snapshot log lines left out since the last one written.
@@ -156,120 +160,65 @@ impl FeedLoop {
         let e = &cfg.engine;
         let ms = |v: u64| v.saturating_mul(1_000_000);
         let mut venues = Vec::new();
-        let mut conns: Vec<Conn> = Vec::new();
-        let mut inst_conn = vec![usize::MAX; registry.len()];
-        let mut inst_venue = vec![usize::MAX; registry.len()];
-        let mut snapshot_urls = vec![String::new(); registry.len()];
         let mut agents = Vec::new();
-        for (vi, v) in cfg.venues.iter().enumerate() {
-            let tls = if v.ws.tls {
+        let mut tls_configs = Vec::new();
+        for v in &cfg.venues {
+            tls_configs.push(if v.ws.tls {
                 Some(crate::socket::client_config(
                     v.ca_pem.as_deref().unwrap_or(&[]),
                 )?)
             } else {
                 None
-            };
+            });
             agents.push(super::worker::agent(
                 v.ca_pem.as_deref(),
                 Duration::from_millis(e.connect_timeout_ms.max(10_000)),
             ));
             let weight = u64::from(v.rest_weight_per_minute);
             venues.push(VenueState {
-                feed: BinanceFeed::new(v.venue, e.book_capacity),
                 // Capacity one minute's budget, refilled continuously.
                 rest: TokenBucket::new(weight, (weight / 60).max(1), now),
-                snapshot_weight: u64::from(v.snapshot_weight()),
-                tls,
             });
-            // Spread the symbols over connections, all streams of a symbol together.
-            let mut current: Option<usize> = None;
-            let mut streams_in_current = 0;
-            let mut url_streams: Vec<String> = Vec::new();
-            let mut extra: Vec<String> = Vec::new();
-            let finish = |conns: &mut Vec<Conn>,
-                          idx: Option<usize>,
-                          url_streams: &mut Vec<String>,
-                          extra: &mut Vec<String>| {
-                if let Some(i) = idx {
-                    conns[i].url =
-                        format!("{}/stream?streams={}", v.ws.base, url_streams.join("/"));
-                    conns[i].subscribes = extra
-                        .chunks(v.streams_per_subscribe)
-                        .enumerate()
-                        .map(|(n, chunk)| {
-                            let params: Vec<String> =
-                                chunk.iter().map(|s| format!("\"{s}\"")).collect();
-                            format!(
-                                "{{\"method\":\"SUBSCRIBE\",\"params\":[{}],\"id\":{}}}",
-                                params.join(","),
-                                n + 1
-                            )
-                        })
-                        .collect();
+        }
+        let mut conns: Vec<Conn> = Vec::new();
+        let mut inst_conn = vec![usize::MAX; registry.len()];
+        let mut inst_venue = vec![usize::MAX; registry.len()];
+        let mut snapshot_urls = vec![String::new(); registry.len()];
+        for plan in plan_connections(&cfg, &registry) {
+            let vi = cfg
+                .venues
+                .iter()
+                .position(|v| v.venue == plan.venue)
+                .unwrap_or(0);
+            let v = &cfg.venues[vi];
+            let protocol =
+                Session::new(&plan).ok_or(super::EngineError::Unsupported(plan.venue))?;
+            let idx = conns.len();
+            for &inst in protocol.instruments() {
+                inst_conn[inst.index()] = idx;
+                inst_venue[inst.index()] = vi;
+                if let Some(url) = protocol.snapshot_url(inst) {
+                    url.clone_into(&mut snapshot_urls[inst.index()]);
                 }
-                url_streams.clear();
-                extra.clear();
-            };
-            for SymbolConfig { symbol: sym, .. } in &v.symbols {
-                let Some(inst) = registry.lookup(v.venue, sym.as_bytes()) else {
-                    continue;
-                };
-                let streams = v.streams_of(sym);
-                if current.is_none()
-                    || streams_in_current + streams.len() > v.max_streams_per_connection
-                {
-                    finish(&mut conns, current, &mut url_streams, &mut extra);
-                    let idx = conns.len();
-                    let timers = SessionTimers {
-                        connect_timeout: ms(e.connect_timeout_ms),
-                        stale_timeout: ms(e.stale_timeout_ms),
-                        max_age: v.max_connection_age.as_nanos() as Nanos,
-                        backoff_initial: ms(e.backoff_initial_ms),
-                        backoff_max: ms(e.backoff_max_ms),
-                        restart_limit: e.restart_limit,
-                        restart_window: ms(e.restart_window_ms),
-                        down_cooldown: ms(e.down_cooldown_ms),
-                    };
-                    conns.push(Conn {
-                        venue: vi,
-                        instruments: Vec::new(),
-                        url: String::new(),
-                        host: v.ws.host.clone(),
-                        ip: v.ws.host.parse().ok(),
-                        port: v.ws.port,
-                        subscribes: Vec::new(),
-                        next_subscribe: 0,
-                        // Capacity 1: control messages are spaced, never bursted.
-                        control: TokenBucket::new(1, u64::from(v.control_messages_per_sec), now),
-                        session: Session::new(timers, 0x9E37 ^ idx as u64, now),
-                        ws: None,
-                        resolving: false,
-                        shutdown_announced: false,
-                        binaries: 0,
-                    });
-                    current = Some(idx);
-                    streams_in_current = 0;
-                }
-                let idx = current.unwrap_or(0);
-                let url_limit = v.url_streams.unwrap_or(usize::MAX);
-                for s in streams {
-                    streams_in_current += 1;
-                    let url_len: usize = url_streams.iter().map(|s| s.len() + 1).sum();
-                    if url_len + s.len() < URL_BUDGET
-                        && url_streams.len() < url_limit
-                        && extra.is_empty()
-                    {
-                        url_streams.push(s);
-                    } else {
-                        extra.push(s);
-                    }
-                }
-                conns[idx].instruments.push(inst.id);
-                inst_conn[inst.id.index()] = idx;
-                inst_venue[inst.id.index()] = vi;
-                snapshot_urls[inst.id.index()] = v.snapshot_url(sym);
             }
-            finish(&mut conns, current, &mut url_streams, &mut extra);
+            let timers = SupervisorTimers {
+                connect_timeout: ms(e.connect_timeout_ms),
+                stale_timeout: ms(e.stale_timeout_ms),
+                max_age: v.max_connection_age.as_nanos() as Nanos,
+                backoff_initial: ms(e.backoff_initial_ms),
+                backoff_max: ms(e.backoff_max_ms),
+                restart_limit: e.restart_limit,
+                restart_window: ms(e.restart_window_ms),
+                down_cooldown: ms(e.down_cooldown_ms),
+            };
+            conns.push(Conn {
+                venue: vi,
+                protocol,
+                supervisor: Supervisor::new(timers, 0x9E37 ^ idx as u64, now),
+                link: Link::new(&v.ws, tls_configs[vi].clone(), e.max_message_bytes),
+                shutdown_announced: false,
+                binaries: 0,
+            });
         }
         let books = books_for(&registry, e.book_capacity, GapPolicy::Resync);
         let registry_len = registry.len();
@@ -279,7 +228,7 @@ impl FeedLoop {
             ms(e.backoff_max_ms),
             0x5EED ^ now,
         );
-        let hosts = conns.iter().map(|c| (c.host.clone(), c.port)).collect();
+        let hosts = conns.iter().map(|c| c.link.host_port()).collect();
         let worker = Worker::spawn(
             WorkerTables {
                 snapshot_urls,
@@ -295,6 +244,8 @@ impl FeedLoop {
                 probe,
                 clock: clock.clone(),
             },
+            batch: EventBatch::with_capacity(16),
+            text: String::with_capacity(4096),
             cfg,
             registry,
             clock,
@@ -313,6 +264,7 @@ impl FeedLoop {
             scan_snapshots: false,
             retry,
             snapshot_wake: Nanos::MAX,
+            stale_wake: now,
             snapshot_log: TokenBucket::new(SNAPSHOT_LOGS_PER_SEC, SNAPSHOT_LOGS_PER_SEC, now),
             snapshot_logs_suppressed: 0,
             next_error_log: 0,
@@ -354,9 +306,11 @@ impl FeedLoop {
             self.events = events;
             self.drain_worker();
             let now = self.clock.now();
+            if self.scan_snapshots {
+                self.next_tick = now;
+            }
             if now >= self.next_tick {
                 self.tick(now);
-                self.next_tick = now + TICK;
             }
         }
         self.close_all();
@@ -378,10 +332,10 @@ impl FeedLoop {
                 })
                 .collect(),
             errors: std::mem::take(&mut self.errors),
-            decode: self.venues.iter().fold(
+            decode: self.conns.iter().fold(
                 Default::default(),
-                |acc: crate::venue::DecodeStats, v| {
-                    let s = v.feed.decoder().stats();
+                |acc: crate::venue::DecodeStats, c| {
+                    let s = c.protocol.decode_stats();
                     crate::venue::DecodeStats {
                         fast: acc.fast + s.fast,
                         fallback: acc.fallback + s.fallback,
@@ -397,7 +351,9 @@ impl FeedLoop {
         let Some(conn) = self.conns.get_mut(idx) else {
             return;
         };
-        let Some(ws) = conn.ws.as_mut() else { return };
+        let Some(ws) = conn.link.ws.as_mut() else {
+            return;
+        };
         if !ws.is_open() {
             match ws.drive_handshake() {
                 Ok(true) => self.on_open(idx, now),
@@ -407,9 +363,9 @@ impl FeedLoop {
         }
         let FeedLoop {
             conns,
-            venues,
             books,
             out,
+            batch,
             counters,
             registry,
             clock,
@@ -418,24 +374,22 @@ impl FeedLoop {
             ..
         } = self;
         let Conn {
-            ws,
-            session,
-            instruments,
-            venue: vi,
+            link,
+            supervisor,
+            protocol,
             shutdown_announced,
             binaries,
             ..
         } = &mut conns[idx];
-        let Some(ws) = ws.as_mut() else {
+        let Some(ws) = link.ws.as_mut() else {
             return;
         };
-        let venue = &mut venues[*vi];
         let mut shutdown = false;
         let read = ws.read_available(|text| {
             let recv = clock.now();
-            session.frame(recv);
+            supervisor.frame(recv);
             counters.messages.incr();
-            match venue.feed.handle_frame(text, recv, registry, books, out) {
+            match protocol.handle_text(text, recv, registry, books, out) {
                 Ok(FrameKind::Depth(_, outcome)) => match outcome {
                     DiffOutcome::Applied | DiffOutcome::Stale | DiffOutcome::Waiting => {}
                     DiffOutcome::Buffered => *scan_snapshots = true,
@@ -457,13 +411,14 @@ impl FeedLoop {
                     // A reply to this connection's requests: every instrument
                     // it carries hears of it. Not a market-data path.
                     counters.venue_errors.incr();
-                    for &i in instruments.iter() {
-                        venue.feed.status(
+                    for &i in protocol.instruments() {
+                        publish_status(
                             &books[i.index()],
                             StatusCode::VenueError,
                             code,
                             idx as i64,
                             recv,
+                            batch,
                             out,
                         );
                     }
@@ -475,7 +430,7 @@ impl FeedLoop {
                 Ok(_) => {}
                 Err(e) => {
                     counters.decode_errors.incr();
-                    venue.feed.handle_undecodable(text, recv, registry, books, out);
+                    protocol.handle_undecodable(text, recv, registry, books, out);
                     // A lost diff may have resynced its book.
                     *scan_snapshots = true;
                     if recv >= *next_error_log {
@@ -495,7 +450,7 @@ impl FeedLoop {
                 // market is not a dead socket); per-instrument staleness
                 // still needs data.
                 if pass.pings + pass.pongs > 0 {
-                    session.frame(clock.now());
+                    supervisor.frame(clock.now());
                 }
                 if pass.binaries > 0 {
                     let first = *binaries == 0;
@@ -512,16 +467,35 @@ impl FeedLoop {
                     }
                 }
             }
-            Err(e) => self.fail(idx, now, &e.to_string(), false),
+            Err(e) => return self.fail(idx, now, &e.to_string(), false),
+        }
+        self.after_frames(idx, now);
+    }
+
+    /// What the frames just read asked for is due now, not at the next
+    /// timer: a resubscribe or ping the session wants to send, a shutdown
+    /// the venue announced, the Live state once every book synced.
+    fn after_frames(&mut self, idx: usize, now: Nanos) {
+        let conn = &self.conns[idx];
+        if conn.shutdown_announced {
+            self.next_tick = now;
+        }
+        if let Some(t) = conn.protocol.poll_timeout(now) {
+            self.next_tick = self.next_tick.min(t);
+        }
+        if self.out.fanout.has_dirty() {
+            self.next_tick = self.next_tick.min(now.saturating_add(TICK));
+        }
+        if conn.supervisor.state() == SessionState::Syncing {
+            self.check_synced(idx, now);
         }
     }
 
     fn on_open(&mut self, idx: usize, now: Nanos) {
         let conn = &mut self.conns[idx];
-        let (state, reconnect) = conn.session.opened(now);
-        conn.next_subscribe = 0;
+        let (state, reconnect) = conn.supervisor.opened(now);
         conn.binaries = 0;
-        if let Some(ws) = conn.ws.as_mut() {
+        if let Some(ws) = conn.link.ws.as_mut() {
             if let Some(t) = ws.transport_mut() {
                 // Only readability matters now; writes are flushed as they are made.
                 let _ = self.poll.registry().reregister(
@@ -531,22 +505,14 @@ impl FeedLoop {
                 );
             }
         }
-        tracing::info!(conn = idx, url = %conn.url, reconnect, "connection open");
-        self.counters.open_connections.set(
-            self.conns
-                .iter()
-                .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
-                .count() as u64,
-        );
+        tracing::info!(conn = idx, url = %conn.protocol.url(), reconnect, "connection open");
+        self.count_open();
         if reconnect {
             self.counters.reconnects.incr();
             self.status_all(idx, StatusCode::Reconnected, 0, now);
         }
         self.session_changed(idx, state, now, "open");
-        let instruments = self.conns[idx].instruments.clone();
-        for inst in instruments {
-            self.books[inst.index()].sync.request_snapshot();
-        }
+        self.conns[idx].protocol.handle_open(now, &mut self.books);
         self.scan_snapshots = true;
     }
 
@@ -554,15 +520,13 @@ impl FeedLoop {
     fn status_all(&mut self, idx: usize, code: StatusCode, a: i64, now: Nanos) {
         let FeedLoop {
             conns,
-            venues,
             books,
             out,
+            batch,
             ..
         } = self;
-        let conn = &conns[idx];
-        let feed = &mut venues[conn.venue].feed;
-        for &inst in &conn.instruments {
-            feed.status(&books[inst.index()], code, a, idx as i64, now, out);
+        for &inst in conns[idx].protocol.instruments() {
+            publish_status(&books[inst.index()], code, a, idx as i64, now, batch, out);
         }
     }
 
@@ -578,13 +542,10 @@ impl FeedLoop {
         let conn = &mut self.conns[idx];
         // The WebSocket may already report closed; the session knows it was up.
         let was_open = matches!(
-            conn.session.state(),
+            conn.supervisor.state(),
             SessionState::Syncing | SessionState::Live | SessionState::Stale
         );
-        if let Some(mut ws) = conn.ws.take() {
-            ws.shutdown(self.poll.registry());
-        }
-        conn.resolving = false;
+        conn.link.close(self.poll.registry());
         conn.shutdown_announced = false;
         if planned {
             tracing::info!(conn = idx, reason, "reconnecting (planned)");
@@ -602,34 +563,20 @@ impl FeedLoop {
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);
         }
-        // No ghost levels: every book on the connection that holds
-        // something starts over, and diffs buffered from the dead connection
-        // are dropped with it (a book still waiting for its snapshot would
-        // otherwise bridge stale diffs from before the gap the disconnect
-        // made). A book that never synced and holds nothing has nothing to
-        // reset: a failed attempt is a failure, not a resync.
+        // No ghost levels: the venue's session resets what the dead
+        // connection fed (see `Session::handle_closed`).
         let FeedLoop {
             conns,
-            venues,
             books,
             out,
+            batch,
             ..
         } = self;
-        let conn = &conns[idx];
-        let feed = &mut venues[conn.venue].feed;
-        for &inst in &conn.instruments {
-            let st = &mut books[inst.index()];
-            if st.sync.holds_anything() {
-                feed.resync(st, ResyncReason::Reconnect, now, out);
-            }
-        }
-        self.counters.open_connections.set(
-            self.conns
-                .iter()
-                .filter(|c| c.ws.as_ref().is_some_and(WsClient::is_open))
-                .count() as u64,
-        );
-        let state = self.conns[idx].session.failed(now, planned);
+        conns[idx].protocol.handle_closed(now, books, batch, out);
+        self.count_open();
+        let state = self.conns[idx].supervisor.failed(now, planned);
+        let retry = self.conns[idx].supervisor.next_deadline();
+        self.next_tick = self.next_tick.min(retry);
         self.session_changed(idx, state, now, reason);
         if state == SessionState::Down {
             self.connection_down(idx, now);
@@ -653,16 +600,13 @@ impl FeedLoop {
     }
 
     fn start_connect(&mut self, idx: usize, now: Nanos) {
-        let state = self.conns[idx].session.connecting(now);
+        let state = self.conns[idx].supervisor.connecting(now);
         self.session_changed(idx, state, now, "connecting");
         let conn = &mut self.conns[idx];
-        match conn.ip {
-            Some(ip) => {
-                let addr = SocketAddr::new(ip, conn.port);
-                self.connect_transport(idx, addr, now);
-            }
+        match conn.link.address() {
+            Some(addr) => self.connect_transport(idx, addr, now),
             None => {
-                conn.resolving = true;
+                conn.link.resolving = true;
                 if !self.worker.submit(Job::Resolve { conn: idx }) {
                     self.fail(idx, now, "helper queue full", false);
                 }
@@ -672,31 +616,18 @@ impl FeedLoop {
 
     fn connect_transport(&mut self, idx: usize, addr: SocketAddr, now: Nanos) {
         let conn = &mut self.conns[idx];
-        conn.resolving = false;
-        let tls = self.venues[conn.venue]
-            .tls
-            .clone()
-            .map(|c| (c, conn.host.as_str()));
-        let transport = match Transport::connect(addr, tls) {
-            Ok(t) => t,
-            Err(e) => return self.fail(idx, now, &e.to_string(), false),
-        };
-        let mut ws = WsClient::new(&conn.url, transport, self.cfg.engine.max_message_bytes);
-        if let Some(t) = ws.transport_mut() {
-            if let Err(e) = self.poll.registry().register(
-                t.tcp_mut(),
-                Token(idx),
-                Interest::READABLE | Interest::WRITABLE,
-            ) {
-                return self.fail(idx, now, &format!("register: {e}"), false);
-            }
+        let url = conn.protocol.url();
+        if let Err(e) = conn
+            .link
+            .connect(addr, url, self.poll.registry(), Token(idx))
+        {
+            self.fail(idx, now, &e, false);
         }
-        conn.ws = Some(ws);
     }
 
     fn tick(&mut self, now: Nanos) {
         for idx in 0..self.conns.len() {
-            match self.conns[idx].session.check(now) {
+            match self.conns[idx].supervisor.check(now) {
                 Some(Due::Connect) => self.start_connect(idx, now),
                 Some(Due::ConnectTimeout) => self.fail(idx, now, "connect timeout", false),
                 Some(Due::Stale) => {
@@ -716,14 +647,24 @@ impl FeedLoop {
                 self.fail(idx, now, "venue announced a server shutdown", true);
                 continue;
             }
-            if let Some(ws) = conn.ws.as_mut().filter(|w| w.is_open()) {
-                if conn.next_subscribe < conn.subscribes.len() && conn.control.try_take(1, now) {
-                    let text = &conn.subscribes[conn.next_subscribe];
-                    conn.next_subscribe += 1;
-                    if let Err(e) = ws.send_text(text) {
-                        self.fail(idx, now, &e.to_string(), false);
-                        continue;
+            if let Some(ws) = conn.link.ws.as_mut().filter(|w| w.is_open()) {
+                // Paced by the session: a few at most per tick.
+                let mut sent = 0;
+                let mut failed = None;
+                while sent < 8
+                    && conn
+                        .protocol
+                        .poll_transmit(now, &mut self.books, &mut self.text)
+                {
+                    sent += 1;
+                    if let Err(e) = ws.send_text(&self.text) {
+                        failed = Some(e.to_string());
+                        break;
                     }
+                }
+                if let Some(e) = failed {
+                    self.fail(idx, now, &e, false);
+                    continue;
                 }
                 if ws.wants_write() {
                     if let Err(e) = ws.flush() {
@@ -734,7 +675,9 @@ impl FeedLoop {
             }
             self.check_synced(idx, now);
         }
-        self.check_instrument_staleness(now);
+        if now >= self.stale_wake {
+            self.check_instrument_staleness(now);
+        }
         if self.scan_snapshots || now >= self.snapshot_wake {
             self.request_snapshots(now);
         }
@@ -748,22 +691,48 @@ impl FeedLoop {
             self.refresh_counters();
             self.next_refresh = now + COUNTER_REFRESH;
         }
+        self.next_tick = self.next_deadline(now);
+    }
+
+    /// The earliest time anything is due: a supervisor's timer, a session's
+    /// next message, a snapshot retry, an instrument's staleness, the
+    /// counters; every `TICK` while slow consumers wait for repair or a
+    /// budget held a snapshot request back.
+    fn next_deadline(&self, now: Nanos) -> Nanos {
+        let mut next = now
+            .saturating_add(MAX_SLEEP)
+            .min(self.next_refresh)
+            .min(self.snapshot_wake)
+            .min(self.stale_wake);
+        for c in &self.conns {
+            next = next.min(c.supervisor.next_deadline());
+            if c.is_open() {
+                if let Some(t) = c.protocol.poll_timeout(now) {
+                    next = next.min(t);
+                }
+            }
+        }
+        if self.scan_snapshots || self.out.fanout.has_dirty() {
+            next = next.min(now.saturating_add(TICK));
+        }
+        next.max(now)
     }
 
     fn check_synced(&mut self, idx: usize, now: Nanos) {
         let conn = &self.conns[idx];
-        let state = conn.session.state();
+        let state = conn.supervisor.state();
         if !matches!(state, SessionState::Syncing | SessionState::Live) {
             return;
         }
         let all = conn
-            .instruments
+            .protocol
+            .instruments()
             .iter()
             .all(|i| self.books[i.index()].sync.is_synced());
         let change = if all {
-            self.conns[idx].session.synced(now)
+            self.conns[idx].supervisor.synced(now)
         } else {
-            self.conns[idx].session.unsynced(now)
+            self.conns[idx].supervisor.unsynced(now)
         };
         if let Some(state) = change {
             self.session_changed(
@@ -786,19 +755,22 @@ impl FeedLoop {
             resyncs += stats.resyncs;
             crossed += stats.crossed;
         }
-        for v in &self.venues {
-            crossed += v.feed.stats().crossed;
+        for c in &self.conns {
+            crossed += c.protocol.stats().crossed;
         }
         self.counters.resyncs.set(resyncs);
         self.counters.crossed.set(crossed);
         self.counters.drops.set(self.out.fanout.dropped());
     }
 
+    fn count_open(&self) {
+        let open = self.conns.iter().filter(|c| c.is_open()).count();
+        self.counters.open_connections.set(open as u64);
+    }
+
     fn close_all(&mut self) {
         for conn in &mut self.conns {
-            if let Some(mut ws) = conn.ws.take() {
-                ws.shutdown(self.poll.registry());
-            }
+            conn.link.close(self.poll.registry());
         }
         self.counters.open_connections.set(0);
     }

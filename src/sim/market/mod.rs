@@ -1,4 +1,4 @@
-//! A random-walk market that writes venue frames (Binance's today).
+//! A random-walk market that writes venue frames (Binance, Bybit, OKX).
 //!
 //! The model keeps the true book. Every book change is one *update id*;
 //! changes accumulate into a pending event that a diff-depth frame flushes
@@ -6,23 +6,40 @@
 //! every touched level). A REST snapshot is taken *inside* a pending event,
 //! as on Binance, so its `lastUpdateId` falls within the next diff's `[U, u]`
 //! and both venues' bridging rules can be exercised. On the USD-M dialect,
-//! ids skip between events and `pu` chains them.
+//! ids skip between events and `pu` chains them. Venues that number their
+//! own book messages (Bybit `u`, OKX `seqId`) use the model's *book
+//! sequence* ([`MarketSim::book_seq`]), advanced once per event they flush.
 //!
 //! Used by the simulated venue, the benchmarks and the tests: frames are
 //! deterministic for a seed.
 //!
 //! This file is the model (the true book, update ids, events, trades); it
-//! writes no frames. `binance.rs` writes its events as Binance frames
-//! ([`MarketSim::depth_update`], [`MarketSim::book_ticker`],
-//! [`MarketSim::trade`], [`MarketSim::snapshot`], [`MarketSim::crossed_diff`]),
-//! picking spot or USD-M from [`MarketConfig::venue`]. Another venue's
-//! encoding is a sibling file reading the same event steps
-//! (`close_event` / `event_levels` / `finish_event`, `next_trade`,
-//! `enter_event`, `best`); a venue whose frames carry more of the book (a
-//! checksum over the top levels, a depth-truncated snapshot) reads it
-//! through [`MarketSim::levels`] or `best`.
+//! writes no frames. Each venue's encoding is a sibling file over the same
+//! event steps (`close_event` / `event_levels` or `view_changes` /
+//! `finish_event`, `next_trade`, `enter_event`, `best`, `advance_seq`):
+//! * `binance.rs` — [`MarketSim::depth_update`], [`MarketSim::book_ticker`],
+//!   [`MarketSim::trade`], [`MarketSim::snapshot`], [`MarketSim::crossed_diff`],
+//!   spot or USD-M from [`MarketConfig::venue`];
+//! * `bybit.rs` — [`MarketSim::bybit_deltas`] (one delta per depth-limited
+//!   view), [`MarketSim::bybit_snapshot`], [`MarketSim::bybit_bbo`],
+//!   [`MarketSim::bybit_ticker`], [`MarketSim::bybit_trade`],
+//!   [`MarketSim::bybit_crossed`], spot or linear;
+//! * `okx.rs` — [`MarketSim::okx_update`] (with the checksum),
+//!   [`MarketSim::okx_snapshot`], [`MarketSim::okx_bbo`],
+//!   [`MarketSim::okx_trade`], [`MarketSim::okx_crossed`];
+//! * `number.rs` — the decimal spellings Bybit and OKX use.
+//!
+//! A depth-limited view (Bybit `orderbook.50`, OKX `books`' 400 levels)
+//! publishes what an event changed in the best `depth` levels, including
+//! levels entering the view when a better one goes and leaving it
+//! (quantity 0) when pushed past the edge (`view_changes`).
 
 mod binance;
+mod bybit;
+mod number;
+mod okx;
+#[cfg(test)]
+mod wire_tests;
 
 use std::collections::BTreeMap;
 
@@ -34,7 +51,8 @@ pub use self::binance::{push_decimal, push_u64};
 /// Shape of the generated market.
 #[derive(Clone, Debug)]
 pub struct MarketConfig {
-    /// Binance dialect to write.
+    /// The venue whose frames are written (Binance spot or USD-M picks the
+    /// Binance variant, Bybit spot or linear the Bybit one).
     pub venue: Venue,
     /// Symbol, upper case (`BTCUSDT`).
     pub symbol: String,
@@ -85,12 +103,17 @@ pub struct MarketSim {
     id: u64,
     /// First id of the pending event, if any change is pending.
     pending_first: Option<u64>,
-    /// Levels touched by the pending event.
-    touched: Vec<(Side, i64)>,
+    /// Levels touched by the pending event, with their quantity before it
+    /// (0: the level did not exist).
+    touched: Vec<Touched>,
     /// `u` of the last flushed diff (`pu` of the next).
     last_flushed: u64,
     trade_id: u64,
     time_ms: u64,
+    /// The venue's own book sequence (Bybit `u`, OKX `seqId`), advanced
+    /// once per flushed event by the encoders that write one; 0 before the
+    /// first. Binance's frames use the update ids instead.
+    seq: u64,
 }
 
 impl MarketSim {
@@ -108,6 +131,7 @@ impl MarketSim {
             last_flushed: 1_000_000,
             trade_id: 5_000_000,
             time_ms: 1_700_000_000_000,
+            seq: 60_000_000,
             cfg,
         };
         for i in 0..sim.cfg.depth as i64 {
@@ -133,6 +157,12 @@ impl MarketSim {
     /// The last update id applied to the true book.
     pub fn last_update_id(&self) -> u64 {
         self.id
+    }
+
+    /// The venue's book sequence of the last flushed event (Bybit `u`, OKX
+    /// `seqId`); see the encoders.
+    pub fn book_seq(&self) -> u64 {
+        self.seq
     }
 
     /// The true book, best first.
@@ -240,13 +270,21 @@ impl MarketSim {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
         };
+        if !self
+            .touched
+            .iter()
+            .any(|t| t.side == side && t.price == price)
+        {
+            self.touched.push(Touched {
+                side,
+                price,
+                before: book.get(&price).copied().unwrap_or(0),
+            });
+        }
         if qty == 0 {
             book.remove(&price);
         } else {
             book.insert(price, qty);
-        }
-        if !self.touched.contains(&(side, price)) {
-            self.touched.push((side, price));
         }
     }
 
@@ -259,8 +297,15 @@ impl MarketSim {
         let last = self.id.max(first);
         self.id = last;
         self.time_ms += 1;
-        self.touched.sort_unstable_by_key(|&(side, p)| {
-            (side as u8, if side == Side::Bid { -p } else { p })
+        self.touched.sort_unstable_by_key(|t| {
+            (
+                t.side as u8,
+                if t.side == Side::Bid {
+                    -t.price
+                } else {
+                    t.price
+                },
+            )
         });
         EventIds {
             first,
@@ -274,14 +319,77 @@ impl MarketSim {
     fn event_levels(&self, side: Side) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.touched
             .iter()
-            .filter(move |&&(s, _)| s == side)
-            .map(move |&(_, p)| {
-                let q = match side {
-                    Side::Bid => self.bids.get(&p),
-                    Side::Ask => self.asks.get(&p),
-                };
-                (p, q.copied().unwrap_or(0))
-            })
+            .filter(move |t| t.side == side)
+            .map(move |t| (t.price, self.qty_at(side, t.price)))
+    }
+
+    /// The quantity at `price` now (0: no level).
+    fn qty_at(&self, side: Side, price: i64) -> i64 {
+        let q = match side {
+            Side::Bid => self.bids.get(&price),
+            Side::Ask => self.asks.get(&price),
+        };
+        q.copied().unwrap_or(0)
+    }
+
+    /// What the closed event changed in the best `depth` levels of `side`
+    /// — the view a depth-limited stream publishes — written into `out`
+    /// (cleared first) best first, with each level's quantity now (0: it
+    /// left the view). A level enters the view when it is new or touched,
+    /// or when a better one went away; it leaves it when removed or pushed
+    /// past `depth`. Call between `close_event` and `finish_event`.
+    fn view_changes(&self, side: Side, depth: usize, out: &mut Vec<(i64, i64)>) {
+        out.clear();
+        let better = |a: i64, b: i64| if side == Side::Bid { a > b } else { a < b };
+        let touched = || self.touched.iter().filter(|t| t.side == side);
+        let was_touched = |p: i64| touched().any(|t| t.price == p);
+        // The view before the event: untouched levels as they are, touched
+        // ones with their old quantity, merged best first.
+        let mut old: Vec<i64> = touched()
+            .filter(|t| t.before != 0)
+            .map(|t| t.price)
+            .collect();
+        old.extend(
+            self.best(side, depth + self.touched.len())
+                .map(|(p, _)| p)
+                .filter(|&p| !was_touched(p)),
+        );
+        old.sort_unstable_by(|&a, &b| {
+            if better(a, b) {
+                std::cmp::Ordering::Less
+            } else if a == b {
+                std::cmp::Ordering::Equal
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        });
+        old.truncate(depth);
+        let new: Vec<(i64, i64)> = self.best(side, depth).collect();
+        for &(p, q) in &new {
+            if was_touched(p) || !old.contains(&p) {
+                out.push((p, q));
+            }
+        }
+        for &p in &old {
+            if !new.iter().any(|&(np, _)| np == p) {
+                out.push((p, 0));
+            }
+        }
+        out.sort_unstable_by(|&(a, _), &(b, _)| {
+            if better(a, b) {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        });
+    }
+
+    /// Advances the venue's book sequence by `step` (at least 1); returns
+    /// `(previous, new)`.
+    fn advance_seq(&mut self, step: u64) -> (u64, u64) {
+        let prev = self.seq;
+        self.seq += step.max(1);
+        (prev, self.seq)
     }
 
     /// Ends the closed event: it becomes the one the next event chains to.
@@ -340,6 +448,17 @@ impl MarketSim {
         let asks = self.asks.iter().take(take(Side::Ask));
         bids.chain(asks).map(|(&p, &q)| (p, q))
     }
+}
+
+/// A level the pending event touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Touched {
+    /// Its side.
+    side: Side,
+    /// Its price mantissa.
+    price: i64,
+    /// Its quantity before the event (0: it did not exist).
+    before: i64,
 }
 
 /// The ids of one diff event.

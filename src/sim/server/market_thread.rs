@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tungstenite::{Message, WebSocket};
 
-use super::dialect::{Dialect, Kind, Session};
+use super::dialect::{Dialect, Frames, Kind, Replies, Session};
 use super::tls::SimStream;
 use super::{Command, CommandBox, Fault, SimConfig, SimStats, TrueBook};
 use crate::sim::market::{MarketConfig, MarketSim};
@@ -45,9 +45,14 @@ pub(super) struct Market {
     quiet_until: Vec<Option<Instant>>,
     slow: Option<(u32, Instant)>,
     gap_pending: Vec<bool>,
-    frame: Vec<u8>,
-    /// The topic of `frame`, written by the dialect.
-    topic: String,
+    /// Per symbol: the next book frame carries a wrong checksum.
+    bad_checksum_pending: Vec<bool>,
+    /// The frames of the last write, with their topics.
+    frames: Frames,
+    /// A client's answers to one message.
+    replies: Replies,
+    /// A snapshot frame for one client.
+    snapshot: Vec<u8>,
     next_symbol: usize,
 }
 
@@ -77,7 +82,8 @@ impl Market {
         Market {
             quiet_until: vec![None; n],
             dialect,
-            gap_pending: vec![false; cfg.symbols.len()],
+            gap_pending: vec![false; n],
+            bad_checksum_pending: vec![false; n],
             rng: Rng::new(cfg.seed ^ 0xA5A5),
             rate: cfg.rate,
             cfg,
@@ -88,8 +94,9 @@ impl Market {
             clients: Vec::new(),
             stall_until: None,
             slow: None,
-            frame: Vec::with_capacity(1 << 16),
-            topic: String::with_capacity(64),
+            frames: Frames::default(),
+            replies: Replies::default(),
+            snapshot: Vec::with_capacity(1 << 16),
             next_symbol: 0,
         }
     }
@@ -177,7 +184,7 @@ impl Market {
                     TrueBook {
                         bids: b.levels(Side::Bid),
                         asks: b.levels(Side::Ask),
-                        last_update_id: b.last_update_id(),
+                        last_update_id: self.dialect.last_update_id(b),
                     }
                 });
                 let _ = reply.send(truth);
@@ -200,20 +207,15 @@ impl Market {
                 }
                 self.stats.clients.store(0, Ordering::Relaxed);
             }
-            Fault::Gap(symbol) => {
-                for (i, s) in self.cfg.symbols.iter().enumerate() {
-                    if symbol
-                        .as_deref()
-                        .is_none_or(|want| want.eq_ignore_ascii_case(s))
-                    {
-                        self.gap_pending[i] = true;
-                    }
+            Fault::Gap(symbol) => mark(&self.cfg.symbols, symbol, &mut self.gap_pending),
+            Fault::BadChecksum(symbol) => {
+                if self.dialect.checksums() {
+                    mark(&self.cfg.symbols, symbol, &mut self.bad_checksum_pending);
                 }
             }
             Fault::Malformed => {
                 for i in 0..self.books.len() {
-                    self.dialect
-                        .malformed(&self.books[i], &mut self.frame, &mut self.topic);
+                    self.dialect.malformed(&self.books[i], &mut self.frames);
                     self.broadcast();
                 }
             }
@@ -225,8 +227,7 @@ impl Market {
             }
             Fault::Crossed(symbol) => {
                 if let Some(i) = self.symbol_index(&symbol.to_ascii_uppercase()) {
-                    self.dialect
-                        .crossed(&mut self.books[i], &mut self.frame, &mut self.topic);
+                    self.dialect.crossed(&mut self.books[i], &mut self.frames);
                     self.broadcast();
                 }
             }
@@ -268,8 +269,9 @@ impl Market {
         if quiet && kind != Kind::Depth {
             return;
         }
+        let bad_checksum = kind == Kind::Depth && std::mem::take(&mut self.bad_checksum_pending[i]);
         self.dialect
-            .write(&mut self.books[i], kind, &mut self.frame, &mut self.topic);
+            .write(&mut self.books[i], kind, bad_checksum, &mut self.frames);
         if kind == Kind::Depth && (quiet || std::mem::take(&mut self.gap_pending[i])) {
             // Generated and applied to the true book, never sent.
             return;
@@ -278,18 +280,20 @@ impl Market {
         self.broadcast();
     }
 
-    /// Sends `self.frame` to every client whose session wants `self.topic`,
-    /// in the form that client receives it.
+    /// Sends each of `self.frames` to every client whose session wants its
+    /// topic, in the form that client receives it.
     fn broadcast(&mut self) {
         let mut dead = Vec::new();
-        for (idx, c) in self.clients.iter_mut().enumerate() {
-            if !c.session.wants(&self.topic) {
-                continue;
-            }
-            match c.ws.write(c.session.frame(&self.frame)) {
-                Ok(()) => {}
-                Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => dead.push(idx),
+        for (topic, frame) in self.frames.iter() {
+            for (idx, c) in self.clients.iter_mut().enumerate() {
+                if !c.session.wants(topic) {
+                    continue;
+                }
+                match c.ws.write(c.session.frame(frame)) {
+                    Ok(()) => {}
+                    Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => dead.push(idx),
+                }
             }
         }
         self.remove_clients(dead);
@@ -353,8 +357,27 @@ impl Market {
                                 c.last_pong = now;
                             }
                             Message::Text(t) => {
-                                if let Some(reply) = c.session.handle_text(t.as_str()) {
+                                let replies = &mut self.replies;
+                                c.session
+                                    .handle_text(t.as_str(), &self.cfg.symbols, replies);
+                                for reply in replies.texts.drain(..) {
                                     let _ = c.ws.write(Message::text(reply));
+                                }
+                                // The snapshot goes right after the ack, to
+                                // this client only, before any later diff.
+                                for (symbol, topic) in replies.snapshots.drain(..) {
+                                    let Some(i) =
+                                        self.cfg.symbols.iter().position(|s| *s == symbol)
+                                    else {
+                                        continue;
+                                    };
+                                    if self.dialect.ws_snapshot(
+                                        &self.books[i],
+                                        &topic,
+                                        &mut self.snapshot,
+                                    ) {
+                                        let _ = c.ws.write(c.session.frame(&self.snapshot));
+                                    }
                                 }
                             }
                             Message::Close(_) => {
@@ -390,5 +413,18 @@ impl Market {
         self.stats
             .clients
             .store(self.clients.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Sets `flags[i]` for `symbol` (ASCII case-insensitive), or for every
+/// symbol when `None`.
+fn mark(symbols: &[String], symbol: Option<String>, flags: &mut [bool]) {
+    for (i, s) in symbols.iter().enumerate() {
+        if symbol
+            .as_deref()
+            .is_none_or(|want| want.eq_ignore_ascii_case(s))
+        {
+            flags[i] = true;
+        }
     }
 }

@@ -19,8 +19,8 @@
 //!   a 404 with a short venue-neutral body;
 //! * `market_thread.rs` — pacing, fan-out to clients, pings, faults;
 //! * `dialect/` — everything a venue words its own way, one file per venue
-//!   behind the `Dialect` enum (today `binance.rs`, spot and USD-M); the
-//!   files above name no venue. `dialect/mod.rs` documents the seam and how
+//!   behind the `Dialect` enum (`binance.rs` spot and USD-M, `bybit.rs`
+//!   spot and linear, `okx.rs`); the files above name no venue. `dialect/mod.rs` documents the seam and how
 //!   Bybit, OKX, Coinbase and Kraken fit it.
 
 mod dialect;
@@ -51,7 +51,8 @@ pub struct SimConfig {
     pub symbols: Vec<String>,
     /// Messages per second across all symbols and streams.
     pub rate: u32,
-    /// Relative weights of depth diffs, bookTickers and trades.
+    /// Relative weights of depth diffs, top-of-book messages (Binance
+    /// bookTicker, Bybit orderbook.1 / tickers, OKX bbo-tbt) and trades.
     pub mix: Mix,
     /// Book changes per diff (≈ levels per depth frame).
     pub changes_per_diff: usize,
@@ -59,7 +60,7 @@ pub struct SimConfig {
     pub tls: bool,
     /// Seed of the random walk.
     pub seed: u64,
-    /// Server ping interval (Binance spot: 20 s).
+    /// Server ping interval (Binance spot: 20 s; Bybit and OKX send none).
     pub ping_interval: Duration,
     /// Close a client that has not answered a ping for this long (Binance: 60 s).
     pub pong_timeout: Duration,
@@ -139,6 +140,10 @@ pub enum Fault {
     /// Send one bogus diff for a symbol whose bid crosses the best ask (its
     /// ids continue the chain but the venue's book does not change).
     Crossed(String),
+    /// The next book frame of one symbol, or of all, carries a wrong
+    /// checksum while its levels move the book on correctly (OKX). Venues
+    /// without checksums ignore it; see [`SimVenue::sends_checksums`].
+    BadChecksum(Option<String>),
     /// Divide the message rate by `factor` for `duration`.
     SlowDown {
         /// Divisor of the rate.
@@ -155,7 +160,8 @@ pub struct TrueBook {
     pub bids: Vec<(Price, Qty)>,
     /// Asks, best first.
     pub asks: Vec<(Price, Qty)>,
-    /// Last update id applied.
+    /// The venue's sequence of the last event: Binance's update id,
+    /// Bybit's `u`, OKX's `seqId`.
     pub last_update_id: u64,
 }
 
@@ -197,6 +203,10 @@ pub struct SimVenue {
     addr: SocketAddr,
     tls: bool,
     venue: Venue,
+    /// The WebSocket endpoint's path (empty for Binance).
+    ws_path: &'static str,
+    /// The venue's book frames carry checksums.
+    checksums: bool,
     symbols: Vec<String>,
     ca_pem: Option<String>,
     /// The CA written to a file, once asked for (removed on drop).
@@ -282,6 +292,8 @@ impl SimVenue {
             addr,
             tls: cfg.tls,
             venue: cfg.venue,
+            ws_path: dialect.ws_path(),
+            checksums: dialect.checksums(),
             symbols: cfg.symbols.clone(),
             ca_pem,
             ca_path: Mutex::new(None),
@@ -302,6 +314,23 @@ impl SimVenue {
     /// The socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The venue the simulator speaks.
+    pub fn venue(&self) -> Venue {
+        self.venue
+    }
+
+    /// Whether the venue's book frames carry a checksum, so that
+    /// [`Fault::BadChecksum`] has something to spoil.
+    pub fn sends_checksums(&self) -> bool {
+        self.checksums
+    }
+
+    /// The path of the venue's WebSocket endpoint (`/v5/public/spot`,
+    /// `/ws/v5/public`); empty for Binance, whose paths name the streams.
+    pub fn ws_path(&self) -> &'static str {
+        self.ws_path
     }
 
     /// `ws://127.0.0.1:<port>` (or `wss://`).
@@ -346,11 +375,12 @@ impl SimVenue {
         Ok(Some(path))
     }
 
-    /// A `[[venue]]` section pointing at this simulator: its endpoints, its
-    /// CA, and its symbols with their exact tick and lot sizes.
+    /// A `[[venue]]` section pointing at this simulator: its endpoints
+    /// (the WebSocket URL with the venue's path, Binance's bare), its CA,
+    /// and its symbols with their exact tick and lot sizes.
     pub fn venue_section(&self) -> Result<crate::config::VenueSection, SimError> {
         let mut section = crate::config::VenueSection::new(self.venue);
-        section.ws_url = Some(self.ws_url());
+        section.ws_url = Some(format!("{}{}", self.ws_url(), self.ws_path));
         section.rest_url = Some(self.rest_url());
         section.ca_file = self.ca_file()?;
         section.symbol_specs = self

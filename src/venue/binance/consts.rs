@@ -65,6 +65,7 @@ pub const SPOT: Profile = Profile {
     snapshots: SnapshotSource::Rest,
     symbol_punctuation: b"",
     symbol_alphabet: "ASCII letters and digits",
+    example_symbols: &["BTCUSDT", "ETHUSDT", "SOLUSDT"],
     channels: &[
         Channel::Depth,
         Channel::BookTicker,

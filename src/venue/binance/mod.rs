@@ -3,13 +3,15 @@
 pub mod consts;
 mod decode;
 mod fast;
-pub mod feed;
+pub mod frames;
 pub mod msg;
+pub mod session;
 pub mod sync;
 
 pub use decode::{BinanceDecoder, DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS};
-pub use feed::BinanceFeed;
+pub use frames::BinanceFrames;
 pub use msg::{BinanceMsg, BookTicker, DepthSnapshot, DepthUpdate, SnapshotReply, TradeMsg};
+pub use session::BinanceSession;
 pub use sync::{BookSync, Bridge, Dialect, SyncLimits};
 // Venue-agnostic since they moved; re-exported where they were.
 pub use crate::venue::{

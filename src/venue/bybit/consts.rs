@@ -30,6 +30,7 @@ pub const SPOT: Profile = Profile {
     snapshots: SnapshotSource::Stream,
     symbol_punctuation: b"",
     symbol_alphabet: "ASCII letters and digits",
+    example_symbols: &["BTCUSDT", "ETHUSDT", "SOLUSDT"],
     channels: &[Channel::Depth, Channel::BookTicker, Channel::Trade],
     default_channels: &[Channel::Depth, Channel::BookTicker, Channel::Trade],
     // orderbook.200 pushes every 100 ms (50: 20 ms, 1000: 200 ms).

@@ -29,6 +29,7 @@ pub const PROFILE: Profile = Profile {
     snapshots: SnapshotSource::Stream,
     symbol_punctuation: b"-",
     symbol_alphabet: "ASCII letters, digits and `-` (instId: BTC-USDT, BTC-USDT-SWAP)",
+    example_symbols: &["BTC-USDT", "ETH-USDT", "SOL-USDT"],
     channels: &[Channel::Depth, Channel::BookTicker, Channel::Trade],
     default_channels: &[Channel::Depth, Channel::BookTicker, Channel::Trade],
     depth_intervals: &[100],

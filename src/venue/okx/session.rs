@@ -82,7 +82,7 @@ pub struct OkxSession {
 
 impl OkxSession {
     /// A session for `plan`. Allocates everything now.
-    pub fn new(plan: SessionPlan) -> OkxSession {
+    pub fn new(plan: &SessionPlan) -> OkxSession {
         let channels: Vec<&'static str> = plan
             .channels
             .iter()
@@ -106,7 +106,7 @@ impl OkxSession {
             EventBatch::with_capacity((3 * 2 * max_levels).max(snapshot_events(2 * capacity)) + 8);
         let per_sec = Nanos::from(plan.control_per_sec.max(1));
         OkxSession {
-            url: plan.ws_url,
+            url: plan.ws_url.clone(),
             symbols: plan.instruments.iter().map(|i| i.symbol.clone()).collect(),
             syncs: ids.iter().map(|_| OkxBookSync::new(capacity)).collect(),
             resub: vec![Resub::Idle; ids.len()],
@@ -161,8 +161,17 @@ impl OkxSession {
         }
     }
 
-    /// The socket is open: queue the subscription.
-    pub fn handle_open(&mut self, now: Nanos) {
+    /// The socket is open: queue the subscription. A snapshot still
+    /// awaited from a dead connection will not come: it is forgotten (the
+    /// subscription about to go out brings a new one).
+    pub fn handle_open(&mut self, now: Nanos, books: &mut [InstrumentBook]) {
+        for id in &self.ids {
+            if let Some(st) = books.get_mut(id.index()) {
+                if st.sync.snapshot_in_flight() {
+                    st.sync.snapshot_failed();
+                }
+            }
+        }
         self.open = true;
         self.next_arg = 0;
         self.resub.fill(Resub::Idle);
@@ -437,7 +446,7 @@ impl OkxSession {
     /// something: the next control slot while anything is queued, else when
     /// a ping falls due. (A book that starts wanting a snapshot is seen at
     /// the next call whatever this says.)
-    pub fn poll_timeout(&self) -> Option<Nanos> {
+    pub fn poll_timeout(&self, _now: Nanos) -> Option<Nanos> {
         if !self.open {
             return None;
         }

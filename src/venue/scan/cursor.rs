@@ -14,7 +14,7 @@
 //! form. A reader never accepts a value the tape path would read
 //! differently or refuse.
 
-use super::number::{Wire8, decimal_general, pow10, uint15};
+use super::number::{Wire8, decimal_general, pow10, short_decimal, uint15};
 use crate::types::Scale;
 use crate::types::swar::{ZEROS, digits_right, load8, nondigits};
 
@@ -223,13 +223,20 @@ impl<'a> Cursor<'a> {
     }
 
     /// `"<decimal>"` at `scale`, read by `w` when given. Binance writes
-    /// eight decimals; that form is read by [`Wire8::number`], anything else
-    /// by the general parser.
+    /// eight decimals; that form is read by [`Wire8::number`], numbers of at
+    /// most 8 bytes (venues that trim decimals) by [`short_decimal`], anything
+    /// else by the general parser.
     #[inline(always)]
     pub(crate) fn decimal(&mut self, w: Option<Wire8>, scale: Scale, signed: bool) -> Option<i64> {
         self.eat(b'"')?;
         let at = self.i;
         if let Some((v, end)) = w.and_then(|w| w.number(self.b, at)) {
+            if self.b.get(end) == Some(&b'"') {
+                self.i = end + 1;
+                return Some(v);
+            }
+        }
+        if let Some((v, end)) = short_decimal(self.b, at, scale) {
             if self.b.get(end) == Some(&b'"') {
                 self.i = end + 1;
                 return Some(v);

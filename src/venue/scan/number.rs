@@ -141,6 +141,66 @@ pub(crate) fn uint15(b: &[u8], at: usize) -> Option<(u64, usize)> {
     Some((v, n))
 }
 
+/// A decimal whose text fits one 8-byte load — `digits[.digits]` with 1 to
+/// 7 integer digits (`"65114.20"`, `"6.054"`, `"0.000678"`, `"6203"`), as
+/// venues that trim their decimals write them — at `scale` (at most 10
+/// decimals): its mantissa and the index just past it. The caller checks
+/// that the byte there ends the number. `None` for any other form (longer,
+/// signed, more significant decimals than the scale), which
+/// [`decimal_general`] then reads; when this answers, that gives the same.
+///
+/// One load and one digit conversion: the dot is squeezed out so the kept
+/// integer and fraction digits form one field, and fraction digits past the
+/// scale must be zeros (checked with a mask, never divided away).
+#[inline(always)]
+pub(crate) fn short_decimal(b: &[u8], at: usize, scale: Scale) -> Option<(i64, usize)> {
+    let scale = u32::from(scale.decimals());
+    if scale > 10 {
+        return None;
+    }
+    let lo = load8(b, at)?;
+    let d = lo ^ ZEROS;
+    let flags = nondigits(lo);
+    // 8n + 7 for a first non-digit at byte n; 64 for eight digits.
+    let tz = flags.trailing_zeros();
+    if tz == 7 || tz == 64 {
+        return None;
+    }
+    let n = tz / 8;
+    if (d >> (8 * n)) as u8 != b'.' ^ b'0' {
+        // An integer: below 10^7 * 10^10, no overflow.
+        return Some((
+            (digits_right(d, tz) * POW10[scale as usize]) as i64,
+            at + n as usize,
+        ));
+    }
+    if n == 7 {
+        // No fraction digit in this load.
+        return None;
+    }
+    // The number's end: the first non-digit once the dot reads as a '0'
+    // (only the lowest flag is exact, so the flags are taken again), or
+    // the load's end.
+    let dotless = lo ^ (u64::from(b'.' ^ b'0') << (8 * n));
+    let end = nondigits(dotless).trailing_zeros() / 8;
+    let f = end - n - 1;
+    if f == 0 {
+        return None;
+    }
+    let keep = f.min(scale);
+    // Fraction bytes past the scale must be '0' (zero after `^ '0'`).
+    let below = |bytes: u32| u64::MAX.checked_shr(64 - 8 * bytes).unwrap_or(0);
+    let tail = below(end) & !below(n + 1 + keep);
+    if d & tail != 0 {
+        return None;
+    }
+    // Integer bytes stay; the kept fraction bytes move down over the dot.
+    let digits = n + keep;
+    let merged = (d & below(n)) | ((d >> 8) & below(digits) & !below(n));
+    let v = digits_right(merged, 8 * digits + 7) * POW10[(scale - keep) as usize];
+    Some((v as i64, at + end as usize))
+}
+
 /// Any other decimal form (fewer decimals, futures' `"7.5040"`, signs): the
 /// value and the bytes used, or `None` where the tape path reports an error.
 #[cold]
@@ -199,6 +259,51 @@ mod tests {
             }
         }
 
+        /// `short_decimal` agrees with the general parser whenever it answers.
+        #[test]
+        fn short_decimal_agrees_with_parse_decimal(
+            text in "[0-9]{0,8}(\\.[0-9]{0,8})?[\",\\]x0-9.]{0,10}",
+            scale in 0u8..=12,
+            lead in 0usize..3,
+        ) {
+            let scale = Scale::new(scale).unwrap();
+            let mut bytes = vec![b'"'; lead];
+            bytes.extend_from_slice(text.as_bytes());
+            if let Some((v, end)) = short_decimal(&bytes, lead, scale) {
+                let general = parse_decimal_prefix(&bytes[lead..], scale, false);
+                if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                    proptest::prop_assert_eq!(general, Ok((v, end - lead)));
+                }
+            }
+        }
+
+        /// Short numbers followed by a quote are always taken when the general parser takes them.
+        #[test]
+        fn short_decimal_takes_short_numbers(
+            int in 0u64..10_000_000,
+            frac in proptest::option::of("[0-9]{1,7}"),
+            scale in 0u8..=10,
+        ) {
+            let text = match &frac {
+                Some(f) => format!("{int}.{f}\"xxxxxxxx"),
+                None => format!("{int}\"xxxxxxxx"),
+            };
+            let scale = Scale::new(scale).unwrap();
+            let len = text.find('"').unwrap();
+            let general = parse_decimal_prefix(text.as_bytes(), scale, false);
+            let fast = short_decimal(text.as_bytes(), 0, scale);
+            match general {
+                Ok(g) if len <= 8 => proptest::prop_assert_eq!(fast, Some(g)),
+                // Longer: the caller's end check refuses whatever it reads.
+                Ok(_) => proptest::prop_assert!(
+                    fast.is_none_or(|(_, end)| text.as_bytes()[end].is_ascii_digit())
+                ),
+                Err(_) => proptest::prop_assert!(
+                    fast.is_none_or(|(_, end)| text.as_bytes()[end].is_ascii_digit())
+                ),
+            }
+        }
+
         /// Wire-form numbers are always taken by `Wire8` at the scales it reads.
         #[test]
         fn wire8_takes_the_wire_form(
@@ -212,7 +317,9 @@ mod tests {
             let fast = Wire8::new(scale).and_then(|w| w.number(text.as_bytes(), 0));
             match general {
                 Ok((v, used)) => proptest::prop_assert_eq!(fast, Some((v, used))),
-                Err(_) => proptest::prop_assert_eq!(fast, None),
+                Err(_) => proptest::prop_assert!(
+                    fast.is_none_or(|(_, end)| text.as_bytes()[end].is_ascii_digit())
+                ),
             }
         }
     }

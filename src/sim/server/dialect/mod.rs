@@ -10,7 +10,8 @@
 //! | is this REST path ours, what does it ask?  | HTTP          | [`Dialect::rest`]           |
 //! | how is a refusal worded?                   | HTTP          | [`Dialect::refusal`]        |
 //! | the REST snapshot body                     | market thread | [`Dialect::rest_snapshot`]  |
-//! | the frame (and its topic) for a book event | market thread | [`Dialect::write`]          |
+//! | the frames (and topics) for a book event   | market thread | [`Dialect::write`]          |
+//! | the snapshot frame a new subscriber gets   | market thread | [`Dialect::ws_snapshot`]    |
 //! | a malformed / crossed frame for the faults | market thread | [`Dialect::malformed`], [`Dialect::crossed`] |
 //! | the server's keep-alive                    | market thread | [`Dialect::ping`]           |
 //! | does this client want this topic?          | market thread | [`Session::wants`]          |
@@ -27,11 +28,17 @@
 //! * **Snapshot over the WebSocket** (Bybit, OKX, Kraken, Coinbase send a
 //!   full book as the first frame after subscribing): such a dialect answers
 //!   [`Dialect::rest`] with `None` for depth (so the HTTP layer 404s it), and
-//!   its session's [`Session::handle_text`] grows a list of the symbols that
-//!   need a snapshot frame next to the ack; the market thread then writes one
-//!   with a `Dialect::ws_snapshot` (the analogue of
-//!   [`Dialect::rest_snapshot`]) to that client only, before any diff of
-//!   that symbol. Binance has no such frame, so the hook is not built yet.
+//!   its session's [`Session::handle_text`] puts the topics that need a
+//!   snapshot frame into [`Replies::snapshots`] next to the ack; the market
+//!   thread then writes each with [`Dialect::ws_snapshot`] (the analogue of
+//!   [`Dialect::rest_snapshot`]) to that client only, right after the ack
+//!   and before any later diff of that symbol (Bybit, OKX).
+//! * **Depth-limited views** (Bybit `orderbook.50` / `.200` / `.1000`):
+//!   one book event becomes one frame per view, so [`Dialect::write`] fills
+//!   [`Frames`], a list of (topic, frame) pairs.
+//! * **Checksums** (OKX): [`Dialect::write`] is told to spoil the next one
+//!   for the `BadChecksum` fault; [`Dialect::checksums`] says whether the
+//!   venue has any.
 //! * **Per-connection sequences** (Coinbase's `sequence_num` counts every
 //!   message of one connection): the counter lives in the venue's session,
 //!   and [`Session::frame`] — called once per client per frame, with
@@ -48,13 +55,15 @@
 //!   the string [`Dialect::write`] produced to [`Session::wants`].
 //!
 //! The frame bytes come from the market model's encoder for the venue
-//! (`sim/market/binance.rs`, reached through [`MarketSim`]'s public writers,
+//! (`sim/market/binance.rs`, `bybit.rs`, `okx.rs`, reached through [`MarketSim`]'s public writers,
 //! which the benchmarks and tests use without the `sim` feature); a dialect
 //! picks which to write and owns everything around them. A new venue adds
 //! its encoder there (a sibling of `binance.rs` over the same model steps)
 //! and its dialect here.
 
 mod binance;
+mod bybit;
+mod okx;
 
 use tungstenite::Message;
 
@@ -100,11 +109,62 @@ pub(super) enum Refusal {
     Timeout,
 }
 
+/// The (topic, frame) pairs one write produced, in order; the buffers
+/// are reused from write to write.
+#[derive(Debug, Default)]
+pub(super) struct Frames {
+    /// Topic and frame bytes; only the first `len` are current.
+    slots: Vec<(String, Vec<u8>)>,
+    /// How many slots the last write filled.
+    len: usize,
+}
+
+impl Frames {
+    /// Forgets the last write's frames.
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// A cleared topic and frame buffer for the next frame.
+    pub(super) fn next(&mut self) -> (&mut String, &mut Vec<u8>) {
+        if self.slots.len() == self.len {
+            self.slots
+                .push((String::with_capacity(64), Vec::with_capacity(1 << 16)));
+        }
+        let (topic, frame) = &mut self.slots[self.len];
+        self.len += 1;
+        topic.clear();
+        frame.clear();
+        (topic, frame)
+    }
+
+    /// The current frames, in the order written.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.slots[..self.len]
+            .iter()
+            .map(|(t, f)| (t.as_str(), f.as_slice()))
+    }
+}
+
+/// What a session answers to one client message.
+#[derive(Debug, Default)]
+pub(super) struct Replies {
+    /// Text messages to send, in order (acks, refusals, pongs).
+    pub(super) texts: Vec<String>,
+    /// `(symbol, topic)` pairs whose snapshot frame the client gets next,
+    /// after the texts.
+    pub(super) snapshots: Vec<(String, String)>,
+}
+
 /// The venue the simulator speaks. See the [module docs](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Dialect {
     /// Binance spot or USD-M.
     Binance(binance::Binance),
+    /// Bybit v5 spot or linear.
+    Bybit(bybit::Bybit),
+    /// OKX v5 public.
+    Okx(okx::Okx),
 }
 
 impl Dialect {
@@ -114,7 +174,19 @@ impl Dialect {
             Venue::BinanceSpot | Venue::BinanceUsdm => {
                 Some(Dialect::Binance(binance::Binance::new(venue)))
             }
-            _ => None,
+            Venue::BybitSpot | Venue::BybitLinear => Some(Dialect::Bybit(bybit::Bybit::new(venue))),
+            Venue::Okx => Some(Dialect::Okx(okx::Okx)),
+        }
+    }
+
+    /// The path of the WebSocket endpoint a client connects to (appended
+    /// to the base URL in a config); empty for Binance, whose paths carry
+    /// the streams.
+    pub(super) fn ws_path(&self) -> &'static str {
+        match self {
+            Dialect::Binance(_) => "",
+            Dialect::Bybit(d) => d.ws_path(),
+            Dialect::Okx(_) => okx::WS_PATH,
         }
     }
 
@@ -123,6 +195,8 @@ impl Dialect {
     pub(super) fn accept(&self, path: &str) -> Option<Session> {
         match self {
             Dialect::Binance(d) => d.accept(path).map(Session::Binance),
+            Dialect::Bybit(d) => d.accept(path).map(Session::Bybit),
+            Dialect::Okx(d) => d.accept(path).map(Session::Okx),
         }
     }
 
@@ -131,6 +205,8 @@ impl Dialect {
     pub(super) fn rest(&self, route: &str, query: &str) -> Option<RestRequest> {
         match self {
             Dialect::Binance(d) => d.rest(route, query),
+            // Books come over the WebSocket; no REST depth to serve.
+            Dialect::Bybit(_) | Dialect::Okx(_) => None,
         }
     }
 
@@ -138,6 +214,8 @@ impl Dialect {
     pub(super) fn refusal(&self, why: Refusal) -> &'static str {
         match self {
             Dialect::Binance(_) => binance::refusal(why),
+            Dialect::Bybit(_) => bybit::refusal(why),
+            Dialect::Okx(_) => okx::refusal(why),
         }
     }
 
@@ -146,35 +224,81 @@ impl Dialect {
     pub(super) fn rest_snapshot(&self, book: &mut MarketSim, limit: usize, out: &mut Vec<u8>) {
         match self {
             Dialect::Binance(_) => book.snapshot(limit, out),
+            Dialect::Bybit(_) | Dialect::Okx(_) => out.clear(),
         }
     }
 
-    /// Generates one `kind` event on `book` and writes its frame into `frame`
-    /// and its topic into `topic` (both cleared first).
+    /// Writes the snapshot frame a client that just subscribed to `topic`
+    /// gets into `out` (cleared first); false if the topic has none.
+    pub(super) fn ws_snapshot(&self, book: &MarketSim, topic: &str, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        match self {
+            Dialect::Binance(_) => false,
+            Dialect::Bybit(d) => d.ws_snapshot(book, topic, out),
+            Dialect::Okx(_) => okx::ws_snapshot(book, topic, out),
+        }
+    }
+
+    /// Generates one `kind` event on `book` and writes its frames into
+    /// `frames` (cleared first). `bad_checksum`: the book frame's checksum
+    /// is wrong (venues with checksums only).
     pub(super) fn write(
         &self,
         book: &mut MarketSim,
         kind: Kind,
-        frame: &mut Vec<u8>,
-        topic: &mut String,
+        bad_checksum: bool,
+        frames: &mut Frames,
     ) {
+        frames.clear();
         match self {
-            Dialect::Binance(d) => d.write(book, kind, frame, topic),
+            Dialect::Binance(d) => {
+                let (topic, frame) = frames.next();
+                d.write(book, kind, frame, topic)
+            }
+            Dialect::Bybit(d) => d.write(book, kind, frames),
+            Dialect::Okx(_) => okx::write(book, kind, bad_checksum, frames),
         }
     }
 
-    /// Writes a truncated (unparseable) depth frame for `book`'s symbol.
-    pub(super) fn malformed(&self, book: &MarketSim, frame: &mut Vec<u8>, topic: &mut String) {
+    /// Writes a truncated (unparseable) depth frame for `book`'s symbol
+    /// (one per depth topic).
+    pub(super) fn malformed(&self, book: &MarketSim, frames: &mut Frames) {
+        frames.clear();
         match self {
-            Dialect::Binance(_) => binance::malformed(book, frame, topic),
+            Dialect::Binance(_) => {
+                let (topic, frame) = frames.next();
+                binance::malformed(book, frame, topic)
+            }
+            Dialect::Bybit(_) => bybit::malformed(book, frames),
+            Dialect::Okx(_) => okx::malformed(book, frames),
         }
     }
 
     /// Writes a diff whose bid crosses the best ask (see
     /// [`MarketSim::crossed_diff`]).
-    pub(super) fn crossed(&self, book: &mut MarketSim, frame: &mut Vec<u8>, topic: &mut String) {
+    pub(super) fn crossed(&self, book: &mut MarketSim, frames: &mut Frames) {
+        frames.clear();
         match self {
-            Dialect::Binance(_) => binance::crossed(book, frame, topic),
+            Dialect::Binance(_) => {
+                let (topic, frame) = frames.next();
+                binance::crossed(book, frame, topic)
+            }
+            Dialect::Bybit(_) => bybit::crossed(book, frames),
+            Dialect::Okx(_) => okx::crossed(book, frames),
+        }
+    }
+
+    /// Whether the venue's book frames carry a checksum.
+    pub(super) fn checksums(&self) -> bool {
+        matches!(self, Dialect::Okx(_))
+    }
+
+    /// The venue's sequence of `book`'s last event: Binance's update id,
+    /// Bybit's `u`, OKX's `seqId`.
+    pub(super) fn last_update_id(&self, book: &MarketSim) -> u64 {
+        match self {
+            Dialect::Binance(_) => book.last_update_id(),
+            Dialect::Bybit(_) | Dialect::Okx(_) => book.book_seq(),
         }
     }
 
@@ -184,6 +308,8 @@ impl Dialect {
     pub(super) fn ping(&self) -> Option<Message> {
         match self {
             Dialect::Binance(_) => Some(binance::ping()),
+            // Clients ping these venues, not the other way round.
+            Dialect::Bybit(_) | Dialect::Okx(_) => None,
         }
     }
 }
@@ -193,6 +319,10 @@ impl Dialect {
 pub(super) enum Session {
     /// A Binance connection.
     Binance(binance::Session),
+    /// A Bybit connection.
+    Bybit(bybit::Session),
+    /// An OKX connection.
+    Okx(okx::Session),
 }
 
 impl Session {
@@ -200,6 +330,8 @@ impl Session {
     pub(super) fn wants(&self, topic: &str) -> bool {
         match self {
             Session::Binance(s) => s.wants(topic),
+            Session::Bybit(s) => s.wants(topic),
+            Session::Okx(s) => s.wants(topic),
         }
     }
 
@@ -207,13 +339,21 @@ impl Session {
     pub(super) fn frame(&mut self, frame: &[u8]) -> Message {
         match self {
             Session::Binance(s) => s.frame(frame),
+            Session::Bybit(_) | Session::Okx(_) => {
+                Message::text(String::from_utf8_lossy(frame).into_owned())
+            }
         }
     }
 
-    /// Handles a client's text message; returns the reply to send, if any.
-    pub(super) fn handle_text(&mut self, text: &str) -> Option<String> {
+    /// Handles a client's text message; `listed` are the symbols the venue
+    /// lists. The answers go into `replies` (cleared first).
+    pub(super) fn handle_text(&mut self, text: &str, listed: &[String], replies: &mut Replies) {
+        replies.texts.clear();
+        replies.snapshots.clear();
         match self {
-            Session::Binance(s) => s.handle_text(text),
+            Session::Binance(s) => replies.texts.extend(s.handle_text(text)),
+            Session::Bybit(s) => s.handle_text(text, listed, replies),
+            Session::Okx(s) => s.handle_text(text, listed, replies),
         }
     }
 }

@@ -13,13 +13,14 @@ use crate::types::{
 use crate::venue::symbols::{CachedSymbols, SymbolCache};
 use crate::venue::{
     DecodeError, FeedStats, FrameKind, GapPolicy, InstrumentBook, Rules, SnapshotFailure,
-    SnapshotOutcome,
+    SnapshotOutcome, publish_resync, publish_status,
 };
 
-/// Decoder and staging buffer for one venue on one thread. Instrument books
-/// live outside (indexed by [`InstrumentId`]) so several connections share them.
+/// Decoder and staging buffer of one Binance connection (see
+/// [`BinanceSession`](super::BinanceSession)). Instrument books live outside,
+/// indexed by [`InstrumentId`](crate::types::InstrumentId).
 #[derive(Debug)]
-pub struct BinanceFeed {
+pub struct BinanceFrames {
     decoder: BinanceDecoder,
     batch: EventBatch,
     stats: FeedStats,
@@ -27,16 +28,16 @@ pub struct BinanceFeed {
     symbols: SymbolCache,
 }
 
-impl BinanceFeed {
+impl BinanceFrames {
     /// A handler for `venue` whose books hold up to `book_capacity` levels a side.
-    pub fn new(venue: Venue, book_capacity: usize) -> BinanceFeed {
+    pub fn new(venue: Venue, book_capacity: usize) -> BinanceFrames {
         let max_levels = super::DEFAULT_MAX_LEVELS;
         // A diff can stage up to three events per level (eviction) plus statuses;
         // a snapshot stages the whole book.
         let batch = EventBatch::with_capacity(
             (3 * 2 * max_levels).max(snapshot_events(2 * book_capacity)) + 8,
         );
-        BinanceFeed {
+        BinanceFrames {
             decoder: BinanceDecoder::new(venue),
             batch,
             stats: FeedStats::default(),
@@ -184,7 +185,7 @@ impl BinanceFeed {
 
     /// Call after [`handle_frame`](Self::handle_frame) refused `frame`. If
     /// it names a known instrument, consumers get a `DecodeError` status
-    /// (`a` = this feed's decode errors so far), and since a lost diff
+    /// (`a` = this connection's decode errors so far), and since a lost diff
     /// means the book misses an update, under [`GapPolicy::Resync`] a
     /// synced book is rebuilt at once rather than at the next diff (which a
     /// quiet market may not send). Kept out of `handle_frame`, whose
@@ -269,15 +270,11 @@ impl BinanceFeed {
         now: Nanos,
         out: &mut P,
     ) {
-        self.batch.clear();
-        st.rules.clear();
-        st.sync.resync(reason, &mut st.book, &mut self.batch, now);
-        // A run of stale diffs was about the book that is gone.
-        st.stale_since = None;
-        out.publish(&self.batch, st.state(now), now);
+        publish_resync(st, reason, now, &mut self.batch, out);
     }
 
     /// Publishes one status event for `st`'s instrument.
+    #[allow(clippy::too_many_arguments)] // the status's fields, as the engine has them
     pub fn status<P: Publish>(
         &mut self,
         st: &InstrumentBook,
@@ -287,12 +284,7 @@ impl BinanceFeed {
         now: Nanos,
         out: &mut P,
     ) {
-        self.batch.clear();
-        let stamp = st.stamp(now);
-        // A status that is not about the book keeps the book's consistency.
-        self.batch
-            .push(Event::status(stamp, code, a, b, st.sync.is_synced()));
-        out.publish(&self.batch, st.state(now), now);
+        publish_status(st, code, a, b, now, &mut self.batch, out);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Rate limits and restart policy, on injected time (ns), no clock reads.
 
-use crate::types::{Nanos, Rng};
+use super::{Nanos, Rng};
 
 const NS_PER_SEC: u128 = 1_000_000_000;
 
@@ -59,6 +59,28 @@ impl TokenBucket {
         self.micro_tokens = 0;
         self.paused_until = self.paused_until.max(until);
         self.last = self.last.max(until);
+    }
+
+    /// The earliest time at or after `now` when `weight` tokens are
+    /// available (never, for more than the capacity or a zero rate).
+    pub fn ready_at(&self, weight: u64, now: Nanos) -> Nanos {
+        let need = u128::from(weight) * 1_000_000;
+        if weight > self.capacity || self.per_second == 0 {
+            return Nanos::MAX;
+        }
+        let elapsed = u128::from(now.saturating_sub(self.last));
+        let have = (self.micro_tokens
+            + elapsed * u128::from(self.per_second) * 1_000_000 / NS_PER_SEC)
+            .min(u128::from(self.capacity) * 1_000_000);
+        let at = if have >= need {
+            now
+        } else {
+            // Refill floors, so the wait from the last refill is the ceiling.
+            let wait = ((need - self.micro_tokens) * NS_PER_SEC)
+                .div_ceil(u128::from(self.per_second) * 1_000_000);
+            Nanos::try_from(u128::from(self.last) + wait).unwrap_or(Nanos::MAX)
+        };
+        at.max(self.paused_until)
     }
 
     /// Whole tokens available now.
@@ -155,6 +177,20 @@ mod tests {
     use super::*;
 
     const S: Nanos = 1_000_000_000;
+
+    #[test]
+    fn ready_at_is_when_try_take_first_succeeds() {
+        let mut b = TokenBucket::new(1, 4, 0);
+        assert_eq!(b.ready_at(1, 10), 10);
+        assert!(b.try_take(1, 10));
+        let at = b.ready_at(1, 10);
+        assert!(at > 10 && at <= 10 + S / 4 + 1, "{at}");
+        assert!(!b.clone().try_take(1, at - 1));
+        assert!(b.try_take(1, at));
+        assert_eq!(b.ready_at(2, at), Nanos::MAX, "more than the capacity");
+        b.pause_until(5 * S);
+        assert!(b.ready_at(1, S) >= 5 * S);
+    }
 
     #[test]
     fn token_bucket_refills_and_pauses() {

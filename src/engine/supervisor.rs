@@ -1,6 +1,6 @@
 //! Supervision of one venue connection, Erlang style, sans-IO: the feed
 //! loop reports what happened (opened, synced, a frame, a failure) with the
-//! time, and asks [`Session::check`] what is due. Every state change is
+//! time, and asks [`Supervisor::check`] what is due. Every state change is
 //! returned to the caller, which publishes it as a status event and logs one
 //! structured line.
 //!
@@ -79,7 +79,7 @@ impl SessionState {
 
 /// Timing policy of a session.
 #[derive(Clone, Copy, Debug)]
-pub struct SessionTimers {
+pub struct SupervisorTimers {
     /// The handshake must finish within this.
     pub connect_timeout: Nanos,
     /// An open connection with no frame for this long is stale.
@@ -98,7 +98,7 @@ pub struct SessionTimers {
     pub down_cooldown: Nanos,
 }
 
-/// Something [`Session::check`] found due.
+/// Something [`Supervisor::check`] found due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Due {
     /// The handshake took too long: fail the attempt.
@@ -113,10 +113,10 @@ pub enum Due {
 
 /// One supervised connection.
 #[derive(Debug)]
-pub struct Session {
+pub struct Supervisor {
     state: SessionState,
     since: Nanos,
-    timers: SessionTimers,
+    timers: SupervisorTimers,
     backoff: Backoff,
     /// Unplanned failures of this connection in the recent window.
     intensity: RestartIntensity,
@@ -129,10 +129,10 @@ pub struct Session {
     was_open: bool,
 }
 
-impl Session {
+impl Supervisor {
     /// A session that should connect at once.
-    pub fn new(timers: SessionTimers, seed: u64, now: Nanos) -> Session {
-        Session {
+    pub fn new(timers: SupervisorTimers, seed: u64, now: Nanos) -> Supervisor {
+        Supervisor {
             state: SessionState::BackingOff,
             since: now,
             timers,
@@ -222,6 +222,30 @@ impl Session {
         self.set(SessionState::Down, now)
     }
 
+    /// When [`check`](Self::check) may next find something due: the
+    /// caller sleeps until then (or until a socket is ready).
+    pub fn next_deadline(&self) -> Nanos {
+        match self.state {
+            SessionState::Connecting => self
+                .since
+                .saturating_add(self.timers.connect_timeout)
+                .saturating_add(1),
+            SessionState::Syncing | SessionState::Live => {
+                let stale = self
+                    .last_frame
+                    .saturating_add(self.timers.stale_timeout)
+                    .saturating_add(1);
+                let rotate = self
+                    .opened_at
+                    .saturating_add(self.timers.max_age)
+                    .saturating_add(1);
+                stale.min(rotate)
+            }
+            SessionState::BackingOff | SessionState::Down => self.retry_at,
+            SessionState::Stale => self.since,
+        }
+    }
+
     /// What is due at `now`, if anything.
     pub fn check(&mut self, now: Nanos) -> Option<Due> {
         match self.state {
@@ -251,11 +275,12 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{Clock, ManualClock};
 
     const MS: Nanos = 1_000_000;
 
-    fn timers() -> SessionTimers {
-        SessionTimers {
+    fn timers() -> SupervisorTimers {
+        SupervisorTimers {
             connect_timeout: 1000 * MS,
             stale_timeout: 500 * MS,
             max_age: 60_000 * MS,
@@ -268,18 +293,59 @@ mod tests {
     }
 
     /// A session that is open and live at `now`.
-    fn live(seed: u64, now: Nanos) -> Session {
-        let mut s = Session::new(timers(), seed, now);
+    fn live(seed: u64, now: Nanos) -> Supervisor {
+        let mut s = Supervisor::new(timers(), seed, now);
         s.connecting(now);
         s.opened(now);
         s.synced(now);
         s
     }
 
+    /// The feed loop's way of driving a supervisor: sleep (here: move a
+    /// `ManualClock`) to the next deadline, then ask what is due. Nothing is
+    /// due a nanosecond before it, and something is at it.
+    fn sleep_to_deadline(s: &mut Supervisor, clock: &ManualClock) -> Option<Due> {
+        let t = s.next_deadline();
+        clock.set(t.max(clock.now()));
+        if t > 0 {
+            assert_eq!(s.check(t - 1), None, "due before its deadline");
+        }
+        s.check(clock.now())
+    }
+
+    #[test]
+    fn a_loop_sleeping_to_each_deadline_supervises_a_stalling_connection() {
+        let clock = ManualClock::new(0);
+        let mut s = Supervisor::new(timers(), 3, clock.now());
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::Connect));
+        s.connecting(clock.now());
+        clock.advance(5 * MS);
+        s.opened(clock.now());
+        s.synced(clock.now());
+        // Frames keep it alive: the deadline moves with them.
+        for _ in 0..10 {
+            clock.advance(100 * MS);
+            s.frame(clock.now());
+            assert_eq!(s.next_deadline(), clock.now() + 500 * MS + 1);
+        }
+        // Then nothing: stale exactly after the timeout.
+        let quiet_from = clock.now();
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::Stale));
+        assert_eq!(clock.now(), quiet_from + 500 * MS + 1);
+        assert_eq!(s.failed(clock.now(), false), SessionState::BackingOff);
+        // Backs off (100 ms ± 25%), then connects again.
+        let failed_at = clock.now();
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::Connect));
+        let waited = clock.now() - failed_at;
+        assert!((75 * MS..=125 * MS).contains(&waited), "{waited}");
+        s.connecting(clock.now());
+        assert_eq!(sleep_to_deadline(&mut s, &clock), Some(Due::ConnectTimeout));
+    }
+
     #[test]
     fn one_blip_on_every_connection_backs_off_without_going_down() {
         // Six connections of one venue dropped by the same blip.
-        let mut sessions: Vec<Session> = (0..6).map(|i| live(i, 0)).collect();
+        let mut sessions: Vec<Supervisor> = (0..6).map(|i| live(i, 0)).collect();
         let states: Vec<_> = sessions.iter_mut().map(|s| s.failed(MS, false)).collect();
         assert!(
             states.iter().all(|&s| s == SessionState::BackingOff),
@@ -335,14 +401,14 @@ mod tests {
         let mut t = timers();
         t.restart_limit = 0;
         t.down_cooldown = 0;
-        let mut s = Session::new(t, 3, 0);
+        let mut s = Supervisor::new(t, 3, 0);
         assert_eq!(s.failed(MS, false), SessionState::Down);
         assert_eq!(s.check(Nanos::MAX - 1), None);
     }
 
     #[test]
     fn lifecycle_with_staleness_backoff_and_rotation() {
-        let mut s = Session::new(timers(), 1, 0);
+        let mut s = Supervisor::new(timers(), 1, 0);
         assert_eq!(s.check(0), Some(Due::Connect));
         s.connecting(0);
         assert_eq!(s.check(500 * MS), None);
