@@ -153,7 +153,10 @@ pub(crate) fn view_line(
 ) -> String {
     let mut line = format!("[{:>4}s] {:>9} msg/s |", elapsed.as_secs(), group(rate));
     // With several venues a symbol alone is ambiguous: `okx:BTC-USDT`.
-    let venues = registry.iter().map(|i| i.venue).collect::<std::collections::BTreeSet<_>>();
+    let venues = registry
+        .iter()
+        .map(|i| i.venue)
+        .collect::<std::collections::BTreeSet<_>>();
     for (inst, top) in registry.iter().zip(view.tops.iter()) {
         let mark = if top.consistent { "" } else { " (syncing)" };
         let name = if venues.len() > 1 {

@@ -102,7 +102,7 @@ pub struct EngineCounters {
     pub reconnects: Counter,
     /// Connection failures (errors, closes, stale connections, timeouts).
     pub failures: Counter,
-    /// Snapshots applied.
+    /// Snapshots applied, by REST or on the stream (refreshed every 100 ms).
     pub snapshots: Counter,
     /// Snapshot requests that failed: no response, an HTTP error, a rate
     /// limit, a body that is not a snapshot, a snapshot older than the

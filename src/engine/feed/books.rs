@@ -73,7 +73,6 @@ impl FeedLoop {
         let protocol = &mut conns[self.inst_conn[i]].protocol;
         let failure = match protocol.handle_fetched(&body, now, registry, &mut books[i], out) {
             Ok(SnapshotOutcome::Synced) => {
-                counters.snapshots.incr();
                 self.retry.synced(inst);
                 None
             }

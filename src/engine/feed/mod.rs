@@ -750,11 +750,15 @@ impl FeedLoop {
 
     fn refresh_counters(&mut self) {
         let (mut resyncs, mut crossed) = (0, 0);
+        let mut snapshots = 0;
         for b in &self.books {
             let stats = b.sync.stats();
             resyncs += stats.resyncs;
             crossed += stats.crossed;
+            snapshots += stats.snapshots;
         }
+        // Every venue's snapshots, by REST or on the stream.
+        self.counters.snapshots.set(snapshots);
         for c in &self.conns {
             crossed += c.protocol.stats().crossed;
         }
