@@ -7,7 +7,9 @@ use super::sync::{DiffOutcome, GapPolicy, SyncCore};
 use super::{Channel, DecodeError};
 use crate::book::{BookSpec, Ladder};
 use crate::ring::{BookState, EventBatch, Publish};
-use crate::types::{Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Venue};
+use crate::types::{
+    Bbo, Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Venue,
+};
 
 /// The venue's own per-instrument sync state, beyond the shared core.
 #[derive(Debug)]
@@ -267,4 +269,38 @@ pub(crate) fn reset_books<P: Publish>(
             st.rules.clear();
         }
     }
+}
+
+/// Stages and publishes a best bid/offer, or a `Crossed` status (`a` = bid,
+/// `b` = ask) instead when the venue's own quote is crossed.
+pub(crate) fn publish_bbo<P: Publish>(
+    stats: &mut FeedStats,
+    batch: &mut EventBatch,
+    books: &mut [InstrumentBook],
+    stamp: Stamp,
+    bbo: Bbo,
+    out: &mut P,
+) -> FrameKind {
+    let id = stamp.instrument;
+    let Some(st) = books.get_mut(id.index()) else {
+        return FrameKind::Ignored;
+    };
+    st.last_msg_ns = stamp.recv_ns;
+    let now = stamp.recv_ns;
+    if bbo.bid_price >= bbo.ask_price {
+        stats.crossed += 1;
+        let (bid, ask) = (bbo.bid_price.0, bbo.ask_price.0);
+        batch.push(Event::status(
+            stamp,
+            StatusCode::Crossed,
+            bid,
+            ask,
+            st.sync.is_synced(),
+        ));
+        out.publish(batch, st.state(now), now);
+        return FrameKind::CrossedBbo(id);
+    }
+    batch.push(Event::bbo(stamp, bbo));
+    out.publish(batch, st.state(now), now);
+    FrameKind::Bbo(id)
 }

@@ -53,7 +53,7 @@
 
 pub mod binance;
 pub mod bybit;
-mod instrument;
+pub(crate) mod instrument;
 pub mod okx;
 pub mod profile;
 pub(crate) mod scan;

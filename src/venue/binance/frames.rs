@@ -10,6 +10,7 @@ use crate::ring::{EventBatch, Publish, snapshot_events};
 use crate::types::{
     Aggressor, Bbo, Event, Nanos, Registry, ResyncReason, Stamp, StatusCode, Trade, Venue,
 };
+use crate::venue::instrument::publish_bbo;
 use crate::venue::symbols::{CachedSymbols, SymbolCache};
 use crate::venue::{
     DecodeError, FeedStats, FrameKind, GapPolicy, InstrumentBook, Rules, SnapshotFailure,
@@ -101,11 +102,6 @@ impl BinanceFrames {
                 FrameKind::Depth(id, outcome)
             }
             BinanceMsg::BookTicker(t) => {
-                let id = t.scaling.instrument;
-                let Some(st) = books.get_mut(id.index()) else {
-                    return Ok(FrameKind::Ignored);
-                };
-                st.last_msg_ns = recv_ns;
                 let exch_ns = t
                     .transact_ms
                     .or(t.event_ms)
@@ -113,35 +109,21 @@ impl BinanceFrames {
                     .saturating_mul(1_000_000);
                 let stamp = Stamp {
                     venue,
-                    instrument: id,
+                    instrument: t.scaling.instrument,
                     seq: t.update_id,
                     exch_ns,
                     recv_ns,
                 };
-                if t.bid_price >= t.ask_price {
-                    // The venue's own top of book is crossed: not passed on
-                    // as a quote a strategy could act on, but reported.
-                    self.stats.crossed += 1;
-                    let synced = st.sync.is_synced();
-                    batch.push(Event::status(
-                        stamp,
-                        StatusCode::Crossed,
-                        t.bid_price.0,
-                        t.ask_price.0,
-                        synced,
-                    ));
-                    out.publish(batch, st.state(recv_ns), recv_ns);
-                    return Ok(FrameKind::CrossedBbo(id));
-                }
                 let bbo = Bbo {
                     bid_price: t.bid_price,
                     bid_qty: t.bid_qty,
                     ask_price: t.ask_price,
                     ask_qty: t.ask_qty,
                 };
-                batch.push(Event::bbo(stamp, bbo));
-                out.publish(batch, st.state(recv_ns), recv_ns);
-                FrameKind::Bbo(id)
+                // The venue's own top of book may be crossed: then it is
+                // not passed on as a quote a strategy could act on, but
+                // reported.
+                publish_bbo(&mut self.stats, batch, books, stamp, bbo, out)
             }
             BinanceMsg::Trade(t) => {
                 let id = t.scaling.instrument;

@@ -5,12 +5,13 @@
 use super::msg::{BybitMsg, Kind, TickerField, TickerMsg, Topic, topic};
 use super::session::BybitSession;
 use super::sync::handle_book;
-use crate::ring::{EventBatch, Publish};
+use crate::ring::Publish;
 use crate::types::{
     Bbo, Event, Nanos, Price, Qty, Registry, ResyncReason, Stamp, StatusCode, Trade,
 };
 use crate::venue::symbols::CachedSymbols;
-use crate::venue::{DecodeError, DiffOutcome, FeedStats, FrameKind, GapPolicy, InstrumentBook};
+use crate::venue::instrument::publish_bbo;
+use crate::venue::{DecodeError, DiffOutcome, FrameKind, GapPolicy, InstrumentBook};
 
 /// A linear ticker's best bid/offer, merged from a snapshot and the deltas
 /// after it (a delta carries only the fields that changed).
@@ -223,40 +224,6 @@ impl BybitSession {
         }
         out.publish(&self.batch, st.state(now), now);
     }
-}
-
-/// Stages and publishes a best bid/offer, or a `Crossed` status (`a` = bid,
-/// `b` = ask) instead when the venue's own quote is crossed.
-fn publish_bbo<P: Publish>(
-    stats: &mut FeedStats,
-    batch: &mut EventBatch,
-    books: &mut [InstrumentBook],
-    stamp: Stamp,
-    bbo: Bbo,
-    out: &mut P,
-) -> FrameKind {
-    let id = stamp.instrument;
-    let Some(st) = books.get_mut(id.index()) else {
-        return FrameKind::Ignored;
-    };
-    st.last_msg_ns = stamp.recv_ns;
-    let now = stamp.recv_ns;
-    if bbo.bid_price >= bbo.ask_price {
-        stats.crossed += 1;
-        let (bid, ask) = (bbo.bid_price.0, bbo.ask_price.0);
-        batch.push(Event::status(
-            stamp,
-            StatusCode::Crossed,
-            bid,
-            ask,
-            st.sync.is_synced(),
-        ));
-        out.publish(batch, st.state(now), now);
-        return FrameKind::CrossedBbo(id);
-    }
-    batch.push(Event::bbo(stamp, bbo));
-    out.publish(batch, st.state(now), now);
-    FrameKind::Bbo(id)
 }
 
 /// The symbol of a frame that did not decode, from its topic, and whether
