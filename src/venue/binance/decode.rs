@@ -3,7 +3,7 @@
 //! construction; decoding allocates nothing after the first frames (simd-json's
 //! internal buffers size themselves to the largest frame seen, once).
 
-use simd_json::{Node, StaticNode, Tape};
+use simd_json::{Node, StaticNode};
 
 use super::fast::{self, Fast};
 use super::msg::{
@@ -12,7 +12,7 @@ use super::msg::{
 };
 use crate::book::Level;
 use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
-use crate::venue::scan::{LevelBuf, PriceShape};
+use crate::venue::scan::{self, LevelBuf, PriceShape, TapeScratch};
 use crate::venue::{DecodeError, DecodeStats, JsonType, Location, What};
 
 /// Default largest frame or REST body: 4 MiB (a 5,000-level snapshot is ~300 kB).
@@ -24,28 +24,15 @@ pub const DEFAULT_MAX_LEVELS: usize = 8_192;
 #[derive(Debug)]
 pub struct BinanceDecoder {
     venue: Venue,
-    max_frame: usize,
     max_levels: usize,
     fast_path: bool,
-    /// Padded copy of the frame for the tape path (simd-json unescapes in place).
-    input: Vec<u8>,
-    buffers: DebugSkip<simd_json::Buffers>,
-    /// The tape, kept between frames so its allocation is reused.
-    tape: Option<Tape<'static>>,
+    /// The tape path's parse state.
+    scratch: TapeScratch,
     bids: LevelBuf,
     asks: LevelBuf,
     /// The fast path's guess at the next price's length (a hint only).
     shape: PriceShape,
     stats: DecodeStats,
-}
-
-/// Wrapper giving a field a placeholder `Debug`.
-struct DebugSkip<T>(T);
-
-impl<T> std::fmt::Debug for DebugSkip<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("..")
-    }
 }
 
 impl BinanceDecoder {
@@ -59,12 +46,9 @@ impl BinanceDecoder {
     pub fn with_limits(venue: Venue, max_frame: usize, max_levels: usize) -> BinanceDecoder {
         BinanceDecoder {
             venue,
-            max_frame,
             max_levels,
             fast_path: true,
-            input: vec![0; max_frame + simd_json::INPUT_PADDING],
-            buffers: DebugSkip(simd_json::Buffers::new(max_frame.min(1 << 16))),
-            tape: Some(Tape::null().reset()),
+            scratch: TapeScratch::new(venue, max_frame),
             bids: LevelBuf::new(max_levels),
             asks: LevelBuf::new(max_levels),
             shape: PriceShape::default(),
@@ -111,7 +95,7 @@ impl BinanceDecoder {
     ) -> Result<(BinanceMsg<'a>, bool), DecodeError> {
         // Inlined into the caller down to here, so the usual message is
         // built in place; the tape path stays out of line.
-        self.check_size(frame)?;
+        self.scratch.check_size(frame)?;
         self.bids.clear();
         self.asks.clear();
         if self.fast_path {
@@ -141,9 +125,7 @@ impl BinanceDecoder {
     ) -> Result<BinanceMsg<'a>, DecodeError> {
         let venue = self.venue;
         let BinanceDecoder {
-            input,
-            buffers,
-            tape,
+            scratch,
             bids,
             asks,
             stats,
@@ -159,9 +141,7 @@ impl BinanceDecoder {
         let scaling = tape_fields(
             venue,
             frame,
-            input,
-            &mut buffers.0,
-            tape,
+            scratch,
             target,
             &mut fields,
             bids,
@@ -178,12 +158,10 @@ impl BinanceDecoder {
         body: &'a [u8],
         scaling: Scaling,
     ) -> Result<SnapshotReply<'a>, DecodeError> {
-        self.check_size(body)?;
+        self.scratch.check_size(body)?;
         let venue = self.venue;
         let BinanceDecoder {
-            input,
-            buffers,
-            tape,
+            scratch,
             bids,
             asks,
             stats,
@@ -214,9 +192,7 @@ impl BinanceDecoder {
         tape_fields(
             venue,
             body,
-            input,
-            &mut buffers.0,
-            tape,
+            scratch,
             target,
             &mut fields,
             bids,
@@ -225,25 +201,6 @@ impl BinanceDecoder {
         )?;
         let (bids, asks): (&'a LevelBuf, &'a LevelBuf) = (bids, asks);
         classify_snapshot(venue, &fields, bids.as_slice(), asks.as_slice())
-    }
-
-    fn check_size(&self, frame: &[u8]) -> Result<(), DecodeError> {
-        if frame.is_empty() {
-            return Err(DecodeError {
-                venue: self.venue,
-                what: What::Empty,
-                at: Location::Root,
-            });
-        }
-        if frame.len() > self.max_frame {
-            let max = u32::try_from(self.max_frame).unwrap_or(u32::MAX);
-            return Err(DecodeError {
-                venue: self.venue,
-                what: What::TooLarge { max },
-                at: Location::Root,
-            });
-        }
-        Ok(())
     }
 }
 
@@ -284,24 +241,18 @@ impl ResolveSymbol for NoSymbols {
 fn tape_fields<'a, R: ResolveSymbol>(
     venue: Venue,
     frame: &[u8],
-    input: &'a mut [u8],
-    buffers: &mut simd_json::Buffers,
-    tape_slot: &mut Option<Tape<'static>>,
+    scratch: &'a mut TapeScratch,
     target: Target<'_, R>,
     fields: &mut Fields<'a>,
     bids: &mut LevelBuf,
     asks: &mut LevelBuf,
     max_levels: usize,
 ) -> Result<Option<Scaling>, DecodeError> {
-    let n = frame.len();
-    input[..n].copy_from_slice(frame);
-    let mut tape: Tape<'a> = tape_slot.take().unwrap_or_else(Tape::null).reset();
-    let result = match simd_json::fill_tape_padded(input, n, buffers, &mut tape) {
-        Ok(()) => walk(venue, &tape.0, target, fields, bids, asks, max_levels),
-        Err(e) => Err(tape_error(venue, frame, e.error(), e.index())),
-    };
-    *tape_slot = Some(tape.reset());
-    result
+    scratch
+        .parse(frame, |nodes| {
+            walk(venue, nodes, target, fields, bids, asks, max_levels)
+        })
+        .map_err(|e| tape_error(venue, frame, e.error(), e.index()))?
 }
 
 /// What simd-json refused, said as precisely as the frame allows (error
@@ -315,34 +266,18 @@ fn tape_error(
     kind: &simd_json::ErrorType,
     index: usize,
 ) -> DecodeError {
-    let byte = |i: usize| Location::Byte(u32::try_from(i).unwrap_or(u32::MAX));
-    match kind {
-        simd_json::ErrorType::InvalidUtf8 => {
-            let at = std::str::from_utf8(frame)
-                .err()
-                .map_or(index, |e| e.valid_up_to());
-            DecodeError {
-                venue,
-                what: What::NotUtf8,
-                at: byte(at),
-            }
-        }
-        _ => match oversized_integer(frame, index) {
-            Some(key) => DecodeError {
-                venue,
-                what: if key.is_id() {
-                    What::IdOutOfRange
-                } else {
-                    What::Expected(JsonType::UnsignedInteger)
-                },
-                at: Location::field(key.name()),
+    let utf8 = matches!(kind, simd_json::ErrorType::InvalidUtf8);
+    match oversized_integer(frame, index).filter(|_| !utf8) {
+        Some(key) => DecodeError {
+            venue,
+            what: if key.is_id() {
+                What::IdOutOfRange
+            } else {
+                What::Expected(JsonType::UnsignedInteger)
             },
-            None => DecodeError {
-                venue,
-                what: What::InvalidJson,
-                at: byte(index),
-            },
+            at: Location::field(key.name()),
         },
+        None => scan::tape_error(venue, frame, kind, index),
     }
 }
 

@@ -17,6 +17,9 @@
 //!   [`LevelBuf`], with the [`PriceShape`] guess that keeps the loop's
 //!   loads independent of the previous level's length.
 //!
+//! - `tape.rs`: [`TapeScratch`], the simd-json parse state every decoder's
+//!   reference path reuses (padded input, buffers, tape, size checks).
+//!
 //! The arithmetic on eight bytes in a `u64` that these build on is in
 //! [`crate::types::swar`], shared with the decimal parser.
 //!
@@ -43,7 +46,9 @@
 mod cursor;
 mod levels;
 mod number;
+mod tape;
 
 pub(crate) use cursor::Cursor;
 pub(crate) use levels::{LevelBuf, PriceShape};
 pub(crate) use number::{Wire8, id, positive};
+pub(crate) use tape::{TapeScratch, tape_error};
