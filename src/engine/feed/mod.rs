@@ -1,11 +1,15 @@
-//! The feed thread: a mio loop that owns every connection of the engine,
-//! their supervised sessions, the venue handlers, the books and the fan-out.
+//! The feed thread: a thin mio loop joining each connection's three parts —
+//! its [`Link`] (the socket's lifecycle), its venue [`Session`] (the
+//! protocol, sans-IO) and its [`Supervisor`] (backoff, intensity, staleness,
+//! rotation, sans-IO) — to the books and the fan-out.
 //!
 //! Per readiness event: read every complete frame, stamp its receive time,
-//! and run the venue's per-message path (decode → sync → book → rings).
-//! Every few milliseconds (`tick`): timers (connect timeouts, staleness,
-//! backoff, rotation), paced subscribe messages, snapshot requests through
-//! the REST weight limiter, consumer repair, counters.
+//! and run the venue session's per-message path (decode → sync → book →
+//! rings). Then the loop sleeps until the earliest deadline any part
+//! reports (`next_deadline`: a supervisor's timer, a session's
+//! `poll_timeout`, a snapshot retry, an instrument's staleness, the
+//! counters) and does what is due (`tick`): timers, paced texts, REST
+//! snapshot requests through the weight limiter, consumer repair.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
