@@ -143,6 +143,29 @@ pub(super) fn check_staleness(
     Ok(())
 }
 
+/// A venue that streams a book of a subscribed depth needs a book that
+/// holds all of it: a shorter one drops the deepest levels, which the venue
+/// later moves up as the top is eaten — a book that differs from the
+/// venue's (and, on OKX, fails its checksum and resyncs again and again).
+pub(super) fn check_depth_fits(
+    e: &EngineSection,
+    i: usize,
+    v: &super::VenueConfig,
+) -> Result<(), ConfigError> {
+    let streamed = profile(v.venue).snapshots == crate::venue::profile::SnapshotSource::Stream;
+    if streamed && e.book_capacity < v.snapshot_limit as usize {
+        return Err(invalid(
+            "engine.book_capacity",
+            format!(
+                "{} levels a side cannot hold the {} levels venue[{i}] ({}) streams \
+                 (its snapshot_limit)",
+                e.book_capacity, v.snapshot_limit, v.venue
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The values a venue section resolves to (defaults filled in from the
 /// venue's [`Profile`](crate::venue::Profile)).
 #[derive(Clone, Copy, Debug)]

@@ -367,6 +367,7 @@ impl Config {
             }
             let venue = validate_venue(i, v, &mut registry)?;
             bounds::check_staleness(e, i, venue.depth_interval_ms)?;
+            bounds::check_depth_fits(e, i, &venue)?;
             venues.push(venue);
         }
         let consumers = e.consumer_cores.len().max(1);

@@ -189,3 +189,19 @@ fn instrument_staleness_is_longer_than_the_depth_interval() {
     c.engine.instrument_stale_ms = 0;
     accepted(&c);
 }
+
+#[test]
+fn a_streamed_book_must_fit_the_book_capacity() {
+    let mut c = base();
+    c.venues[0] = tickwire::config::VenueSection::new(tickwire::types::Venue::Okx);
+    c.venues[0].symbols = vec!["BTC-USDT".into()];
+    c.engine.book_capacity = 399;
+    c.engine.ring_size = 4096;
+    let msg = c.validate().expect_err("399 < 400").to_string();
+    assert!(
+        msg.contains("`engine.book_capacity`") && msg.contains("400"),
+        "{msg}"
+    );
+    c.engine.book_capacity = 400;
+    accepted(&c);
+}

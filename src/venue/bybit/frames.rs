@@ -9,8 +9,8 @@ use crate::ring::Publish;
 use crate::types::{
     Bbo, Event, Nanos, Price, Qty, Registry, ResyncReason, Stamp, StatusCode, Trade,
 };
-use crate::venue::symbols::CachedSymbols;
 use crate::venue::instrument::publish_bbo;
+use crate::venue::symbols::CachedSymbols;
 use crate::venue::{DecodeError, DiffOutcome, FrameKind, GapPolicy, InstrumentBook};
 
 /// A linear ticker's best bid/offer, merged from a snapshot and the deltas
