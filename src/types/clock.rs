@@ -1,10 +1,10 @@
 //! Time sources. Protocol code never reads a clock: the engine stamps time
 //! once per frame and passes `now` in, so replay, tests and benches can run
 //! it on any time they choose. [`MonotonicClock`] is the engine's;
-//! [`ManualClock`] is a clock a test advances by hand (today the sans-IO
-//! policies — sessions, backoff, snapshot retries — are tested on plain
-//! `Nanos` values instead, and `tickwire replay` stamps each line with the
-//! wall clock it measures its own speed with).
+//! [`ManualClock`] is a clock a test advances by hand: the supervisor's
+//! deadlines and the venue sessions' pacing, pings and resubscribes are
+//! tested on it (`tickwire replay` stamps each line with the wall clock it
+//! measures its own speed with).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
