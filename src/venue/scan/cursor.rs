@@ -16,7 +16,7 @@
 
 use super::number::{Wire8, decimal_general, pow10, short_decimal, uint15};
 use crate::types::Scale;
-use crate::types::swar::{ZEROS, digits_right, load8, nondigits};
+use crate::types::swar::{ZEROS, digits_right, load8, nondigits, value8d};
 
 /// A read position in `b`. Every reader answers `None` rather than an
 /// error: the fast path's answer is "this template" or "ask the tape path".
@@ -264,7 +264,7 @@ impl Cursor<'_> {
         self.spelled_long(scale)
     }
 
-    /// [`Cursor::spelled_decimal`] for at most 7 integer digits and 7
+    /// [`Cursor::spelled_decimal`] for at most 7 integer digits and 8
     /// decimals (two 8-byte loads, no loop); `None` leaves the cursor where
     /// it was for the byte loop, which decides.
     #[inline(always)]
@@ -286,11 +286,20 @@ impl Cursor<'_> {
             b'.' => {
                 let hi = load8(b, at + n + 1)?;
                 let tz = nondigits(hi).trailing_zeros();
-                let m = (tz / 8) as usize;
-                if tz == 64 || m == 0 || m > keep || (hi >> (tz - 7)) as u8 != b'"' {
-                    return None;
+                if tz == 64 {
+                    // Eight decimals (as 8-decimal sizes are written): the
+                    // quote must come right after them.
+                    if keep < 8 || b.get(at + n + 9) != Some(&b'"') {
+                        return None;
+                    }
+                    (value8d(hi ^ ZEROS), 9)
+                } else {
+                    let m = (tz / 8) as usize;
+                    if m == 0 || m > keep || (hi >> (tz - 7)) as u8 != b'"' {
+                        return None;
+                    }
+                    (digits_right(hi ^ ZEROS, tz), m + 1)
                 }
-                (digits_right(hi ^ ZEROS, tz), m + 1)
             }
             _ => return None,
         };
