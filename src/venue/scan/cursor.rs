@@ -255,7 +255,7 @@ impl Cursor<'_> {
     /// number of decimals as written (for venues whose checksums use the
     /// wire text). `None` for anything else (a sign, a leading zero, more
     /// decimals than the scale, more than 18 digits): the tape path decides.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn spelled_decimal(&mut self, scale: Scale) -> Option<(i64, u8)> {
         self.eat(b'"')?;
         if let Some(hit) = self.spelled_short(scale) {
