@@ -378,6 +378,37 @@ mod tests {
         Some((v, n))
     }
 
+    /// Eight decimals (OKX's sizes) on the two-load path, with its bounds:
+    /// a ninth digit or a scale below 8 is declined, the quote must follow.
+    #[test]
+    fn spelled_short_reads_eight_decimals() {
+        let s8 = Scale::new(8).unwrap();
+        let mut c = Cursor::new(b"\"0.06523858\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(s8), Some((6_523_858, 8)));
+        assert_eq!(c.i, 12);
+        let mut c = Cursor::new(b"\"2.52627349\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(s8), Some((252_627_349, 8)));
+        let mut c = Cursor::new(b"\"2.52627349\",\"0\",\"1\"]");
+        assert_eq!(
+            c.spelled_short_after_quote(Scale::new(9).unwrap()),
+            Some((2_526_273_490, 8))
+        );
+        // Declined (the byte loop decides): 7 decimals allowed only.
+        let mut c = Cursor::new(b"\"2.52627349\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(Scale::new(7).unwrap()), None);
+        // Nine decimals: no quote after the eighth.
+        let mut c = Cursor::new(b"\"0.065238581\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(Scale::new(9).unwrap()), None);
+        assert_eq!(c.i, 1);
+    }
+
+    impl Cursor<'_> {
+        fn spelled_short_after_quote(&mut self, scale: Scale) -> Option<(i64, u8)> {
+            self.eat(b'"')?;
+            self.spelled_short(scale)
+        }
+    }
+
     proptest::proptest! {
         /// The spelled reader agrees with `parse_decimal` and the written
         /// decimal count whenever it answers, and answers for plain forms.
