@@ -79,6 +79,56 @@ pub enum SpellError {
 pub struct BookSpelling {
     bids: SideTable,
     asks: SideTable,
+    /// Where [`checksum`](Self::checksum) writes the text it hashes:
+    /// [`KEPT_CAP`] bytes, allocated once (50 levels of the longest
+    /// spelling, with room for one fixed-size slot copy past the end).
+    text: Box<[u8; KEPT_CAP]>,
+}
+
+/// One side's top levels and their table slots, as a checksum found them.
+struct Top {
+    levels: [Level; CHECKSUM_LEVELS],
+    slots: [usize; CHECKSUM_LEVELS],
+    /// Levels found (the side's depth, at most [`CHECKSUM_LEVELS`]).
+    len: usize,
+}
+
+impl Top {
+    const EMPTY: Top = Top {
+        levels: [Level {
+            price: Price::ZERO,
+            qty: crate::types::Qty::ZERO,
+        }; CHECKSUM_LEVELS],
+        slots: [0; CHECKSUM_LEVELS],
+        len: 0,
+    };
+
+    /// Finds `side`'s top levels of `book` in `table`, rendering the text
+    /// of any not rendered yet.
+    #[inline]
+    fn gather(
+        &mut self,
+        table: &mut SideTable,
+        book: &impl BookRead,
+        side: Side,
+        ps: u8,
+        qs: u8,
+    ) -> Result<(), SpellError> {
+        for (r, level) in book.levels(side).take(CHECKSUM_LEVELS).enumerate() {
+            let slot = table.slot_of(level.price.0).ok_or(SpellError::Unspelled {
+                side,
+                price: level.price.0,
+            })?;
+            let entry = table.entry_mut(slot);
+            if entry.len == 0 {
+                entry.render(level, ps, qs);
+            }
+            self.levels[r] = level;
+            self.slots[r] = slot;
+            self.len = r + 1;
+        }
+        Ok(())
+    }
 }
 
 impl BookSpelling {
@@ -87,6 +137,7 @@ impl BookSpelling {
         BookSpelling {
             bids: SideTable::new(capacity),
             asks: SideTable::new(capacity),
+            text: Box::new([0; KEPT_CAP]),
         }
     }
 
@@ -179,6 +230,11 @@ impl BookSpelling {
     /// The checksum of `book`'s top 25 levels a side as OKX computes it.
     /// Each level's `px:sz` text is rendered the first time it is needed
     /// and kept until the level changes, so a checksum mostly copies.
+    ///
+    /// Two passes: each side's top 25 are located in its table (and
+    /// rendered if new), then their texts are copied interleaved into the
+    /// kept buffer and hashed at once (crc32fast's folding path wants long
+    /// inputs).
     pub fn checksum(
         &mut self,
         book: &impl BookRead,
@@ -186,19 +242,26 @@ impl BookSpelling {
         qty_scale: Scale,
     ) -> Result<i32, SpellError> {
         let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
-        interleaved(book, |side, level, text, at| {
-            let entry =
-                self.side_mut(side)
-                    .get_mut(level.price.0)
-                    .ok_or(SpellError::Unspelled {
-                        side,
-                        price: level.price.0,
-                    })?;
-            if entry.len == 0 {
-                entry.render(level, ps, qs);
+        let BookSpelling { bids, asks, text } = self;
+        let mut top = [Top::EMPTY; 2];
+        top[0].gather(bids, book, Side::Bid, ps, qs)?;
+        top[1].gather(asks, book, Side::Ask, ps, qs)?;
+        let rows = top[0].len.max(top[1].len);
+        let mut at = 0;
+        for r in 0..rows {
+            for (t, table) in [(&top[0], &*bids), (&top[1], &*asks)] {
+                if r < t.len {
+                    let entry = table.entry(t.slots[r]);
+                    at = entry.put(t.levels[r], ps, qs, &mut text[..], at);
+                    text[at] = b':';
+                    at += 1;
+                }
             }
-            Ok(entry.put(level, ps, qs, text, at))
-        })
+        }
+        // Without the last ':'.
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&text[..at.saturating_sub(1)]);
+        Ok(crc.finalize() as i32)
     }
 
     /// [`checksum`](Self::checksum) without keeping what it renders: for
@@ -262,7 +325,7 @@ impl Entry {
     /// rendered (a fixed-size copy of the whole slot; `len` bytes count),
     /// else rendered now. Returns the end.
     #[inline(always)]
-    fn put(&self, level: Level, ps: u8, qs: u8, text: &mut [u8; TEXT_CAP], at: usize) -> usize {
+    fn put(&self, level: Level, ps: u8, qs: u8, text: &mut [u8], at: usize) -> usize {
         if self.len > 0 {
             text[at..at + SLOT_TEXT].copy_from_slice(&self.text);
             return at + usize::from(self.len);
@@ -280,6 +343,10 @@ const LEVEL_TEXT: usize = 4 * (NUMBER_CAP + 1);
 /// The render buffer: hashed in chunks when full (usually once, at the end:
 /// the captures' 25 + 25 levels take ~1 kB).
 const TEXT_CAP: usize = 2048;
+/// [`BookSpelling`]'s kept buffer, which never fills: 50 levels of at most
+/// `2 * NUMBER_CAP + 2` bytes each, plus a slot copy's overshoot.
+const KEPT_CAP: usize = 8192;
+const _: () = assert!(2 * CHECKSUM_LEVELS * (2 * NUMBER_CAP + 2) + SLOT_TEXT <= KEPT_CAP);
 
 /// Two-digit ASCII pairs, `00` to `99`.
 const PAIRS: [[u8; 2]; 100] = {

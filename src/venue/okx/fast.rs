@@ -144,15 +144,23 @@ fn levels(c: &mut Cursor<'_>, scaling: Scaling, buf: &mut SideBuf, max: usize) -
         let (price, px) = c.spelled_decimal(scaling.price)?;
         c.eat(b',')?;
         let (qty, sz) = c.spelled_decimal(scaling.qty)?;
-        let mut parts = 2;
-        while c.eat(b',').is_some() {
-            c.string()?;
-            parts += 1;
-            if parts > 4 {
-                return None;
+        // The usual tail, `,"0","<count>"]` (the deprecated field and the
+        // order count), read in one look; any other, string by string.
+        if c.peek_lit(b",\"0\",\"") {
+            c.lit(b",\"0\",\"")?;
+            c.uint()?;
+            c.lit(b"\"]")?;
+        } else {
+            let mut parts = 2;
+            while c.eat(b',').is_some() {
+                c.string()?;
+                parts += 1;
+                if parts > 4 {
+                    return None;
+                }
             }
+            c.eat(b']')?;
         }
-        c.eat(b']')?;
         if index >= max {
             return None;
         }

@@ -141,9 +141,13 @@ impl OkxBookSync {
             (Side::Bid, m.bids, m.bid_spells),
             (Side::Ask, m.asks, m.ask_spells),
         ] {
+            // The side never reached capacity during the message when even
+            // undoing all of its levels' removals leaves room: then every
+            // non-zero level was kept, and the book need not be asked.
+            let kept = book.depth(side) + levels.len() < book.capacity();
             for (level, spell) in levels.iter().zip(spells) {
                 // A level the book did not keep (capacity) has no spelling.
-                if level.qty.0 == 0 || book.qty_at(side, level.price).0 == 0 {
+                if level.qty.0 == 0 || (!kept && book.qty_at(side, level.price).0 == 0) {
                     self.spelling.remove(side, level.price);
                 } else if !self.spelling.set(side, *level, *spell) {
                     // Full: drop what the book evicted, then try again.

@@ -92,12 +92,26 @@ impl SideTable {
         }
     }
 
+    /// The slot holding `price`, if held (stable until the next `set` or
+    /// `remove`).
     #[inline]
-    pub(super) fn get_mut(&mut self, price: i64) -> Option<&mut Entry> {
+    pub(super) fn slot_of(&self, price: i64) -> Option<usize> {
         match self.find(price) {
-            (i, true) => Some(&mut self.spells[i]),
+            (i, true) => Some(i),
             _ => None,
         }
+    }
+
+    /// The entry in `slot` (from [`slot_of`](Self::slot_of)).
+    #[inline(always)]
+    pub(super) fn entry(&self, slot: usize) -> &Entry {
+        &self.spells[slot]
+    }
+
+    /// The entry in `slot`, to render its text.
+    #[inline(always)]
+    pub(super) fn entry_mut(&mut self, slot: usize) -> &mut Entry {
+        &mut self.spells[slot]
     }
 
     #[inline]

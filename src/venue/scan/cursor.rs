@@ -16,7 +16,7 @@
 
 use super::number::{Wire8, decimal_general, pow10, short_decimal, uint15};
 use crate::types::Scale;
-use crate::types::swar::{ZEROS, digits_right, load8, nondigits};
+use crate::types::swar::{ZEROS, digits_right, load8, nondigits, value8d};
 
 /// A read position in `b`. Every reader answers `None` rather than an
 /// error: the fast path's answer is "this template" or "ask the tape path".
@@ -255,7 +255,7 @@ impl Cursor<'_> {
     /// number of decimals as written (for venues whose checksums use the
     /// wire text). `None` for anything else (a sign, a leading zero, more
     /// decimals than the scale, more than 18 digits): the tape path decides.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn spelled_decimal(&mut self, scale: Scale) -> Option<(i64, u8)> {
         self.eat(b'"')?;
         if let Some(hit) = self.spelled_short(scale) {
@@ -264,7 +264,7 @@ impl Cursor<'_> {
         self.spelled_long(scale)
     }
 
-    /// [`Cursor::spelled_decimal`] for at most 7 integer digits and 7
+    /// [`Cursor::spelled_decimal`] for at most 7 integer digits and 8
     /// decimals (two 8-byte loads, no loop); `None` leaves the cursor where
     /// it was for the byte loop, which decides.
     #[inline(always)]
@@ -286,11 +286,20 @@ impl Cursor<'_> {
             b'.' => {
                 let hi = load8(b, at + n + 1)?;
                 let tz = nondigits(hi).trailing_zeros();
-                let m = (tz / 8) as usize;
-                if tz == 64 || m == 0 || m > keep || (hi >> (tz - 7)) as u8 != b'"' {
-                    return None;
+                if tz == 64 {
+                    // Eight decimals (as 8-decimal sizes are written): the
+                    // quote must come right after them.
+                    if keep < 8 || b.get(at + n + 9) != Some(&b'"') {
+                        return None;
+                    }
+                    (value8d(hi ^ ZEROS), 9)
+                } else {
+                    let m = (tz / 8) as usize;
+                    if m == 0 || m > keep || (hi >> (tz - 7)) as u8 != b'"' {
+                        return None;
+                    }
+                    (digits_right(hi ^ ZEROS, tz), m + 1)
                 }
-                (digits_right(hi ^ ZEROS, tz), m + 1)
             }
             _ => return None,
         };
@@ -367,6 +376,37 @@ mod tests {
         }
         let v = std::str::from_utf8(&text[..n]).ok()?.parse().ok()?;
         Some((v, n))
+    }
+
+    /// Eight decimals (OKX's sizes) on the two-load path, with its bounds:
+    /// a ninth digit or a scale below 8 is declined, the quote must follow.
+    #[test]
+    fn spelled_short_reads_eight_decimals() {
+        let s8 = Scale::new(8).unwrap();
+        let mut c = Cursor::new(b"\"0.06523858\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(s8), Some((6_523_858, 8)));
+        assert_eq!(c.i, 12);
+        let mut c = Cursor::new(b"\"2.52627349\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(s8), Some((252_627_349, 8)));
+        let mut c = Cursor::new(b"\"2.52627349\",\"0\",\"1\"]");
+        assert_eq!(
+            c.spelled_short_after_quote(Scale::new(9).unwrap()),
+            Some((2_526_273_490, 8))
+        );
+        // Declined (the byte loop decides): 7 decimals allowed only.
+        let mut c = Cursor::new(b"\"2.52627349\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(Scale::new(7).unwrap()), None);
+        // Nine decimals: no quote after the eighth.
+        let mut c = Cursor::new(b"\"0.065238581\",\"0\",\"1\"]");
+        assert_eq!(c.spelled_short_after_quote(Scale::new(9).unwrap()), None);
+        assert_eq!(c.i, 1);
+    }
+
+    impl Cursor<'_> {
+        fn spelled_short_after_quote(&mut self, scale: Scale) -> Option<(i64, u8)> {
+            self.eat(b'"')?;
+            self.spelled_short(scale)
+        }
     }
 
     proptest::proptest! {
