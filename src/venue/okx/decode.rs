@@ -4,15 +4,14 @@
 //! nothing after the first frames (simd-json's internal buffers size
 //! themselves to the largest frame seen).
 
-use simd_json::Tape;
-
 use super::checksum::Spell;
 use super::fast;
 use super::msg::{Action, BboMsg, BookMsg, OkxMsg, TradeMsg};
 use super::tape::{Out, decode_tape};
 use crate::book::Level;
 use crate::types::{Price, Qty, ResolveSymbol, Scaling, Venue};
-use crate::venue::{DecodeError, DecodeStats, Location, What};
+use crate::venue::scan::TapeScratch;
+use crate::venue::{DecodeError, DecodeStats};
 
 /// Default largest frame: 1 MiB (a 400-level `books` snapshot is ~25 kB).
 pub const DEFAULT_MAX_FRAME: usize = 1 << 20;
@@ -104,28 +103,15 @@ pub(crate) enum Walked<'a> {
 /// Decodes OKX v5 public frames. One per feed thread.
 #[derive(Debug)]
 pub struct OkxDecoder {
-    max_frame: usize,
     max_levels: usize,
     fast_path: bool,
-    /// Padded copy of the frame for the tape path (simd-json unescapes in place).
-    input: Vec<u8>,
-    buffers: DebugSkip<simd_json::Buffers>,
-    /// The tape, kept between frames so its allocation is reused.
-    tape: Option<Tape<'static>>,
+    /// The tape path's parse state.
+    scratch: TapeScratch,
     bids: SideBuf,
     asks: SideBuf,
     /// Trades of one frame; capacity [`MAX_TRADES`], never grown.
     trades: Vec<TradeMsg>,
     stats: DecodeStats,
-}
-
-/// Wrapper giving a field a placeholder `Debug`.
-struct DebugSkip<T>(T);
-
-impl<T> std::fmt::Debug for DebugSkip<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("..")
-    }
 }
 
 impl Default for OkxDecoder {
@@ -144,12 +130,9 @@ impl OkxDecoder {
     /// levels a side. Allocates all its buffers now.
     pub fn with_limits(max_frame: usize, max_levels: usize) -> OkxDecoder {
         OkxDecoder {
-            max_frame,
             max_levels,
             fast_path: true,
-            input: vec![0; max_frame + simd_json::INPUT_PADDING],
-            buffers: DebugSkip(simd_json::Buffers::new(max_frame.min(1 << 16))),
-            tape: Some(Tape::null().reset()),
+            scratch: TapeScratch::new(Venue::Okx, max_frame),
             bids: SideBuf::new(max_levels),
             asks: SideBuf::new(max_levels),
             trades: Vec::with_capacity(MAX_TRADES),
@@ -177,13 +160,11 @@ impl OkxDecoder {
         frame: &'a [u8],
         symbols: &R,
     ) -> Result<OkxMsg<'a>, DecodeError> {
-        self.check_size(frame)?;
+        self.scratch.check_size(frame)?;
         let max_levels = self.max_levels;
         let OkxDecoder {
             fast_path,
-            input,
-            buffers,
-            tape,
+            scratch,
             bids,
             asks,
             trades,
@@ -218,7 +199,7 @@ impl OkxDecoder {
                         trades: &mut *trades,
                         max_levels,
                     };
-                    decode_tape(frame, input, &mut buffers.0, tape, symbols, &mut out)?
+                    decode_tape(frame, scratch, symbols, &mut out)?
                 }
             }
         };
@@ -251,21 +232,5 @@ impl OkxDecoder {
             }),
             Walked::Trades => OkxMsg::Trades(trades.as_slice()),
         })
-    }
-
-    fn check_size(&self, frame: &[u8]) -> Result<(), DecodeError> {
-        let fail = |what| DecodeError {
-            venue: Venue::Okx,
-            what,
-            at: Location::Root,
-        };
-        if frame.is_empty() {
-            return Err(fail(What::Empty));
-        }
-        if frame.len() > self.max_frame {
-            let max = u32::try_from(self.max_frame).unwrap_or(u32::MAX);
-            return Err(fail(What::TooLarge { max }));
-        }
-        Ok(())
     }
 }

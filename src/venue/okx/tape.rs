@@ -3,11 +3,12 @@
 //! [`OkxMsg`] (levels into the decoder's buffers), reporting every error
 //! with its `What` and `Location`.
 
-use simd_json::{Node, StaticNode, Tape};
+use simd_json::{Node, StaticNode};
 
 use super::decode::{BookHead, SideBuf, Walked};
 use super::msg::{self, Action, Chan, OkxMsg, Subscription, TradeMsg, err, level_err};
 use crate::types::{ResolveSymbol, Scaling, Venue};
+use crate::venue::scan::{TapeScratch, tape_error};
 use crate::venue::{DecodeError, JsonType, Location, What};
 
 /// The decoder's output buffers, lent to the walk.
@@ -22,45 +23,13 @@ pub(super) struct Out<'b> {
 #[inline(never)]
 pub(super) fn decode_tape<'a, R: ResolveSymbol>(
     frame: &[u8],
-    input: &'a mut [u8],
-    buffers: &mut simd_json::Buffers,
-    tape_slot: &mut Option<Tape<'static>>,
+    scratch: &'a mut TapeScratch,
     symbols: &R,
     out: &mut Out<'_>,
 ) -> Result<Walked<'a>, DecodeError> {
-    let n = frame.len();
-    input[..n].copy_from_slice(frame);
-    let mut tape: Tape<'a> = tape_slot.take().unwrap_or_else(Tape::null).reset();
-    let result = match simd_json::fill_tape_padded(input, n, buffers, &mut tape) {
-        Ok(()) => walk(&tape.0, symbols, out),
-        Err(e) => Err(tape_error(frame, e.error(), e.index())),
-    };
-    *tape_slot = Some(tape.reset());
-    result
-}
-
-/// What simd-json refused: invalid UTF-8 at the first bad byte, else
-/// invalid JSON at simd-json's index.
-#[cold]
-fn tape_error(frame: &[u8], kind: &simd_json::ErrorType, index: usize) -> DecodeError {
-    let byte = |i: usize| Location::Byte(u32::try_from(i).unwrap_or(u32::MAX));
-    match kind {
-        simd_json::ErrorType::InvalidUtf8 => {
-            let at = std::str::from_utf8(frame)
-                .err()
-                .map_or(index, |e| e.valid_up_to());
-            DecodeError {
-                venue: Venue::Okx,
-                what: What::NotUtf8,
-                at: byte(at),
-            }
-        }
-        _ => DecodeError {
-            venue: Venue::Okx,
-            what: What::InvalidJson,
-            at: byte(index),
-        },
-    }
+    scratch
+        .parse(frame, |nodes| walk(nodes, symbols, out))
+        .map_err(|e| tape_error(Venue::Okx, frame, e.error(), e.index()))?
 }
 
 /// Nodes a value spans on the tape, itself included.
