@@ -12,6 +12,7 @@ use crate::ring::{EventBatch, Publish, snapshot_events};
 use crate::types::{
     Bbo, Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Trade, Venue,
 };
+use crate::venue::instrument::publish_bbo;
 use crate::venue::{
     Channel, DecodeError, DecodeStats, FeedStats, FrameKind, GapPolicy, InstrumentBook, SessionPlan,
 };
@@ -233,44 +234,25 @@ impl OkxSession {
                 FrameKind::Depth(id, outcome)
             }
             OkxMsg::Bbo(b) => {
-                let id = b.scaling.instrument;
-                let Some(st) = books.get_mut(id.index()) else {
-                    return Ok(FrameKind::Ignored);
-                };
                 // One side empty: no quote to pass on.
                 let (Some(bid), Some(ask)) = (b.bid, b.ask) else {
                     return Ok(FrameKind::Ignored);
                 };
-                st.last_msg_ns = now;
                 let stamp = Stamp {
                     venue: Venue::Okx,
-                    instrument: id,
+                    instrument: b.scaling.instrument,
                     seq: b.seq_id.map_or(0, |s| s.max(0) as u64),
                     exch_ns: b.ts_ms.saturating_mul(1_000_000),
                     recv_ns: now,
                 };
-                if bid.price >= ask.price {
-                    self.stats.crossed += 1;
-                    let synced = st.sync.is_synced();
-                    batch.push(Event::status(
-                        stamp,
-                        StatusCode::Crossed,
-                        bid.price.0,
-                        ask.price.0,
-                        synced,
-                    ));
-                    out.publish(batch, st.state(now), now);
-                    return Ok(FrameKind::CrossedBbo(id));
-                }
                 let bbo = Bbo {
                     bid_price: bid.price,
                     bid_qty: bid.qty,
                     ask_price: ask.price,
                     ask_qty: ask.qty,
                 };
-                batch.push(Event::bbo(stamp, bbo));
-                out.publish(batch, st.state(now), now);
-                FrameKind::Bbo(id)
+                // A crossed quote is reported, not passed on.
+                publish_bbo(&mut self.stats, batch, books, stamp, bbo, out)
             }
             OkxMsg::Trades(trades) => {
                 let Some(first) = trades.first() else {
