@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
 use tickwire::book::DEFAULT_CAPACITY;
@@ -18,7 +17,7 @@ use tickwire::types::{Registry, ResyncReason, Venue};
 use tickwire::venue::binance::{BinanceFrames, GapPolicy, InstrumentBook, books_for};
 
 mod common;
-use common::BaselineBook;
+use common::{BaselineBook, timed_cycle};
 #[path = "common/bybit.rs"]
 mod bybit;
 #[path = "common/okx.rs"]
@@ -125,34 +124,6 @@ impl Ours {
             );
         }
     }
-}
-
-/// Times `iters` frames, cycling through `frames`; the reset at each wrap
-/// happens outside the timed region.
-fn timed_cycle(
-    iters: u64,
-    frames: &[Vec<u8>],
-    pos: &mut usize,
-    mut on_frame: impl FnMut(&[u8]),
-    mut rewind: impl FnMut(),
-) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let run = left.min((frames.len() - *pos) as u64) as usize;
-        let start = Instant::now();
-        for f in &frames[*pos..*pos + run] {
-            on_frame(f);
-        }
-        total += start.elapsed();
-        left -= run as u64;
-        *pos += run;
-        if *pos == frames.len() {
-            *pos = 0;
-            rewind();
-        }
-    }
-    total
 }
 
 fn run_pair(

@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use serde::Deserialize;
@@ -23,7 +22,7 @@ use tickwire::venue::{
     Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
 };
 
-use crate::common::Px;
+use crate::common::{Px, timed_cycle};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bybit");
 const FILES: [&str; 2] = [
@@ -179,34 +178,6 @@ impl Baseline {
     }
 }
 
-/// Times `iters` frames of `deltas`, cycling; at each wrap `rewind` runs
-/// outside the timed region.
-fn timed(
-    iters: u64,
-    deltas: &[Vec<u8>],
-    pos: &mut usize,
-    mut on_frame: impl FnMut(&[u8]),
-    mut rewind: impl FnMut(),
-) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let run = left.min((deltas.len() - *pos) as u64) as usize;
-        let start = Instant::now();
-        for f in &deltas[*pos..*pos + run] {
-            on_frame(f);
-        }
-        total += start.elapsed();
-        left -= run as u64;
-        *pos += run;
-        if *pos == deltas.len() {
-            *pos = 0;
-            rewind();
-        }
-    }
-    total
-}
-
 /// Registers `tickwire/bybit_book` and `baseline/bybit_book` in `decode_apply`.
 pub(crate) fn bench(c: &mut Criterion) {
     let w = workload();
@@ -219,7 +190,7 @@ pub(crate) fn bench(c: &mut Criterion) {
     g.bench_function("tickwire/bybit_book", |b| {
         b.iter_custom(|iters| {
             let ours = std::cell::RefCell::new(&mut ours);
-            timed(
+            timed_cycle(
                 iters,
                 &w.deltas,
                 &mut pos,
@@ -251,7 +222,7 @@ pub(crate) fn bench(c: &mut Criterion) {
     let mut pos = 0;
     g.bench_function("baseline/bybit_book", |b| {
         b.iter_custom(|iters| {
-            timed(
+            timed_cycle(
                 iters,
                 &w.deltas,
                 &mut pos,

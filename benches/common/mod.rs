@@ -8,6 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -213,4 +214,32 @@ pub(crate) fn report_ratio_pairs(group: &str, pairs: &[(&str, &str, &str)]) {
             _ => {}
         }
     }
+}
+
+/// Times `iters` frames, cycling through `frames`; the reset at each wrap
+/// happens outside the timed region.
+pub(crate) fn timed_cycle(
+    iters: u64,
+    frames: &[Vec<u8>],
+    pos: &mut usize,
+    mut on_frame: impl FnMut(&[u8]),
+    mut rewind: impl FnMut(),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let run = left.min((frames.len() - *pos) as u64) as usize;
+        let start = Instant::now();
+        for f in &frames[*pos..*pos + run] {
+            on_frame(f);
+        }
+        total += start.elapsed();
+        left -= run as u64;
+        *pos += run;
+        if *pos == frames.len() {
+            *pos = 0;
+            rewind();
+        }
+    }
+    total
 }
