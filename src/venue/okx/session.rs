@@ -13,6 +13,7 @@ use crate::types::{
     Bbo, Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Trade, Venue,
 };
 use crate::venue::instrument::publish_bbo;
+use crate::venue::symbols::{CachedSymbols, SymbolCache};
 use crate::venue::{
     Channel, DecodeError, DecodeStats, FeedStats, FrameKind, GapPolicy, InstrumentBook, SessionPlan,
 };
@@ -59,6 +60,8 @@ pub struct OkxSession {
     /// Args per subscribe message (1..=30).
     per_message: usize,
     decoder: OkxDecoder,
+    /// Instruments of recently seen `instId`s (hints, confirmed against the registry).
+    symbol_cache: SymbolCache,
     batch: EventBatch,
     /// Per instrument of the plan, in plan order.
     syncs: Vec<OkxBookSync>,
@@ -119,6 +122,7 @@ impl OkxSession {
             batch,
             slot,
             stats: FeedStats::default(),
+            symbol_cache: SymbolCache::default(),
             open: false,
             next_arg: 0,
             interval: NS_PER_SEC.div_ceil(per_sec),
@@ -205,7 +209,7 @@ impl OkxSession {
         self.stats.frames += 1;
         self.last_rx = now;
         self.ping_sent = false;
-        let symbols = registry.venue(Venue::Okx);
+        let symbols = CachedSymbols::new(registry, Venue::Okx, &self.symbol_cache);
         let msg = match self.decoder.decode(frame, &symbols) {
             Ok(m) => m,
             Err(e) => {
