@@ -65,7 +65,7 @@ pub struct SimConfig {
     /// Close a client that has not answered a ping for this long (Binance: 60 s).
     pub pong_timeout: Duration,
     /// Close a client that sends more control messages than this in one second
-    /// (Binance spot: 5). 0 disables the check.
+    /// (default: the venue's published limit, Binance spot 5). 0 disables the check.
     pub max_client_messages_per_sec: u32,
     /// Port on 127.0.0.1 (0: any free port).
     pub port: u16,
@@ -107,7 +107,8 @@ impl SimConfig {
             seed: 42,
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(60),
-            max_client_messages_per_sec: 5,
+            // The venue's own published limit (Binance 5, Bybit 10, ...).
+            max_client_messages_per_sec: crate::venue::profile(venue).max_messages_per_sec,
             port: 0,
             core: None,
         }
