@@ -181,3 +181,57 @@ fn a_stalled_connection_is_restarted_and_resynced() {
         assert!(c.reconnects >= 1 && c.failures >= 1, "{venue}: {c:?}");
     }
 }
+
+/// A symbol the simulator does not list: the venue refuses its subscribe
+/// and never sends its book. The refusal is reported, the wait for the
+/// snapshot times out as a `SnapshotFailed` (reason 7, `no_snapshot`) and is
+/// retried after a backoff — never a book left waiting in silence — while
+/// the listed instruments sync and track the venue as usual.
+#[test]
+fn a_refused_subscription_is_reported_and_retried_and_the_others_sync() {
+    for venue in [Venue::BybitSpot, Venue::Okx] {
+        let sim = sim(venue, true, 2_000);
+        let mut config = config_for(&sim, venue);
+        config.engine.stream_snapshot_timeout_ms = 300;
+        config.engine.backoff_initial_ms = 50;
+        let section = &mut config.venues[0];
+        let mut unknown = section.symbol_specs[0].clone();
+        unknown.symbol = if venue == Venue::Okx {
+            "NOPE-USDT".to_owned()
+        } else {
+            "NOPEUSDT".to_owned()
+        };
+        section.symbol_specs.push(unknown.clone());
+        let (handle, mut m) = start(config);
+        let refused = id_of(&m, venue, &unknown.symbol);
+        let no_snapshot = |m: &Mirror| {
+            m.statuses
+                .iter()
+                .filter(|s| s.0 == refused && s.1 == StatusCode::SnapshotFailed && s.2 == 7)
+                .count()
+        };
+        let listed = [symbols(venue)[0], symbols(venue)[1]].map(|s| id_of(&m, venue, s));
+        assert!(
+            m.until(LIMIT, |m| no_snapshot(m) >= 2
+                && listed.iter().all(|&i| m.mirror.is_consistent(i))),
+            "{venue}: the refused book is not retried or the others never synced: {:?} {:?}",
+            handle.counters(),
+            m.statuses
+        );
+        assert!(
+            m.seen(StatusCode::VenueError) >= 1,
+            "{venue}: the refusal is reported: {:?}",
+            m.statuses
+        );
+        assert!(
+            !m.mirror.is_consistent(refused),
+            "{venue}: no book for a symbol the venue does not list"
+        );
+        let c = handle.stop().counters;
+        assert!(
+            c.snapshot_failures >= 2 && c.reconnects == 0,
+            "{venue}: {c:?} {:?}",
+            m.statuses
+        );
+    }
+}

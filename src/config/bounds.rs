@@ -59,6 +59,11 @@ pub(super) fn check_engine(e: &EngineSection) -> Result<(), ConfigError> {
         ("engine.connect_timeout_ms", e.connect_timeout_ms, 1),
         ("engine.stale_timeout_ms", e.stale_timeout_ms, 1),
         ("engine.instrument_stale_ms", e.instrument_stale_ms, 0),
+        (
+            "engine.stream_snapshot_timeout_ms",
+            e.stream_snapshot_timeout_ms,
+            1,
+        ),
         ("engine.backoff_initial_ms", e.backoff_initial_ms, 1),
         ("engine.backoff_max_ms", e.backoff_max_ms, 1),
         ("engine.restart_window_ms", e.restart_window_ms, 1),

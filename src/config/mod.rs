@@ -75,6 +75,10 @@ pub struct EngineSection {
     /// An instrument with no message for this long is resynced (0 = off;
     /// otherwise longer than every venue's `depth_interval_ms`).
     pub instrument_stale_ms: u64,
+    /// A venue whose snapshots come on the stream must send the book within
+    /// this of a subscribe; otherwise it counts as a failed snapshot and the
+    /// instrument resubscribes after its backoff.
+    pub stream_snapshot_timeout_ms: u64,
     /// First restart delay.
     pub backoff_initial_ms: u64,
     /// Longest restart delay.
@@ -104,6 +108,7 @@ impl Default for EngineSection {
             connect_timeout_ms: 10_000,
             stale_timeout_ms: 30_000,
             instrument_stale_ms: 60_000,
+            stream_snapshot_timeout_ms: 10_000,
             backoff_initial_ms: 250,
             backoff_max_ms: 30_000,
             restart_limit: 5,

@@ -16,6 +16,14 @@
 //! [`SnapshotRetry::failed`] or [`SnapshotRetry::synced`] with the outcome.
 //! [`SnapshotRetry::next_due`] says when a waiting instrument may ask again,
 //! so the loop wakes for it without scanning every tick.
+//!
+//! A venue whose snapshots come on the stream (the first message after a
+//! subscribe is the book) has no request to time out: a subscribe the venue
+//! refuses or never answers would leave the book waiting for ever. For
+//! those the loop calls [`SnapshotRetry::awaited`] for each book whose
+//! snapshot is in flight: past `timeout` the wait counts as a failure (the
+//! loop reports it), and once the backoff has passed the book is released to
+//! ask again (the session resubscribes).
 
 use super::limits::Backoff;
 use crate::types::{InstrumentId, Nanos};
@@ -28,6 +36,25 @@ struct Slot {
     not_before: Nanos,
     /// Failures since the instrument last synced.
     failures: u32,
+    /// A stream snapshot in flight since (first seen by [`SnapshotRetry::awaited`]).
+    awaiting_since: Option<Nanos>,
+    /// That snapshot is overdue and was counted as failed; the book is held
+    /// until the backoff has passed.
+    overdue: bool,
+}
+
+/// What to do about a stream snapshot in flight; see [`SnapshotRetry::awaited`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Awaited {
+    /// Nothing now; look again at this time.
+    Wait(Nanos),
+    /// It did not come within the timeout: report a failure now (once per
+    /// request), which calls [`SnapshotRetry::failed`]; the book is held
+    /// until that backoff has passed.
+    Overdue,
+    /// The backoff has passed: mark the request failed so the book asks
+    /// again (`SyncCore::snapshot_failed`).
+    Release,
 }
 
 /// The per-instrument snapshot retry policy of one engine.
@@ -47,6 +74,8 @@ impl SnapshotRetry {
                     backoff: Backoff::new(initial, max, seed ^ (i as u64).wrapping_mul(0x9E37)),
                     not_before: 0,
                     failures: 0,
+                    awaiting_since: None,
+                    overdue: false,
                 })
                 .collect(),
         }
@@ -79,6 +108,47 @@ impl SnapshotRetry {
             s.not_before = 0;
             s.failures = 0;
         }
+    }
+
+    /// A stream snapshot of `inst`: `in_flight` is whether its book's
+    /// request is out, `synced` whether the book is synced. Starts the clock
+    /// the first time it sees the request out; `timeout` after that the
+    /// request is [`Awaited::Overdue`] (the caller reports the failure
+    /// through [`SnapshotRetry::failed`], so it backs off like any other),
+    /// then [`Awaited::Release`] once the backoff has passed. A
+    /// synced book resets the backoff; `None`: nothing is awaited.
+    pub fn awaited(
+        &mut self,
+        inst: InstrumentId,
+        in_flight: bool,
+        synced: bool,
+        now: Nanos,
+        timeout: Nanos,
+    ) -> Option<Awaited> {
+        if synced && self.failures(inst) > 0 {
+            self.synced(inst);
+        }
+        let s = self.slots.get_mut(inst.index())?;
+        if !in_flight {
+            s.awaiting_since = None;
+            s.overdue = false;
+            return None;
+        }
+        let since = *s.awaiting_since.get_or_insert(now);
+        let due = since.saturating_add(timeout);
+        if now < due {
+            return Some(Awaited::Wait(due));
+        }
+        if !s.overdue {
+            s.overdue = true;
+            return Some(Awaited::Overdue);
+        }
+        if now >= s.not_before {
+            s.overdue = false;
+            s.awaiting_since = None;
+            return Some(Awaited::Release);
+        }
+        Some(Awaited::Wait(s.not_before))
     }
 
     /// Failures of `inst` since it last synced.
@@ -185,6 +255,70 @@ mod tests {
         distinct.sort_unstable();
         distinct.dedup();
         assert!(distinct.len() >= 6, "{delays:?}");
+    }
+
+    #[test]
+    fn a_stream_snapshot_that_never_comes_fails_backs_off_and_is_asked_again() {
+        let timeout = 1000 * MS;
+        let mut r = SnapshotRetry::new(2, 100 * MS, 400 * MS, 6);
+        // Not in flight: nothing awaited.
+        assert_eq!(r.awaited(id(0), false, false, 0, timeout), None);
+        // The subscribe went out at 10 ms: the clock starts when first seen.
+        assert_eq!(
+            r.awaited(id(0), true, false, 10 * MS, timeout),
+            Some(Awaited::Wait(1010 * MS))
+        );
+        assert_eq!(
+            r.awaited(id(0), true, false, 500 * MS, timeout),
+            Some(Awaited::Wait(1010 * MS))
+        );
+        // Overdue once: the caller reports a failure, with its backoff
+        // (100 ms ± 25%).
+        assert_eq!(
+            r.awaited(id(0), true, false, 1010 * MS, timeout),
+            Some(Awaited::Overdue)
+        );
+        r.failed(id(0), 1010 * MS);
+        let retry_at = r.not_before(id(0));
+        assert!((1085 * MS..=1135 * MS).contains(&retry_at), "{retry_at}");
+        assert_eq!(r.failures(id(0)), 1);
+        // Held until the backoff has passed, counted once.
+        assert_eq!(
+            r.awaited(id(0), true, false, 1050 * MS, timeout),
+            Some(Awaited::Wait(retry_at))
+        );
+        assert_eq!(r.failures(id(0)), 1);
+        assert_eq!(
+            r.awaited(id(0), true, false, retry_at, timeout),
+            Some(Awaited::Release)
+        );
+        // The other instrument was never touched.
+        assert_eq!(r.failures(id(1)), 0);
+        // Asked again and answered: the next wait starts afresh and a synced
+        // book resets the backoff.
+        assert_eq!(
+            r.awaited(id(0), true, false, 2000 * MS, timeout),
+            Some(Awaited::Wait(3000 * MS))
+        );
+        assert_eq!(r.awaited(id(0), false, true, 2100 * MS, timeout), None);
+        assert_eq!(r.failures(id(0)), 0);
+        assert_eq!(
+            r.awaited(id(0), true, false, 5000 * MS, timeout),
+            Some(Awaited::Wait(6000 * MS))
+        );
+    }
+
+    #[test]
+    fn a_stream_snapshot_answered_in_time_is_never_a_failure() {
+        let mut r = SnapshotRetry::new(1, 100 * MS, 400 * MS, 8);
+        for t in 0..10 {
+            assert!(matches!(
+                r.awaited(id(0), true, false, t * 90 * MS, 1000 * MS),
+                Some(Awaited::Wait(_))
+            ));
+        }
+        assert_eq!(r.awaited(id(0), false, true, 950 * MS, 1000 * MS), None);
+        assert_eq!(r.failures(id(0)), 0);
     }
 
     #[test]

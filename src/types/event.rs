@@ -216,6 +216,10 @@ pub enum SnapshotFailReason {
     /// The book refused a level of the snapshot (off the tick grid, out of
     /// range, crossed).
     Refused = 6,
+    /// A venue whose snapshots come on the stream sent none within the
+    /// engine's `stream_snapshot_timeout_ms` of the subscribe (refused or
+    /// lost); `b` is the wait in ms.
+    NoSnapshot = 7,
 }
 
 impl SnapshotFailReason {
@@ -228,6 +232,7 @@ impl SnapshotFailReason {
             4 => SnapshotFailReason::BadBody,
             5 => SnapshotFailReason::TooOld,
             6 => SnapshotFailReason::Refused,
+            7 => SnapshotFailReason::NoSnapshot,
             _ => return None,
         })
     }
@@ -241,6 +246,7 @@ impl SnapshotFailReason {
             SnapshotFailReason::BadBody => "bad_body",
             SnapshotFailReason::TooOld => "too_old",
             SnapshotFailReason::Refused => "refused",
+            SnapshotFailReason::NoSnapshot => "no_snapshot",
         }
     }
 }

@@ -6,9 +6,11 @@
 use std::time::Duration;
 
 use super::FeedLoop;
+use crate::engine::snapshots::Awaited;
 use crate::engine::worker::{Done, FetchError, Job};
 use crate::types::{Clock, InstrumentId, Nanos, ResyncReason, SnapshotFailReason, StatusCode};
-use crate::venue::{SnapshotFailure, SnapshotOutcome, publish_resync, publish_status};
+use crate::venue::profile::SnapshotSource;
+use crate::venue::{SnapshotFailure, SnapshotOutcome, profile, publish_resync, publish_status};
 
 impl FeedLoop {
     pub(super) fn drain_worker(&mut self) {
@@ -217,6 +219,44 @@ impl FeedLoop {
             publish_resync(st, ResyncReason::Stale, now, batch, out);
             st.last_msg_ns = now;
             self.scan_snapshots = true;
+        }
+    }
+
+    /// Books of venues whose snapshots come on the stream, with a subscribe
+    /// out and no snapshot yet: past `stream_snapshot_timeout_ms` the wait
+    /// is a failed snapshot (`SnapshotFailed`, reason `no_snapshot`, the
+    /// counter, a log line, a backoff), and once the backoff has passed the
+    /// book asks again (its session resubscribes). A refused or lost
+    /// subscribe never leaves a book waiting for ever; see
+    /// [`SnapshotRetry::awaited`](crate::engine::snapshots::SnapshotRetry::awaited).
+    pub(super) fn check_stream_snapshots(&mut self, now: Nanos) {
+        let timeout_ms = self.cfg.engine.stream_snapshot_timeout_ms;
+        let timeout = timeout_ms.saturating_mul(1_000_000);
+        self.stream_wake = Nanos::MAX;
+        for i in 0..self.books.len() {
+            let st = &self.books[i];
+            if profile(st.venue).snapshots != SnapshotSource::Stream {
+                continue;
+            }
+            let open = self.conns[self.inst_conn[i]].is_open();
+            let in_flight = open && st.sync.snapshot_in_flight();
+            let (inst, synced) = (st.id, st.sync.is_synced());
+            match self.retry.awaited(inst, in_flight, synced, now, timeout) {
+                None => {}
+                Some(Awaited::Wait(t)) => self.stream_wake = self.stream_wake.min(t),
+                Some(Awaited::Overdue) => {
+                    self.snapshot_failed(
+                        inst,
+                        SnapshotFailReason::NoSnapshot,
+                        timeout_ms as i64,
+                        "no snapshot on the stream after subscribing (refused or lost)",
+                        now,
+                    );
+                    let retry_at = self.retry.not_before(inst);
+                    self.stream_wake = self.stream_wake.min(retry_at);
+                }
+                Some(Awaited::Release) => self.books[i].sync.snapshot_failed(),
+            }
         }
     }
 

@@ -138,6 +138,9 @@ pub(super) struct FeedLoop {
     snapshot_wake: Nanos,
     /// When an instrument may next be found stale (MAX: none can be).
     stale_wake: Nanos,
+    /// When a snapshot awaited on a stream is next due or released (MAX:
+    /// none awaited; a sent subscribe brings it to now).
+    stream_wake: Nanos,
     /// Rate of log lines about failed snapshots.
     snapshot_log: TokenBucket,
     /// Failed-snapshot log lines left out since the last one written.
@@ -269,6 +272,7 @@ impl FeedLoop {
             retry,
             snapshot_wake: Nanos::MAX,
             stale_wake: now,
+            stream_wake: Nanos::MAX,
             snapshot_log: TokenBucket::new(SNAPSHOT_LOGS_PER_SEC, SNAPSHOT_LOGS_PER_SEC, now),
             snapshot_logs_suppressed: 0,
             next_error_log: 0,
@@ -666,6 +670,10 @@ impl FeedLoop {
                         break;
                     }
                 }
+                if sent > 0 {
+                    // A subscribe may have asked for a snapshot: start its clock.
+                    self.stream_wake = now;
+                }
                 if let Some(e) = failed {
                     self.fail(idx, now, &e, false);
                     continue;
@@ -681,6 +689,9 @@ impl FeedLoop {
         }
         if now >= self.stale_wake {
             self.check_instrument_staleness(now);
+        }
+        if now >= self.stream_wake {
+            self.check_stream_snapshots(now);
         }
         if self.scan_snapshots || now >= self.snapshot_wake {
             self.request_snapshots(now);
@@ -707,7 +718,8 @@ impl FeedLoop {
             .saturating_add(MAX_SLEEP)
             .min(self.next_refresh)
             .min(self.snapshot_wake)
-            .min(self.stale_wake);
+            .min(self.stale_wake)
+            .min(self.stream_wake);
         for c in &self.conns {
             next = next.min(c.supervisor.next_deadline());
             if c.is_open() {

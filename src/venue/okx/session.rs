@@ -374,8 +374,10 @@ impl OkxSession {
                 }
                 self.push_arg(buf, self.channels[ch], pos);
                 if self.channels[ch] == "books" {
-                    // This subscribe brings the snapshot a resync wants.
+                    // This subscribe brings a snapshot: it is in flight
+                    // (and timed by the engine, should the venue refuse).
                     if let Some(st) = books.get_mut(self.ids[pos].index()) {
+                        st.sync.request_snapshot();
                         st.sync.take_snapshot_request();
                     }
                 }
