@@ -8,9 +8,13 @@
 
 pub mod market;
 #[cfg(feature = "sim")]
+mod orders;
+#[cfg(feature = "sim")]
 mod server;
 
 pub use crate::types::Rng;
 pub use market::{MarketConfig, MarketSim};
+#[cfg(feature = "sim")]
+pub use orders::{OrderFault, OrderStats, Product, SimAccount, SimKey};
 #[cfg(feature = "sim")]
 pub use server::{Fault, Mix, SimConfig, SimError, SimStats, SimVenue, TrueBook};

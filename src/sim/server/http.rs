@@ -17,13 +17,35 @@ use super::dialect::{Dialect, Refusal, RestRequest};
 use super::market_thread::Client;
 use super::tls::SimStream;
 use super::{Command, CommandBox, RestFaults, SimStats};
+use crate::sim::Product;
+use crate::sim::orders::{Conn, ConnKind, RestCall, Stream};
 use crate::socket::TlsStream;
+
+impl Stream for SimStream {
+    fn shutdown(&self) {
+        let _ = self.tcp().shutdown(Shutdown::Both);
+    }
+}
+
+/// The order desk's WebSocket paths: spot and USD-M APIs, and USD-M
+/// user-data streams (`/ws/<listenKey>`; market streams always hold `@`).
+fn order_conn_kind(route: &str) -> Option<ConnKind> {
+    match route {
+        "/ws-api/v3" => Some(ConnKind::Api(Product::Spot)),
+        "/ws-fapi/v1" => Some(ConnKind::Api(Product::Usdm)),
+        _ => route
+            .strip_prefix("/ws/")
+            .filter(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .map(|k| ConnKind::UserStream(k.to_owned())),
+    }
+}
 
 /// Accepts connections until `stop`, one handshake thread each.
 pub(super) fn accept_loop(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     dialect: Dialect,
+    orders: bool,
     tx: Sender<CommandBox>,
     stop: Arc<AtomicBool>,
     stats: Arc<SimStats>,
@@ -37,7 +59,7 @@ pub(super) fn accept_loop(
                 let spawned = std::thread::Builder::new().name("sim-conn".into()).spawn(
                     move || {
                         if let Err(e) =
-                            handle_connection(sock, tls, dialect, &tx, &stats, &rest_faults)
+                            handle_connection(sock, tls, dialect, orders, &tx, &stats, &rest_faults)
                         {
                             tracing::debug!(error = %e, "sim: connection ended during handshake");
                         }
@@ -88,6 +110,7 @@ fn handle_connection(
     sock: TcpStream,
     tls: Option<Arc<rustls::ServerConfig>>,
     dialect: Dialect,
+    orders: bool,
     tx: &Sender<CommandBox>,
     stats: &SimStats,
     rest_faults: &RestFaults,
@@ -121,6 +144,51 @@ fn handle_connection(
             .map(str::to_owned)
     };
     let upgrade = header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let (route, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
+    let order_kind = if orders && upgrade {
+        order_conn_kind(route)
+    } else {
+        None
+    };
+    if let Some(kind) = order_kind {
+        let key = header("sec-websocket-key").unwrap_or_default();
+        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+        write!(
+            stream,
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        )?;
+        stream.flush()?;
+        stream.tcp().set_nonblocking(true)?;
+        let leftover = buf[head_len..].to_vec();
+        let boxed: Box<dyn Stream> = Box::new(stream);
+        let ws = WebSocket::from_partially_read(boxed, leftover, Role::Server, None);
+        stats.connections.fetch_add(1, Ordering::Relaxed);
+        let conn = Conn::new(ws, kind, query);
+        let _ = tx.send(CommandBox(Command::OrderClient(Box::new(conn))));
+        return Ok(());
+    }
+    if orders && crate::sim::orders::is_order_path(route) {
+        let (reply, rx) = mpsc::channel();
+        let call = RestCall {
+            method: req.method.unwrap_or("GET").to_owned(),
+            path: route.to_owned(),
+            query: query.to_owned(),
+            api_key: header("x-mbx-apikey"),
+        };
+        let _ = tx.send(CommandBox(Command::OrderRest { call, reply }));
+        return match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(a) => {
+                let retry = a.retry_after_s.map(|s| s.to_string());
+                let headers: Vec<(&str, &str)> = retry
+                    .as_deref()
+                    .map(|r| ("Retry-After", r))
+                    .into_iter()
+                    .collect();
+                respond(&mut stream, a.status, &a.body, &headers)
+            }
+            Err(_) => refuse(&mut stream, dialect, Refusal::Timeout),
+        };
+    }
     if upgrade {
         let Some(session) = dialect.accept(&path) else {
             return respond(&mut stream, 404, NOT_FOUND, &[]);
@@ -151,7 +219,6 @@ fn handle_connection(
         return Ok(());
     }
     // REST.
-    let (route, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
     let Some(request) = dialect.rest(route, query) else {
         return respond(&mut stream, 404, NOT_FOUND, &[]);
     };

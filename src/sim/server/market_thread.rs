@@ -15,6 +15,7 @@ use super::dialect::{Dialect, Frames, Kind, Replies, Session};
 use super::tls::SimStream;
 use super::{Command, CommandBox, Fault, SimConfig, SimStats, TrueBook};
 use crate::sim::market::{MarketConfig, MarketSim};
+use crate::sim::orders::Desk;
 use crate::types::{Rng, Side};
 
 /// A connected WebSocket client and what it listens to.
@@ -54,6 +55,8 @@ pub(super) struct Market {
     /// A snapshot frame for one client.
     snapshot: Vec<u8>,
     next_symbol: usize,
+    /// The order endpoints (accounts, orders, limits).
+    desk: Desk,
 }
 
 impl Market {
@@ -79,7 +82,14 @@ impl Market {
             })
             .collect();
         let n = cfg.symbols.len();
+        let desk = Desk::new(
+            cfg.accounts.clone(),
+            cfg.clock.clone(),
+            cfg.symbols.clone(),
+            stats.orders.clone(),
+        );
         Market {
+            desk,
             quiet_until: vec![None; n],
             dialect,
             gap_pending: vec![false; n],
@@ -149,6 +159,7 @@ impl Market {
                 self.flush_clients();
             }
             self.read_clients(now);
+            self.desk.poll(&self.books);
             std::thread::sleep(Duration::from_micros(100));
         }
         for c in &mut self.clients {
@@ -190,6 +201,11 @@ impl Market {
                 let _ = reply.send(truth);
             }
             Command::Rate(_) => {}
+            Command::OrderClient(c) => self.desk.add(*c),
+            Command::OrderRest { call, reply } => {
+                let _ = reply.send(self.desk.rest(&call));
+            }
+            Command::TradeThrough { symbol, price } => self.desk.trade_through(&symbol, price),
             Command::Fault(f) => self.fault(f),
         }
     }
@@ -206,7 +222,9 @@ impl Market {
                     let _ = c.ws.get_ref().tcp().shutdown(Shutdown::Both);
                 }
                 self.stats.clients.store(0, Ordering::Relaxed);
+                self.desk.disconnect_all();
             }
+            Fault::Orders(f) => self.desk.fault(f),
             Fault::Gap(symbol) => mark(&self.cfg.symbols, symbol, &mut self.gap_pending),
             Fault::BadChecksum(symbol) => {
                 if self.dialect.checksums() {

@@ -39,7 +39,8 @@ use std::time::Duration;
 use self::http::accept_loop;
 use self::market_thread::{Client, Market};
 use self::tls::server_tls;
-use crate::types::{Price, Qty, Venue};
+use crate::sim::orders::{Conn, OrderFault, OrderStats, RestAnswer, RestCall, SimAccount};
+use crate::types::{ManualClock, Price, Qty, Venue};
 
 /// How the simulated venue behaves.
 #[derive(Clone, Debug)]
@@ -71,6 +72,13 @@ pub struct SimConfig {
     pub port: u16,
     /// Pin the market thread to this core.
     pub core: Option<usize>,
+    /// Accounts allowed to trade on the order endpoints (Binance spot
+    /// `/ws-api/v3`, USD-M `/ws-fapi/v1`); none by default.
+    pub accounts: Vec<SimAccount>,
+    /// The venue's wall clock in ns since the Unix epoch, for the order
+    /// endpoints' timestamp checks and rate-limit windows (default: the
+    /// system clock).
+    pub clock: Option<ManualClock>,
 }
 
 /// Relative weights of the message kinds.
@@ -111,6 +119,8 @@ impl SimConfig {
             max_client_messages_per_sec: crate::venue::profile(venue).max_messages_per_sec,
             port: 0,
             core: None,
+            accounts: Vec::new(),
+            clock: None,
         }
     }
 
@@ -145,6 +155,8 @@ pub enum Fault {
     /// checksum while its levels move the book on correctly (OKX). Venues
     /// without checksums ignore it; see [`SimVenue::sends_checksums`].
     BadChecksum(Option<String>),
+    /// A fault of the order endpoints.
+    Orders(OrderFault),
     /// Divide the message rate by `factor` for `duration`.
     SlowDown {
         /// Divisor of the rate.
@@ -181,6 +193,8 @@ pub struct SimStats {
     pub kicked: AtomicU64,
     /// Currently connected clients.
     pub clients: AtomicU64,
+    /// The order endpoints' counters (breaches, duplicates, ...).
+    pub orders: Arc<OrderStats>,
 }
 
 enum Command {
@@ -196,6 +210,18 @@ enum Command {
         reply: Sender<Option<TrueBook>>,
     },
     Rate(u32),
+    /// A trading connection for the order desk.
+    OrderClient(Box<Conn>),
+    /// A REST order request.
+    OrderRest {
+        call: RestCall,
+        reply: Sender<RestAnswer>,
+    },
+    /// Another participant trades a symbol at a price.
+    TradeThrough {
+        symbol: String,
+        price: i64,
+    },
 }
 
 /// A running simulated venue. Dropping it stops its threads.
@@ -281,11 +307,21 @@ impl SimVenue {
         {
             let (stop, stats, tx, rest_faults) =
                 (stop.clone(), stats.clone(), tx.clone(), rest_faults.clone());
+            let orders = matches!(cfg.venue, Venue::BinanceSpot | Venue::BinanceUsdm);
             threads.push(
                 std::thread::Builder::new()
                     .name("sim-accept".into())
                     .spawn(move || {
-                        accept_loop(listener, tls_config, dialect, tx, stop, stats, rest_faults);
+                        accept_loop(
+                            listener,
+                            tls_config,
+                            dialect,
+                            orders,
+                            tx,
+                            stop,
+                            stats,
+                            rest_faults,
+                        );
                     })?,
             );
         }
@@ -337,6 +373,27 @@ impl SimVenue {
     /// `ws://127.0.0.1:<port>` (or `wss://`).
     pub fn ws_url(&self) -> String {
         format!("{}://{}", if self.tls { "wss" } else { "ws" }, self.addr)
+    }
+
+    /// The spot WebSocket API: `ws://127.0.0.1:<port>/ws-api/v3` (or `wss://`).
+    pub fn ws_api_url(&self) -> String {
+        format!("{}/ws-api/v3", self.ws_url())
+    }
+
+    /// The USD-M WebSocket API: `ws://127.0.0.1:<port>/ws-fapi/v1` (or `wss://`).
+    pub fn ws_fapi_url(&self) -> String {
+        format!("{}/ws-fapi/v1", self.ws_url())
+    }
+
+    /// Another participant trades `symbol` at `price`: every resting
+    /// simulated order at or better than it fills completely at its own
+    /// price (resting orders also fill when the book's touch moves through
+    /// them).
+    pub fn trade_through(&self, symbol: &str, price: Price) {
+        self.send(Command::TradeThrough {
+            symbol: symbol.to_ascii_uppercase(),
+            price: price.0,
+        });
     }
 
     /// `http://127.0.0.1:<port>` (or `https://`).
