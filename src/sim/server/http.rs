@@ -45,7 +45,6 @@ pub(super) fn accept_loop(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     dialect: Dialect,
-    orders: bool,
     tx: Sender<CommandBox>,
     stop: Arc<AtomicBool>,
     stats: Arc<SimStats>,
@@ -59,7 +58,7 @@ pub(super) fn accept_loop(
                 let spawned = std::thread::Builder::new().name("sim-conn".into()).spawn(
                     move || {
                         if let Err(e) =
-                            handle_connection(sock, tls, dialect, orders, &tx, &stats, &rest_faults)
+                            handle_connection(sock, tls, dialect, &tx, &stats, &rest_faults)
                         {
                             tracing::debug!(error = %e, "sim: connection ended during handshake");
                         }
@@ -110,7 +109,6 @@ fn handle_connection(
     sock: TcpStream,
     tls: Option<Arc<rustls::ServerConfig>>,
     dialect: Dialect,
-    orders: bool,
     tx: &Sender<CommandBox>,
     stats: &SimStats,
     rest_faults: &RestFaults,
@@ -145,6 +143,8 @@ fn handle_connection(
     };
     let upgrade = header("upgrade").is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let (route, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
+    // Binance's order endpoints are served next to its market data.
+    let orders = matches!(dialect, Dialect::Binance(_));
     let order_kind = if orders && upgrade {
         order_conn_kind(route)
     } else {

@@ -307,21 +307,11 @@ impl SimVenue {
         {
             let (stop, stats, tx, rest_faults) =
                 (stop.clone(), stats.clone(), tx.clone(), rest_faults.clone());
-            let orders = matches!(cfg.venue, Venue::BinanceSpot | Venue::BinanceUsdm);
             threads.push(
                 std::thread::Builder::new()
                     .name("sim-accept".into())
                     .spawn(move || {
-                        accept_loop(
-                            listener,
-                            tls_config,
-                            dialect,
-                            orders,
-                            tx,
-                            stop,
-                            stats,
-                            rest_faults,
-                        );
+                        accept_loop(listener, tls_config, dialect, tx, stop, stats, rest_faults);
                     })?,
             );
         }
