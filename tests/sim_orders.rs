@@ -917,3 +917,103 @@ fn usdm_over_tls_listen_key_gtx_modify_disconnect_mid_order_and_rest_cancel_all(
     canceled.sort();
     assert_eq!(canceled, ["fut.1", "fut.2"]);
 }
+
+/// Every field of the documented example is in `ours`, with the same JSON
+/// type (a `null` in the example admits anything).
+fn assert_shape(example: &Value, ours: &Value, at: &str) {
+    let Some(fields) = example.as_object() else {
+        return;
+    };
+    for (k, v) in fields {
+        let o = ours
+            .get(k)
+            .unwrap_or_else(|| panic!("{at}: missing {k:?} in {ours}"));
+        let same = match (v, o) {
+            (Value::Null, _) => true,
+            (Value::String(_), Value::String(_)) | (Value::Bool(_), Value::Bool(_)) => true,
+            (Value::Number(_), Value::Number(_)) => true,
+            (Value::Object(_), Value::Object(_)) => {
+                assert_shape(v, o, &format!("{at}.{k}"));
+                true
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                if let (Some(x), Some(y)) = (a.first(), b.first()) {
+                    assert_shape(x, y, &format!("{at}.{k}[0]"));
+                }
+                true
+            }
+            _ => false,
+        };
+        assert!(same, "{at}: {k:?} is {o}, the example has {v}");
+    }
+}
+
+fn fixture(path: &str) -> Value {
+    let full = format!(
+        "{}/tests/fixtures/shape_only/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&full).expect("fixture")).expect("json")
+}
+
+#[test]
+fn replies_and_events_carry_every_documented_field() {
+    let s = Sim::start(Venue::BinanceSpot, false);
+    let (a1, q1) = s.book().asks[0];
+    let mut c = hmac_session(&s);
+    let sig = |p: Value, s: &Sim| signed_hmac(p, s.now_ms(), HMAC_KEY, SECRET);
+    let r = c.call(
+        "order.place",
+        sig(limit("BUY", "GTC", &px(a1), &qty(q1.0 + 1)), &s),
+    );
+    assert_shape(
+        &fixture("binance/new_order_full_response.json"),
+        &r["result"],
+        "place",
+    );
+    assert!(!r["result"]["fills"].as_array().unwrap().is_empty());
+    assert_shape(
+        &fixture("binance/execution_report_new.json"),
+        &c.event(),
+        "NEW",
+    );
+    assert_shape(
+        &fixture("binance/execution_report_trade.json"),
+        &c.event(),
+        "TRADE",
+    );
+    let id = r["result"]["orderId"].clone();
+    let r = c.call(
+        "order.cancel",
+        sig(json!({"symbol": "BTCUSDT", "orderId": id}), &s),
+    );
+    assert_shape(
+        &fixture("binance/cancel_order_response.json"),
+        &r["result"],
+        "cancel",
+    );
+
+    let s = Sim::start(Venue::BinanceUsdm, false);
+    let (a1, q1) = s.book().asks[0];
+    let key = s.rest("POST", "/fapi/v1/listenKey", HMAC_KEY).1["listenKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut user = s.connect(&format!("/ws/{key}"));
+    let mut c = s.connect("/ws-fapi/v1");
+    let r = c.call(
+        "order.place",
+        sig(limit("BUY", "GTC", &px(a1), &qty(q1.0 + 1)), &s),
+    );
+    assert_shape(
+        &fixture("binance_futures/order_response.json"),
+        &r["result"],
+        "usdm place",
+    );
+    assert_eq!(user.event()["o"]["x"], "NEW");
+    assert_shape(
+        &fixture("binance_futures/order_update_trade.json"),
+        &user.event(),
+        "usdm TRADE",
+    );
+}

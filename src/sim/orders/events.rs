@@ -78,7 +78,7 @@ pub(super) fn execution_report(o: &Order, symbol: &str, e: &Exec<'_>) -> Value {
         "q": qty(o.qty), "p": px(o.price), "P": "0.00", "F": "0.00000", "g": -1, "C": cc,
         "x": e.x, "X": o.status.as_str(), "r": "NONE", "i": o.id,
         "l": qty(e.last_qty), "z": qty(o.filled), "L": px(e.last_price),
-        "n": "0", "N": Value::Null, "T": e.time_ms, "t": e.trade_id, "I": e.time_ms,
+        "n": "0", "N": if e.x == "TRADE" { Value::from("USDT") } else { Value::Null }, "T": e.time_ms, "t": e.trade_id, "I": e.time_ms,
         "w": o.status.is_open(),
         "m": e.maker, "M": false, "O": o.time_ms, "Z": quote(o.quote),
         "Y": quote(i128::from(e.last_price) * i128::from(e.last_qty)),
@@ -98,7 +98,7 @@ pub(super) fn order_trade_update(o: &Order, symbol: &str, e: &Exec<'_>) -> Value
             "N": "USDT", "n": "0", "T": e.time_ms, "t": e.trade_id.max(0),
             "b": "0", "a": "0", "m": e.maker, "R": false, "wt": "CONTRACT_PRICE",
             "ot": o.kind.as_str(), "ps": "BOTH", "cp": false, "rp": "0", "pP": false,
-            "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0
+            "si": 0, "ss": 0, "V": "EXPIRE_MAKER", "pm": "NONE", "gtd": 0, "AP": "0", "cr": "0"
         }
     })
 }
