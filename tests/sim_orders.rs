@@ -1017,3 +1017,105 @@ fn replies_and_events_carry_every_documented_field() {
         "usdm TRADE",
     );
 }
+
+/// `tickwire sim` prints the order URLs, takes accounts from files, applies
+/// an order fault typed on stdin, and prints the `orders` counters.
+#[test]
+fn tickwire_sim_serves_orders_with_stdin_faults_and_an_orders_line() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let secret_file = dir.join("sim_orders_secret.txt");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickwire"))
+        .args([
+            "sim",
+            "--venue",
+            "binance-spot",
+            "--symbols",
+            "BTCUSDT",
+            "--rate",
+            "1",
+        ])
+        .arg("--hmac-account")
+        .arg(format!("{HMAC_KEY}={}", secret_file.display()))
+        .args(["--seconds", "60"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sim");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |prefix: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(l) = rx.recv_timeout(Duration::from_millis(200)) {
+                if l.starts_with(prefix) {
+                    return l;
+                }
+            }
+        }
+        panic!("no line starting with {prefix:?}");
+    };
+    let url = wait_for("ws_api_url ")["ws_api_url ".len()..].to_owned();
+    assert!(url.ends_with("/ws-api/v3"), "{url}");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "dropreply").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (mut ws, _) = tungstenite::connect(url.as_str()).expect("connect");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // Dropped: no reply; the next one is answered.
+    for id in 1..=2 {
+        let p = signed_hmac(
+            limit("BUY", "GTC", "1.00", "0.00100"),
+            now_ms,
+            HMAC_KEY,
+            SECRET,
+        );
+        let req = json!({"id": id, "method": "order.place", "params": p});
+        ws.send(Message::text(req.to_string())).unwrap();
+    }
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    }
+    let reply: Value = match ws.read().expect("reply") {
+        Message::Text(t) => serde_json::from_str(t.as_str()).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        (reply["id"].as_u64(), reply["status"].as_u64()),
+        (Some(2), Some(200)),
+        "{reply}"
+    );
+    writeln!(stdin, "orders").unwrap();
+    stdin.flush().unwrap();
+    let line = wait_for("orders: ");
+    assert!(line.contains("2 requests, 2 placed"), "{line}");
+    assert!(
+        line.contains("0 breaches, 0 duplicates, 1 dropped replies"),
+        "{line}"
+    );
+    writeln!(stdin, "quit").unwrap();
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+        panic!("sim did not quit");
+    }
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use tickwire::sim::{Fault, SimConfig, SimVenue};
+use tickwire::sim::{Fault, OrderFault, SimAccount, SimConfig, SimVenue};
 use tickwire::types::Venue;
 
 use crate::Failure;
@@ -35,6 +35,14 @@ pub(crate) struct Args {
     /// Write the CA certificate (PEM) here (with --tls).
     #[arg(long)]
     ca_out: Option<PathBuf>,
+    /// An account the order endpoints accept, `API_KEY=SECRET_FILE` (HMAC;
+    /// the file's trailing newline is not part of the secret). Repeatable.
+    #[arg(long, value_name = "API_KEY=SECRET_FILE")]
+    hmac_account: Vec<String>,
+    /// An Ed25519 account, `API_KEY=PUBLIC_KEY_FILE` (PEM `PUBLIC KEY`, or
+    /// the 32 bytes in base64). Repeatable.
+    #[arg(long, value_name = "API_KEY=PUBLIC_KEY_FILE")]
+    ed25519_account: Vec<String>,
     /// Stop after this many seconds, at most a year (default: on `quit`,
     /// end of input, SIGINT or SIGTERM).
     #[arg(long, value_parser = crate::limits::seconds())]
@@ -42,7 +50,50 @@ pub(crate) struct Args {
 }
 
 const HELP: &str = "commands: drop | gap [SYMBOL] | badchecksum [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
+  orders (Binance): dropreply | delayreplies MS | unknown placed|absent | killmidorder | latefill | tradethrough SYMBOL PRICE | orders
   (MS at most 3600000; N at most 1000000; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
+
+/// Reads `API_KEY=FILE` accounts.
+fn accounts(args: &Args) -> Result<Vec<SimAccount>, String> {
+    let split = |flag: &str, spec: &str| -> Result<(String, String), String> {
+        let (key, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--{flag} {spec:?}: expected API_KEY=FILE"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("--{flag}: reading {path}: {e}"))?;
+        Ok((key.to_owned(), text))
+    };
+    let mut out = Vec::new();
+    for spec in &args.hmac_account {
+        let (key, text) = split("hmac-account", spec)?;
+        let secret = text.strip_suffix('\n').unwrap_or(&text);
+        let secret = secret.strip_suffix('\r').unwrap_or(secret);
+        out.push(SimAccount::hmac(&key, secret));
+    }
+    for spec in &args.ed25519_account {
+        let (key, text) = split("ed25519-account", spec)?;
+        let public = tickwire::sim::parse_ed25519_public(&text)
+            .ok_or_else(|| format!("--ed25519-account {key}: not an Ed25519 public key"))?;
+        out.push(SimAccount::ed25519(&key, public));
+    }
+    Ok(out)
+}
+
+/// The `orders` counters as one line.
+fn orders_line(sim: &SimVenue) -> String {
+    let o = &sim.stats().orders;
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    format!(
+        "orders: {} requests, {} placed, {} fills, {} rejected, {} breaches, {} duplicates, {} dropped replies",
+        n(&o.requests),
+        n(&o.placed),
+        n(&o.fills),
+        n(&o.rejected),
+        n(&o.breaches),
+        n(&o.duplicates),
+        n(&o.dropped_replies)
+    )
+}
 
 /// Argument `i` of a command as a number in `range`.
 fn num(words: &[&str], i: usize, what: &str, range: RangeInclusive<u64>) -> Result<u64, String> {
@@ -108,6 +159,31 @@ fn command(sim: &SimVenue, out: &Out, line: &str) -> Result<bool, String> {
                 duration: Duration::from_millis(ms),
             })
         }
+        Some("dropreply") => sim.inject(Fault::Orders(OrderFault::DropReply)),
+        Some("delayreplies") => {
+            let ms = num(w, 1, "MS", 0..=MAX_FAULT_MS)?;
+            sim.inject(Fault::Orders(OrderFault::DelayReplies(
+                Duration::from_millis(ms),
+            )))
+        }
+        Some("unknown") => {
+            let placed = match words.get(1).copied() {
+                Some("placed") => true,
+                Some("absent") => false,
+                _ => return Err("unknown: expected placed or absent".to_owned()),
+            };
+            sim.inject(Fault::Orders(OrderFault::UnknownOutcome { placed }))
+        }
+        Some("killmidorder") => sim.inject(Fault::Orders(OrderFault::DisconnectMidOrder)),
+        Some("latefill") => sim.inject(Fault::Orders(OrderFault::LateFill)),
+        Some("tradethrough") => {
+            let sym = words.get(1).ok_or("tradethrough: missing SYMBOL")?;
+            let text = words.get(2).ok_or("tradethrough: missing PRICE")?;
+            let price = tickwire::types::Price::parse(text.as_bytes(), scale())
+                .map_err(|e| format!("tradethrough: PRICE {text:?}: {e}"))?;
+            sim.trade_through(sym, price);
+        }
+        Some("orders") => out.line(format_args!("{}", orders_line(sim))),
         Some("rate") => sim.set_rate(small(num(w, 1, "N", 0..=u64::from(MAX_RATE))?)),
         Some("book") => {
             let sym = words.get(1).ok_or("book: missing SYMBOL")?;
@@ -154,9 +230,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     cfg.rate = args.rate;
     cfg.tls = args.tls;
     cfg.port = args.port;
+    cfg.accounts = accounts(args)?;
     let sim = SimVenue::start(cfg).map_err(|e| e.to_string())?;
     out.line(format_args!("ws_url {}{}", sim.ws_url(), sim.ws_path()));
     out.line(format_args!("rest_url {}", sim.rest_url()));
+    if matches!(args.venue, Venue::BinanceSpot | Venue::BinanceUsdm) {
+        out.line(format_args!("ws_api_url {}", sim.ws_api_url()));
+        out.line(format_args!("ws_fapi_url {}", sim.ws_fapi_url()));
+    }
     out.line(format_args!(
         "tick_size {} lot_size {}",
         SimConfig::TICK,
@@ -209,6 +290,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         s.snapshots.load(Ordering::Relaxed),
         s.refused.load(Ordering::Relaxed)
     );
+    eprintln!("sim: {}", orders_line(&sim));
     // The sim keeps serving when its reader goes away (`sim | head -4`
     // picks up the URLs); a write error other than that is reported here.
     out.finish()

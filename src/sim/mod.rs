@@ -15,6 +15,6 @@ mod server;
 pub use crate::types::Rng;
 pub use market::{MarketConfig, MarketSim};
 #[cfg(feature = "sim")]
-pub use orders::{OrderFault, OrderStats, Product, SimAccount, SimKey};
+pub use orders::{OrderFault, OrderStats, Product, SimAccount, SimKey, parse_ed25519_public};
 #[cfg(feature = "sim")]
 pub use server::{Fault, Mix, SimConfig, SimError, SimStats, SimVenue, TrueBook};

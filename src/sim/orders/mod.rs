@@ -39,7 +39,7 @@ use self::limits::Limits;
 use crate::sim::market::MarketSim;
 use crate::types::{ManualClock, Side};
 
-pub use self::accounts::{SimAccount, SimKey};
+pub use self::accounts::{SimAccount, SimKey, parse_ed25519_public};
 pub(in crate::sim) use self::conn::{Conn, ConnKind, Stream};
 pub(in crate::sim) use self::rest::{RestAnswer, RestCall, is_order_path};
 
