@@ -142,6 +142,11 @@ pub(super) struct Order {
     pub(super) update_ms: u64,
     /// Which ORDERS windows counted it.
     pub(super) counted: Counted,
+    /// The best opposite price when the order last matched (placement,
+    /// or a fill while resting). The true book is not consumed by the
+    /// simulator's fills, so a resting order fills again only when the
+    /// market moves *through* this price, not on the level it already took.
+    pub(super) touch: Option<i64>,
 }
 
 impl Order {
@@ -162,6 +167,16 @@ impl Order {
         };
         self.update_ms = now_ms;
         first
+    }
+
+    /// Whether a resting order fills now that the best opposite price is
+    /// `best`: it is at or through the order's price and has moved past
+    /// [`Order::touch`].
+    pub(super) fn traded_through(&self, best: i64) -> bool {
+        match self.side {
+            Side::Buy => best <= self.price && self.touch.is_none_or(|t| best < t),
+            Side::Sell => best >= self.price && self.touch.is_none_or(|t| best > t),
+        }
     }
 
     /// Whether a limit at this order's price would take from the book

@@ -271,4 +271,23 @@ mod tests {
         l.on_first_fill(0, c2, t + 10_000);
         assert_eq!(l.order_counts(0, t + 10_000), [0, 1]);
     }
+
+    #[test]
+    fn request_weight_is_per_minute_on_the_minute() {
+        let mut l = Limits::new(Product::Usdm, 0);
+        let t = 1_700_000_070_000; // 30 s into a minute
+        l.charge_weight(2_399, t).unwrap();
+        let e = l.charge_weight(2, t).unwrap_err();
+        assert_eq!(
+            (e.status, e.code, e.retry_after_ms),
+            (429, -1003, Some(1_700_000_100_000))
+        );
+        // Waiting for retryAfter: a fresh minute, no ban.
+        assert!(l.check_ban(1_700_000_100_000).is_ok());
+        l.charge_weight(2_400, 1_700_000_100_000).unwrap();
+        let json = l.json(None, 1_700_000_100_000);
+        assert_eq!(json[0]["count"], 2_400);
+        assert_eq!(json[1]["limit"], 300);
+        assert_eq!(json[2]["interval"], "MINUTE");
+    }
 }

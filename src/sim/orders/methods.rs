@@ -314,6 +314,7 @@ impl Desk {
             time_ms: now_ms,
             update_ms: now_ms,
             counted,
+            touch: best,
         };
         if n.kind == Kind::LimitMaker && o.crosses(best) {
             return Err(ApiError::bad(

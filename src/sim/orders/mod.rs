@@ -72,8 +72,8 @@ pub enum OrderFault {
     /// dropped before the reply.
     DisconnectMidOrder,
     /// The next cancel of an open order races a fill: half its remaining
-    /// quantity (at least one lot) fills at its price just before the
-    /// cancel, so the cancel reply carries that `executedQty` and the
+    /// quantity (rounded down to the lot; nothing when under two lots)
+    /// fills at its price just before the cancel, so the cancel reply carries that `executedQty` and the
     /// `TRADE` event arrives after the cancel reply, then `CANCELED`.
     LateFill,
 }
@@ -299,14 +299,19 @@ impl Desk {
             self.last_top[s] = top;
             let Some((bid, ask)) = top else { continue };
             for p in [Product::Spot, Product::Usdm] {
-                let hits = self.open_on(p, s, |o| match o.side {
-                    OrderSide::Buy => ask <= o.price,
-                    OrderSide::Sell => bid >= o.price,
-                });
+                let best = |o: &Order| match o.side {
+                    OrderSide::Buy => ask,
+                    OrderSide::Sell => bid,
+                };
+                let hits = self.open_on(p, s, |o| o.traded_through(best(o)));
                 for (id, px, left) in hits {
-                    let side = match self.venues[p as usize].orders.get(&id).map(|o| o.side) {
-                        Some(OrderSide::Buy) => Side::Ask,
-                        _ => Side::Bid,
+                    let Some(o) = self.venues[p as usize].orders.get_mut(&id) else {
+                        continue;
+                    };
+                    o.touch = Some(best(o));
+                    let side = match o.side {
+                        OrderSide::Buy => Side::Ask,
+                        OrderSide::Sell => Side::Bid,
                     };
                     let shown: i64 = book
                         .levels(side)
@@ -387,5 +392,93 @@ impl Desk {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::market::MarketConfig;
+    use crate::types::Venue;
+
+    fn resting(desk: &mut Desk, side: OrderSide, price: i64, qty: i64, touch: Option<i64>) -> u64 {
+        let id = desk.next_order_id;
+        desk.next_order_id += 1;
+        let o = Order {
+            product: Product::Spot,
+            account: 0,
+            symbol: 0,
+            id,
+            client_id: format!("t{id}"),
+            side,
+            kind: book::Kind::Limit,
+            tif: book::Tif::Gtc,
+            price,
+            qty,
+            filled: 0,
+            quote: 0,
+            status: book::Status::New,
+            time_ms: 0,
+            update_ms: 0,
+            counted: limits::Counted::default(),
+            touch,
+        };
+        let v = desk.venue(Product::Spot);
+        v.open.insert(id);
+        v.orders.insert(id, o);
+        id
+    }
+
+    #[test]
+    fn resting_orders_fill_when_the_touch_moves_through_them_not_on_the_level_they_took() {
+        let book = MarketSim::new(MarketConfig::btcusdt(Venue::BinanceSpot, 3));
+        let ((bid, _), (ask, ask_qty)) = book.top().unwrap();
+        let stats = Arc::new(OrderStats::default());
+        let mut desk = Desk::new(
+            vec![SimAccount::hmac("k", "s")],
+            None,
+            vec!["BTCUSDT".into()],
+            stats.clone(),
+        );
+        // A buy at the ask that already took that level (touch = ask): no fill.
+        let took = resting(
+            &mut desk,
+            OrderSide::Buy,
+            ask.0,
+            10 * ask_qty.0,
+            Some(ask.0),
+        );
+        // A buy that rested below an ask which is now at or under its price: fills
+        // at its own price, up to the size shown at or under it.
+        let through = resting(
+            &mut desk,
+            OrderSide::Buy,
+            ask.0 + 1,
+            ask_qty.0 + 1_000_000,
+            Some(ask.0 + 5),
+        );
+        // A sell far above the bid: untouched.
+        let far = resting(&mut desk, OrderSide::Sell, bid.0 + 1_000, 5, None);
+        desk.market_moved(std::slice::from_ref(&book));
+        let orders = &desk.venues[0].orders;
+        assert_eq!(orders[&took].filled, 0);
+        let shown: i64 = book
+            .levels(Side::Ask)
+            .iter()
+            .take_while(|(p, _)| p.0 <= ask.0 + 1)
+            .map(|(_, q)| q.0)
+            .sum();
+        assert_eq!(orders[&through].filled, shown);
+        assert_eq!(
+            orders[&through].quote,
+            i128::from(ask.0 + 1) * i128::from(shown)
+        );
+        assert_eq!(orders[&through].touch, Some(ask.0));
+        assert_eq!(orders[&far].filled, 0);
+        assert_eq!(stats.fills.load(Ordering::Relaxed), 1);
+        // The same book again: nothing more.
+        desk.last_top[0] = None;
+        desk.market_moved(std::slice::from_ref(&book));
+        assert_eq!(desk.venues[0].orders[&through].filled, shown);
     }
 }
