@@ -5,6 +5,9 @@
 //! Bybit's and OKX's wire formats); it feeds the benchmarks and tests as well as the
 //! loopback server. The server (`server/`) is split by responsibility — TLS,
 //! HTTP, the market thread, and one dialect per venue; its module docs map it.
+//! The order endpoints (`orders/`: Binance spot and USD-M WebSocket API,
+//! signed, rate-limited, matching against the true books) run on the
+//! server's market thread.
 
 pub mod market;
 #[cfg(feature = "sim")]

@@ -22,6 +22,11 @@
 //!   behind the `Dialect` enum (`binance.rs` spot and USD-M, `bybit.rs`
 //!   spot and linear, `okx.rs`); the files above name no venue. `dialect/mod.rs` documents the seam and how
 //!   Bybit, OKX, Coinbase and Kraken fit it.
+//!
+//! Binance's order endpoints (`/ws-api/v3`, `/ws-fapi/v1`, `/ws/<listenKey>`,
+//! `/fapi/v1/listenKey`, `/fapi/v1/allOpenOrders`) are routed by `http.rs`
+//! to the order desk (`sim/orders/`), which the market thread owns next to
+//! the true books it matches against.
 
 mod dialect;
 mod http;
