@@ -315,9 +315,12 @@ fn tickwire_sim_serves_orders_with_stdin_faults_and_an_orders_line() {
     let url = wait_for("ws_api_url ")["ws_api_url ".len()..].to_owned();
     assert!(url.ends_with("/ws-api/v3"), "{url}");
     let mut stdin = child.stdin.take().unwrap();
+    // The `orders` line proves `dropreply` was handed to the simulator; the
+    // connection made after it reaches the market thread after the fault.
     writeln!(stdin, "dropreply").unwrap();
+    writeln!(stdin, "orders").unwrap();
     stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(wait_for("orders: ").contains("0 requests"));
     let (mut ws, _) = tungstenite::connect(url.as_str()).expect("connect");
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
