@@ -57,6 +57,12 @@ impl Sim {
         self.clock.now() / 1_000_000
     }
 
+    /// Returns once the market thread has handled every command sent
+    /// before (faults included): it answers them in order.
+    pub(crate) fn sync(&self) {
+        let _ = self.book();
+    }
+
     pub(crate) fn book(&self) -> TrueBook {
         self.sim.true_book("BTCUSDT").expect("true book")
     }

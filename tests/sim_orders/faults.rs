@@ -19,7 +19,7 @@ fn order_faults_drop_unknown_outcome_late_fill_and_delay() {
     let sig = |p: Value, s: &Sim| signed_hmac(p, s.now_ms(), HMAC_KEY, SECRET);
     // Dropped reply: no reply, but the order exists and its NEW event comes.
     s.sim.inject(Fault::Orders(OrderFault::DropReply));
-    std::thread::sleep(Duration::from_millis(20));
+    s.sync();
     let mut p = limit("BUY", "GTC", "100.00", "0.01000");
     p["newClientOrderId"] = "drop-1".into();
     c.send("order.place", sig(p, &s));
@@ -44,7 +44,7 @@ fn order_faults_drop_unknown_outcome_late_fill_and_delay() {
     for placed in [true, false] {
         s.sim
             .inject(Fault::Orders(OrderFault::UnknownOutcome { placed }));
-        std::thread::sleep(Duration::from_millis(20));
+        s.sync();
         let cid = format!("unk-{placed}");
         let mut p = limit("BUY", "GTC", "100.00", "0.01000");
         p["newClientOrderId"] = cid.as_str().into();
@@ -63,7 +63,7 @@ fn order_faults_drop_unknown_outcome_late_fill_and_delay() {
     // Late fill: the cancel reply carries the fill; TRADE then CANCELED come after it.
     c.events.clear();
     s.sim.inject(Fault::Orders(OrderFault::LateFill));
-    std::thread::sleep(Duration::from_millis(20));
+    s.sync();
     let r = c.call(
         "order.cancel",
         sig(
@@ -93,7 +93,7 @@ fn order_faults_drop_unknown_outcome_late_fill_and_delay() {
     s.sim.inject(Fault::Orders(OrderFault::DelayReplies(
         Duration::from_millis(300),
     )));
-    std::thread::sleep(Duration::from_millis(20));
+    s.sync();
     let id = c.send(
         "order.place",
         sig(limit("BUY", "GTC", "100.00", "0.01000"), &s),
@@ -148,7 +148,7 @@ fn usdm_over_tls_listen_key_gtx_modify_disconnect_mid_order_and_rest_cancel_all(
     assert_eq!(user.event()["o"]["x"], "AMENDMENT");
     // Disconnect mid-order: the order exists, its event reaches the user stream, the API connection drops.
     s.sim.inject(Fault::Orders(OrderFault::DisconnectMidOrder));
-    std::thread::sleep(Duration::from_millis(20));
+    s.sync();
     let mut p = limit("BUY", "GTC", "99.00", "0.01000");
     p["newClientOrderId"] = "fut.2".into();
     c.send("order.place", sig(p, &s));
