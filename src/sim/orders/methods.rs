@@ -369,7 +369,7 @@ impl Desk {
         o.status = Status::Expired;
         o.update_ms = now_ms;
         let o = o.clone();
-        v.open.remove(&id);
+        v.close(id);
         self.event(&o, &Exec::plain("EXPIRED", now_ms));
     }
 
@@ -399,7 +399,7 @@ impl Desk {
         o.status = Status::Canceled;
         o.update_ms = now_ms;
         let o = o.clone();
-        v.open.remove(&id);
+        v.close(id);
         let mut e = Exec::plain("CANCELED", now_ms);
         e.cancel_client_id = cancel_id;
         let generated = format!("cancel{id}");

@@ -27,7 +27,7 @@ mod methods;
 mod rest;
 mod wsapi;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -112,6 +112,34 @@ struct Exchange {
     open: BTreeSet<u64>,
     /// (account, client id) → the latest order with it.
     by_client: HashMap<(usize, String), u64>,
+    /// Closed orders, oldest first; beyond [`KEEP_CLOSED`] the oldest are
+    /// forgotten (a status query then answers -2013), so a long demo run
+    /// does not grow without bound.
+    closed: VecDeque<u64>,
+}
+
+/// Closed orders kept per product for `order.status`.
+const KEEP_CLOSED: usize = 100_000;
+
+impl Exchange {
+    /// An order left the book (filled, canceled, expired).
+    fn close(&mut self, id: u64) {
+        if !self.open.remove(&id) {
+            return;
+        }
+        self.closed.push_back(id);
+        while self.closed.len() > KEEP_CLOSED {
+            let Some(old) = self.closed.pop_front() else {
+                break;
+            };
+            if let Some(o) = self.orders.remove(&old) {
+                let key = (o.account, o.client_id);
+                if self.by_client.get(&key) == Some(&old) {
+                    self.by_client.remove(&key);
+                }
+            }
+        }
+    }
 }
 
 /// Faults waiting for their request.
@@ -158,6 +186,7 @@ impl Desk {
             orders: HashMap::new(),
             open: BTreeSet::new(),
             by_client: HashMap::new(),
+            closed: VecDeque::new(),
         };
         Desk {
             accounts,
@@ -345,11 +374,11 @@ impl Desk {
             return;
         }
         let first = o.fill(price, qty, now_ms);
-        if !o.status.is_open() {
-            v.open.remove(&id);
-        }
-        let (account, counted) = (o.account, o.counted);
         let snapshot = o.clone();
+        let (account, counted) = (o.account, o.counted);
+        if !snapshot.status.is_open() {
+            v.close(id);
+        }
         if first {
             v.limits.on_first_fill(account, counted, now_ms);
         }
@@ -480,5 +509,30 @@ mod tests {
         desk.last_top[0] = None;
         desk.market_moved(std::slice::from_ref(&book));
         assert_eq!(desk.venues[0].orders[&through].filled, shown);
+    }
+
+    #[test]
+    fn only_the_newest_closed_orders_are_kept() {
+        let stats = Arc::new(OrderStats::default());
+        let mut desk = Desk::new(vec![], None, vec!["BTCUSDT".into()], stats);
+        let first = resting(&mut desk, OrderSide::Buy, 1, 1, None);
+        desk.venue(Product::Spot)
+            .by_client
+            .insert((0, format!("t{first}")), first);
+        for _ in 0..KEEP_CLOSED + 1 {
+            resting(&mut desk, OrderSide::Buy, 1, 1, None);
+        }
+        let ids: Vec<u64> = desk.venues[0].open.iter().copied().collect();
+        for id in ids {
+            desk.venue(Product::Spot).close(id);
+        }
+        let v = &desk.venues[0];
+        assert_eq!(
+            (v.orders.len(), v.closed.len(), v.open.len()),
+            (KEEP_CLOSED, KEEP_CLOSED, 0)
+        );
+        assert!(!v.orders.contains_key(&first) && !v.orders.contains_key(&(first + 1)));
+        assert!(v.orders.contains_key(&(first + 2)));
+        assert!(v.by_client.is_empty());
     }
 }
