@@ -493,3 +493,21 @@ fn cancel_replace_cancel_all_and_a_trade_through_resting_orders() {
     assert_eq!(all.len(), 1, "{r}");
     assert_eq!(all[0]["price"], "101.00");
 }
+
+#[test]
+fn rate_limits_can_be_left_out_per_connection_or_per_request() {
+    let s = Sim::start(Venue::BinanceSpot, false);
+    let mut c = s.connect("/ws-api/v3?returnRateLimits=false");
+    let r = c.call("time", json!({}));
+    assert_eq!(r["result"]["serverTime"], s.now_ms());
+    assert!(r.get("rateLimits").is_none(), "{r}");
+    let mut c = s.connect("/ws-api/v3");
+    assert!(c.call("ping", json!({}))["rateLimits"].is_array());
+    let mut p = limit("BUY", "GTC", "1.00", "0.00100");
+    p["returnRateLimits"] = false.into();
+    let r = c.call("order.place", signed_hmac(p, s.now_ms(), HMAC_KEY, SECRET));
+    assert_eq!(r["status"], 200, "{r}");
+    assert!(r.get("rateLimits").is_none(), "{r}");
+    // An unknown method is refused, not ignored.
+    assert_eq!(err_code(&c.call("account.teleport", json!({}))), -1020);
+}
