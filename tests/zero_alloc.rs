@@ -270,6 +270,7 @@ fn bybit_session_allocates_nothing_on_a_warm_session() {
             streams_per_subscribe: 10,
             control_per_sec: 5,
             book_capacity: 1_000,
+            max_frame: tickwire::venue::profile(venue).max_frame_bytes,
         };
         let mut session = BybitSession::new(&plan);
         let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
@@ -345,6 +346,7 @@ fn okx_session_allocates_nothing_on_the_capture() {
         streams_per_subscribe: 30,
         control_per_sec: 2,
         book_capacity: 1_000,
+        max_frame: tickwire::venue::okx::DEFAULT_MAX_FRAME,
     });
     let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
     let mut fan = FanOut::new(3, 2_000);
