@@ -389,6 +389,8 @@ impl CoinbaseSession {
                 // This subscribe brings the snapshots a resync wants.
                 for id in &self.ids {
                     if let Some(st) = books.get_mut(id.index()) {
+                        // In flight from now on: a gap before it arrives asks again.
+                        st.sync.request_snapshot();
                         st.sync.take_snapshot_request();
                     }
                 }
