@@ -61,7 +61,12 @@ fn l(price: i64, qty: i64) -> Level {
 }
 
 /// Both paths' answers for `frame`, as text (the messages borrow the decoders).
-fn both(fast: &mut CoinbaseDecoder, tape: &mut CoinbaseDecoder, reg: &Registry, frame: &[u8]) -> (String, String) {
+fn both(
+    fast: &mut CoinbaseDecoder,
+    tape: &mut CoinbaseDecoder,
+    reg: &Registry,
+    frame: &[u8],
+) -> (String, String) {
     let symbols = reg.venue(Venue::Coinbase);
     let a = format!("{:?}", fast.decode(frame, &symbols));
     let b = format!("{:?}", tape.decode(frame, &symbols));
@@ -238,14 +243,14 @@ fn u(index: u32, part: Option<u8>) -> Location {
     }
 }
 
-const HEAD: &str = r#"{"channel":"l2_data","timestamp":"2026-08-09T21:05:48.6Z","sequence_num":7,"events":"#;
+const HEAD: &str =
+    r#"{"channel":"l2_data","timestamp":"2026-08-09T21:05:48.6Z","sequence_num":7,"events":"#;
 
 fn l2(updates: &str) -> String {
     format!(r#"{HEAD}[{{"type":"update","product_id":"BTC-USD","updates":[{updates}]}}]}}"#)
 }
 
-const OK: &str =
-    r#"{"side":"bid","event_time":"2026-08-09T21:05:48.5Z","price_level":"65000.01","new_quantity":"1.5"}"#;
+const OK: &str = r#"{"side":"bid","event_time":"2026-08-09T21:05:48.5Z","price_level":"65000.01","new_quantity":"1.5"}"#;
 
 #[test]
 fn malformed_frames_are_refused_with_what_and_where() {
@@ -320,15 +325,14 @@ fn malformed_frames_are_refused_with_what_and_where() {
     bad[at] = 0xFF;
     let mut dec = CoinbaseDecoder::default();
     let got = dec.decode(&bad, &reg.venue(Venue::Coinbase));
-    assert_eq!(
-        got.err(),
-        Some(e(What::NotUtf8, Location::Byte(at as u32)))
-    );
+    assert_eq!(got.err(), Some(e(What::NotUtf8, Location::Byte(at as u32))));
     // Larger than the decoder's limit: refused before any work.
     let mut small = CoinbaseDecoder::new(64 << 10);
     let big = l2(&vec![OK; 1_000].join(","));
     assert_eq!(
-        small.decode(big.as_bytes(), &reg.venue(Venue::Coinbase)).err(),
+        small
+            .decode(big.as_bytes(), &reg.venue(Venue::Coinbase))
+            .err(),
         Some(e(What::TooLarge { max: 64 << 10 }, Location::Root))
     );
 }
@@ -336,13 +340,16 @@ fn malformed_frames_are_refused_with_what_and_where() {
 #[test]
 fn an_unsubscribed_product_keeps_its_event_without_levels() {
     let mut reg = Registry::new();
-    reg.add(Venue::Coinbase, "ETH-USD", "0.01", "0.00000001").unwrap();
+    reg.add(Venue::Coinbase, "ETH-USD", "0.01", "0.00000001")
+        .unwrap();
     let mut dec = CoinbaseDecoder::default();
     let frame = format!(
         r#"{HEAD}[{{"type":"update","product_id":"BTC-USD","updates":[{OK}]}},{{"type":"update","product_id":"ETH-USD","updates":[{}]}}]}}"#,
         OK.replace("65000.01", "1900.5")
     );
-    let got = dec.decode(frame.as_bytes(), &reg.venue(Venue::Coinbase)).unwrap();
+    let got = dec
+        .decode(frame.as_bytes(), &reg.venue(Venue::Coinbase))
+        .unwrap();
     let CoinbaseMsg::L2(m) = got.msg else {
         panic!("{:?}", got.msg)
     };
@@ -353,7 +360,11 @@ fn an_unsubscribed_product_keeps_its_event_without_levels() {
 }
 
 /// An `l2_data` frame of generated events, in Coinbase's key order or not.
-fn generated(events: &[(bool, bool, Vec<(bool, u32, u32, u8)>)], client_id: bool, reorder: bool) -> String {
+fn generated(
+    events: &[(bool, bool, Vec<(bool, u32, u32, u8)>)],
+    client_id: bool,
+    reorder: bool,
+) -> String {
     let mut s = String::from(r#"{"channel":"l2_data","#);
     if client_id {
         s.push_str(r#""client_id":"","#);
@@ -365,7 +376,9 @@ fn generated(events: &[(bool, bool, Vec<(bool, u32, u32, u8)>)], client_id: bool
         }
         let kind = if *snapshot { "snapshot" } else { "update" };
         let product = if *eth { "ETH-USD" } else { "BTC-USD" };
-        s.push_str(&format!(r#"{{"type":"{kind}","product_id":"{product}","updates":["#));
+        s.push_str(&format!(
+            r#"{{"type":"{kind}","product_id":"{product}","updates":["#
+        ));
         for (j, (bid, px, qty, dp)) in levels.iter().enumerate() {
             if j > 0 {
                 s.push(',');
@@ -374,7 +387,12 @@ fn generated(events: &[(bool, bool, Vec<(bool, u32, u32, u8)>)], client_id: bool
             let price = format!("{}.{:02}", px / 100, px % 100);
             let q = match dp {
                 0 => format!("{}", qty % 1000),
-                d => format!("{}.{:0width$}", qty / 1000, qty % 10u32.pow(u32::from(*d)), width = usize::from(*d)),
+                d => format!(
+                    "{}.{:0width$}",
+                    qty / 1000,
+                    qty % 10u32.pow(u32::from(*d)),
+                    width = usize::from(*d)
+                ),
             };
             if reorder {
                 s.push_str(&format!(

@@ -42,7 +42,13 @@ fn write_input(name: &str, frames: &[String]) -> PathBuf {
 fn replay(input: &Path, symbol: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tickwire"))
         .args(["replay", "--venue", "coinbase", "--symbol", symbol])
-        .args(["--tick-size", "0.01", "--lot-size", "0.00000001", "--dump-book"])
+        .args([
+            "--tick-size",
+            "0.01",
+            "--lot-size",
+            "0.00000001",
+            "--dump-book",
+        ])
         .arg("--input")
         .arg(input)
         .output()
@@ -79,7 +85,11 @@ fn model(frames: &[String], symbol: &str) -> (BTreeMap<Dec, Dec>, BTreeMap<Dec, 
                 asks.clear();
             }
             for u in e["updates"].as_array().expect("updates") {
-                let side = if u["side"] == "bid" { &mut bids } else { &mut asks };
+                let side = if u["side"] == "bid" {
+                    &mut bids
+                } else {
+                    &mut asks
+                };
                 let price = decimal(u["price_level"].as_str().expect("price"));
                 let qty = decimal(u["new_quantity"].as_str().expect("qty"));
                 if qty == (0, 0) {
@@ -138,7 +148,12 @@ fn the_whole_connection_replays_each_product_to_its_exact_book() {
         assert!(!bids.is_empty() && bids.len() <= 5_000, "{symbol}");
         assert!(!asks.is_empty() && asks.len() <= 5_000, "{symbol}");
         // Near the top it is exact, level for level.
-        let top_bids: Vec<(Dec, Dec)> = mbids.iter().rev().take(1_000).map(|(p, q)| (*p, *q)).collect();
+        let top_bids: Vec<(Dec, Dec)> = mbids
+            .iter()
+            .rev()
+            .take(1_000)
+            .map(|(p, q)| (*p, *q))
+            .collect();
         let top_asks: Vec<(Dec, Dec)> = masks.iter().take(1_000).map(|(p, q)| (*p, *q)).collect();
         assert_eq!(bids[..1_000], top_bids[..], "{symbol} bids");
         assert_eq!(asks[..1_000], top_asks[..], "{symbol} asks");
@@ -170,10 +185,16 @@ fn a_frame_removed_from_the_connection_is_a_gap_and_exit_3() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     let expected = format!("expected update id {at}, got {}", at + 1);
     assert!(
-        stderr.lines().any(|l| l.starts_with("gap:") && l.contains(&expected)),
+        stderr
+            .lines()
+            .any(|l| l.starts_with("gap:") && l.contains(&expected)),
         "{stderr}"
     );
     // No snapshot follows in the capture: the book was discarded.
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let _ = std::fs::remove_file(input);
 }

@@ -91,7 +91,10 @@ impl Rig {
     }
 
     fn id(&self, symbol: &str) -> InstrumentId {
-        self.reg.lookup(Venue::Coinbase, symbol.as_bytes()).unwrap().id
+        self.reg
+            .lookup(Venue::Coinbase, symbol.as_bytes())
+            .unwrap()
+            .id
     }
 
     fn book(&self, symbol: &str) -> &InstrumentBook {
@@ -156,7 +159,10 @@ fn subscribes_one_channel_per_message_paced_heartbeats_included() {
     let mut session = CoinbaseSession::new(&plan(&reg, 100, 2, 1 << 20));
     let mut books = books_for(&reg, 100, GapPolicy::Resync);
     let mut out = String::new();
-    assert!(!session.poll_transmit(clock.now(), &mut books, &mut out), "not open");
+    assert!(
+        !session.poll_transmit(clock.now(), &mut books, &mut out),
+        "not open"
+    );
     session.handle_open(clock.now(), &mut books);
     let mut sent = Vec::new();
     for _ in 0..40 {
@@ -188,10 +194,26 @@ fn a_jump_in_any_channel_resyncs_every_book_and_resubscribes_level2() {
     let mut rig = Rig::new(1 << 20);
     rig.open();
     let t = 10_000_000_000;
-    rig.feed(&l2(0, "snapshot", "BTC-USD", &[("bid", "100.5", "1"), ("offer", "101", "2")]), t)
-        .unwrap();
-    rig.feed(&l2(1, "snapshot", "ETH-USD", &[("bid", "10", "1"), ("offer", "11", "2")]), t)
-        .unwrap();
+    rig.feed(
+        &l2(
+            0,
+            "snapshot",
+            "BTC-USD",
+            &[("bid", "100.5", "1"), ("offer", "101", "2")],
+        ),
+        t,
+    )
+    .unwrap();
+    rig.feed(
+        &l2(
+            1,
+            "snapshot",
+            "ETH-USD",
+            &[("bid", "10", "1"), ("offer", "11", "2")],
+        ),
+        t,
+    )
+    .unwrap();
     rig.feed(&heartbeat(2), t).unwrap();
     assert!(rig.book("BTC-USD").sync.is_synced() && rig.book("ETH-USD").sync.is_synced());
     rig.events.clear();
@@ -200,7 +222,13 @@ fn a_jump_in_any_channel_resyncs_every_book_and_resubscribes_level2() {
     let (btc, eth) = (rig.id("BTC-USD"), rig.id("ETH-USD"));
     assert_eq!(
         kind,
-        FrameKind::Depth(btc, DiffOutcome::Gap { expected: 3, got: 5 })
+        FrameKind::Depth(
+            btc,
+            DiffOutcome::Gap {
+                expected: 3,
+                got: 5
+            }
+        )
     );
     let resync = tickwire::types::ResyncReason::Gap as i64;
     assert_eq!(
@@ -227,18 +255,34 @@ fn a_jump_in_any_channel_resyncs_every_book_and_resubscribes_level2() {
         out,
         r#"{"type":"unsubscribe","product_ids":["BTC-USD","ETH-USD"],"channel":"level2"}"#
     );
-    assert!(!rig.session.poll_transmit(t + 1, &mut rig.books, &mut out), "paced");
+    assert!(
+        !rig.session.poll_transmit(t + 1, &mut rig.books, &mut out),
+        "paced"
+    );
     assert_eq!(rig.session.poll_timeout(t), Some(t + 500_000_000));
-    assert!(rig.session.poll_transmit(t + 500_000_000, &mut rig.books, &mut out));
+    assert!(
+        rig.session
+            .poll_transmit(t + 500_000_000, &mut rig.books, &mut out)
+    );
     assert_eq!(
         out,
         r#"{"type":"subscribe","product_ids":["BTC-USD","ETH-USD"],"channel":"level2"}"#
     );
-    assert!(!rig.session.poll_transmit(t + 2_000_000_000, &mut rig.books, &mut out));
+    assert!(
+        !rig.session
+            .poll_transmit(t + 2_000_000_000, &mut rig.books, &mut out)
+    );
     // The fresh snapshot makes a good book again.
-    rig.feed(&l2(7, "snapshot", "BTC-USD", &[("bid", "99", "3")]), t).unwrap();
+    rig.feed(&l2(7, "snapshot", "BTC-USD", &[("bid", "99", "3")]), t)
+        .unwrap();
     let book = &rig.book("BTC-USD").book;
-    assert_eq!(book.best_bid(), Some(Level { price: px(9_900), qty: Qty(300_000_000) }));
+    assert_eq!(
+        book.best_bid(),
+        Some(Level {
+            price: px(9_900),
+            qty: Qty(300_000_000)
+        })
+    );
     assert!(rig.book("BTC-USD").sync.is_synced());
 }
 
@@ -246,35 +290,85 @@ fn a_jump_in_any_channel_resyncs_every_book_and_resubscribes_level2() {
 fn a_snapshot_mid_stream_replaces_the_book() {
     let mut rig = Rig::new(1 << 20);
     rig.open();
-    rig.feed(&l2(0, "snapshot", "BTC-USD", &[("bid", "100", "1"), ("bid", "99", "1"), ("offer", "101", "2")]), 1)
-        .unwrap();
-    rig.feed(&l2(1, "update", "BTC-USD", &[("bid", "99", "0"), ("offer", "102", "4")]), 2)
-        .unwrap();
+    rig.feed(
+        &l2(
+            0,
+            "snapshot",
+            "BTC-USD",
+            &[
+                ("bid", "100", "1"),
+                ("bid", "99", "1"),
+                ("offer", "101", "2"),
+            ],
+        ),
+        1,
+    )
+    .unwrap();
+    rig.feed(
+        &l2(
+            1,
+            "update",
+            "BTC-USD",
+            &[("bid", "99", "0"), ("offer", "102", "4")],
+        ),
+        2,
+    )
+    .unwrap();
     let book = &rig.book("BTC-USD").book;
     assert_eq!(book.depth(Side::Bid), 1);
     assert_eq!(book.depth(Side::Ask), 2);
-    rig.feed(&l2(2, "snapshot", "BTC-USD", &[("bid", "90", "5"), ("offer", "95", "6")]), 3)
-        .unwrap();
+    rig.feed(
+        &l2(
+            2,
+            "snapshot",
+            "BTC-USD",
+            &[("bid", "90", "5"), ("offer", "95", "6")],
+        ),
+        3,
+    )
+    .unwrap();
     let book = &rig.book("BTC-USD").book;
     let bids: Vec<Level> = book.levels(Side::Bid).collect();
     let asks: Vec<Level> = book.levels(Side::Ask).collect();
-    assert_eq!(bids, [Level { price: px(9_000), qty: Qty(500_000_000) }]);
-    assert_eq!(asks, [Level { price: px(9_500), qty: Qty(600_000_000) }]);
+    assert_eq!(
+        bids,
+        [Level {
+            price: px(9_000),
+            qty: Qty(500_000_000)
+        }]
+    );
+    assert_eq!(
+        asks,
+        [Level {
+            price: px(9_500),
+            qty: Qty(600_000_000)
+        }]
+    );
 }
 
 #[test]
 fn an_oversized_frame_is_a_decode_error_and_resyncs_its_product_only() {
     let mut rig = Rig::new(64 << 10);
     rig.open();
-    rig.feed(&l2(0, "snapshot", "BTC-USD", &[("bid", "100", "1")]), 1).unwrap();
-    rig.feed(&l2(1, "snapshot", "ETH-USD", &[("bid", "10", "1")]), 1).unwrap();
+    rig.feed(&l2(0, "snapshot", "BTC-USD", &[("bid", "100", "1")]), 1)
+        .unwrap();
+    rig.feed(&l2(1, "snapshot", "ETH-USD", &[("bid", "10", "1")]), 1)
+        .unwrap();
     rig.events.clear();
-    let levels: Vec<(String, String)> = (0..1_000).map(|i| (format!("{}", 90 + i % 9), "1".to_owned())).collect();
-    let levels: Vec<(&str, &str, &str)> = levels.iter().map(|(p, q)| ("bid", p.as_str(), q.as_str())).collect();
+    let levels: Vec<(String, String)> = (0..1_000)
+        .map(|i| (format!("{}", 90 + i % 9), "1".to_owned()))
+        .collect();
+    let levels: Vec<(&str, &str, &str)> = levels
+        .iter()
+        .map(|(p, q)| ("bid", p.as_str(), q.as_str()))
+        .collect();
     let big = l2(2, "snapshot", "BTC-USD", &levels);
     assert!(big.len() > 64 << 10);
     let got = rig.feed(&big, 2);
-    assert_eq!(got.err().map(|e| e.what), Some(What::TooLarge { max: 64 << 10 }));
+    assert_eq!(
+        got.err().map(|e| e.what),
+        Some(What::TooLarge { max: 64 << 10 })
+    );
     let btc = rig.id("BTC-USD");
     let reason = tickwire::types::ResyncReason::BadUpdate as i64;
     assert_eq!(
@@ -289,7 +383,10 @@ fn an_oversized_frame_is_a_decode_error_and_resyncs_its_product_only() {
     // Its sequence_num still counted: the next frame is no gap.
     assert_eq!(rig.feed(&heartbeat(3), 3), Ok(FrameKind::Ignored));
     let mut out = String::new();
-    assert!(rig.session.poll_transmit(10_000_000_000, &mut rig.books, &mut out));
+    assert!(
+        rig.session
+            .poll_transmit(10_000_000_000, &mut rig.books, &mut out)
+    );
     assert_eq!(
         out,
         r#"{"type":"unsubscribe","product_ids":["BTC-USD"],"channel":"level2"}"#

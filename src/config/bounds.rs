@@ -182,7 +182,10 @@ pub(super) fn check_frame_size(
                  engine.max_message_bytes){}",
                 v.max_frame_bytes,
                 if v.max_frame_bytes > max {
-                    format!("; {} sends frames this large: raise engine.max_message_bytes", v.venue)
+                    format!(
+                        "; {} sends frames this large: raise engine.max_message_bytes",
+                        v.venue
+                    )
                 } else {
                     String::new()
                 }

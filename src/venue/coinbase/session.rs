@@ -101,9 +101,8 @@ impl CoinbaseSession {
         // An update frame stages up to three events a level (evictions);
         // a snapshot stages the whole book.
         let update_levels = 4_096;
-        let batch = EventBatch::with_capacity(
-            (3 * update_levels).max(snapshot_events(2 * capacity)) + 8,
-        );
+        let batch =
+            EventBatch::with_capacity((3 * update_levels).max(snapshot_events(2 * capacity)) + 8);
         let per_sec = Nanos::from(plan.control_per_sec.max(1));
         CoinbaseSession {
             url: plan.ws_url.clone(),
@@ -235,8 +234,10 @@ impl CoinbaseSession {
                         out.publish(batch, st.state(now), now);
                     }
                     // The first outcome that is not plain progress is the frame's.
-                    if matches!(kind, FrameKind::Ignored | FrameKind::Depth(_, DiffOutcome::Applied))
-                    {
+                    if matches!(
+                        kind,
+                        FrameKind::Ignored | FrameKind::Depth(_, DiffOutcome::Applied)
+                    ) {
                         kind = FrameKind::Depth(id, outcome);
                     }
                 }
@@ -331,7 +332,16 @@ impl CoinbaseSession {
         let head = &frame[..frame.len().min(SNIFF_BYTES)];
         if let Some(s) = sniff_uint(head, b"\"sequence_num\":") {
             if let Some((expected, got)) = self.seq.check(s) {
-                gap_all(&self.ids, books, expected, got, 0, now, &mut self.batch, out);
+                gap_all(
+                    &self.ids,
+                    books,
+                    expected,
+                    got,
+                    0,
+                    now,
+                    &mut self.batch,
+                    out,
+                );
             }
         }
         let Some(symbol) = sniff_string(head, b"\"product_id\":\"") else {
@@ -483,9 +493,15 @@ fn sniff_string<'a>(frame: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 /// The unsigned integer after `key` (error path only).
 fn sniff_uint(frame: &[u8], key: &[u8]) -> Option<u64> {
     let at = frame.windows(key.len()).position(|w| w == key)? + key.len();
-    let digits = frame[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = frame[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 || digits > 19 {
         return None;
     }
-    std::str::from_utf8(&frame[at..at + digits]).ok()?.parse().ok()
+    std::str::from_utf8(&frame[at..at + digits])
+        .ok()?
+        .parse()
+        .ok()
 }

@@ -154,7 +154,9 @@ fn walk<'a, R: ResolveSymbol>(
                     _ => return Err(err(What::UnknownMessage, "type")),
                 };
                 let (trades_at, _) = array(nodes, at, "trades")?;
-                elements(nodes, trades_at, |_, t| trade(nodes, t, live, symbols, bufs))
+                elements(nodes, trades_at, |_, t| {
+                    trade(nodes, t, live, symbols, bufs)
+                })
             })?;
             Body::Trades
         }
