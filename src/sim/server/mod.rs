@@ -144,6 +144,15 @@ pub enum Fault {
     /// checksum while its levels move the book on correctly (OKX). Venues
     /// without checksums ignore it; see [`SimVenue::sends_checksums`].
     BadChecksum(Option<String>),
+    /// Send one valid depth frame of at least `bytes` bytes that changes
+    /// nothing, for one symbol or all (Coinbase, whose whole-book frames
+    /// run to megabytes; other venues send nothing).
+    Oversized {
+        /// The symbol (`None`: every symbol).
+        symbol: Option<String>,
+        /// The frame's least size.
+        bytes: usize,
+    },
     /// Divide the message rate by `factor` for `duration`.
     SlowDown {
         /// Divisor of the rate.
