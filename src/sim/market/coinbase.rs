@@ -152,10 +152,11 @@ impl MarketSim {
         let Some(((bp, bq), _)) = self.top() else {
             return;
         };
-        let mut one = Vec::new();
+        let (mut one, mut two) = (Vec::new(), Vec::new());
         self.coinbase_l2(&mut one, "update", &[(bp.0, bq.0)], &[]);
-        let level_bytes = one.len() / 2;
-        let n = bytes / level_bytes.max(1) + 2;
+        self.coinbase_l2(&mut two, "update", &[(bp.0, bq.0); 2], &[]);
+        let level_bytes = (two.len() - one.len()).max(1);
+        let n = bytes / level_bytes + 1;
         let bids = vec![(bp.0, bq.0); n];
         self.coinbase_l2(out, "update", &bids, &[]);
     }
