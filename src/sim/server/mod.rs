@@ -107,7 +107,11 @@ impl SimConfig {
             seed: 42,
             ping_interval: Duration::from_secs(20),
             pong_timeout: Duration::from_secs(60),
-            max_client_messages_per_sec: 5,
+            // Coinbase publishes its own limit (8 a second); the others 5.
+            max_client_messages_per_sec: match venue {
+                Venue::Coinbase => crate::venue::profile(venue).max_messages_per_sec,
+                _ => 5,
+            },
             port: 0,
             core: None,
         }
