@@ -41,8 +41,8 @@ pub(crate) struct Args {
     seconds: Option<u64>,
 }
 
-const HELP: &str = "commands: drop | gap [SYMBOL] | badchecksum [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
-  (MS at most 3600000; N at most 1000000; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
+const HELP: &str = "commands: drop | gap [SYMBOL] | badchecksum [SYMBOL] | malformed | oversized BYTES [SYMBOL] | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
+  (MS at most 3600000; N at most 1000000; BYTES at most 64 MiB; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
 
 /// Argument `i` of a command as a number in `range`.
 fn num(words: &[&str], i: usize, what: &str, range: RangeInclusive<u64>) -> Result<u64, String> {
@@ -88,6 +88,13 @@ fn command(sim: &SimVenue, out: &Out, line: &str) -> Result<bool, String> {
             ))
         }
         Some("malformed") => sim.inject(Fault::Malformed),
+        Some("oversized") => {
+            let bytes = num(w, 1, "BYTES", 1..=64 << 20)?;
+            sim.inject(Fault::Oversized {
+                symbol: words.get(2).map(|s| s.to_ascii_uppercase()),
+                bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+            })
+        }
         Some("stall") => {
             let ms = num(w, 1, "MS", 0..=MAX_FAULT_MS)?;
             sim.inject(Fault::Stall(Duration::from_millis(ms)))

@@ -35,9 +35,12 @@ pub(crate) fn scan<'a, R: ResolveSymbol>(
     c.lit(b",\"sequence_num\":")?;
     let seq = c.uint()?;
     c.lit(b",\"events\":[")?;
+    // The last `event_time` read and found valid: a frame's updates
+    // usually share one, and the same bytes need no second reading.
+    let mut last_time: &[u8] = b"";
     if c.eat(b']').is_none() {
         loop {
-            event(&mut c, symbols, bufs)?;
+            event(&mut c, symbols, bufs, &mut last_time)?;
             if c.eat(b',').is_none() {
                 c.eat(b']')?;
                 break;
@@ -57,7 +60,12 @@ pub(crate) fn scan<'a, R: ResolveSymbol>(
 
 /// One event `{"type":..,"product_id":..,"updates":[..]}`.
 #[inline]
-fn event<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, bufs: &mut Bufs) -> Option<()> {
+fn event<'a, R: ResolveSymbol>(
+    c: &mut Cursor<'a>,
+    symbols: &R,
+    bufs: &mut Bufs,
+    last_time: &mut &'a [u8],
+) -> Option<()> {
     c.lit(b"{\"type\":")?;
     let kind = match c.string()? {
         b"snapshot" => L2Kind::Snapshot,
@@ -82,7 +90,11 @@ fn event<R: ResolveSymbol>(c: &mut Cursor<'_>, symbols: &R, bufs: &mut Bufs) -> 
                 false
             };
             c.lit(b",\"event_time\":")?;
-            msg::time(c.string()?, "event_time").ok()?;
+            let time = c.string()?;
+            if time != *last_time {
+                msg::time(time, "event_time").ok()?;
+                *last_time = time;
+            }
             c.lit(b",\"price_level\":")?;
             let price = c.decimal(None, scaling.price, false)?;
             if price <= 0 {
