@@ -359,12 +359,12 @@ fn an_unsubscribed_product_keeps_its_event_without_levels() {
     assert_eq!(m.bids_of(&m.events[1]), &[l(190_050, 150_000_000)]);
 }
 
+/// A generated event: snapshot or update, ETH-USD or BTC-USD, and its
+/// levels as (bid, price in cents, quantity digits, decimals).
+type GenEvent = (bool, bool, Vec<(bool, u32, u32, u8)>);
+
 /// An `l2_data` frame of generated events, in Coinbase's key order or not.
-fn generated(
-    events: &[(bool, bool, Vec<(bool, u32, u32, u8)>)],
-    client_id: bool,
-    reorder: bool,
-) -> String {
+fn generated(events: &[GenEvent], client_id: bool, reorder: bool) -> String {
     let mut s = String::from(r#"{"channel":"l2_data","#);
     if client_id {
         s.push_str(r#""client_id":"","#);

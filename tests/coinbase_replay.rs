@@ -103,8 +103,11 @@ fn model(frames: &[String], symbol: &str) -> (BTreeMap<Dec, Dec>, BTreeMap<Dec, 
     (bids, asks)
 }
 
+/// One side's levels, best first.
+type Levels = Vec<(Dec, Dec)>;
+
 /// The dumped book: bids best first, then asks best first.
-fn dumped(out: &Output) -> (Vec<(Dec, Dec)>, Vec<(Dec, Dec)>) {
+fn dumped(out: &Output) -> (Levels, Levels) {
     let (mut bids, mut asks) = (Vec::new(), Vec::new());
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let mut parts = line.split(' ');
@@ -148,13 +151,13 @@ fn the_whole_connection_replays_each_product_to_its_exact_book() {
         assert!(!bids.is_empty() && bids.len() <= 5_000, "{symbol}");
         assert!(!asks.is_empty() && asks.len() <= 5_000, "{symbol}");
         // Near the top it is exact, level for level.
-        let top_bids: Vec<(Dec, Dec)> = mbids
+        let top_bids: Levels = mbids
             .iter()
             .rev()
             .take(1_000)
             .map(|(p, q)| (*p, *q))
             .collect();
-        let top_asks: Vec<(Dec, Dec)> = masks.iter().take(1_000).map(|(p, q)| (*p, *q)).collect();
+        let top_asks: Levels = masks.iter().take(1_000).map(|(p, q)| (*p, *q)).collect();
         assert_eq!(bids[..1_000], top_bids[..], "{symbol} bids");
         assert_eq!(asks[..1_000], top_asks[..], "{symbol} asks");
         // Deeper, every level it holds is the venue's, at the venue's quantity.
