@@ -1,4 +1,4 @@
-//! Coinbase Advanced Trade's dialect: the WebSocket at `/`, `subscribe` /
+//! Coinbase Advanced Trade's dialect: the WebSocket at the root, `subscribe` /
 //! `unsubscribe` one channel per message for a list of `product_ids`,
 //! answered with a `subscriptions` frame of everything now subscribed, or
 //! with `{"type":"error","message":..}` for an unknown channel or product
@@ -18,8 +18,9 @@ use tungstenite::Message;
 use super::{Frames, Kind, Refusal, Replies};
 use crate::sim::market::{COINBASE_SEQ_MARK as SEQ_MARK, MarketSim, push_rfc3339};
 
-/// The WebSocket's path.
-pub(super) const WS_PATH: &str = "/";
+/// The WebSocket's path: none, as in `wss://advanced-trade-ws.coinbase.com`
+/// (a client asks for `/`).
+pub(super) const WS_PATH: &str = "";
 /// Channels the simulator accepts; the last two send nothing.
 const CHANNELS: [&str; 5] = ["level2", "ticker", "market_trades", "heartbeats", "candles"];
 
@@ -31,7 +32,7 @@ impl Coinbase {
     /// The endpoint at `/` (any query is ignored), nothing else.
     pub(super) fn accept(&self, path: &str) -> Option<Session> {
         let route = path.split_once('?').map_or(path, |(r, _)| r);
-        if route != WS_PATH && !route.is_empty() {
+        if route != "/" && route != WS_PATH {
             return None;
         }
         Some(Session {
