@@ -228,7 +228,8 @@ fn cycle(
 }
 
 /// `tickwire/coinbase_book`, `baseline/coinbase_book`,
-/// `tickwire/coinbase_snapshot_5mb` and `baseline/coinbase_snapshot_5mb`.
+/// `tickwire/coinbase_decode_only`, `tickwire/coinbase_snapshot_5mb` and
+/// `baseline/coinbase_snapshot_5mb`.
 pub(crate) fn run(c: &mut Criterion) {
     let frames = frames();
     let mut g = c.benchmark_group("decode_apply");
@@ -266,6 +267,19 @@ pub(crate) fn run(c: &mut Criterion) {
                 |f| base.borrow_mut().on_frame(black_box(f)),
                 || base.borrow_mut().on_frame(&frames[0]),
             )
+        })
+    });
+    // Decoding alone (no sequence check, sync or book), on the same
+    // update frames: how the per-frame time splits.
+    let registry = registry();
+    let mut decoder = tickwire::venue::coinbase::CoinbaseDecoder::new(8 << 20);
+    let mut pos = 1;
+    g.bench_function("tickwire/coinbase_decode_only", |b| {
+        b.iter(|| {
+            let symbols = registry.venue(Venue::Coinbase);
+            let r = decoder.decode(black_box(&frames[pos]), &symbols);
+            black_box(r.is_ok());
+            pos = if pos + 1 == frames.len() { 1 } else { pos + 1 };
         })
     });
     // The whole-book snapshot alone: ~5 MB, 18,764 bids and 27,236
