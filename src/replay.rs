@@ -157,6 +157,7 @@ impl Replay {
             streams_per_subscribe: 1,
             control_per_sec: 1,
             book_capacity: spec.capacity,
+            max_frame: p.max_frame_bytes,
         };
         let session = Session::new(&plan).ok_or(ReplayError::Unsupported(spec.venue))?;
         Ok(Replay {

@@ -45,6 +45,7 @@ fn plan(reg: &Registry, capacity: usize, per_subscribe: usize, per_sec: u32) -> 
         streams_per_subscribe: per_subscribe,
         control_per_sec: per_sec,
         book_capacity: capacity,
+        max_frame: tickwire::venue::okx::DEFAULT_MAX_FRAME,
     }
 }
 

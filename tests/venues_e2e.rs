@@ -1,4 +1,4 @@
-//! Bybit (spot, linear) and OKX through the engine, over wss:// against the
+//! Bybit (spot, linear), OKX and Coinbase through the engine, over wss:// against the
 //! simulator speaking each venue's dialect: every book converges to the
 //! venue's, and every fault — a gap, a bad checksum, a malformed frame, a
 //! dropped connection, a stall — ends in recovery to the true book, with a
@@ -14,7 +14,12 @@ use tickwire::sim::{Fault, SimVenue};
 use tickwire::types::{InstrumentId, StatusCode, Venue};
 
 const LIMIT: Duration = Duration::from_secs(20);
-const VENUES: [Venue; 3] = [Venue::BybitSpot, Venue::BybitLinear, Venue::Okx];
+const VENUES: [Venue; 4] = [
+    Venue::BybitSpot,
+    Venue::BybitLinear,
+    Venue::Okx,
+    Venue::Coinbase,
+];
 
 /// Levels a side each venue streams (the subscribed depth).
 fn depth(venue: Venue) -> usize {
@@ -79,7 +84,8 @@ fn every_venue_converges_over_tls() {
 
 #[test]
 fn a_gap_resyncs_one_instrument_by_resubscribing() {
-    for venue in VENUES {
+    // Coinbase numbers the connection, not the book: see below.
+    for venue in VENUES.into_iter().filter(|&v| v != Venue::Coinbase) {
         let (sim, handle, mut m) = synced(venue, 3_000);
         let [first, second] = symbols(venue);
         let (gapped, other) = (id_of(&m, venue, first), id_of(&m, venue, second));
@@ -189,17 +195,16 @@ fn a_stalled_connection_is_restarted_and_resynced() {
 /// the listed instruments sync and track the venue as usual.
 #[test]
 fn a_refused_subscription_is_reported_and_retried_and_the_others_sync() {
-    for venue in [Venue::BybitSpot, Venue::Okx] {
+    for venue in [Venue::BybitSpot, Venue::Okx, Venue::Coinbase] {
         let sim = sim(venue, true, 2_000);
         let mut config = config_for(&sim, venue);
         config.engine.stream_snapshot_timeout_ms = 300;
         config.engine.backoff_initial_ms = 50;
         let section = &mut config.venues[0];
         let mut unknown = section.symbol_specs[0].clone();
-        unknown.symbol = if venue == Venue::Okx {
-            "NOPE-USDT".to_owned()
-        } else {
-            "NOPEUSDT".to_owned()
+        unknown.symbol = match venue {
+            Venue::Okx | Venue::Coinbase => "NOPE-USDT".to_owned(),
+            _ => "NOPEUSDT".to_owned(),
         };
         section.symbol_specs.push(unknown.clone());
         let (handle, mut m) = start(config);
@@ -234,4 +239,83 @@ fn a_refused_subscription_is_reported_and_retried_and_the_others_sync() {
             m.statuses
         );
     }
+}
+
+/// Coinbase's `sequence_num` counts the whole connection: a jump does not
+/// say whose message was lost, so every book on it gets `Gap` and `Resync`
+/// and is resubscribed, and all converge again without a reconnect.
+#[test]
+fn coinbase_a_sequence_jump_resyncs_every_book_on_the_connection() {
+    let venue = Venue::Coinbase;
+    let (sim, handle, mut m) = synced(venue, 3_000);
+    let [first, second] = symbols(venue);
+    let ids = [id_of(&m, venue, first), id_of(&m, venue, second)];
+    let mark = m.statuses.len();
+    sim.inject(Fault::Gap(Some(first.to_owned())));
+    assert!(
+        m.until(LIMIT, |m| ids.iter().all(|&i| {
+            let seen = codes_of(m, i, mark);
+            seen.contains(&StatusCode::Gap) && seen.contains(&StatusCode::Resync)
+        }) && m.all_consistent()),
+        "no gap handling: {:?}",
+        m.statuses
+    );
+    for id in ids {
+        let seen = codes_of(&m, id, mark);
+        let gap = seen.iter().position(|&c| c == StatusCode::Gap).unwrap_or(0);
+        assert_eq!(seen.get(gap + 1), Some(&StatusCode::Resync), "{seen:?}");
+    }
+    assert!(converges_top(&sim, &mut m, depth(venue), LIMIT));
+    let report = handle.stop();
+    let c = report.counters;
+    // One frame broke the count; both books started over.
+    assert!(
+        c.gaps >= 1 && c.resyncs >= 2 && c.reconnects == 0,
+        "{c:?} {:?}",
+        report.errors
+    );
+}
+
+/// A Coinbase frame larger than the configured `max_frame_bytes` is a
+/// `DecodeError` for the product it names, which alone resyncs; the other
+/// book is untouched, and both converge.
+#[test]
+fn coinbase_an_oversized_frame_resyncs_its_product_only() {
+    let venue = Venue::Coinbase;
+    let sim = sim(venue, true, 3_000);
+    let mut config = config_for(&sim, venue);
+    config.venues[0].max_frame_bytes = Some(1 << 20);
+    let (handle, mut m) = start(config);
+    assert!(
+        m.until(LIMIT, |m| m.all_consistent() && m.events > 500),
+        "never synced: {:?}",
+        m.statuses
+    );
+    let [first, second] = symbols(venue);
+    let (big, other) = (id_of(&m, venue, first), id_of(&m, venue, second));
+    let mark = m.statuses.len();
+    sim.inject(Fault::Oversized {
+        symbol: Some(first.to_owned()),
+        bytes: 2 << 20,
+    });
+    assert!(
+        m.until(LIMIT, |m| {
+            let seen = codes_of(m, big, mark);
+            seen.contains(&StatusCode::DecodeError)
+                && seen.contains(&StatusCode::Resync)
+                && m.all_consistent()
+        }),
+        "no oversized handling: {:?}",
+        m.statuses
+    );
+    let seen = codes_of(&m, big, mark);
+    let at = seen
+        .iter()
+        .position(|&c| c == StatusCode::DecodeError)
+        .unwrap_or(0);
+    assert_eq!(seen.get(at + 1), Some(&StatusCode::Resync), "{seen:?}");
+    assert!(codes_of(&m, other, mark).is_empty(), "{:?}", m.statuses);
+    assert!(converges_top(&sim, &mut m, depth(venue), LIMIT));
+    let c = handle.stop().counters;
+    assert!(c.decode_errors >= 1 && c.reconnects == 0, "{c:?}");
 }

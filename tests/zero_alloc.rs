@@ -270,6 +270,7 @@ fn bybit_session_allocates_nothing_on_a_warm_session() {
             streams_per_subscribe: 10,
             control_per_sec: 5,
             book_capacity: 1_000,
+            max_frame: tickwire::venue::profile(venue).max_frame_bytes,
         };
         let mut session = BybitSession::new(&plan);
         let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
@@ -345,6 +346,7 @@ fn okx_session_allocates_nothing_on_the_capture() {
         streams_per_subscribe: 30,
         control_per_sec: 2,
         book_capacity: 1_000,
+        max_frame: tickwire::venue::okx::DEFAULT_MAX_FRAME,
     });
     let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
     let mut fan = FanOut::new(3, 2_000);
@@ -375,4 +377,119 @@ fn okx_session_allocates_nothing_on_the_capture() {
     // Four passes over the capture: every update applied, none refused.
     let applied: Vec<u64> = books.iter().map(|b| b.sync.stats().applied).collect();
     assert_eq!(applied, [4 * 97, 4 * 92, 4 * 98]);
+}
+
+/// The whole Coinbase connection of the capture (1,030 frames of every
+/// channel, both whole-book snapshots — BTC-USD's is 5 MB in one frame —
+/// included) through a `CoinbaseSession` → `FanOut`: after start-up, with
+/// the decoder's buffers sized once for `max_frame` and only the small
+/// frames seen before, nothing allocates, the snapshots' first sight
+/// included; and again on a second connection.
+#[test]
+fn coinbase_path_allocates_nothing_whole_book_snapshots_included() {
+    use std::io::Read;
+    use tickwire::venue::{Channel, PlannedInstrument, SessionPlan};
+
+    let mut reg = Registry::new();
+    for sym in ["BTC-USD", "ETH-USD"] {
+        reg.add(Venue::Coinbase, sym, "0.01", "0.00000001").unwrap();
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/coinbase/raw/cryptofeed_v3_COINBASE.jsonl.zst"
+    );
+    let mut text = String::new();
+    zstd::Decoder::new(std::fs::File::open(path).unwrap())
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let (mut all, mut small) = (
+        Frames {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        },
+        Frames {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        },
+    );
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["t"] != "recv" {
+            continue;
+        }
+        let frame = v["data"].as_str().unwrap().as_bytes();
+        all.bytes.extend_from_slice(frame);
+        all.ends.push(all.bytes.len());
+        if !frame.starts_with(br#"{"channel":"l2_data""#) {
+            small.bytes.extend_from_slice(frame);
+            small.ends.push(small.bytes.len());
+        }
+    }
+    assert_eq!(all.len(), 1030);
+    let biggest = (0..all.len()).map(|i| all.get(i).len()).max().unwrap();
+    assert!(biggest > 5_000_000, "{biggest}");
+    let instruments = reg.iter().map(|i| PlannedInstrument {
+        id: i.id,
+        symbol: i.symbol.as_str().to_owned(),
+    });
+    let mut session = tickwire::venue::coinbase::CoinbaseSession::new(&SessionPlan {
+        venue: Venue::Coinbase,
+        ws_url: String::new(),
+        rest_url: String::new(),
+        instruments: instruments.collect(),
+        channels: vec![Channel::Depth, Channel::BookTicker, Channel::Trade],
+        depth_interval_ms: 0,
+        depth: 5_000,
+        url_streams: None,
+        streams_per_subscribe: 100,
+        control_per_sec: 7,
+        book_capacity: 5_000,
+        max_frame: tickwire::venue::coinbase::DEFAULT_MAX_FRAME,
+    });
+    let mut books = books_for(&reg, 5_000, GapPolicy::Resync);
+    let mut fan = FanOut::new(2, 2_000);
+    let mut consumer = fan.add_consumer(1 << 15);
+    let mut out = String::with_capacity(4_096);
+    let mut now = 1;
+    // One connection: open, every frame of `frames`, closed.
+    let mut pass =
+        |frames: &Frames, now: &mut u64, books: &mut Vec<tickwire::venue::InstrumentBook>| {
+            session.handle_open(*now, books);
+            for i in 0..frames.len() {
+                *now += 1_000_000;
+                while session.poll_transmit(*now, books, &mut out) {}
+                let kind = session.handle_text(frames.get(i), *now, &reg, books, &mut fan);
+                assert!(kind.is_ok(), "{kind:?}");
+                consumer.drain(|_| {});
+            }
+            session.handle_closed(*now);
+        };
+    // Start-up: the small frames (tape path) once, on a first connection.
+    pass(&small, &mut now, &mut books);
+    // (Its frames skip the l2_data ones: `sequence_num` jumps there.)
+    let warm_gaps: Vec<u64> = books.iter().map(|b| b.sync.stats().gaps).collect();
+    assert_eq!(
+        allocations_in(|| pass(&all, &mut now, &mut books)),
+        0,
+        "coinbase: allocations on the per-message path"
+    );
+    assert_eq!(
+        allocations_in(|| pass(&all, &mut now, &mut books)),
+        0,
+        "coinbase: allocations on a second connection"
+    );
+    let decode = session.decode_stats();
+    // Both passes: every update applied on top of its snapshot, no gap.
+    for b in &books {
+        let s = b.sync.stats();
+        assert_eq!(s.snapshots, 2);
+    }
+    let gaps: Vec<u64> = books.iter().map(|b| b.sync.stats().gaps).collect();
+    assert_eq!(gaps, warm_gaps);
+    let applied: Vec<u64> = books.iter().map(|b| b.sync.stats().applied).collect();
+    assert_eq!(applied, [2 * 399, 2 * 374]);
+    // The l2_data frames all took the fast path; the others the tape.
+    assert_eq!(decode.fast, 2 * 775);
+    assert_eq!(decode.fallback, 3 * small.len() as u64);
 }

@@ -49,9 +49,9 @@ pub(crate) struct Args {
     seconds: Option<u64>,
 }
 
-const HELP: &str = "commands: drop | gap [SYMBOL] | badchecksum [SYMBOL] | malformed | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
+const HELP: &str = "commands: drop | gap [SYMBOL] | badchecksum [SYMBOL] | malformed | oversized BYTES [SYMBOL] | stall MS | refuse N | ratelimit N | slow FACTOR MS | rate N | book SYMBOL | quit
   orders (Binance): dropreply | delayreplies MS | unknown placed|absent | killmidorder | latefill | tradethrough SYMBOL PRICE | orders
-  (MS at most 3600000; N at most 1000000; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
+  (MS at most 3600000; N at most 1000000; BYTES at most 64 MiB; FACTOR 1..=2000000; rate 0..=2000000, 0 pauses)";
 
 /// Reads `API_KEY=FILE` accounts.
 fn accounts(args: &Args) -> Result<Vec<SimAccount>, String> {
@@ -139,6 +139,13 @@ fn command(sim: &SimVenue, out: &Out, line: &str) -> Result<bool, String> {
             ))
         }
         Some("malformed") => sim.inject(Fault::Malformed),
+        Some("oversized") => {
+            let bytes = num(w, 1, "BYTES", 1..=64 << 20)?;
+            sim.inject(Fault::Oversized {
+                symbol: words.get(2).map(|s| s.to_ascii_uppercase()),
+                bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+            })
+        }
         Some("stall") => {
             let ms = num(w, 1, "MS", 0..=MAX_FAULT_MS)?;
             sim.inject(Fault::Stall(Duration::from_millis(ms)))

@@ -91,6 +91,7 @@ impl Ours {
             streams_per_subscribe: 10,
             control_per_sec: 5,
             book_capacity: 1_000,
+            max_frame: tickwire::venue::bybit::DEFAULT_MAX_FRAME,
         });
         let books = books_for(&registry, 1_000, GapPolicy::Resync);
         Ours {

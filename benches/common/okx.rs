@@ -81,6 +81,7 @@ impl Ours {
             streams_per_subscribe: 30,
             control_per_sec: 2,
             book_capacity: capacity,
+            max_frame: tickwire::venue::profile(Venue::Okx).max_frame_bytes,
         };
         Ours {
             books: books_for(&registry, capacity, GapPolicy::Resync),

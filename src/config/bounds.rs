@@ -171,6 +171,38 @@ pub(super) fn check_depth_fits(
     Ok(())
 }
 
+/// A venue's configured `max_frame_bytes`: at least
+/// [`MIN_FRAME_BYTES`], at most what the engine's WebSocket layer accepts.
+pub(super) fn check_frame_size(
+    e: &EngineSection,
+    i: usize,
+    v: &super::VenueConfig,
+) -> Result<(), ConfigError> {
+    let max = e.max_message_bytes;
+    if !(MIN_FRAME_BYTES..=max).contains(&v.max_frame_bytes) {
+        return Err(invalid(
+            format!("venue[{i}].max_frame_bytes"),
+            format!(
+                "{} bytes: must be {MIN_FRAME_BYTES}..={max} (64 KiB up to \
+                 engine.max_message_bytes){}",
+                v.max_frame_bytes,
+                if v.max_frame_bytes > max {
+                    format!(
+                        "; {} sends frames this large: raise engine.max_message_bytes",
+                        v.venue
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The smallest `max_frame_bytes` a venue may be given.
+pub(super) const MIN_FRAME_BYTES: usize = 64 << 10;
+
 /// The values a venue section resolves to (defaults filled in from the
 /// venue's [`Profile`](crate::venue::Profile)).
 #[derive(Clone, Copy, Debug)]

@@ -172,6 +172,12 @@ pub struct VenueSection {
     /// that limit, at most 100).
     #[serde(default)]
     pub streams_per_subscribe: Option<usize>,
+    /// The largest text frame the venue's decoder takes, in bytes: its
+    /// buffers are allocated for it at start-up (default: the venue's, e.g.
+    /// 8 MiB for Coinbase's whole-book snapshots; at least 64 KiB, at most
+    /// `engine.max_message_bytes`).
+    #[serde(default)]
+    pub max_frame_bytes: Option<usize>,
     /// Symbols at 8-decimal precision (tick and lot `0.00000001`).
     #[serde(default)]
     pub symbols: Vec<String>,
@@ -198,6 +204,7 @@ impl VenueSection {
             max_connection_age_s: None,
             url_streams: None,
             streams_per_subscribe: None,
+            max_frame_bytes: None,
             symbols: Vec::new(),
             symbol_specs: Vec::new(),
         }
@@ -284,6 +291,8 @@ pub struct VenueConfig {
     pub url_streams: Option<usize>,
     /// Streams per SUBSCRIBE message.
     pub streams_per_subscribe: usize,
+    /// The largest text frame the decoder takes, bytes.
+    pub max_frame_bytes: usize,
     /// The instruments, in configuration order.
     pub symbols: Vec<SymbolConfig>,
 }
@@ -370,9 +379,15 @@ impl Config {
                     ),
                 ));
             }
-            let venue = validate_venue(i, v, &mut registry)?;
+            let mut venue = validate_venue(i, v, &mut registry)?;
             bounds::check_staleness(e, i, venue.depth_interval_ms)?;
             bounds::check_depth_fits(e, i, &venue)?;
+            if v.max_frame_bytes.is_some() {
+                bounds::check_frame_size(e, i, &venue)?;
+            } else {
+                // No frame larger than the WebSocket layer accepts can arrive.
+                venue.max_frame_bytes = venue.max_frame_bytes.min(e.max_message_bytes);
+            }
             venues.push(venue);
         }
         let consumers = e.consumer_cores.len().max(1);
@@ -501,6 +516,7 @@ fn validate_venue(
         max_connection_age: Duration::from_secs(rates.max_connection_age_s),
         url_streams: v.url_streams,
         streams_per_subscribe: rates.streams_per_subscribe,
+        max_frame_bytes: v.max_frame_bytes.unwrap_or(p.max_frame_bytes),
         symbols: out,
     })
 }

@@ -45,6 +45,7 @@ pub fn plan_venue(v: &VenueConfig, registry: &Registry, book_capacity: usize) ->
             streams_per_subscribe: v.streams_per_subscribe,
             control_per_sec: v.control_messages_per_sec,
             book_capacity,
+            max_frame: v.max_frame_bytes,
         })
         .collect()
 }

@@ -25,6 +25,9 @@ pub enum Venue {
     /// OKX v5 public channels, every instrument type on one endpoint
     /// (`BTC-USDT` spot, `BTC-USDT-SWAP` perpetuals; `ws.okx.com/ws/v5/public`).
     Okx = 5,
+    /// Coinbase Advanced Trade market data (`BTC-USD`;
+    /// `advanced-trade-ws.coinbase.com`): one `sequence_num` per connection.
+    Coinbase = 6,
 }
 
 impl Venue {
@@ -36,6 +39,7 @@ impl Venue {
             Venue::BybitSpot => "bybit-spot",
             Venue::BybitLinear => "bybit-linear",
             Venue::Okx => "okx",
+            Venue::Coinbase => "coinbase",
         }
     }
 
@@ -47,6 +51,7 @@ impl Venue {
             "bybit-spot" => Some(Venue::BybitSpot),
             "bybit-linear" => Some(Venue::BybitLinear),
             "okx" => Some(Venue::Okx),
+            "coinbase" => Some(Venue::Coinbase),
             _ => None,
         }
     }
@@ -59,17 +64,19 @@ impl Venue {
             3 => Some(Venue::BybitSpot),
             4 => Some(Venue::BybitLinear),
             5 => Some(Venue::Okx),
+            6 => Some(Venue::Coinbase),
             _ => None,
         }
     }
 
     /// All venues, for help texts.
-    pub const ALL: [Venue; 5] = [
+    pub const ALL: [Venue; 6] = [
         Venue::BinanceSpot,
         Venue::BinanceUsdm,
         Venue::BybitSpot,
         Venue::BybitLinear,
         Venue::Okx,
+        Venue::Coinbase,
     ];
 }
 

@@ -200,6 +200,9 @@ pub struct SessionPlan {
     pub control_per_sec: u32,
     /// Levels a side of each book.
     pub book_capacity: usize,
+    /// The largest text frame the decoder takes, in bytes (its buffers are
+    /// allocated for it when the session is built).
+    pub max_frame: usize,
 }
 
 /// One instrument of a [`SessionPlan`].

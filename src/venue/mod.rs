@@ -53,6 +53,7 @@
 
 pub mod binance;
 pub mod bybit;
+pub mod coinbase;
 pub(crate) mod instrument;
 pub mod okx;
 pub mod profile;

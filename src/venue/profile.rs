@@ -103,6 +103,10 @@ pub struct Profile {
     pub max_connection_age: Duration,
     /// How long before `max_connection_age` to reconnect.
     pub reconnect_before_cut: Duration,
+    /// The largest text frame the venue sends, in bytes: what the decoder's
+    /// buffers are sized for at start-up unless the config's
+    /// `max_frame_bytes` says otherwise.
+    pub max_frame_bytes: usize,
 }
 
 /// See [`Profile::snapshot_limits`].
@@ -154,6 +158,7 @@ pub fn profile(venue: Venue) -> &'static Profile {
         Venue::BybitSpot => &super::bybit::consts::SPOT,
         Venue::BybitLinear => &super::bybit::consts::LINEAR,
         Venue::Okx => &super::okx::consts::PROFILE,
+        Venue::Coinbase => &super::coinbase::consts::PROFILE,
     }
 }
 
@@ -178,6 +183,7 @@ mod tests {
                 "{v}: no room strictly under the limit"
             );
             assert!(p.max_connection_age > p.reconnect_before_cut, "{v}");
+            assert!(p.max_frame_bytes >= 64 << 10, "{v}");
             assert_eq!(
                 p.rest_weight_per_min > 0,
                 p.snapshots == SnapshotSource::Rest,

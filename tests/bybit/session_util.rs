@@ -39,6 +39,7 @@ pub(crate) fn plan(
         streams_per_subscribe: per_subscribe,
         control_per_sec: per_sec,
         book_capacity: capacity,
+        max_frame: tickwire::venue::bybit::DEFAULT_MAX_FRAME,
     }
 }
 

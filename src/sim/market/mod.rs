@@ -27,6 +27,10 @@
 //! * `okx.rs` — [`MarketSim::okx_update`] (with the checksum),
 //!   [`MarketSim::okx_snapshot`], [`MarketSim::okx_bbo`],
 //!   [`MarketSim::okx_trade`], [`MarketSim::okx_crossed`];
+//! * `coinbase.rs` — [`MarketSim::coinbase_update`] (every touched level),
+//!   [`MarketSim::coinbase_snapshot`] (the whole book),
+//!   [`MarketSim::coinbase_ticker`], [`MarketSim::coinbase_trade`],
+//!   [`MarketSim::coinbase_crossed`], [`MarketSim::coinbase_oversized`];
 //! * `number.rs` — the decimal spellings Bybit and OKX use.
 //!
 //! A depth-limited view (Bybit `orderbook.50`, OKX `books`' 400 levels)
@@ -36,6 +40,7 @@
 
 mod binance;
 mod bybit;
+mod coinbase;
 mod number;
 mod okx;
 #[cfg(test)]
@@ -47,6 +52,7 @@ use crate::types::Rng;
 use crate::types::{Price, Qty, Scale, Side, Venue};
 
 pub use self::binance::{push_decimal, push_u64};
+pub use self::coinbase::{SEQ_MARK as COINBASE_SEQ_MARK, push_rfc3339};
 
 /// Shape of the generated market.
 #[derive(Clone, Debug)]

@@ -237,6 +237,18 @@ impl Market {
                     self.broadcast();
                 }
             }
+            Fault::Oversized { symbol, bytes } => {
+                for i in 0..self.books.len() {
+                    let named = symbol
+                        .as_deref()
+                        .is_none_or(|s| s.eq_ignore_ascii_case(&self.cfg.symbols[i]));
+                    if named {
+                        self.dialect
+                            .oversized(&self.books[i], bytes, &mut self.frames);
+                        self.broadcast();
+                    }
+                }
+            }
             Fault::Stall(d) => self.stall_until = Some(Instant::now() + d),
             Fault::Quiet(symbol, d) => {
                 if let Some(i) = self.symbol_index(&symbol.to_ascii_uppercase()) {
@@ -290,8 +302,18 @@ impl Market {
         let bad_checksum = kind == Kind::Depth && std::mem::take(&mut self.bad_checksum_pending[i]);
         self.dialect
             .write(&mut self.books[i], kind, bad_checksum, &mut self.frames);
-        if kind == Kind::Depth && (quiet || std::mem::take(&mut self.gap_pending[i])) {
+        if kind == Kind::Depth && quiet {
             // Generated and applied to the true book, never sent.
+            return;
+        }
+        if kind == Kind::Depth && std::mem::take(&mut self.gap_pending[i]) {
+            // Lost on the way: never sent, but a venue that numbers each
+            // connection's frames has used the numbers up.
+            for (topic, _) in self.frames.iter() {
+                for c in &mut self.clients {
+                    c.session.lost(topic);
+                }
+            }
             return;
         }
         self.stats.messages.fetch_add(1, Ordering::Relaxed);

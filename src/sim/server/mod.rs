@@ -162,6 +162,15 @@ pub enum Fault {
     BadChecksum(Option<String>),
     /// A fault of the order endpoints.
     Orders(OrderFault),
+    /// Send one valid depth frame of at least `bytes` bytes that changes
+    /// nothing, for one symbol or all (Coinbase, whose whole-book frames
+    /// run to megabytes; other venues send nothing).
+    Oversized {
+        /// The symbol (`None`: every symbol).
+        symbol: Option<String>,
+        /// The frame's least size.
+        bytes: usize,
+    },
     /// Divide the message rate by `factor` for `duration`.
     SlowDown {
         /// Divisor of the rate.

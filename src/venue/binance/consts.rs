@@ -83,6 +83,7 @@ pub const SPOT: Profile = Profile {
     rest_weight_per_min: SPOT_REST_WEIGHT_PER_MIN,
     max_connection_age: MAX_CONNECTION_AGE,
     reconnect_before_cut: RECONNECT_BEFORE_CUT,
+    max_frame_bytes: super::DEFAULT_MAX_FRAME,
 };
 
 /// Binance USD-M futures, for the configuration front-end.

@@ -32,6 +32,11 @@ pub struct BinanceFrames {
 impl BinanceFrames {
     /// A handler for `venue` whose books hold up to `book_capacity` levels a side.
     pub fn new(venue: Venue, book_capacity: usize) -> BinanceFrames {
+        BinanceFrames::with_max_frame(venue, book_capacity, super::DEFAULT_MAX_FRAME)
+    }
+
+    /// As [`new`](Self::new), for frames of up to `max_frame` bytes.
+    pub fn with_max_frame(venue: Venue, book_capacity: usize, max_frame: usize) -> BinanceFrames {
         let max_levels = super::DEFAULT_MAX_LEVELS;
         // A diff can stage up to three events per level (eviction) plus statuses;
         // a snapshot stages the whole book.
@@ -39,7 +44,7 @@ impl BinanceFrames {
             (3 * 2 * max_levels).max(snapshot_events(2 * book_capacity)) + 8,
         );
         BinanceFrames {
-            decoder: BinanceDecoder::new(venue),
+            decoder: BinanceDecoder::with_limits(venue, max_frame, max_levels),
             batch,
             stats: FeedStats::default(),
             symbols: SymbolCache::default(),

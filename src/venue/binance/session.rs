@@ -74,7 +74,7 @@ impl BinanceSession {
             .collect();
         let path = consts::depth_path(plan.venue);
         BinanceSession {
-            frames: BinanceFrames::new(plan.venue, plan.book_capacity),
+            frames: BinanceFrames::with_max_frame(plan.venue, plan.book_capacity, plan.max_frame),
             url: format!("{}/stream?streams={}", plan.ws_url, url_streams.join("/")),
             instruments: plan.instruments.iter().map(|i| i.id).collect(),
             snapshot_urls: plan
@@ -259,6 +259,7 @@ mod tests {
             streams_per_subscribe: 2,
             control_per_sec: 4,
             book_capacity: 64,
+            max_frame: super::super::DEFAULT_MAX_FRAME,
         }
     }
 

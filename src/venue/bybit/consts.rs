@@ -47,6 +47,7 @@ pub const SPOT: Profile = Profile {
     // No documented cut while pinging; rotate daily anyway.
     max_connection_age: Duration::from_secs(24 * 3600),
     reconnect_before_cut: Duration::from_secs(15 * 60),
+    max_frame_bytes: super::DEFAULT_MAX_FRAME,
 };
 
 /// Bybit linear contracts, for the configuration front-end.

@@ -147,7 +147,11 @@ impl BybitSession {
             next_send: 0,
             spacing: 1_000_000_000_u64.div_ceil(per_sec),
             req_id: 0,
-            decoder: BybitDecoder::new(plan.venue),
+            decoder: BybitDecoder::with_limits(
+                plan.venue,
+                plan.max_frame,
+                super::DEFAULT_MAX_LEVELS,
+            ),
             batch,
             stats: FeedStats::default(),
             symbols: SymbolCache::default(),

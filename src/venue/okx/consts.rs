@@ -45,4 +45,5 @@ pub const PROFILE: Profile = Profile {
     rest_weight_per_min: 0,
     max_connection_age: Duration::from_secs(24 * 3600),
     reconnect_before_cut: Duration::from_secs(15 * 60),
+    max_frame_bytes: super::DEFAULT_MAX_FRAME,
 };

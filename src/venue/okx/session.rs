@@ -118,7 +118,7 @@ impl OkxSession {
             channels,
             depth,
             per_message: plan.streams_per_subscribe.clamp(1, MAX_ARGS),
-            decoder: OkxDecoder::new(),
+            decoder: OkxDecoder::with_limits(plan.max_frame, max_levels),
             batch,
             slot,
             stats: FeedStats::default(),

@@ -63,6 +63,7 @@
 
 mod binance;
 mod bybit;
+mod coinbase;
 mod okx;
 
 use tungstenite::Message;
@@ -165,6 +166,8 @@ pub(super) enum Dialect {
     Bybit(bybit::Bybit),
     /// OKX v5 public.
     Okx(okx::Okx),
+    /// Coinbase Advanced Trade.
+    Coinbase(coinbase::Coinbase),
 }
 
 impl Dialect {
@@ -176,6 +179,7 @@ impl Dialect {
             }
             Venue::BybitSpot | Venue::BybitLinear => Some(Dialect::Bybit(bybit::Bybit::new(venue))),
             Venue::Okx => Some(Dialect::Okx(okx::Okx)),
+            Venue::Coinbase => Some(Dialect::Coinbase(coinbase::Coinbase)),
         }
     }
 
@@ -187,6 +191,7 @@ impl Dialect {
             Dialect::Binance(_) => "",
             Dialect::Bybit(d) => d.ws_path(),
             Dialect::Okx(_) => okx::WS_PATH,
+            Dialect::Coinbase(_) => coinbase::WS_PATH,
         }
     }
 
@@ -197,6 +202,7 @@ impl Dialect {
             Dialect::Binance(d) => d.accept(path).map(Session::Binance),
             Dialect::Bybit(d) => d.accept(path).map(Session::Bybit),
             Dialect::Okx(d) => d.accept(path).map(Session::Okx),
+            Dialect::Coinbase(d) => d.accept(path).map(Session::Coinbase),
         }
     }
 
@@ -206,7 +212,7 @@ impl Dialect {
         match self {
             Dialect::Binance(d) => d.rest(route, query),
             // Books come over the WebSocket; no REST depth to serve.
-            Dialect::Bybit(_) | Dialect::Okx(_) => None,
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => None,
         }
     }
 
@@ -216,6 +222,7 @@ impl Dialect {
             Dialect::Binance(_) => binance::refusal(why),
             Dialect::Bybit(_) => bybit::refusal(why),
             Dialect::Okx(_) => okx::refusal(why),
+            Dialect::Coinbase(_) => coinbase::refusal(why),
         }
     }
 
@@ -224,7 +231,7 @@ impl Dialect {
     pub(super) fn rest_snapshot(&self, book: &mut MarketSim, limit: usize, out: &mut Vec<u8>) {
         match self {
             Dialect::Binance(_) => book.snapshot(limit, out),
-            Dialect::Bybit(_) | Dialect::Okx(_) => out.clear(),
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => out.clear(),
         }
     }
 
@@ -236,6 +243,7 @@ impl Dialect {
             Dialect::Binance(_) => false,
             Dialect::Bybit(d) => d.ws_snapshot(book, topic, out),
             Dialect::Okx(_) => okx::ws_snapshot(book, topic, out),
+            Dialect::Coinbase(_) => coinbase::ws_snapshot(book, topic, out),
         }
     }
 
@@ -257,6 +265,7 @@ impl Dialect {
             }
             Dialect::Bybit(d) => d.write(book, kind, frames),
             Dialect::Okx(_) => okx::write(book, kind, bad_checksum, frames),
+            Dialect::Coinbase(_) => coinbase::write(book, kind, frames),
         }
     }
 
@@ -271,6 +280,7 @@ impl Dialect {
             }
             Dialect::Bybit(_) => bybit::malformed(book, frames),
             Dialect::Okx(_) => okx::malformed(book, frames),
+            Dialect::Coinbase(_) => coinbase::malformed(book, frames),
         }
     }
 
@@ -285,6 +295,17 @@ impl Dialect {
             }
             Dialect::Bybit(_) => bybit::crossed(book, frames),
             Dialect::Okx(_) => okx::crossed(book, frames),
+            Dialect::Coinbase(_) => coinbase::crossed(book, frames),
+        }
+    }
+
+    /// Writes a valid depth frame of at least `bytes` bytes that changes
+    /// nothing (venues whose frames can be that large: Coinbase); nothing
+    /// for the others.
+    pub(super) fn oversized(&self, book: &MarketSim, bytes: usize, frames: &mut Frames) {
+        frames.clear();
+        if let Dialect::Coinbase(_) = self {
+            coinbase::oversized(book, bytes, frames);
         }
     }
 
@@ -298,7 +319,7 @@ impl Dialect {
     pub(super) fn last_update_id(&self, book: &MarketSim) -> u64 {
         match self {
             Dialect::Binance(_) => book.last_update_id(),
-            Dialect::Bybit(_) | Dialect::Okx(_) => book.book_seq(),
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => book.book_seq(),
         }
     }
 
@@ -309,7 +330,7 @@ impl Dialect {
         match self {
             Dialect::Binance(_) => Some(binance::ping()),
             // Clients ping these venues, not the other way round.
-            Dialect::Bybit(_) | Dialect::Okx(_) => None,
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => None,
         }
     }
 }
@@ -323,6 +344,8 @@ pub(super) enum Session {
     Bybit(bybit::Session),
     /// An OKX connection.
     Okx(okx::Session),
+    /// A Coinbase connection.
+    Coinbase(coinbase::Session),
 }
 
 impl Session {
@@ -332,6 +355,7 @@ impl Session {
             Session::Binance(s) => s.wants(topic),
             Session::Bybit(s) => s.wants(topic),
             Session::Okx(s) => s.wants(topic),
+            Session::Coinbase(s) => s.wants(topic),
         }
     }
 
@@ -339,9 +363,18 @@ impl Session {
     pub(super) fn frame(&mut self, frame: &[u8]) -> Message {
         match self {
             Session::Binance(s) => s.frame(frame),
+            Session::Coinbase(s) => s.frame(frame),
             Session::Bybit(_) | Session::Okx(_) => {
                 Message::text(String::from_utf8_lossy(frame).into_owned())
             }
+        }
+    }
+
+    /// A frame of `topic` was generated but lost on the way (the `Gap`
+    /// fault): a venue that numbers its connection's frames uses a number up.
+    pub(super) fn lost(&mut self, topic: &str) {
+        if let Session::Coinbase(s) = self {
+            s.lost(topic);
         }
     }
 
@@ -354,6 +387,7 @@ impl Session {
             Session::Binance(s) => replies.texts.extend(s.handle_text(text)),
             Session::Bybit(s) => s.handle_text(text, listed, replies),
             Session::Okx(s) => s.handle_text(text, listed, replies),
+            Session::Coinbase(s) => s.handle_text(text, listed, replies),
         }
     }
 }
