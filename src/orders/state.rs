@@ -78,6 +78,8 @@ pub(crate) struct Order {
     pub(crate) new_req: u64,
     /// A status query is wanted at or after this time (0 = none).
     pub(crate) query_due: Nanos,
+    /// When the latest doubt arose: only a query written after it settles it.
+    pub(crate) doubt_at: Nanos,
     /// A status query is on the wire.
     pub(crate) query_inflight: bool,
     /// When the order reached a terminal state (for reclaiming the slot).
@@ -103,6 +105,7 @@ impl Order {
             sent_at: 0,
             new_req: 0,
             query_due: 0,
+            doubt_at: 0,
             query_inflight: false,
             done_at: 0,
             charged_at: 0,
@@ -158,6 +161,7 @@ impl Order {
         if self.state.is_terminal() {
             return;
         }
+        self.doubt_at = self.doubt_at.max(now);
         if self.state != OrderState::InDoubt && !self.seen {
             self.state = OrderState::InDoubt;
             out(self.report(ReportKind::InDoubt, now));
@@ -189,7 +193,8 @@ impl Order {
             // Venue evidence resolves the doubt: the status below decides.
             self.state = OrderState::Acked;
         }
-        self.query_due = 0;
+        // A pending status query stays due: only its answer (or a final
+        // state) settles what a lost cancel or request did.
         if first && v.status != VenueStatus::Rejected && !self.acked {
             self.acked = true;
             out(self.report(ReportKind::Ack, now));

@@ -83,7 +83,16 @@ impl Orders {
             _ => Health::Ok,
         };
         match *reply {
-            Reply::Order(ref v) => self.handle_update(v, now),
+            Reply::Order(ref v) => {
+                self.handle_update(v, now);
+                if let Some(s) = slot
+                    && f.kind == RequestKind::Query
+                    && v.client_id == f.id
+                    && f.sent_at >= self.table.get(s).doubt_at
+                {
+                    self.table.get_mut(s).query_due = 0;
+                }
+            }
             Reply::Done => {}
             Reply::Refused { code, text } | Reply::NotFound { code, text } => {
                 let not_found = matches!(reply, Reply::NotFound { .. });
