@@ -57,6 +57,7 @@ mod client_id;
 mod core;
 mod evidence;
 mod gate;
+pub(crate) mod json;
 mod queue;
 pub mod ratelimit;
 pub mod risk;
