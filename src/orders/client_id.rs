@@ -16,8 +16,9 @@ pub const CLIENT_ID_CAP: usize = 36;
 /// Longest prefix: leaves room for a separator and 16 counter digits.
 pub const CLIENT_ID_PREFIX_CAP: usize = CLIENT_ID_CAP - 17;
 
-/// A client order id, stored inline.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A client order id, stored inline. Bytes past `len` are always zero, so
+/// equality compares whole words.
+#[derive(Clone, Copy, Eq, Hash)]
 pub struct ClientId {
     len: u8,
     bytes: [u8; CLIENT_ID_CAP],
@@ -73,6 +74,20 @@ impl ClientId {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         h
+    }
+}
+
+impl PartialEq for ClientId {
+    #[inline]
+    fn eq(&self, other: &ClientId) -> bool {
+        // Five word compares instead of a `memcmp` call (the table's hot path).
+        let (a, a_rest) = self.bytes.as_chunks::<8>();
+        let (b, b_rest) = other.bytes.as_chunks::<8>();
+        self.len == other.len
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
+            && a_rest == b_rest
     }
 }
 

@@ -16,7 +16,7 @@ use crate::types::{InstrumentId, Nanos};
 
 use super::queue::Fifo;
 use super::state::{Order, OrderState};
-use super::table::Table;
+use super::table::{InsertError, Table};
 use super::{Cancel, ClientId, ExecReport, NewOrder, RejectReason};
 
 /// Timing and capacity of an [`Orders`].
@@ -144,9 +144,11 @@ impl Send {
 /// A queued request before it gets an id.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Pending {
-    New(ClientId),
+    /// A new order in table slot `slot` (checked against `id` when taken,
+    /// since a slot can be reclaimed and reused).
+    New { slot: u32, id: ClientId },
     Cancel(Cancel),
-    CancelReplace { cancel: ClientId, new: ClientId },
+    CancelReplace { cancel: ClientId, slot: u32, id: ClientId },
     CancelAll(InstrumentId),
 }
 
@@ -300,20 +302,24 @@ impl Orders {
         if order.instrument.index() >= self.open.len() {
             return Err(RejectReason::UnknownInstrument);
         }
-        if self.table.find(&order.client_id).is_some() {
-            return Err(RejectReason::DuplicateClientId);
-        }
         if self.table.len() == self.table.capacity() {
             self.reclaim(now);
         }
         let mut record = Order::new(order);
         record.charged_at = now;
-        self.table
+        let slot = self
+            .table
             .insert(order.client_id, record)
-            .ok_or(RejectReason::Capacity)?;
+            .map_err(|e| match e {
+                InsertError::Duplicate => RejectReason::DuplicateClientId,
+                InsertError::Full => RejectReason::Capacity,
+            })?;
         self.open[order.instrument.index()] += 1;
         self.open_total += 1;
-        self.sends.push(Pending::New(order.client_id));
+        self.sends.push(Pending::New {
+            slot: slot as u32,
+            id: order.client_id,
+        });
         Ok(())
     }
 
@@ -342,11 +348,9 @@ impl Orders {
         self.table.find(&cancel).ok_or(RejectReason::UnknownOrder)?;
         self.submit(new, now)?;
         // `submit` queued a plain New; turn it into the combined request.
-        self.sends.pop_back();
-        self.sends.push(Pending::CancelReplace {
-            cancel,
-            new: new.client_id,
-        });
+        if let Some(Pending::New { slot, id }) = self.sends.pop_back() {
+            self.sends.push(Pending::CancelReplace { cancel, slot, id });
+        }
         Ok(())
     }
 
@@ -379,17 +383,18 @@ impl Orders {
         loop {
             let next = *self.sends.front()?;
             let kind = match next {
-                Pending::New(_) => RequestKind::New,
+                Pending::New { .. } => RequestKind::New,
                 Pending::Cancel(_) => RequestKind::Cancel,
                 Pending::CancelReplace { .. } => RequestKind::CancelReplace,
                 Pending::CancelAll(_) => RequestKind::CancelAll,
             };
             // A new order still allowed to go? (Checked before the budget.)
             let new_slot = match next {
-                Pending::New(id) | Pending::CancelReplace { new: id, .. } => {
-                    match self.table.find(&id) {
-                        Some(s) if self.table.get(s).send_allowed => Some(s),
-                        _ => {
+                Pending::New { slot, id } | Pending::CancelReplace { slot, id, .. } => {
+                    let s = slot as usize;
+                    match self.table.key(s) == &id && self.table.get(s).send_allowed {
+                        true => Some(s),
+                        false => {
                             self.sends.pop_front();
                             self.stats.resends_dropped += 1;
                             continue;
@@ -406,7 +411,7 @@ impl Orders {
             let req = self.next_req;
             self.next_req += 1;
             return Some(match next {
-                Pending::New(id) | Pending::CancelReplace { new: id, .. } => {
+                Pending::New { id, .. } | Pending::CancelReplace { id, .. } => {
                     let slot = new_slot.unwrap_or(0);
                     let o = self.table.get_mut(slot);
                     o.send_allowed = false;

@@ -4,6 +4,15 @@
 
 use super::ClientId;
 
+/// Why an insert failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InsertError {
+    /// The id is present (or empty).
+    Duplicate,
+    /// No free slot.
+    Full,
+}
+
 /// Slot storage plus an index keyed by client id.
 #[derive(Debug)]
 pub(crate) struct Table<T> {
@@ -58,20 +67,30 @@ impl<T: Copy> Table<T> {
         }
     }
 
-    /// Inserts `value` under `id`; `None` if the id is present or the table full.
-    pub(crate) fn insert(&mut self, id: ClientId, value: T) -> Option<usize> {
-        if id.is_empty() || self.find(&id).is_some() {
-            return None;
+    /// Inserts `value` under `id` (one probe: a present id is met before
+    /// the first empty index entry).
+    pub(crate) fn insert(&mut self, id: ClientId, value: T) -> Result<usize, InsertError> {
+        if id.is_empty() {
+            return Err(InsertError::Duplicate);
         }
-        let slot = self.free.pop()? as usize;
-        self.slots[slot] = value;
-        self.keys[slot] = id;
         let mut i = self.home(&id);
         while self.index[i] != 0 {
+            if self.keys[self.index[i] as usize - 1] == id {
+                return Err(InsertError::Duplicate);
+            }
             i = (i + 1) & self.mask;
         }
+        let slot = self.free.pop().ok_or(InsertError::Full)? as usize;
+        self.slots[slot] = value;
+        self.keys[slot] = id;
         self.index[i] = slot as u32 + 1;
-        Some(slot)
+        Ok(slot)
+    }
+
+    /// The key in `slot` (empty if the slot is free).
+    #[inline]
+    pub(crate) fn key(&self, slot: usize) -> &ClientId {
+        &self.keys[slot]
     }
 
     /// Removes the entry in `slot` (if live).
@@ -148,8 +167,10 @@ mod tests {
             for (k, ins) in ops {
                 if ins {
                     let got = t.insert(id(k), k);
-                    if model.contains_key(&k) || model.len() == 16 {
-                        prop_assert!(got.is_none());
+                    if model.contains_key(&k) {
+                        prop_assert_eq!(got, Err(InsertError::Duplicate));
+                    } else if model.len() == 16 {
+                        prop_assert_eq!(got, Err(InsertError::Full));
                     } else {
                         model.insert(k, got.unwrap());
                     }

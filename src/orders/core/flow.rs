@@ -155,7 +155,10 @@ impl Orders {
             o.send_allowed = true;
             o.query_due = 0;
             let id = o.req.client_id;
-            self.sends.push(super::Pending::New(id));
+            self.sends.push(super::Pending::New {
+                slot: slot as u32,
+                id,
+            });
         } else {
             self.with_order(slot, |o, out| {
                 o.refuse(0, super::super::VenueText::EMPTY, RejectReason::AbsentAtVenue, now, &mut |r| {

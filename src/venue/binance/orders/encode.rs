@@ -40,9 +40,88 @@ pub struct ApiKeyError;
 
 const MAX_PARAMS: usize = 16;
 
+/// Every parameter name the encoder writes, declared in ASCII order, so
+/// sorting compares one byte instead of strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    ApiKey,
+    CancelOrigClientOrderId,
+    CancelReplaceMode,
+    NewClientOrderId,
+    OrigClientOrderId,
+    Price,
+    Quantity,
+    RecvWindow,
+    Side,
+    Symbol,
+    TimeInForce,
+    Timestamp,
+    Type,
+}
+
+impl Key {
+    const fn name(self) -> &'static str {
+        match self {
+            Key::ApiKey => "apiKey",
+            Key::CancelOrigClientOrderId => "cancelOrigClientOrderId",
+            Key::CancelReplaceMode => "cancelReplaceMode",
+            Key::NewClientOrderId => "newClientOrderId",
+            Key::OrigClientOrderId => "origClientOrderId",
+            Key::Price => "price",
+            Key::Quantity => "quantity",
+            Key::RecvWindow => "recvWindow",
+            Key::Side => "side",
+            Key::Symbol => "symbol",
+            Key::TimeInForce => "timeInForce",
+            Key::Timestamp => "timestamp",
+            Key::Type => "type",
+        }
+    }
+}
+
+impl Key {
+    /// `name=`, as the signed payload spells it.
+    const fn payload_prefix(self) -> &'static [u8] {
+        match self {
+            Key::ApiKey => b"apiKey=",
+            Key::CancelOrigClientOrderId => b"cancelOrigClientOrderId=",
+            Key::CancelReplaceMode => b"cancelReplaceMode=",
+            Key::NewClientOrderId => b"newClientOrderId=",
+            Key::OrigClientOrderId => b"origClientOrderId=",
+            Key::Price => b"price=",
+            Key::Quantity => b"quantity=",
+            Key::RecvWindow => b"recvWindow=",
+            Key::Side => b"side=",
+            Key::Symbol => b"symbol=",
+            Key::TimeInForce => b"timeInForce=",
+            Key::Timestamp => b"timestamp=",
+            Key::Type => b"type=",
+        }
+    }
+
+    /// `"name":`, as the JSON params spell it.
+    const fn json_prefix(self) -> &'static [u8] {
+        match self {
+            Key::ApiKey => br#""apiKey":"#,
+            Key::CancelOrigClientOrderId => br#""cancelOrigClientOrderId":"#,
+            Key::CancelReplaceMode => br#""cancelReplaceMode":"#,
+            Key::NewClientOrderId => br#""newClientOrderId":"#,
+            Key::OrigClientOrderId => br#""origClientOrderId":"#,
+            Key::Price => br#""price":"#,
+            Key::Quantity => br#""quantity":"#,
+            Key::RecvWindow => br#""recvWindow":"#,
+            Key::Side => br#""side":"#,
+            Key::Symbol => br#""symbol":"#,
+            Key::TimeInForce => br#""timeInForce":"#,
+            Key::Timestamp => br#""timestamp":"#,
+            Key::Type => br#""type":"#,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Param {
-    key: &'static str,
+    key: Key,
     start: u16,
     end: u16,
     quoted: bool,
@@ -109,7 +188,7 @@ impl Encoder {
             recv_window_ms,
             insts: insts.into_boxed_slice(),
             params: [Param {
-                key: "",
+                key: Key::ApiKey,
                 start: 0,
                 end: 0,
                 quoted: false,
@@ -141,7 +220,7 @@ impl Encoder {
             .ok_or(EncodeError::UnknownInstrument)
     }
 
-    fn push(&mut self, key: &'static str, text: &[u8], quoted: bool) {
+    fn push(&mut self, key: Key, text: &[u8], quoted: bool) {
         let start = self.vlen;
         let end = (start + text.len()).min(self.vals.len());
         self.vals[start..end].copy_from_slice(&text[..end - start]);
@@ -157,17 +236,17 @@ impl Encoder {
         }
     }
 
-    fn str(&mut self, key: &'static str, text: &[u8]) {
+    fn str(&mut self, key: Key, text: &[u8]) {
         self.push(key, text, true);
     }
 
-    fn num(&mut self, key: &'static str, v: u64) {
+    fn num(&mut self, key: Key, v: u64) {
         let mut buf = [0u8; 20];
         let n = write_u64(v, &mut buf);
         self.push(key, &buf[..n], false);
     }
 
-    fn dec(&mut self, key: &'static str, mantissa: i64, scale: Scale) {
+    fn dec(&mut self, key: Key, mantissa: i64, scale: Scale) {
         let mut buf = [0u8; 24];
         let n = write_fixed(mantissa, scale, &mut buf);
         self.push(key, &buf[..n], true);
@@ -179,8 +258,8 @@ impl Encoder {
     }
 
     fn order_params(&mut self, o: &NewOrder, inst: Inst) -> Result<(), EncodeError> {
-        self.str("symbol", inst.symbol.as_bytes());
-        self.str("side", if o.side == Side::Bid { b"BUY" } else { b"SELL" });
+        self.str(Key::Symbol, inst.symbol.as_bytes());
+        self.str(Key::Side, if o.side == Side::Bid { b"BUY" } else { b"SELL" });
         let (ty, tif): (&[u8], Option<&[u8]>) = match (o.kind, o.tif, self.market) {
             (OrderType::Market, TimeInForce::PostOnly, _) => return Err(EncodeError::Unsupported),
             (OrderType::Market, _, _) => (b"MARKET", None),
@@ -190,15 +269,15 @@ impl Encoder {
             (OrderType::Limit, TimeInForce::Ioc, _) => (b"LIMIT", Some(b"IOC")),
             (OrderType::Limit, TimeInForce::Fok, _) => (b"LIMIT", Some(b"FOK")),
         };
-        self.str("type", ty);
+        self.str(Key::Type, ty);
         if let Some(t) = tif {
-            self.str("timeInForce", t);
+            self.str(Key::TimeInForce, t);
         }
         if o.kind == OrderType::Limit {
-            self.dec("price", o.price.0, inst.price);
+            self.dec(Key::Price, o.price.0, inst.price);
         }
-        self.dec("quantity", o.qty.0, inst.qty);
-        self.str("newClientOrderId", o.client_id.as_bytes());
+        self.dec(Key::Quantity, o.qty.0, inst.qty);
+        self.str(Key::NewClientOrderId, o.client_id.as_bytes());
         Ok(())
     }
 
@@ -213,8 +292,8 @@ impl Encoder {
             }
             Send::Cancel { cancel, .. } => {
                 let inst = self.inst(cancel.instrument)?;
-                self.str("symbol", inst.symbol.as_bytes());
-                self.str("origClientOrderId", cancel.client_id.as_bytes());
+                self.str(Key::Symbol, inst.symbol.as_bytes());
+                self.str(Key::OrigClientOrderId, cancel.client_id.as_bytes());
                 "order.cancel"
             }
             Send::CancelReplace { cancel, new, .. } => {
@@ -223,8 +302,8 @@ impl Encoder {
                 }
                 let inst = self.inst(new.instrument)?;
                 self.order_params(&new, inst)?;
-                self.str("cancelReplaceMode", b"STOP_ON_FAILURE");
-                self.str("cancelOrigClientOrderId", cancel.as_bytes());
+                self.str(Key::CancelReplaceMode, b"STOP_ON_FAILURE");
+                self.str(Key::CancelOrigClientOrderId, cancel.as_bytes());
                 "order.cancelReplace"
             }
             Send::CancelAll { instrument, .. } => {
@@ -232,7 +311,7 @@ impl Encoder {
                     return Err(EncodeError::Unsupported);
                 }
                 let inst = self.inst(instrument)?;
-                self.str("symbol", inst.symbol.as_bytes());
+                self.str(Key::Symbol, inst.symbol.as_bytes());
                 "openOrders.cancelAll"
             }
             Send::Query {
@@ -241,8 +320,8 @@ impl Encoder {
                 ..
             } => {
                 let inst = self.inst(instrument)?;
-                self.str("symbol", inst.symbol.as_bytes());
-                self.str("origClientOrderId", client_id.as_bytes());
+                self.str(Key::Symbol, inst.symbol.as_bytes());
+                self.str(Key::OrigClientOrderId, client_id.as_bytes());
                 "order.status"
             }
         };
@@ -258,11 +337,11 @@ impl Encoder {
         }
         self.begin();
         let inst = self.inst(order.instrument)?;
-        self.str("symbol", inst.symbol.as_bytes());
-        self.str("side", if order.side == Side::Bid { b"BUY" } else { b"SELL" });
-        self.str("origClientOrderId", order.client_id.as_bytes());
-        self.dec("price", order.price.0, inst.price);
-        self.dec("quantity", order.qty.0, inst.qty);
+        self.str(Key::Symbol, inst.symbol.as_bytes());
+        self.str(Key::Side, if order.side == Side::Bid { b"BUY" } else { b"SELL" });
+        self.str(Key::OrigClientOrderId, order.client_id.as_bytes());
+        self.dec(Key::Price, order.price.0, inst.price);
+        self.dec(Key::Quantity, order.qty.0, inst.qty);
         self.common(now, !self.logged_on);
         Ok(self.finish(req, "order.modify", !self.logged_on))
     }
@@ -280,13 +359,13 @@ impl Encoder {
     fn common(&mut self, now: Nanos, with_key: bool) {
         if with_key {
             let key = std::mem::take(&mut self.api_key);
-            self.str("apiKey", &key);
+            self.str(Key::ApiKey, &key);
             self.api_key = key;
         }
         if self.recv_window_ms > 0 {
-            self.num("recvWindow", u64::from(self.recv_window_ms));
+            self.num(Key::RecvWindow, u64::from(self.recv_window_ms));
         }
-        self.num("timestamp", now / 1_000_000);
+        self.num(Key::Timestamp, now / 1_000_000);
     }
 
     fn finish(&mut self, req: u64, method: &str, signed: bool) -> &[u8] {
@@ -307,8 +386,7 @@ impl Encoder {
                 if i > 0 {
                     self.payload.push(b'&');
                 }
-                self.payload.extend_from_slice(p.key.as_bytes());
-                self.payload.push(b'=');
+                self.payload.extend_from_slice(p.key.payload_prefix());
                 self.payload
                     .extend_from_slice(&self.vals[usize::from(p.start)..usize::from(p.end)]);
             }
@@ -327,9 +405,7 @@ impl Encoder {
             if i > 0 {
                 out.push(b',');
             }
-            out.push(b'"');
-            out.extend_from_slice(p.key.as_bytes());
-            out.extend_from_slice(b"\":");
+            out.extend_from_slice(p.key.json_prefix());
             if p.quoted {
                 out.push(b'"');
             }
@@ -410,6 +486,33 @@ pub fn write_fixed(mantissa: i64, scale: Scale, out: &mut [u8; 24]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_declared_in_ascii_order() {
+        use Key::*;
+        let all = [
+            ApiKey,
+            CancelOrigClientOrderId,
+            CancelReplaceMode,
+            NewClientOrderId,
+            OrigClientOrderId,
+            Price,
+            Quantity,
+            RecvWindow,
+            Side,
+            Symbol,
+            TimeInForce,
+            Timestamp,
+            Type,
+        ];
+        for w in all.windows(2) {
+            assert!(w[0] < w[1] && w[0].name() < w[1].name(), "{:?}", w);
+        }
+        for k in all {
+            assert_eq!(k.payload_prefix(), format!("{}=", k.name()).as_bytes());
+            assert_eq!(k.json_prefix(), format!("\"{}\":", k.name()).as_bytes());
+        }
+    }
 
     #[test]
     fn fixed_decimals_keep_every_digit_of_the_scale() {
