@@ -60,7 +60,9 @@ struct Tickwire {
 impl Tickwire {
     fn new(signer: Signer) -> Tickwire {
         let mut reg = Registry::new();
-        let inst = reg.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001").unwrap();
+        let inst = reg
+            .add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
+            .unwrap();
         let s = 1_000_000_000;
         let limits = RateLimits::new(
             &[
@@ -114,7 +116,9 @@ impl Path for Tickwire {
         if let Send::New { req, order } = send {
             self.placed.push((req, order));
         }
-        self.enc.write(&send, self.now).map_or(0, |b| black_box(b).len())
+        self.enc
+            .write(&send, self.now)
+            .map_or(0, |b| black_box(b).len())
     }
 
     fn retire(&mut self) {
@@ -128,7 +132,8 @@ impl Path for Tickwire {
                 code: 0,
                 text: VenueText::EMPTY,
             };
-            self.gate.handle_reply(req, &Reply::Order(v), &ReplyMeta::OK, self.now);
+            self.gate
+                .handle_reply(req, &Reply::Order(v), &ReplyMeta::OK, self.now);
         }
         while self.gate.poll_report().is_some() {}
         self.gate.handle_timeouts(self.now);
@@ -145,7 +150,12 @@ struct Baseline {
 
 fn decimal(mantissa: i64, scale: u32) -> String {
     let p = 10i64.pow(scale);
-    format!("{}.{:0width$}", mantissa / p, mantissa % p, width = scale as usize)
+    format!(
+        "{}.{:0width$}",
+        mantissa / p,
+        mantissa % p,
+        width = scale as usize
+    )
 }
 
 impl Path for Baseline {

@@ -12,20 +12,28 @@ use tickwire::venue::{DecodeError, JsonType, Location, What};
 const S: u64 = 1_000_000_000;
 
 fn fixture(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn spot() -> Decoder {
     let mut r = Registry::new();
-    r.add(Venue::BinanceSpot, "ETHUSDT", "0.01", "0.0001").unwrap();
-    r.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001").unwrap();
-    r.add(Venue::BinanceSpot, "LTCBTC", "0.000001", "0.001").unwrap();
+    r.add(Venue::BinanceSpot, "ETHUSDT", "0.01", "0.0001")
+        .unwrap();
+    r.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
+        .unwrap();
+    r.add(Venue::BinanceSpot, "LTCBTC", "0.000001", "0.001")
+        .unwrap();
     Decoder::new(Market::Spot, &r)
 }
 
 fn usdm() -> Decoder {
     let mut r = Registry::new();
-    r.add(Venue::BinanceUsdm, "BTCUSDT", "0.10", "0.001").unwrap();
+    r.add(Venue::BinanceUsdm, "BTCUSDT", "0.10", "0.001")
+        .unwrap();
     Decoder::new(Market::Usdm, &r)
 }
 
@@ -45,12 +53,21 @@ fn execution_report_new_and_trade() {
     let d = spot();
     let v = update(&d, &fixture("binance/shape_only/execution_report_new.json"));
     assert_eq!(v.client_id, id("x-TD67BGP9-T0000000000000"));
-    assert_eq!((v.venue_order_id, v.status, v.cum_qty, v.fill), (12345678, VenueStatus::New, Qty(0), None));
-    let t = update(&d, &fixture("binance/shape_only/execution_report_trade.json"));
+    assert_eq!(
+        (v.venue_order_id, v.status, v.cum_qty, v.fill),
+        (12345678, VenueStatus::New, Qty(0), None)
+    );
+    let t = update(
+        &d,
+        &fixture("binance/shape_only/execution_report_trade.json"),
+    );
     assert_eq!(t.status, VenueStatus::Filled);
     assert_eq!(t.cum_qty, Qty(10_000), "1.00000000 at lot scale 4");
     let f = t.fill.unwrap();
-    assert_eq!((f.trade_id, f.price, f.qty), (98765432, Price(250_000), Qty(10_000)));
+    assert_eq!(
+        (f.trade_id, f.price, f.qty),
+        (98765432, Price(250_000), Qty(10_000))
+    );
 }
 
 #[test]
@@ -77,21 +94,42 @@ fn a_cancel_event_names_the_original_order() {
         .replace(r#""c": "x-TD67BGP9-T0000000000000""#, r#""c": "cancel-1""#)
         .replace(r#""C": """#, r#""C": "x-TD67BGP9-T0000000000000""#);
     let v = update(&d, &raw);
-    assert_eq!((v.client_id, v.status), (id("x-TD67BGP9-T0000000000000"), VenueStatus::Canceled));
+    assert_eq!(
+        (v.client_id, v.status),
+        (id("x-TD67BGP9-T0000000000000"), VenueStatus::Canceled)
+    );
 }
 
 #[test]
 fn order_trade_update_usdm() {
-    let v = update(&usdm(), &fixture("binance_futures/shape_only/order_update_trade.json"));
+    let v = update(
+        &usdm(),
+        &fixture("binance_futures/shape_only/order_update_trade.json"),
+    );
     assert_eq!(v.client_id, id("TEST"));
-    assert_eq!((v.venue_order_id, v.status, v.cum_qty), (8886774, VenueStatus::PartiallyFilled, Qty(1)));
+    assert_eq!(
+        (v.venue_order_id, v.status, v.cum_qty),
+        (8886774, VenueStatus::PartiallyFilled, Qty(1))
+    );
     let f = v.fill.unwrap();
-    assert_eq!((f.trade_id, f.price, f.qty), (12345678, Price(71_005), Qty(1)));
+    assert_eq!(
+        (f.trade_id, f.price, f.qty),
+        (12345678, Price(71_005), Qty(1))
+    );
 }
 
-fn reply(d: &Decoder, frame: &str) -> (u64, Reply, tickwire::orders::ReplyMeta, Option<VenueOrder>) {
+fn reply(
+    d: &Decoder,
+    frame: &str,
+) -> (u64, Reply, tickwire::orders::ReplyMeta, Option<VenueOrder>) {
     match d.decode(frame.as_bytes()) {
-        Ok(Inbound::Reply { req, reply, meta, also, .. }) => (req, reply, meta, also),
+        Ok(Inbound::Reply {
+            req,
+            reply,
+            meta,
+            also,
+            ..
+        }) => (req, reply, meta, also),
         other => panic!("{other:?}"),
     }
 }
@@ -108,8 +146,17 @@ fn order_results_with_fills_and_cancel_results() {
     assert_eq!(v.client_id, id("6gCrw2kRUAF9CvJDGP16IP"));
     assert_eq!((v.status, v.cum_qty), (VenueStatus::Filled, Qty(1_000_000)));
     let f = v.fill.unwrap();
-    assert_eq!((f.trade_id, f.price, f.qty), (60, Price(399_500), Qty(100_000)), "the last fill");
-    let l: Vec<_> = meta.limits.iter().flatten().map(|l| (l.kind, l.interval, l.limit, l.count)).collect();
+    assert_eq!(
+        (f.trade_id, f.price, f.qty),
+        (60, Price(399_500), Qty(100_000)),
+        "the last fill"
+    );
+    let l: Vec<_> = meta
+        .limits
+        .iter()
+        .flatten()
+        .map(|l| (l.kind, l.interval, l.limit, l.count))
+        .collect();
     assert_eq!(
         l,
         [
@@ -119,9 +166,15 @@ fn order_results_with_fills_and_cancel_results() {
         ]
     );
     let cancel = fixture("binance/shape_only/cancel_order_response.json");
-    let (_, r, _, _) = reply(&d, &format!(r#"{{"id":"43","status":200,"result":{cancel}}}"#));
+    let (_, r, _, _) = reply(
+        &d,
+        &format!(r#"{{"id":"43","status":200,"result":{cancel}}}"#),
+    );
     let Reply::Order(v) = r else { panic!("{r:?}") };
-    assert_eq!((v.client_id, v.status, v.venue_order_id), (id("myOrder1"), VenueStatus::Canceled, 4));
+    assert_eq!(
+        (v.client_id, v.status, v.venue_order_id),
+        (id("myOrder1"), VenueStatus::Canceled, 4)
+    );
 }
 
 #[test]
@@ -147,31 +200,59 @@ fn errors_are_classified() {
         r#"{"id":3,"status":400,"error":{"code":-2010,"msg":"Account has insufficient balance for requested action."}}"#,
     );
     assert_eq!((req, meta.status), (3, 400));
-    let Reply::Refused { code, text } = r else { panic!("{r:?}") };
-    assert_eq!((code, text.as_str()), (-2010, "Account has insufficient balance for requested action."));
+    let Reply::Refused { code, text } = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        (code, text.as_str()),
+        (
+            -2010,
+            "Account has insufficient balance for requested action."
+        )
+    );
     let (_, r, _, _) = reply(
         &d,
         r#"{"id":4,"status":400,"error":{"code":-1007,"msg":"Timeout waiting for response from backend server. Send status unknown; execution status unknown."}}"#,
     );
     assert!(matches!(r, Reply::Unknown { code: -1007, .. }), "{r:?}");
-    let (_, r, _, _) = reply(&d, r#"{"id":5,"status":400,"error":{"code":-2013,"msg":"Order does not exist."}}"#);
+    let (_, r, _, _) = reply(
+        &d,
+        r#"{"id":5,"status":400,"error":{"code":-2013,"msg":"Order does not exist."}}"#,
+    );
     assert!(matches!(r, Reply::NotFound { code: -2013, .. }));
-    let (_, r, _, _) = reply(&d, r#"{"id":6,"status":503,"error":{"code":-1008,"msg":"busy"}}"#);
+    let (_, r, _, _) = reply(
+        &d,
+        r#"{"id":6,"status":503,"error":{"code":-1008,"msg":"busy"}}"#,
+    );
     assert!(matches!(r, Reply::Unknown { .. }));
     let (_, r, meta, _) = reply(
         &d,
         r#"{"id":7,"status":429,"error":{"code":-1003,"msg":"Too much request weight used.","data":{"serverTime":1659127601000,"retryAfter":1659127620000}}}"#,
     );
     assert!(matches!(r, Reply::Refused { code: -1003, .. }));
-    assert_eq!((meta.status, meta.retry_after), (429, 1_659_127_620_000 * 1_000_000));
+    assert_eq!(
+        (meta.status, meta.retry_after),
+        (429, 1_659_127_620_000 * 1_000_000)
+    );
     let logon = r#"{"id":1,"status":200,"result":{"apiKey":"k","authorizedSince":1649729878532,"connectedSince":1649729873021,"returnRateLimits":false,"serverTime":1649729878630}}"#;
     match d.decode(logon.as_bytes()).unwrap() {
-        Inbound::Reply { reply, server_time_ms, .. } => {
-            assert_eq!((reply, server_time_ms), (Reply::Done, Some(1_649_729_878_630)));
+        Inbound::Reply {
+            reply,
+            server_time_ms,
+            ..
+        } => {
+            assert_eq!(
+                (reply, server_time_ms),
+                (Reply::Done, Some(1_649_729_878_630))
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(d.decode(br#"{"e":"outboundAccountPosition","E":1}"#).unwrap(), Inbound::Other);
+    assert_eq!(
+        d.decode(br#"{"e":"outboundAccountPosition","E":1}"#)
+            .unwrap(),
+        Inbound::Other
+    );
 }
 
 fn err(d: &Decoder, frame: &str) -> DecodeError {
@@ -246,7 +327,11 @@ fn malformed_input_table() {
     ];
     for (frame, what, at) in cases {
         let e = err(&d, &frame);
-        assert_eq!((e.venue, e.what, e.at), (Venue::BinanceSpot, what, at), "{frame}");
+        assert_eq!(
+            (e.venue, e.what, e.at),
+            (Venue::BinanceSpot, what, at),
+            "{frame}"
+        );
     }
 }
 
@@ -255,7 +340,10 @@ fn truncations_and_byte_flips_never_panic() {
     let d = spot();
     let frames = [
         fixture("binance/shape_only/execution_report_trade.json"),
-        format!(r#"{{"id":1,"status":200,"result":{}}}"#, fixture("binance/shape_only/new_order_full_response.json")),
+        format!(
+            r#"{{"id":1,"status":200,"result":{}}}"#,
+            fixture("binance/shape_only/new_order_full_response.json")
+        ),
     ];
     for f in &frames {
         let b = f.as_bytes();

@@ -7,7 +7,7 @@ use tickwire::orders::ratelimit::{Costs, LimitKind, LimitReport, RateLimits, Win
 use tickwire::orders::risk::Risk;
 use tickwire::orders::{
     BreakerConfig, BreakerState, ClientIdGen, ExecReport, Gate, NewOrder, OrderType, OrdersConfig,
-    RejectReason, ReplyMeta, ReportKind, Reply, Request, Send, SessionStatus, TimeInForce,
+    RejectReason, Reply, ReplyMeta, ReportKind, Request, Send, SessionStatus, TimeInForce,
     VenueOrder, VenueStatus, VenueText,
 };
 use tickwire::types::{Clock, InstrumentId, ManualClock, Nanos, Price, Qty, Registry, Side, Venue};
@@ -24,7 +24,9 @@ struct Fixture {
 
 fn fixture(orders_10s: u32) -> Fixture {
     let mut reg = Registry::new();
-    let inst = reg.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001").unwrap();
+    let inst = reg
+        .add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
+        .unwrap();
     let limits = RateLimits::new(
         &[
             WindowLimit::new(LimitKind::Orders, 10 * S, orders_10s),
@@ -127,7 +129,10 @@ fn a_burst_over_the_order_limit_is_refused_locally_and_never_sent() {
     assert!(sent.iter().all(|s| matches!(s, Send::New { .. })));
     let r = f.reports();
     assert_eq!(r.len(), 70);
-    assert!(r.iter().all(|r| r.kind == ReportKind::Reject && r.reason == Some(RejectReason::RateLimit)));
+    assert!(
+        r.iter()
+            .all(|r| r.kind == ReportKind::Reject && r.reason == Some(RejectReason::RateLimit))
+    );
     f.clock.advance(10 * S);
     f.submit();
     assert_eq!(f.sends().len(), 1, "the next window has room");
@@ -145,8 +150,15 @@ fn the_breaker_trips_on_timeouts_refuses_then_recovers_through_a_probe() {
     assert_eq!(f.gate.breaker(), BreakerState::Open);
     let r = f.reports();
     let statuses: Vec<_> = r.iter().filter_map(|r| r.status).collect();
-    assert_eq!(statuses, [SessionStatus::BreakerOpen], "one transition, one status");
-    assert_eq!(r.iter().filter(|r| r.kind == ReportKind::InDoubt).count(), 3);
+    assert_eq!(
+        statuses,
+        [SessionStatus::BreakerOpen],
+        "one transition, one status"
+    );
+    assert_eq!(
+        r.iter().filter(|r| r.kind == ReportKind::InDoubt).count(),
+        3
+    );
     // Open: refused at once, nothing queued.
     f.submit();
     let r = f.reports();
@@ -163,13 +175,19 @@ fn the_breaker_trips_on_timeouts_refuses_then_recovers_through_a_probe() {
     assert_eq!(r[0].status, Some(SessionStatus::BreakerHalfOpen));
     assert_eq!(r[1].reason, Some(RejectReason::CircuitOpen));
     let s = f.sends();
-    let Some(Send::New { req, .. }) = s.iter().find(|s| matches!(s, Send::New { .. })).copied() else {
+    let Some(Send::New { req, .. }) = s.iter().find(|s| matches!(s, Send::New { .. })).copied()
+    else {
         panic!("{s:?}")
     };
-    f.gate.handle_reply(req, &ack(&probe), &ReplyMeta::OK, f.clock.now());
+    f.gate
+        .handle_reply(req, &ack(&probe), &ReplyMeta::OK, f.clock.now());
     assert_eq!(f.gate.breaker(), BreakerState::Closed);
     let r = f.reports();
-    assert!(r.iter().any(|r| r.status == Some(SessionStatus::BreakerClosed)), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|r| r.status == Some(SessionStatus::BreakerClosed)),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -186,11 +204,15 @@ fn http_429_pauses_and_418_bans_with_a_status_report() {
         code: -1003,
         text: VenueText::new(b"Too many requests"),
     };
-    f.gate.handle_reply(s[0].req(), &refused, &meta, f.clock.now());
+    f.gate
+        .handle_reply(s[0].req(), &refused, &meta, f.clock.now());
     let r = f.reports();
     assert_eq!(r[0].status, Some(SessionStatus::RateLimited));
     assert_eq!(r[0].until, T0 + 3 * S);
-    assert_eq!((r[1].kind, r[1].client_id), (ReportKind::Reject, o.client_id));
+    assert_eq!(
+        (r[1].kind, r[1].client_id),
+        (ReportKind::Reject, o.client_id)
+    );
     f.submit();
     assert_eq!(f.reports()[0].reason, Some(RejectReason::RateLimit));
     f.clock.advance(3 * S);
@@ -199,9 +221,13 @@ fn http_429_pauses_and_418_bans_with_a_status_report() {
     assert_eq!(s.len(), 1);
     meta.status = 418;
     meta.retry_after = f.clock.now() + 120 * S;
-    f.gate.handle_reply(s[0].req(), &refused, &meta, f.clock.now());
+    f.gate
+        .handle_reply(s[0].req(), &refused, &meta, f.clock.now());
     let r = f.reports();
-    assert_eq!((r[0].status, r[0].until), (Some(SessionStatus::Banned), T0 + 123 * S));
+    assert_eq!(
+        (r[0].status, r[0].until),
+        (Some(SessionStatus::Banned), T0 + 123 * S)
+    );
     f.submit();
     assert_eq!(f.reports()[0].reason, Some(RejectReason::Banned));
 }
@@ -218,7 +244,8 @@ fn reply_limits_resync_the_session_limits() {
         limit: 50,
         count: 50,
     });
-    f.gate.handle_reply(s[0].req(), &ack(&o), &meta, f.clock.now());
+    f.gate
+        .handle_reply(s[0].req(), &ack(&o), &meta, f.clock.now());
     f.submit();
     let r = f.reports();
     assert_eq!(r.last().unwrap().reason, Some(RejectReason::RateLimit));
@@ -261,13 +288,21 @@ fn after_a_reconnect_new_orders_wait_until_doubts_are_resolved() {
             (ReportKind::Reject, Some(RejectReason::NotReady))
         ]
     );
-    assert!(f.sends().is_empty(), "nothing is written while disconnected");
+    assert!(
+        f.sends().is_empty(),
+        "nothing is written while disconnected"
+    );
     f.gate.set_ready(f.clock.now());
     f.submit();
-    assert_eq!(f.reports()[1].reason, Some(RejectReason::NotReady), "reconciling");
+    assert_eq!(
+        f.reports()[1].reason,
+        Some(RejectReason::NotReady),
+        "reconciling"
+    );
     let q = f.sends();
     assert!(matches!(q[..], [Send::Query { .. }]), "{q:?}");
-    f.gate.handle_reply(q[0].req(), &ack(&o), &ReplyMeta::OK, f.clock.now());
+    f.gate
+        .handle_reply(q[0].req(), &ack(&o), &ReplyMeta::OK, f.clock.now());
     f.submit();
     let s = f.sends();
     assert!(matches!(s[..], [Send::New { .. }]), "{s:?}");

@@ -84,7 +84,10 @@ fn weight_is_shared_by_every_request_kind_and_queries_wait_for_the_next_window()
     assert!(l.try_request(RequestKind::Query, clock.now())); // 5
     assert!(l.try_request(RequestKind::Query, clock.now())); // 9
     assert!(!l.try_request(RequestKind::Query, clock.now()), "13 > 10");
-    assert_eq!(l.ready_at(RequestKind::Query, clock.now()), MIDNIGHT + 60 * S);
+    assert_eq!(
+        l.ready_at(RequestKind::Query, clock.now()),
+        MIDNIGHT + 60 * S
+    );
     assert!(l.try_request(RequestKind::Cancel, clock.now())); // 10
     assert_eq!(l.try_new_order(clock.now()), Err(RejectReason::RateLimit));
     clock.set(MIDNIGHT + 60 * S);
@@ -137,11 +140,17 @@ fn retry_after_pauses_everything_and_a_ban_says_so() {
     l.pause_until(MIDNIGHT + 2 * S);
     assert_eq!(l.try_new_order(clock.now()), Err(RejectReason::RateLimit));
     assert!(!l.try_request(RequestKind::Cancel, clock.now()));
-    assert_eq!(l.ready_at(RequestKind::Cancel, clock.now()), MIDNIGHT + 2 * S);
+    assert_eq!(
+        l.ready_at(RequestKind::Cancel, clock.now()),
+        MIDNIGHT + 2 * S
+    );
     clock.advance(2 * S);
     assert_eq!(l.try_new_order(clock.now()), Ok(()));
     l.ban_until(MIDNIGHT + 120 * S);
-    assert_eq!(l.paused(clock.now()), Some(Pause::Banned(MIDNIGHT + 120 * S)));
+    assert_eq!(
+        l.paused(clock.now()),
+        Some(Pause::Banned(MIDNIGHT + 120 * S))
+    );
     assert_eq!(l.try_new_order(clock.now()), Err(RejectReason::Banned));
     l.pause_until(MIDNIGHT + 3 * S);
     assert_eq!(

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 use tickwire::orders::{
     Cancel, ClientId, ClientIdGen, ExecReport, FillInfo, NewOrder, OrderType, Orders, OrdersConfig,
-    RejectReason, ReportKind, Reply, Send, TimeInForce, VenueOrder, VenueStatus, VenueText,
+    RejectReason, Reply, ReportKind, Send, TimeInForce, VenueOrder, VenueStatus, VenueText,
 };
 use tickwire::types::{InstrumentId, Nanos, Price, Qty, Side};
 
@@ -129,7 +129,10 @@ impl World {
     }
 
     fn visible(&self, id: &ClientId) -> Option<VOrder> {
-        self.venue.get(id).copied().filter(|v| v.arrive_at <= self.now)
+        self.venue
+            .get(id)
+            .copied()
+            .filter(|v| v.arrive_at <= self.now)
     }
 
     fn pump(&mut self, fate: u8) {
@@ -148,7 +151,10 @@ impl World {
                             self.canceled_by_venue.insert(id, true);
                             Reply::Order(vo(id, &v, None))
                         }
-                        _ => Reply::NotFound { code: -2011, text: VenueText::EMPTY },
+                        _ => Reply::NotFound {
+                            code: -2011,
+                            text: VenueText::EMPTY,
+                        },
                     };
                     if fate % 4 != 1 {
                         self.transit.push(Msg::Reply(req, reply));
@@ -157,7 +163,10 @@ impl World {
                 Send::Query { req, client_id, .. } => {
                     let reply = match self.visible(&client_id) {
                         Some(v) => Reply::Order(vo(client_id, &v, None)),
-                        None => Reply::NotFound { code: -2013, text: VenueText::EMPTY },
+                        None => Reply::NotFound {
+                            code: -2013,
+                            text: VenueText::EMPTY,
+                        },
                     };
                     if fate % 4 != 1 {
                         self.transit.push(Msg::Reply(req, reply));
@@ -187,7 +196,8 @@ impl World {
         match fate {
             0 | 7 => {
                 let v = accept(self, self.now);
-                self.transit.push(Msg::Reply(req, Reply::Order(vo(id, &v, None))));
+                self.transit
+                    .push(Msg::Reply(req, Reply::Order(vo(id, &v, None))));
                 self.transit.push(Msg::Event(vo(id, &v, None)));
             }
             1 => {
@@ -196,24 +206,28 @@ impl World {
             2 => {
                 self.refused.insert(id, true);
                 let text = VenueText::new(b"refused");
-                self.transit.push(Msg::Reply(req, Reply::Refused { code: -2010, text }));
+                self.transit
+                    .push(Msg::Reply(req, Reply::Refused { code: -2010, text }));
             }
             3 => {} // lost on the way: the venue never sees it
             4 => {
                 // Arrives late (within the receive window); the gateway says -1007.
                 accept(self, self.now + 3 * S);
                 let text = VenueText::new(b"Timeout waiting for response");
-                self.transit.push(Msg::Reply(req, Reply::Unknown { code: -1007, text }));
+                self.transit
+                    .push(Msg::Reply(req, Reply::Unknown { code: -1007, text }));
             }
             5 => {
                 let v = accept(self, self.now);
                 // Delayed: queued behind other traffic.
-                self.transit.insert(0, Msg::Reply(req, Reply::Order(vo(id, &v, None))));
+                self.transit
+                    .insert(0, Msg::Reply(req, Reply::Order(vo(id, &v, None))));
             }
             _ => {
                 let text = VenueText::new(b"Internal error");
                 accept(self, self.now);
-                self.transit.push(Msg::Reply(req, Reply::Unknown { code: 500, text }));
+                self.transit
+                    .push(Msg::Reply(req, Reply::Unknown { code: 500, text }));
             }
         }
     }
@@ -222,7 +236,9 @@ impl World {
         let Some(&id) = self.ids.get(i % self.ids.len().max(1)) else {
             return;
         };
-        let Some(mut v) = self.visible(&id) else { return };
+        let Some(mut v) = self.visible(&id) else {
+            return;
+        };
         if !open(v.status) {
             return;
         }
@@ -236,7 +252,11 @@ impl World {
             return;
         }
         let i = i % self.transit.len();
-        let m = if dup { self.transit[i] } else { self.transit.remove(i) };
+        let m = if dup {
+            self.transit[i]
+        } else {
+            self.transit.remove(i)
+        };
         match m {
             Msg::Reply(req, r) => {
                 self.core.handle_reply(req, &r, self.now);
@@ -342,7 +362,8 @@ impl World {
         }
         for id in &self.ids {
             let qty = self.qty[id];
-            let mine: Vec<&ExecReport> = self.reports.iter().filter(|r| r.client_id == *id).collect();
+            let mine: Vec<&ExecReport> =
+                self.reports.iter().filter(|r| r.client_id == *id).collect();
             let mut last = 0;
             let mut terminal = 0;
             for r in &mine {
@@ -359,18 +380,31 @@ impl World {
                 }
                 match (r.kind, r.reason) {
                     (ReportKind::Canceled, _) => {
-                        prop_assert!(self.canceled_by_venue.contains_key(id), "{id}: canceled without evidence")
+                        prop_assert!(
+                            self.canceled_by_venue.contains_key(id),
+                            "{id}: canceled without evidence"
+                        )
                     }
                     (ReportKind::Reject, Some(RejectReason::Venue)) => {
-                        prop_assert!(self.refused.contains_key(id), "{id}: rejected without evidence")
+                        prop_assert!(
+                            self.refused.contains_key(id),
+                            "{id}: rejected without evidence"
+                        )
                     }
                     (ReportKind::Reject, Some(RejectReason::AbsentAtVenue)) => {
-                        prop_assert!(!self.venue.contains_key(id), "{id}: declared absent but exists")
+                        prop_assert!(
+                            !self.venue.contains_key(id),
+                            "{id}: declared absent but exists"
+                        )
                     }
                     _ => {}
                 }
             }
-            prop_assert!(terminal <= 1, "{id}: {terminal} terminal outcomes {:?}", mine);
+            prop_assert!(
+                terminal <= 1,
+                "{id}: {terminal} terminal outcomes {:?}",
+                mine
+            );
             if drained {
                 prop_assert_eq!(terminal, 1, "{}: no outcome after draining {:?}", id, mine);
             }

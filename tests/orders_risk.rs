@@ -8,7 +8,9 @@ use tickwire::types::{InstrumentId, Price, Qty, Registry, Side, Venue};
 /// BTCUSDT with tick 0.01 (scale 2) and lot 0.00001 (scale 5).
 fn setup() -> (Risk, InstrumentId) {
     let mut reg = Registry::new();
-    let id = reg.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001").unwrap();
+    let id = reg
+        .add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
+        .unwrap();
     (Risk::new(8, &reg), id)
 }
 
@@ -37,12 +39,25 @@ fn defaults_are_wide() {
 #[test]
 fn invalid_orders() {
     let (risk, i) = setup();
-    assert_eq!(risk.check(&order(i, 100, 0), 0, 0), Err(RejectReason::InvalidOrder));
-    assert_eq!(risk.check(&order(i, 100, -1), 0, 0), Err(RejectReason::InvalidOrder));
-    assert_eq!(risk.check(&order(i, 0, 1), 0, 0), Err(RejectReason::InvalidOrder));
+    assert_eq!(
+        risk.check(&order(i, 100, 0), 0, 0),
+        Err(RejectReason::InvalidOrder)
+    );
+    assert_eq!(
+        risk.check(&order(i, 100, -1), 0, 0),
+        Err(RejectReason::InvalidOrder)
+    );
+    assert_eq!(
+        risk.check(&order(i, 0, 1), 0, 0),
+        Err(RejectReason::InvalidOrder)
+    );
     let mut market = order(i, 0, 1);
     market.kind = OrderType::Market;
-    assert_eq!(risk.check(&market, 0, 0), Ok(()), "a market order needs no price");
+    assert_eq!(
+        risk.check(&market, 0, 0),
+        Ok(()),
+        "a market order needs no price"
+    );
     assert_eq!(risk.check(&order(i, 4_300_001, 1), 0, 0), Ok(()));
 }
 
@@ -50,14 +65,25 @@ fn invalid_orders() {
 fn grid() {
     let mut reg = Registry::new();
     // Tick 0.05 at scale 2 (5), lot 0.001 at scale 3 (1): a coarser tick.
-    let i = reg.add(Venue::BinanceSpot, "ETHUSDT", "0.05", "0.001").unwrap();
+    let i = reg
+        .add(Venue::BinanceSpot, "ETHUSDT", "0.05", "0.001")
+        .unwrap();
     let risk = Risk::new(8, &reg);
     assert_eq!(risk.check(&order(i, 250_005, 1), 0, 0), Ok(()));
-    assert_eq!(risk.check(&order(i, 250_003, 1), 0, 0), Err(RejectReason::OffGrid));
-    let coarse_lot = reg.add(Venue::BinanceSpot, "XRPUSDT", "0.0001", "0.1").unwrap();
+    assert_eq!(
+        risk.check(&order(i, 250_003, 1), 0, 0),
+        Err(RejectReason::OffGrid)
+    );
+    let coarse_lot = reg
+        .add(Venue::BinanceSpot, "XRPUSDT", "0.0001", "0.1")
+        .unwrap();
     let risk = Risk::new(8, &reg);
     assert_eq!(risk.check(&order(coarse_lot, 5_000, 10), 0, 0), Ok(()));
-    assert_eq!(risk.check(&order(coarse_lot, 5_000, 15), 0, 0), Ok(()), "scale 1: 1.5");
+    assert_eq!(
+        risk.check(&order(coarse_lot, 5_000, 15), 0, 0),
+        Ok(()),
+        "scale 1: 1.5"
+    );
 }
 
 #[test]
@@ -66,15 +92,21 @@ fn max_qty_and_notional() {
     risk.set_instrument(
         i,
         RiskLimits {
-            max_qty: Qty(100_000),                       // 1 BTC
-            max_notional: 4_300_001 * 50_000 as i128,    // 43000.01 × 0.5
+            max_qty: Qty(100_000),                 // 1 BTC
+            max_notional: 4_300_001 * 50_000_i128, // 43000.01 × 0.5
             ..RiskLimits::default()
         },
     );
     assert_eq!(risk.check(&order(i, 4_300_001, 50_000), 0, 0), Ok(()));
-    assert_eq!(risk.check(&order(i, 4_300_001, 50_001), 0, 0), Err(RejectReason::MaxNotional));
+    assert_eq!(
+        risk.check(&order(i, 4_300_001, 50_001), 0, 0),
+        Err(RejectReason::MaxNotional)
+    );
     assert_eq!(risk.check(&order(i, 100, 100_000), 0, 0), Ok(()));
-    assert_eq!(risk.check(&order(i, 100, 100_001), 0, 0), Err(RejectReason::MaxQty));
+    assert_eq!(
+        risk.check(&order(i, 100, 100_001), 0, 0),
+        Err(RejectReason::MaxQty)
+    );
 }
 
 #[test]
@@ -87,12 +119,22 @@ fn price_band_only_when_a_reference_is_known() {
             ..RiskLimits::default()
         },
     );
-    assert_eq!(risk.check(&order(i, 9_000_000, 1), 0, 0), Ok(()), "no reference yet");
+    assert_eq!(
+        risk.check(&order(i, 9_000_000, 1), 0, 0),
+        Ok(()),
+        "no reference yet"
+    );
     risk.set_reference(i, Price(4_000_000));
     assert_eq!(risk.check(&order(i, 4_040_000, 1), 0, 0), Ok(()));
     assert_eq!(risk.check(&order(i, 3_960_000, 1), 0, 0), Ok(()));
-    assert_eq!(risk.check(&order(i, 4_040_001, 1), 0, 0), Err(RejectReason::PriceBand));
-    assert_eq!(risk.check(&order(i, 3_959_999, 1), 0, 0), Err(RejectReason::PriceBand));
+    assert_eq!(
+        risk.check(&order(i, 4_040_001, 1), 0, 0),
+        Err(RejectReason::PriceBand)
+    );
+    assert_eq!(
+        risk.check(&order(i, 3_959_999, 1), 0, 0),
+        Err(RejectReason::PriceBand)
+    );
     risk.set_reference(i, Price::ZERO);
     assert_eq!(risk.check(&order(i, 9_000_000, 1), 0, 0), Ok(()));
 }
@@ -109,16 +151,25 @@ fn open_order_limits() {
     );
     risk.set_max_open_total(5);
     assert_eq!(risk.check(&order(i, 100, 1), 2, 2), Ok(()));
-    assert_eq!(risk.check(&order(i, 100, 1), 3, 3), Err(RejectReason::MaxOpenInstrument));
+    assert_eq!(
+        risk.check(&order(i, 100, 1), 3, 3),
+        Err(RejectReason::MaxOpenInstrument)
+    );
     assert_eq!(risk.check(&order(i, 100, 1), 2, 4), Ok(()));
-    assert_eq!(risk.check(&order(i, 100, 1), 2, 5), Err(RejectReason::MaxOpenTotal));
+    assert_eq!(
+        risk.check(&order(i, 100, 1), 2, 5),
+        Err(RejectReason::MaxOpenTotal)
+    );
 }
 
 #[test]
 fn kill_switch_refuses_everything_new_until_reset() {
     let (mut risk, i) = setup();
     risk.set_kill(true);
-    assert_eq!(risk.check(&order(i, 100, 1), 0, 0), Err(RejectReason::KillSwitch));
+    assert_eq!(
+        risk.check(&order(i, 100, 1), 0, 0),
+        Err(RejectReason::KillSwitch)
+    );
     risk.set_kill(false);
     assert_eq!(risk.check(&order(i, 100, 1), 0, 0), Ok(()));
 }

@@ -3,7 +3,7 @@
 
 use tickwire::orders::{
     Cancel, ClientId, ClientIdGen, ExecReport, FillInfo, NewOrder, OrderState, OrderType, Orders,
-    OrdersConfig, RejectReason, ReportKind, Reply, Send, TimeInForce, VenueOrder, VenueStatus,
+    OrdersConfig, RejectReason, Reply, ReportKind, Send, TimeInForce, VenueOrder, VenueStatus,
     VenueText,
 };
 use tickwire::types::{InstrumentId, Nanos, Price, Qty, Side};
@@ -97,11 +97,21 @@ fn setup() -> (Orders, ClientId, u64) {
 #[test]
 fn ack_partial_fill_fill() {
     let (mut o, id, req) = setup();
-    o.handle_reply(req, &Reply::Order(venue(id, VenueStatus::New, 0, None)), T0 + 1);
-    o.handle_update(&venue(id, VenueStatus::PartiallyFilled, 4, Some((1, 4))), T0 + 2);
+    o.handle_reply(
+        req,
+        &Reply::Order(venue(id, VenueStatus::New, 0, None)),
+        T0 + 1,
+    );
+    o.handle_update(
+        &venue(id, VenueStatus::PartiallyFilled, 4, Some((1, 4))),
+        T0 + 2,
+    );
     o.handle_update(&venue(id, VenueStatus::Filled, 10, Some((2, 6))), T0 + 3);
     let r = reports(&mut o);
-    assert_eq!(kinds(&r), [ReportKind::Ack, ReportKind::PartialFill, ReportKind::Fill]);
+    assert_eq!(
+        kinds(&r),
+        [ReportKind::Ack, ReportKind::PartialFill, ReportKind::Fill]
+    );
     assert_eq!((r[1].last_qty, r[1].filled_qty), (Qty(4), Qty(4)));
     assert_eq!((r[2].last_qty, r[2].filled_qty), (Qty(6), Qty(10)));
     assert_eq!(r[2].last_price, Price(4_300_000));
@@ -147,9 +157,19 @@ fn a_timeout_puts_the_order_in_doubt_and_queries_instead_of_resending() {
     assert_eq!(o.handle_timeouts(T0 + 2 * S), 1);
     assert_eq!(kinds(&reports(&mut o)), [ReportKind::InDoubt]);
     let s = sends(&mut o, T0 + 2 * S);
-    assert!(matches!(s[..], [Send::Query { client_id, .. }] if client_id == id), "{s:?}");
+    assert!(
+        matches!(s[..], [Send::Query { client_id, .. }] if client_id == id),
+        "{s:?}"
+    );
     // Query says "no such order", but the original could still arrive: no verdict.
-    o.handle_reply(s[0].req(), &Reply::NotFound { code: -2013, text: VenueText::EMPTY }, T0 + 2 * S + 1);
+    o.handle_reply(
+        s[0].req(),
+        &Reply::NotFound {
+            code: -2013,
+            text: VenueText::EMPTY,
+        },
+        T0 + 2 * S + 1,
+    );
     assert!(reports(&mut o).is_empty());
     assert_eq!(o.state(&id).unwrap().0, OrderState::InDoubt);
     // The venue reports the order after all: resolved by evidence.
@@ -160,7 +180,11 @@ fn a_timeout_puts_the_order_in_doubt_and_queries_instead_of_resending() {
     // after its answer nothing else goes out: no re-send, no further query.
     let q = sends(&mut o, T0 + 8 * S);
     assert!(matches!(q[..], [Send::Query { .. }]), "{q:?}");
-    o.handle_reply(q[0].req(), &Reply::Order(venue(id, VenueStatus::New, 0, None)), T0 + 8 * S);
+    o.handle_reply(
+        q[0].req(),
+        &Reply::Order(venue(id, VenueStatus::New, 0, None)),
+        T0 + 8 * S,
+    );
     assert!(reports(&mut o).is_empty());
     o.handle_timeouts(T0 + 30 * S);
     assert!(sends(&mut o, T0 + 30 * S).is_empty());
@@ -175,7 +199,11 @@ fn unknown_outcome_then_status_query_resolves_to_filled() {
     assert_eq!(kinds(&reports(&mut o)), [ReportKind::InDoubt]);
     let s = sends(&mut o, T0 + 1);
     assert!(matches!(s[..], [Send::Query { .. }]), "{s:?}");
-    o.handle_reply(s[0].req(), &Reply::Order(venue(id, VenueStatus::Filled, 10, None)), T0 + 2);
+    o.handle_reply(
+        s[0].req(),
+        &Reply::Order(venue(id, VenueStatus::Filled, 10, None)),
+        T0 + 2,
+    );
     let r = reports(&mut o);
     assert_eq!(kinds(&r), [ReportKind::Ack, ReportKind::Fill]);
     assert_eq!(r[1].filled_qty, Qty(10));
@@ -189,13 +217,30 @@ fn absence_proven_after_the_receive_window_is_a_reject_by_evidence() {
     assert_eq!(kinds(&reports(&mut o)), [ReportKind::InDoubt]);
     // Too early to prove anything: re-asked after sent + recv window + timeout.
     let q = sends(&mut o, T0 + 1);
-    o.handle_reply(q[0].req(), &Reply::NotFound { code: -2013, text: VenueText::EMPTY }, T0 + S);
+    o.handle_reply(
+        q[0].req(),
+        &Reply::NotFound {
+            code: -2013,
+            text: VenueText::EMPTY,
+        },
+        T0 + S,
+    );
     assert!(reports(&mut o).is_empty());
-    assert!(sends(&mut o, T0 + 6 * S).is_empty(), "not before the window has passed");
+    assert!(
+        sends(&mut o, T0 + 6 * S).is_empty(),
+        "not before the window has passed"
+    );
     o.handle_timeouts(T0 + 7 * S);
     let q = sends(&mut o, T0 + 7 * S + 1);
     assert!(matches!(q[..], [Send::Query { .. }]), "{q:?}");
-    o.handle_reply(q[0].req(), &Reply::NotFound { code: -2013, text: VenueText::EMPTY }, T0 + 8 * S);
+    o.handle_reply(
+        q[0].req(),
+        &Reply::NotFound {
+            code: -2013,
+            text: VenueText::EMPTY,
+        },
+        T0 + 8 * S,
+    );
     let r = reports(&mut o);
     assert_eq!(kinds(&r), [ReportKind::Reject]);
     assert_eq!(r[0].reason, Some(RejectReason::AbsentAtVenue));
@@ -214,7 +259,14 @@ fn a_resend_after_proven_absence_is_dropped_when_the_venue_reports_first() {
     o.handle_timeouts(T0 + 10 * S);
     let _ = reports(&mut o);
     let q = sends(&mut o, T0 + 10 * S);
-    o.handle_reply(q[0].req(), &Reply::NotFound { code: -2013, text: VenueText::EMPTY }, T0 + 11 * S);
+    o.handle_reply(
+        q[0].req(),
+        &Reply::NotFound {
+            code: -2013,
+            text: VenueText::EMPTY,
+        },
+        T0 + 11 * S,
+    );
     // A re-send is now queued; the user-data stream reports the order first.
     o.handle_update(&venue(id, VenueStatus::New, 0, None), T0 + 11 * S + 1);
     assert!(sends(&mut o, T0 + 11 * S + 2).is_empty());
@@ -225,21 +277,44 @@ fn a_resend_after_proven_absence_is_dropped_when_the_venue_reports_first() {
 #[test]
 fn a_late_fill_after_a_cancel_is_applied_and_the_outcome_stays_canceled() {
     let (mut o, id, req) = setup();
-    o.handle_reply(req, &Reply::Order(venue(id, VenueStatus::New, 0, None)), T0 + 1);
+    o.handle_reply(
+        req,
+        &Reply::Order(venue(id, VenueStatus::New, 0, None)),
+        T0 + 1,
+    );
     o.cancel(Cancel {
         client_id: id,
         instrument: InstrumentId(1),
     })
     .unwrap();
     let s = sends(&mut o, T0 + 2);
-    let Send::Cancel { req: creq, venue_order_id, .. } = s[0] else {
+    let Send::Cancel {
+        req: creq,
+        venue_order_id,
+        ..
+    } = s[0]
+    else {
         panic!("{s:?}")
     };
     assert_eq!(venue_order_id, 77);
-    o.handle_reply(creq, &Reply::Order(venue(id, VenueStatus::Canceled, 0, None)), T0 + 3);
-    o.handle_update(&venue(id, VenueStatus::PartiallyFilled, 2, Some((9, 2))), T0 + 4);
+    o.handle_reply(
+        creq,
+        &Reply::Order(venue(id, VenueStatus::Canceled, 0, None)),
+        T0 + 3,
+    );
+    o.handle_update(
+        &venue(id, VenueStatus::PartiallyFilled, 2, Some((9, 2))),
+        T0 + 4,
+    );
     let r = kinds(&reports(&mut o));
-    assert_eq!(r, [ReportKind::Ack, ReportKind::Canceled, ReportKind::PartialFill]);
+    assert_eq!(
+        r,
+        [
+            ReportKind::Ack,
+            ReportKind::Canceled,
+            ReportKind::PartialFill
+        ]
+    );
     assert_eq!(o.state(&id), Some((OrderState::Canceled, Qty(2))));
 }
 
@@ -248,7 +323,14 @@ fn a_late_reply_after_a_timeout_is_evidence() {
     let (mut o, id, req) = setup();
     o.handle_timeouts(T0 + 2 * S);
     let _ = reports(&mut o);
-    o.handle_reply(req, &Reply::Refused { code: -1013, text: VenueText::EMPTY }, T0 + 3 * S);
+    o.handle_reply(
+        req,
+        &Reply::Refused {
+            code: -1013,
+            text: VenueText::EMPTY,
+        },
+        T0 + 3 * S,
+    );
     let r = reports(&mut o);
     assert_eq!(kinds(&r), [ReportKind::Reject]);
     assert_eq!(r[0].venue_code, -1013);
@@ -258,14 +340,25 @@ fn a_late_reply_after_a_timeout_is_evidence() {
 #[test]
 fn cancel_of_a_missing_order_is_a_cancel_reject_and_changes_nothing() {
     let (mut o, id, req) = setup();
-    o.handle_reply(req, &Reply::Order(venue(id, VenueStatus::New, 0, None)), T0 + 1);
+    o.handle_reply(
+        req,
+        &Reply::Order(venue(id, VenueStatus::New, 0, None)),
+        T0 + 1,
+    );
     o.cancel(Cancel {
         client_id: id,
         instrument: InstrumentId(1),
     })
     .unwrap();
     let s = sends(&mut o, T0 + 2);
-    o.handle_reply(s[0].req(), &Reply::NotFound { code: -2011, text: VenueText::EMPTY }, T0 + 3);
+    o.handle_reply(
+        s[0].req(),
+        &Reply::NotFound {
+            code: -2011,
+            text: VenueText::EMPTY,
+        },
+        T0 + 3,
+    );
     let r = reports(&mut o);
     assert_eq!(kinds(&r), [ReportKind::Ack, ReportKind::CancelReject]);
     assert_eq!(r[1].venue_code, -2011);
@@ -281,8 +374,15 @@ fn cancel_of_a_missing_order_is_a_cancel_reject_and_changes_nothing() {
 #[test]
 fn duplicate_client_ids_and_finished_orders_are_reclaimed_after_linger() {
     let (mut o, id, req) = setup();
-    assert_eq!(o.submit(order(id, 1), T0), Err(RejectReason::DuplicateClientId));
-    o.handle_reply(req, &Reply::Order(venue(id, VenueStatus::Expired, 0, None)), T0 + 1);
+    assert_eq!(
+        o.submit(order(id, 1), T0),
+        Err(RejectReason::DuplicateClientId)
+    );
+    o.handle_reply(
+        req,
+        &Reply::Order(venue(id, VenueStatus::Expired, 0, None)),
+        T0 + 1,
+    );
     assert_eq!(o.state(&id).unwrap().0, OrderState::Expired);
     o.handle_timeouts(T0 + 61 * S);
     assert_eq!(o.state(&id), None, "reclaimed after the linger time");

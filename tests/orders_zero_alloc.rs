@@ -89,7 +89,9 @@ struct Session {
 
 fn session(signer: Signer) -> Session {
     let mut reg = Registry::new();
-    let inst = reg.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001").unwrap();
+    let inst = reg
+        .add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
+        .unwrap();
     let gate = Gate::new(
         OrdersConfig::default(),
         Risk::new(16, &reg),
@@ -134,7 +136,13 @@ impl Session {
         let n = 1024 - w.len();
         let inbound = self.dec.decode(&self.frame[..n]).unwrap();
         match inbound {
-            Inbound::Reply { req, reply, meta, also, .. } => {
+            Inbound::Reply {
+                req,
+                reply,
+                meta,
+                also,
+                ..
+            } => {
                 self.gate.handle_reply(req, &reply, &meta, self.now);
                 if let Some(v) = also {
                     self.gate.handle_update(&v, self.now);
@@ -241,10 +249,17 @@ fn the_counter_sees_allocations() {
 
 #[test]
 fn hmac_orders_allocate_nothing() {
-    let s = run(Signer::hmac(b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j").unwrap(), 2_000);
+    let s = run(
+        Signer::hmac(b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j").unwrap(),
+        2_000,
+    );
     // 6,000 orders: all acked, 2,000 filled, canceled, expired; none refused.
     let r = s.reports;
-    assert_eq!((r[0], r[3], r[4], r[6], r[1]), (6_000, 2_000, 2_000, 2_000, 0), "{r:?}");
+    assert_eq!(
+        (r[0], r[3], r[4], r[6], r[1]),
+        (6_000, 2_000, 2_000, 2_000, 0),
+        "{r:?}"
+    );
     assert!(s.wire_bytes > 6_000 * 300);
 }
 

@@ -170,7 +170,11 @@ mod tests {
             probes: 1,
         });
         assert_eq!(b.failure(clock.now()), Some(BreakerState::Open));
-        assert_eq!(b.failure(clock.now()), None, "already open: no second transition");
+        assert_eq!(
+            b.failure(clock.now()),
+            None,
+            "already open: no second transition"
+        );
         clock.advance(5 * S);
         assert_eq!(b.tick(clock.now()), Some(BreakerState::HalfOpen));
         assert!(b.admit());

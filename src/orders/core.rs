@@ -146,9 +146,16 @@ impl Send {
 pub(crate) enum Pending {
     /// A new order in table slot `slot` (checked against `id` when taken,
     /// since a slot can be reclaimed and reused).
-    New { slot: u32, id: ClientId },
+    New {
+        slot: u32,
+        id: ClientId,
+    },
     Cancel(Cancel),
-    CancelReplace { cancel: ClientId, slot: u32, id: ClientId },
+    CancelReplace {
+        cancel: ClientId,
+        slot: u32,
+        id: ClientId,
+    },
     CancelAll(InstrumentId),
 }
 
@@ -376,7 +383,11 @@ impl Orders {
     /// that the venue has meanwhile reported is dropped here, never sent.
     /// `admit(kind)` is asked before a request is taken (rate limits): on
     /// `false` the request stays queued.
-    pub fn poll_send(&mut self, now: Nanos, admit: &mut impl FnMut(RequestKind) -> bool) -> Option<Send> {
+    pub fn poll_send(
+        &mut self,
+        now: Nanos,
+        admit: &mut impl FnMut(RequestKind) -> bool,
+    ) -> Option<Send> {
         if let Some(s) = self.due_query(now, admit) {
             return Some(s);
         }
@@ -453,7 +464,11 @@ impl Orders {
         }
     }
 
-    fn due_query(&mut self, now: Nanos, admit: &mut impl FnMut(RequestKind) -> bool) -> Option<Send> {
+    fn due_query(
+        &mut self,
+        now: Nanos,
+        admit: &mut impl FnMut(RequestKind) -> bool,
+    ) -> Option<Send> {
         if self.wake == 0 || self.wake > now {
             return None;
         }
@@ -485,7 +500,14 @@ impl Orders {
         None
     }
 
-    fn fly(&mut self, req: u64, kind: RequestKind, id: ClientId, instrument: InstrumentId, now: Nanos) {
+    fn fly(
+        &mut self,
+        req: u64,
+        kind: RequestKind,
+        id: ClientId,
+        instrument: InstrumentId,
+        now: Nanos,
+    ) {
         let mask = self.flights.len() - 1;
         let deadline = now + self.cfg.request_timeout;
         self.flights[req as usize & mask] = Inflight {

@@ -7,7 +7,7 @@ use crate::types::Nanos;
 use super::breaker::{Breaker, BreakerConfig, BreakerState};
 use super::ratelimit::{LimitReport, Pause, RateLimits};
 use super::{
-    ExecReport, Health, NewOrder, Orders, OrdersConfig, RejectReason, ReportKind, Reply, Request,
+    ExecReport, Health, NewOrder, Orders, OrdersConfig, RejectReason, Reply, ReportKind, Request,
     Risk, Send, SessionStatus, VenueOrder,
 };
 

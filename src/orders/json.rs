@@ -281,7 +281,11 @@ mod tests {
             b"{1:2}",
         ] {
             let r = object(bad).map(|o| Fields::new(o).collect::<Result<Vec<_>, _>>());
-            assert!(matches!(r, Err(_) | Ok(Err(_))), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                matches!(r, Err(_) | Ok(Err(_))),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -83,7 +83,10 @@ mod tests {
         assert!(q.push(4));
         assert_eq!(q.pop_back(), Some(4));
         assert_eq!(q.front(), Some(&2));
-        assert_eq!((q.pop_front(), q.pop_front(), q.pop_front()), (Some(2), Some(3), None));
+        assert_eq!(
+            (q.pop_front(), q.pop_front(), q.pop_front()),
+            (Some(2), Some(3), None)
+        );
         assert_eq!(q.free(), 3);
     }
 }

@@ -367,7 +367,11 @@ mod tests {
 
     #[test]
     fn requests_and_reports_are_small_copies() {
-        assert!(std::mem::size_of::<Request>() <= 128, "{}", std::mem::size_of::<Request>());
+        assert!(
+            std::mem::size_of::<Request>() <= 128,
+            "{}",
+            std::mem::size_of::<Request>()
+        );
         assert!(std::mem::size_of::<ExecReport>() <= 192);
     }
 }

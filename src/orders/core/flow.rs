@@ -97,12 +97,12 @@ impl Orders {
             Reply::Refused { code, text } | Reply::NotFound { code, text } => {
                 let not_found = matches!(reply, Reply::NotFound { .. });
                 match (f.kind, slot) {
-                    (RequestKind::New | RequestKind::CancelReplace, Some(s)) => {
-                        if self.table.get(s).new_req == req {
-                            self.with_order(s, |o, out| {
-                                o.refuse(code, text, RejectReason::Venue, now, &mut |r| out(r));
-                            });
-                        }
+                    (RequestKind::New | RequestKind::CancelReplace, Some(s))
+                        if self.table.get(s).new_req == req =>
+                    {
+                        self.with_order(s, |o, out| {
+                            o.refuse(code, text, RejectReason::Venue, now, &mut |r| out(r));
+                        });
                     }
                     (RequestKind::Cancel, Some(s)) => {
                         let o = self.table.get(s);
@@ -161,9 +161,13 @@ impl Orders {
             });
         } else {
             self.with_order(slot, |o, out| {
-                o.refuse(0, super::super::VenueText::EMPTY, RejectReason::AbsentAtVenue, now, &mut |r| {
-                    out(r)
-                });
+                o.refuse(
+                    0,
+                    super::super::VenueText::EMPTY,
+                    RejectReason::AbsentAtVenue,
+                    now,
+                    &mut |r| out(r),
+                );
             });
         }
     }

@@ -73,7 +73,10 @@ mod tests {
     #[test]
     fn classification() {
         let t = VenueText::EMPTY;
-        assert!(matches!(classify(400, -2010, t), Reply::Refused { code: -2010, .. }));
+        assert!(matches!(
+            classify(400, -2010, t),
+            Reply::Refused { code: -2010, .. }
+        ));
         assert!(matches!(classify(400, -1007, t), Reply::Unknown { .. }));
         assert!(matches!(classify(503, 0, t), Reply::Unknown { .. }));
         assert!(matches!(classify(409, -2021, t), Reply::Unknown { .. }));

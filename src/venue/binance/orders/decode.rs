@@ -8,7 +8,7 @@ use crate::orders::ratelimit::{LimitKind, LimitReport};
 use crate::orders::{
     ClientId, FillInfo, MAX_REPLY_LIMITS, Reply, ReplyMeta, VenueOrder, VenueStatus, VenueText,
 };
-use crate::types::{Nanos, Qty, Price, Registry, Scale, Venue};
+use crate::types::{Nanos, Price, Qty, Registry, Scale, Venue};
 use crate::venue::{DecodeError, JsonType, Location, What};
 
 use super::codes::classify;
@@ -16,6 +16,10 @@ use super::encode::Market;
 
 /// What one inbound frame was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "returned by value once per frame; boxing the reply would allocate"
+)]
 pub enum Inbound {
     /// A reply to request `req`.
     Reply {
@@ -230,8 +234,12 @@ impl Decoder {
                         for g in Fields::new(d) {
                             let (k, v) = g.map_err(|at| self.syntax(at))?;
                             match k {
-                                b"retryAfter" => meta.retry_after = ms_to_ns(self.unsigned(v, "retryAfter")?),
-                                b"serverTime" => server_time_ms = Some(self.unsigned(v, "serverTime")?),
+                                b"retryAfter" => {
+                                    meta.retry_after = ms_to_ns(self.unsigned(v, "retryAfter")?)
+                                }
+                                b"serverTime" => {
+                                    server_time_ms = Some(self.unsigned(v, "serverTime")?)
+                                }
                                 _ => {}
                             }
                         }
@@ -258,7 +266,8 @@ impl Decoder {
         let mut n = 0;
         for el in Elems::new(a) {
             let o = self.obj(el.map_err(|at| self.syntax(at))?, "rateLimits")?;
-            let (mut kind, mut unit, mut num, mut limit, mut count) = (None, 0u64, 0u64, 0u64, 0u64);
+            let (mut kind, mut unit, mut num, mut limit, mut count) =
+                (None, 0u64, 0u64, 0u64, 0u64);
             for f in Fields::new(o) {
                 let (k, v) = f.map_err(|at| self.syntax(at))?;
                 match k {
@@ -344,7 +353,10 @@ impl Decoder {
         // A cancel's reply names the order in `origClientOrderId`.
         let client_id = match orig {
             Some(v) => self.client_id(v, "origClientOrderId")?,
-            None => self.client_id(id.ok_or(self.err(What::Missing, "clientOrderId"))?, "clientOrderId")?,
+            None => self.client_id(
+                id.ok_or(self.err(What::Missing, "clientOrderId"))?,
+                "clientOrderId",
+            )?,
         };
         let mut fill = None;
         if let Some(Val::Arr(a)) = fills {
@@ -452,7 +464,11 @@ impl Decoder {
             cum_qty: self.qty(z, qs, "z")?,
             fill,
             code: 0,
-            text: if rejected { VenueText::new(r) } else { VenueText::EMPTY },
+            text: if rejected {
+                VenueText::new(r)
+            } else {
+                VenueText::EMPTY
+            },
         })
     }
 }

@@ -43,7 +43,7 @@ const MAX_PARAMS: usize = 16;
 /// Every parameter name the encoder writes, declared in ASCII order, so
 /// sorting compares one byte instead of strings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
+enum Field {
     ApiKey,
     CancelOrigClientOrderId,
     CancelReplaceMode,
@@ -59,69 +59,70 @@ enum Key {
     Type,
 }
 
-impl Key {
+impl Field {
+    #[cfg(test)]
     const fn name(self) -> &'static str {
         match self {
-            Key::ApiKey => "apiKey",
-            Key::CancelOrigClientOrderId => "cancelOrigClientOrderId",
-            Key::CancelReplaceMode => "cancelReplaceMode",
-            Key::NewClientOrderId => "newClientOrderId",
-            Key::OrigClientOrderId => "origClientOrderId",
-            Key::Price => "price",
-            Key::Quantity => "quantity",
-            Key::RecvWindow => "recvWindow",
-            Key::Side => "side",
-            Key::Symbol => "symbol",
-            Key::TimeInForce => "timeInForce",
-            Key::Timestamp => "timestamp",
-            Key::Type => "type",
+            Field::ApiKey => "apiKey",
+            Field::CancelOrigClientOrderId => "cancelOrigClientOrderId",
+            Field::CancelReplaceMode => "cancelReplaceMode",
+            Field::NewClientOrderId => "newClientOrderId",
+            Field::OrigClientOrderId => "origClientOrderId",
+            Field::Price => "price",
+            Field::Quantity => "quantity",
+            Field::RecvWindow => "recvWindow",
+            Field::Side => "side",
+            Field::Symbol => "symbol",
+            Field::TimeInForce => "timeInForce",
+            Field::Timestamp => "timestamp",
+            Field::Type => "type",
         }
     }
 }
 
-impl Key {
+impl Field {
     /// `name=`, as the signed payload spells it.
     const fn payload_prefix(self) -> &'static [u8] {
         match self {
-            Key::ApiKey => b"apiKey=",
-            Key::CancelOrigClientOrderId => b"cancelOrigClientOrderId=",
-            Key::CancelReplaceMode => b"cancelReplaceMode=",
-            Key::NewClientOrderId => b"newClientOrderId=",
-            Key::OrigClientOrderId => b"origClientOrderId=",
-            Key::Price => b"price=",
-            Key::Quantity => b"quantity=",
-            Key::RecvWindow => b"recvWindow=",
-            Key::Side => b"side=",
-            Key::Symbol => b"symbol=",
-            Key::TimeInForce => b"timeInForce=",
-            Key::Timestamp => b"timestamp=",
-            Key::Type => b"type=",
+            Field::ApiKey => b"apiKey=",
+            Field::CancelOrigClientOrderId => b"cancelOrigClientOrderId=",
+            Field::CancelReplaceMode => b"cancelReplaceMode=",
+            Field::NewClientOrderId => b"newClientOrderId=",
+            Field::OrigClientOrderId => b"origClientOrderId=",
+            Field::Price => b"price=",
+            Field::Quantity => b"quantity=",
+            Field::RecvWindow => b"recvWindow=",
+            Field::Side => b"side=",
+            Field::Symbol => b"symbol=",
+            Field::TimeInForce => b"timeInForce=",
+            Field::Timestamp => b"timestamp=",
+            Field::Type => b"type=",
         }
     }
 
     /// `"name":`, as the JSON params spell it.
     const fn json_prefix(self) -> &'static [u8] {
         match self {
-            Key::ApiKey => br#""apiKey":"#,
-            Key::CancelOrigClientOrderId => br#""cancelOrigClientOrderId":"#,
-            Key::CancelReplaceMode => br#""cancelReplaceMode":"#,
-            Key::NewClientOrderId => br#""newClientOrderId":"#,
-            Key::OrigClientOrderId => br#""origClientOrderId":"#,
-            Key::Price => br#""price":"#,
-            Key::Quantity => br#""quantity":"#,
-            Key::RecvWindow => br#""recvWindow":"#,
-            Key::Side => br#""side":"#,
-            Key::Symbol => br#""symbol":"#,
-            Key::TimeInForce => br#""timeInForce":"#,
-            Key::Timestamp => br#""timestamp":"#,
-            Key::Type => br#""type":"#,
+            Field::ApiKey => br#""apiKey":"#,
+            Field::CancelOrigClientOrderId => br#""cancelOrigClientOrderId":"#,
+            Field::CancelReplaceMode => br#""cancelReplaceMode":"#,
+            Field::NewClientOrderId => br#""newClientOrderId":"#,
+            Field::OrigClientOrderId => br#""origClientOrderId":"#,
+            Field::Price => br#""price":"#,
+            Field::Quantity => br#""quantity":"#,
+            Field::RecvWindow => br#""recvWindow":"#,
+            Field::Side => br#""side":"#,
+            Field::Symbol => br#""symbol":"#,
+            Field::TimeInForce => br#""timeInForce":"#,
+            Field::Timestamp => br#""timestamp":"#,
+            Field::Type => br#""type":"#,
         }
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Param {
-    key: Key,
+    key: Field,
     start: u16,
     end: u16,
     quoted: bool,
@@ -188,7 +189,7 @@ impl Encoder {
             recv_window_ms,
             insts: insts.into_boxed_slice(),
             params: [Param {
-                key: Key::ApiKey,
+                key: Field::ApiKey,
                 start: 0,
                 end: 0,
                 quoted: false,
@@ -220,7 +221,7 @@ impl Encoder {
             .ok_or(EncodeError::UnknownInstrument)
     }
 
-    fn push(&mut self, key: Key, text: &[u8], quoted: bool) {
+    fn push(&mut self, key: Field, text: &[u8], quoted: bool) {
         let start = self.vlen;
         let end = (start + text.len()).min(self.vals.len());
         self.vals[start..end].copy_from_slice(&text[..end - start]);
@@ -236,17 +237,17 @@ impl Encoder {
         }
     }
 
-    fn str(&mut self, key: Key, text: &[u8]) {
+    fn str(&mut self, key: Field, text: &[u8]) {
         self.push(key, text, true);
     }
 
-    fn num(&mut self, key: Key, v: u64) {
+    fn num(&mut self, key: Field, v: u64) {
         let mut buf = [0u8; 20];
         let n = write_u64(v, &mut buf);
         self.push(key, &buf[..n], false);
     }
 
-    fn dec(&mut self, key: Key, mantissa: i64, scale: Scale) {
+    fn dec(&mut self, key: Field, mantissa: i64, scale: Scale) {
         let mut buf = [0u8; 24];
         let n = write_fixed(mantissa, scale, &mut buf);
         self.push(key, &buf[..n], true);
@@ -258,8 +259,11 @@ impl Encoder {
     }
 
     fn order_params(&mut self, o: &NewOrder, inst: Inst) -> Result<(), EncodeError> {
-        self.str(Key::Symbol, inst.symbol.as_bytes());
-        self.str(Key::Side, if o.side == Side::Bid { b"BUY" } else { b"SELL" });
+        self.str(Field::Symbol, inst.symbol.as_bytes());
+        self.str(
+            Field::Side,
+            if o.side == Side::Bid { b"BUY" } else { b"SELL" },
+        );
         let (ty, tif): (&[u8], Option<&[u8]>) = match (o.kind, o.tif, self.market) {
             (OrderType::Market, TimeInForce::PostOnly, _) => return Err(EncodeError::Unsupported),
             (OrderType::Market, _, _) => (b"MARKET", None),
@@ -269,15 +273,15 @@ impl Encoder {
             (OrderType::Limit, TimeInForce::Ioc, _) => (b"LIMIT", Some(b"IOC")),
             (OrderType::Limit, TimeInForce::Fok, _) => (b"LIMIT", Some(b"FOK")),
         };
-        self.str(Key::Type, ty);
+        self.str(Field::Type, ty);
         if let Some(t) = tif {
-            self.str(Key::TimeInForce, t);
+            self.str(Field::TimeInForce, t);
         }
         if o.kind == OrderType::Limit {
-            self.dec(Key::Price, o.price.0, inst.price);
+            self.dec(Field::Price, o.price.0, inst.price);
         }
-        self.dec(Key::Quantity, o.qty.0, inst.qty);
-        self.str(Key::NewClientOrderId, o.client_id.as_bytes());
+        self.dec(Field::Quantity, o.qty.0, inst.qty);
+        self.str(Field::NewClientOrderId, o.client_id.as_bytes());
         Ok(())
     }
 
@@ -292,8 +296,8 @@ impl Encoder {
             }
             Send::Cancel { cancel, .. } => {
                 let inst = self.inst(cancel.instrument)?;
-                self.str(Key::Symbol, inst.symbol.as_bytes());
-                self.str(Key::OrigClientOrderId, cancel.client_id.as_bytes());
+                self.str(Field::Symbol, inst.symbol.as_bytes());
+                self.str(Field::OrigClientOrderId, cancel.client_id.as_bytes());
                 "order.cancel"
             }
             Send::CancelReplace { cancel, new, .. } => {
@@ -302,8 +306,8 @@ impl Encoder {
                 }
                 let inst = self.inst(new.instrument)?;
                 self.order_params(&new, inst)?;
-                self.str(Key::CancelReplaceMode, b"STOP_ON_FAILURE");
-                self.str(Key::CancelOrigClientOrderId, cancel.as_bytes());
+                self.str(Field::CancelReplaceMode, b"STOP_ON_FAILURE");
+                self.str(Field::CancelOrigClientOrderId, cancel.as_bytes());
                 "order.cancelReplace"
             }
             Send::CancelAll { instrument, .. } => {
@@ -311,7 +315,7 @@ impl Encoder {
                     return Err(EncodeError::Unsupported);
                 }
                 let inst = self.inst(instrument)?;
-                self.str(Key::Symbol, inst.symbol.as_bytes());
+                self.str(Field::Symbol, inst.symbol.as_bytes());
                 "openOrders.cancelAll"
             }
             Send::Query {
@@ -320,8 +324,8 @@ impl Encoder {
                 ..
             } => {
                 let inst = self.inst(instrument)?;
-                self.str(Key::Symbol, inst.symbol.as_bytes());
-                self.str(Key::OrigClientOrderId, client_id.as_bytes());
+                self.str(Field::Symbol, inst.symbol.as_bytes());
+                self.str(Field::OrigClientOrderId, client_id.as_bytes());
                 "order.status"
             }
         };
@@ -331,17 +335,29 @@ impl Encoder {
 
     /// Writes USD-M `order.modify` of `order` (same client id, new price
     /// and quantity).
-    pub fn write_modify(&mut self, req: u64, order: &NewOrder, now: Nanos) -> Result<&[u8], EncodeError> {
+    pub fn write_modify(
+        &mut self,
+        req: u64,
+        order: &NewOrder,
+        now: Nanos,
+    ) -> Result<&[u8], EncodeError> {
         if self.market != Market::Usdm {
             return Err(EncodeError::Unsupported);
         }
         self.begin();
         let inst = self.inst(order.instrument)?;
-        self.str(Key::Symbol, inst.symbol.as_bytes());
-        self.str(Key::Side, if order.side == Side::Bid { b"BUY" } else { b"SELL" });
-        self.str(Key::OrigClientOrderId, order.client_id.as_bytes());
-        self.dec(Key::Price, order.price.0, inst.price);
-        self.dec(Key::Quantity, order.qty.0, inst.qty);
+        self.str(Field::Symbol, inst.symbol.as_bytes());
+        self.str(
+            Field::Side,
+            if order.side == Side::Bid {
+                b"BUY"
+            } else {
+                b"SELL"
+            },
+        );
+        self.str(Field::OrigClientOrderId, order.client_id.as_bytes());
+        self.dec(Field::Price, order.price.0, inst.price);
+        self.dec(Field::Quantity, order.qty.0, inst.qty);
         self.common(now, !self.logged_on);
         Ok(self.finish(req, "order.modify", !self.logged_on))
     }
@@ -359,13 +375,13 @@ impl Encoder {
     fn common(&mut self, now: Nanos, with_key: bool) {
         if with_key {
             let key = std::mem::take(&mut self.api_key);
-            self.str(Key::ApiKey, &key);
+            self.str(Field::ApiKey, &key);
             self.api_key = key;
         }
         if self.recv_window_ms > 0 {
-            self.num(Key::RecvWindow, u64::from(self.recv_window_ms));
+            self.num(Field::RecvWindow, u64::from(self.recv_window_ms));
         }
-        self.num(Key::Timestamp, now / 1_000_000);
+        self.num(Field::Timestamp, now / 1_000_000);
     }
 
     fn finish(&mut self, req: u64, method: &str, signed: bool) -> &[u8] {
@@ -489,7 +505,7 @@ mod tests {
 
     #[test]
     fn keys_are_declared_in_ascii_order() {
-        use Key::*;
+        use Field::*;
         let all = [
             ApiKey,
             CancelOrigClientOrderId,

@@ -54,7 +54,8 @@ impl Signer {
     /// An Ed25519 signer from a PKCS#8 PEM private key
     /// (`-----BEGIN PRIVATE KEY-----`, as `openssl genpkey -algorithm ed25519` writes).
     pub fn ed25519_pem(pem: &str) -> Result<Signer, KeyError> {
-        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim()).map_err(|_| KeyError::BadEd25519)?;
+        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim())
+            .map_err(|_| KeyError::BadEd25519)?;
         Ok(Signer::Ed25519(Box::new(key)))
     }
 
@@ -101,7 +102,8 @@ mod tests {
     #[test]
     fn hmac_matches_the_documented_example() {
         // venues.md §7 / Binance's WebSocket API docs, "SIGNED request example (HMAC)".
-        let s = Signer::hmac(b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j").unwrap();
+        let s = Signer::hmac(b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
+            .unwrap();
         let payload = b"apiKey=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A&price=52000.00&quantity=0.01000000&recvWindow=100&side=SELL&symbol=BTCUSDT&timeInForce=GTC&timestamp=1645423376532&type=LIMIT";
         let mut out = [0; SIGNATURE_CAP];
         let n = s.sign(payload, &mut out);
@@ -122,13 +124,18 @@ mod tests {
         let mut out = [0; SIGNATURE_CAP];
         let n = s.sign(b"apiKey=k&timestamp=1", &mut out);
         assert_eq!(n, 88);
-        let raw = base64::engine::general_purpose::STANDARD.decode(&out[..n]).unwrap();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&out[..n])
+            .unwrap();
         let sig = ed25519_dalek::Signature::from_slice(&raw).unwrap();
         let vk = ed25519_dalek::SigningKey::from_bytes(&secret).verifying_key();
         assert!(vk.verify(b"apiKey=k&timestamp=1", &sig).is_ok());
         assert!(vk.verify(b"apiKey=k&timestamp=2", &sig).is_err());
         assert_eq!(format!("{s:?}"), "Signer::Ed25519(<key>)");
         assert!(matches!(Signer::hmac(b""), Err(KeyError::EmptySecret)));
-        assert!(matches!(Signer::ed25519_pem("nope"), Err(KeyError::BadEd25519)));
+        assert!(matches!(
+            Signer::ed25519_pem("nope"),
+            Err(KeyError::BadEd25519)
+        ));
     }
 }
