@@ -387,3 +387,44 @@ fn duplicate_client_ids_and_finished_orders_are_reclaimed_after_linger() {
     o.handle_timeouts(T0 + 61 * S);
     assert_eq!(o.state(&id), None, "reclaimed after the linger time");
 }
+
+#[test]
+fn cancel_replace_tracks_the_replacement_and_applies_both_results() {
+    let (mut o, old, req) = setup();
+    o.handle_reply(
+        req,
+        &Reply::Order(venue(old, VenueStatus::New, 0, None)),
+        T0 + 1,
+    );
+    let new_id = ClientIdGen::new("n").unwrap().mint();
+    let mut replacement = order(new_id, 8);
+    replacement.price = Price(4_300_100);
+    o.cancel_replace(old, replacement, T0 + 2).unwrap();
+    let s = sends(&mut o, T0 + 2);
+    let [Send::CancelReplace { req, cancel, new }] = s[..] else {
+        panic!("{s:?}")
+    };
+    assert_eq!((cancel, new), (old, replacement));
+    // The reply's new-order result, then its cancel result (the codec's `also`).
+    o.handle_reply(
+        req,
+        &Reply::Order(venue(new_id, VenueStatus::New, 0, None)),
+        T0 + 3,
+    );
+    o.handle_update(&venue(old, VenueStatus::Canceled, 0, None), T0 + 3);
+    let r = reports(&mut o);
+    let got: Vec<_> = r.iter().map(|r| (r.kind, r.client_id)).collect();
+    assert_eq!(
+        got,
+        [
+            (ReportKind::Ack, old),
+            (ReportKind::Ack, new_id),
+            (ReportKind::Canceled, old)
+        ]
+    );
+    assert_eq!(o.open_total(), 1);
+    assert_eq!(
+        o.cancel_replace(ClientIdGen::new("x").unwrap().mint(), order(new_id, 1), T0),
+        Err(RejectReason::UnknownOrder)
+    );
+}

@@ -497,6 +497,9 @@ impl Orders {
                 instrument,
             });
         }
+        // Nothing due after all: sleep until the next deadline, so later
+        // polls do not scan again.
+        self.wake = self.next_wake();
         None
     }
 

@@ -188,37 +188,50 @@ impl Orders {
     /// a breaker failure). Also reclaims finished orders past their linger.
     pub fn handle_timeouts(&mut self, now: Nanos) -> u32 {
         let mut count = 0;
-        let mut next = 0;
         for i in 0..self.flights.len() {
             let f = self.flights[i];
-            if f.req == 0 || f.expired {
+            if f.req == 0 || f.expired || f.deadline > now {
                 continue;
             }
-            if f.deadline <= now {
-                self.flights[i].expired = true;
-                count += 1;
-                self.stats.timeouts += 1;
-                let slot = if f.id.is_empty() {
-                    None
-                } else {
-                    self.table.find(&f.id)
-                };
-                self.lost(f.kind, slot, now);
-            } else if next == 0 || f.deadline < next {
-                next = f.deadline;
+            self.flights[i].expired = true;
+            count += 1;
+            self.stats.timeouts += 1;
+            let slot = if f.id.is_empty() {
+                None
+            } else {
+                self.table.find(&f.id)
+            };
+            self.lost(f.kind, slot, now);
+        }
+        let next = self.next_wake();
+        self.wake = next;
+        self.reclaim(now);
+        count
+    }
+
+    /// The earliest pending deadline or due query (0 = none): a full scan,
+    /// off the per-order path.
+    pub(super) fn next_wake(&self) -> Nanos {
+        let mut next = 0;
+        let mut take = |t: Nanos| {
+            if t != 0 && (next == 0 || t < next) {
+                next = t;
+            }
+        };
+        for f in self.flights.iter() {
+            if f.req != 0 && !f.expired {
+                take(f.deadline);
             }
         }
         for s in 0..self.table.capacity() {
             if self.table.live(s) {
                 let o = self.table.get(s);
-                if o.query_due != 0 && !o.state.is_terminal() && (next == 0 || o.query_due < next) {
-                    next = o.query_due;
+                if !o.state.is_terminal() && !o.query_inflight {
+                    take(o.query_due);
                 }
             }
         }
-        self.wake = next;
-        self.reclaim(now);
-        count
+        next
     }
 
     /// The connection dropped: every request on it is lost. New orders on
