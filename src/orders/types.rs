@@ -81,7 +81,7 @@ pub enum Request {
 }
 
 /// Why an order or request was refused, locally or by the venue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RejectReason {
     /// The venue refused it (`venue_code` and `text` say why).
     Venue,
