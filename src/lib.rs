@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! socket → frame → venue (decode + sync) → book → ring → consumer      (feed thread)
+//! strategy → ring → orders (risk, limits, state) → venue codec → socket (order entry)
 //! ```
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,8 @@ pub mod socket;
 pub mod frame;
 // Venue protocol code: sans-IO decoders and sync state machines.
 pub mod venue;
+// Order entry, sans-IO: requests, risk, rate limits, breaker, order states.
+pub mod orders;
 // Order books: the tick-window ladder, a sorted alternative and a reference model.
 pub mod book;
 // Publisher side of the rings: batches, fan-out, slow-consumer repair.

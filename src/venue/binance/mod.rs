@@ -1,10 +1,12 @@
-//! Binance spot and USD-M futures market data.
+//! Binance spot and USD-M futures market data, and order entry over the
+//! WebSocket API ([`orders`]).
 
 pub mod consts;
 mod decode;
 mod fast;
 pub mod frames;
 pub mod msg;
+pub mod orders;
 pub mod session;
 pub mod sync;
 
