@@ -217,6 +217,7 @@ fn decode_apply(c: &mut Criterion) {
     run_pair(c, "binance_real", &frames, &mut real, &first);
     bybit::bench(c);
     okx::run(c);
+    okx::trades(c);
 }
 
 criterion_group!(benches, decode_apply);
@@ -233,6 +234,7 @@ fn main() {
             "binance_real",
             "bybit_book",
             "okx_book",
+            "okx_trade",
             "okx_checksum",
         ],
     );
