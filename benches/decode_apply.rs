@@ -216,6 +216,7 @@ fn decode_apply(c: &mut Criterion) {
     let mut real = Ours::new(reg, snaps);
     run_pair(c, "binance_real", &frames, &mut real, &first);
     bybit::bench(c);
+    bybit::trades(c);
     okx::run(c);
     okx::trades(c);
 }
@@ -233,6 +234,7 @@ fn main() {
             "binance_trade",
             "binance_real",
             "bybit_book",
+            "bybit_trade",
             "okx_book",
             "okx_trade",
             "okx_checksum",
