@@ -218,7 +218,9 @@ fn decode_apply(c: &mut Criterion) {
     let mut real = Ours::new(reg, snaps);
     run_pair(c, "binance_real", &frames, &mut real, &first);
     bybit::bench(c);
+    bybit::trades(c);
     okx::run(c);
+    okx::trades(c);
     coinbase::run(c);
 }
 
@@ -235,7 +237,9 @@ fn main() {
             "binance_trade",
             "binance_real",
             "bybit_book",
+            "bybit_trade",
             "okx_book",
+            "okx_trade",
             "okx_checksum",
             "coinbase_book",
             "coinbase_snapshot_5mb",

@@ -1,7 +1,8 @@
 //! Bybit decoding: every captured frame decodes, the same through the fast
 //! path and the tape path, with values checked by hand on a few; generated
 //! book frames (number spellings, key orders) decode to what was written,
-//! the same both ways.
+//! the same both ways; generated trade, ticker and `orderbook.1` frames
+//! (member orders, bad values, dressing) the same both ways.
 
 mod bybit;
 
@@ -42,6 +43,7 @@ struct Counts {
     fast: usize,
     tickers: usize,
     trades: usize,
+    trade_frames: usize,
     acks: usize,
     unhandled: usize,
 }
@@ -52,7 +54,17 @@ fn count(name: &str, venue: Venue, reg: &Registry) -> Counts {
     let mut tape = BybitDecoder::new(venue);
     tape.set_fast_path(false);
     let symbols = reg.venue(venue);
+    // Which frames take the fast path (a third decoder: the others' answers
+    // borrow them).
+    let mut probe = BybitDecoder::new(venue);
     for line in lines(name) {
+        let before = probe.stats().fast;
+        let market = matches!(
+            probe.decode(line.as_bytes(), &symbols),
+            Ok(BybitMsg::Book(_) | BybitMsg::Ticker(_) | BybitMsg::Trades(_))
+        );
+        // Every book, trade and ticker frame takes the fast path; nothing else.
+        assert_eq!(probe.stats().fast > before, market, "{name}: {line}");
         let a = fast.decode(line.as_bytes(), &symbols);
         let b = tape.decode(line.as_bytes(), &symbols);
         assert_eq!(a, b, "{name}: {line}");
@@ -60,7 +72,10 @@ fn count(name: &str, venue: Venue, reg: &Registry) -> Counts {
             Ok(BybitMsg::Book(m)) if m.kind == Kind::Snapshot => c.snapshots += 1,
             Ok(BybitMsg::Book(_)) => c.deltas += 1,
             Ok(BybitMsg::Ticker(_)) => c.tickers += 1,
-            Ok(BybitMsg::Trades(t)) => c.trades += t.trades.len(),
+            Ok(BybitMsg::Trades(t)) => {
+                c.trades += t.trades.len();
+                c.trade_frames += 1;
+            }
             Ok(BybitMsg::SubscribeResult { req_id: None }) => c.acks += 1,
             Ok(BybitMsg::Unhandled { .. }) => c.unhandled += 1,
             other => panic!("{name}: {other:?} from {line}"),
@@ -75,8 +90,12 @@ fn every_captured_frame_decodes_the_same_both_ways() {
     let reg = registry();
     for (name, venue) in RECEIVED {
         let c = count(name, venue, &reg);
-        // The fast path takes every book frame of the captures.
-        assert_eq!(c.fast, c.snapshots + c.deltas, "{name}");
+        // The fast path takes every book, ticker and trade frame.
+        assert_eq!(
+            c.fast,
+            c.snapshots + c.deltas + c.tickers + c.trade_frames,
+            "{name}"
+        );
         assert!(c != Counts::default(), "{name}");
     }
     let linear = count(
@@ -89,9 +108,10 @@ fn every_captured_frame_decodes_the_same_both_ways() {
         Counts {
             snapshots: 4,
             deltas: 1594,
-            fast: 1598,
+            fast: 1598 + 758 + 102,
             tickers: 758,
             trades: 327,
+            trade_frames: 102,
             acks: 17,
             unhandled: 71,
         }
@@ -107,9 +127,10 @@ fn every_captured_frame_decodes_the_same_both_ways() {
         Counts {
             snapshots: 2,
             deltas: 548,
-            fast: 550,
+            fast: 550 + 18,
             tickers: 0,
             trades: 20,
+            trade_frames: 18,
             acks: 7,
             unhandled: 106,
         }
@@ -423,12 +444,134 @@ proptest! {
         at in 0usize..4000,
         byte in any::<u8>(),
     ) {
-        let all = lines("ws_spot_all_frames_2026-08-09.jsonl");
+        let all = lines(if which % 3 == 0 {
+            "ws_linear_all_frames_2026-08-09.jsonl"
+        } else {
+            "ws_spot_all_frames_2026-08-09.jsonl"
+        });
         let mut frame = all[which % all.len()].clone().into_bytes();
         let n = frame.len();
         frame[at % n] = byte;
         frame.truncate(1 + cut % n);
         let venue = if which % 2 == 0 { Venue::BybitSpot } else { Venue::BybitLinear };
         both_ways(venue, &registry(), &frame);
+    }
+}
+
+/// A member value of a generated trade or ticker: mostly valid at
+/// BTCUSDT's scales (price 1 decimal, size 3), sometimes not.
+fn value(scale: u32) -> impl Strategy<Value = String> {
+    prop_oneof![
+        12 => (1u64..10_000_000, 0u8..4).prop_map(move |(m, how)| spell(m, scale, how)),
+        1 => Just("0".to_owned()),
+        1 => Just("".to_owned()),
+        1 => Just("-1.5".to_owned()),
+        1 => Just("1e3".to_owned()),
+        1 => Just("1.23456".to_owned()),
+    ]
+}
+
+/// Members in a shuffled order, then dressed: 0 plain, 1 whitespace, 2 an
+/// escape, 3 a member that is an object, 4 `dup` (a read member) repeated.
+fn dress(mut m: Vec<String>, order: &[usize], dress: u8, dup: &str) -> String {
+    for i in (1..m.len()).rev() {
+        m.swap(i, order[i % order.len()] % (i + 1));
+    }
+    match dress {
+        2 => m.push(r#""x":"\u0041""#.to_owned()),
+        3 => m.push(r#""x":{}"#.to_owned()),
+        4 => m.push(dup.to_owned()),
+        _ => {}
+    }
+    m.join(if dress == 1 { ", " } else { "," })
+}
+
+fn trade_members() -> impl Strategy<Value = (Vec<String>, Vec<usize>)> {
+    (
+        value(1),
+        value(3),
+        prop_oneof![Just("Buy"), Just("Sell"), Just("buy")],
+        prop_oneof![
+            Just("2290000001189048101".to_owned()),
+            Just("a9188a0a-82bc-50de-be60-03eedbe3cdd7".to_owned()),
+            Just("x".to_owned()),
+        ],
+        proptest::option::of(0u64..(1 << 63)),
+        proptest::collection::vec(any::<usize>(), 8),
+    )
+        .prop_map(|(p, v, side, i, seq, order)| {
+            let mut m = vec![
+                r#""T":1786310819680"#.to_owned(),
+                format!(r#""p":"{p}""#),
+                format!(r#""v":"{v}""#),
+                format!(r#""S":"{side}""#),
+                format!(r#""i":"{i}""#),
+                r#""s":"BTCUSDT","BT":false,"RPI":true,"L":"PlusTick""#.to_owned(),
+            ];
+            m.extend(seq.map(|q| format!(r#""seq":{q}"#)));
+            (m, order)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_000))]
+
+    /// `publicTrade` frames in both venues' envelope orders: the same both
+    /// ways; a plain one that decodes takes the fast path.
+    #[test]
+    fn generated_trade_frames_decode_the_same_both_ways(
+        trades in prop::collection::vec(trade_members(), 0..4),
+        spot in any::<bool>(),
+        how in prop_oneof![12 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8), 1 => Just(4u8)],
+    ) {
+        let data: Vec<String> = trades.iter().map(|(m, o)| format!("{{{}}}", dress(m.clone(), o, how, r#""T":1"#))).collect();
+        let head = if spot { r#""ts":1786310822606,"type":"snapshot""# } else { r#""type":"snapshot","ts":1786310822606"# };
+        let frame = format!(r#"{{"topic":"publicTrade.BTCUSDT",{head},"data":[{}]}}"#, data.join(","));
+        let venue = if spot { Venue::BybitSpot } else { Venue::BybitLinear };
+        let (got, took) = both_ways(venue, &registry(), frame.as_bytes());
+        if how == 0 || trades.is_empty() {
+            prop_assert_eq!(took, !got.starts_with("Err"), "{}", frame);
+        } else {
+            prop_assert!(!took, "{}", frame);
+        }
+    }
+
+    /// Linear `tickers` frames with any subset of the bid/ask members among
+    /// others, and `orderbook.1` frames: the same both ways; plain ones that
+    /// decode take the fast path.
+    #[test]
+    fn generated_ticker_and_top_frames_decode_the_same_both_ways(
+        fields in prop::collection::vec(proptest::option::of(value(1)), 4),
+        order in prop::collection::vec(any::<usize>(), 8),
+        delta in any::<bool>(),
+        how in prop_oneof![12 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8), 1 => Just(4u8)],
+        top in prop::collection::vec((1u64..10_000_000, 0u64..100_000, 0u8..4), 0..3),
+        top_asks in 0usize..3,
+    ) {
+        let keys = ["bid1Price", "bid1Size", "ask1Price", "ask1Size"];
+        let mut m: Vec<String> = [r#""symbol":"BTCUSDT""#, r#""lastPrice":"65114.30""#, r#""fundingIntervalHour":"8""#]
+            .map(str::to_owned)
+            .to_vec();
+        m.extend(keys.iter().zip(&fields).filter_map(|(k, v)| v.as_ref().map(|v| format!(r#""{k}":"{v}""#))));
+        let kind = if delta { "delta" } else { "snapshot" };
+        let frame = format!(
+            r#"{{"topic":"tickers.BTCUSDT","type":"{kind}","data":{{{}}},"cs":753843907770,"ts":1786310817883}}"#,
+            dress(m, &order, how, r#""ask1Size":"1""#)
+        );
+        let (got, took) = both_ways(Venue::BybitLinear, &registry(), frame.as_bytes());
+        // `ask1Size` appended when absent is no repeat.
+        let plain = how == 0 || (how == 4 && fields[3].is_none());
+        prop_assert_eq!(took, plain && !got.starts_with("Err"), "{}", frame);
+        // Spot tickers are not consumed: the tape path says so.
+        let (got, took) = both_ways(Venue::BybitSpot, &registry(), frame.as_bytes());
+        prop_assert!(!took && got.starts_with("Unhandled"), "{}", got);
+
+        // orderbook.1: more than one level a side is refused (both ways).
+        let (bids, asks) = top.split_at(top.len().min(top_asks));
+        let frame = book_frame(bids, asks, 7, &[0, 1, 2, 3, 4], &[0, 1, 2, 3, 4], !delta)
+            .replace("orderbook.200.", "orderbook.1.");
+        let (got, took) = both_ways(Venue::BybitLinear, &registry(), frame.as_bytes());
+        prop_assert_eq!(took, bids.len() <= 1 && asks.len() <= 1, "{}", frame);
+        prop_assert_eq!(got.starts_with("TopOfBook"), took, "{}", got);
     }
 }

@@ -2,7 +2,7 @@
 //! frames replayed into a [`Ladder`] with its [`BookSpelling`] kept in step,
 //! and after every frame our CRC32 must equal the venue's: all 290.
 
-use tickwire::book::{BookApply, BookSpec, Ladder};
+use tickwire::book::{Applied, BookApply, BookSpec, Ladder};
 use tickwire::types::{Registry, Side, Venue};
 use tickwire::venue::okx::{Action, BookMsg, BookSpelling, OkxDecoder, OkxMsg};
 
@@ -39,26 +39,57 @@ impl Replica {
         }
     }
 
+    /// Each level as the book applies it: the table and the kept top
+    /// follow the book's answer (the sync does the same per message).
     fn apply(&mut self, m: &BookMsg<'_>) {
-        if m.action == Action::Snapshot {
+        let fresh = m.action == Action::Snapshot;
+        if fresh {
             self.book.clear();
             self.spelling.clear();
         }
+        let (ps, qs) = (m.scaling.price, m.scaling.qty);
         for (side, levels, spells) in [
             (Side::Bid, m.bids, m.bid_spells),
             (Side::Ask, m.asks, m.ask_spells),
         ] {
             for (l, s) in levels.iter().zip(spells) {
-                let applied = self.book.apply(side, l.price, l.qty).unwrap();
-                self.spelling.track(side, *l, *s, applied).unwrap();
+                let sp = &mut self.spelling;
+                match self.book.apply(side, l.price, l.qty).unwrap() {
+                    Applied::Set => {
+                        assert!(sp.set(side, *l, *s));
+                        sp.rank(side, *l, *s, ps, qs);
+                    }
+                    Applied::Removed | Applied::Absent => {
+                        sp.remove(side, l.price);
+                        sp.unrank(side, l.price);
+                    }
+                    Applied::Evicted(worst) => {
+                        sp.remove(side, worst);
+                        sp.unrank(side, worst);
+                        assert!(sp.set(side, *l, *s));
+                        sp.rank(side, *l, *s, ps, qs);
+                    }
+                    Applied::Dropped => {}
+                }
+            }
+            if fresh {
+                self.spelling.rerank(side, &self.book, ps, qs);
+            } else {
+                self.spelling.settle(side, &self.book, ps, qs);
             }
         }
     }
 
+    /// The kept texts' checksum, checked against one rendered from scratch.
     fn checksum(&mut self, m: &BookMsg<'_>) -> i32 {
-        self.spelling
-            .checksum(&self.book, m.scaling.price, m.scaling.qty)
-            .unwrap()
+        let (ps, qs) = (m.scaling.price, m.scaling.qty);
+        let kept = self.spelling.checksum(ps, qs).unwrap();
+        assert_eq!(
+            self.spelling.peek_checksum(&self.book, ps, qs),
+            Ok(kept),
+            "kept top texts vs rendered now"
+        );
+        kept
     }
 }
 

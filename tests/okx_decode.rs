@@ -54,13 +54,22 @@ fn every_fixture_frame_decodes_alike_on_both_paths() {
     ];
     // snapshots, updates, trade frames, acks, tickers
     let mut kinds = [0usize; 5];
+    let mut trade_frames = 0;
     for (name, count) in files {
         let frames = fixture(name);
         assert_eq!(frames.len(), count, "{name}");
         for frame in &frames {
+            let before = fast.stats().fast;
             let a = summary(&fast.decode(frame.as_bytes(), &symbols).unwrap());
+            let took_fast = fast.stats().fast > before;
             let b = tape.decode(frame.as_bytes(), &symbols).unwrap();
             assert_eq!(a, summary(&b), "{frame}");
+            // Market data takes the fast path; acks and tickers do not.
+            let market = matches!(b, OkxMsg::Book(_) | OkxMsg::Trades(_) | OkxMsg::Bbo(_));
+            assert_eq!(took_fast, market, "{frame}");
+            if let OkxMsg::Trades(_) = b {
+                trade_frames += 1;
+            }
             if name.starts_with("ws_public") {
                 match b {
                     OkxMsg::Book(m) if m.action == Action::Snapshot => kinds[0] += 1,
@@ -77,8 +86,9 @@ fn every_fixture_frame_decodes_alike_on_both_paths() {
         }
     }
     assert_eq!(kinds, [3, 287, 74, 18, 28]);
-    // Every books frame took the fast path; nothing else did.
-    assert_eq!(fast.stats().fast, 2 * 290);
+    // Every books and trades frame took the fast path; nothing else did.
+    assert_eq!(trade_frames, 74 + 69 + 1 + 4);
+    assert_eq!(fast.stats().fast, 2 * 290 + trade_frames);
     assert_eq!(tape.stats().fast, 0);
 }
 

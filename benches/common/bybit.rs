@@ -9,6 +9,11 @@
 //! captured snapshot, fed again (outside the timed region) whenever the
 //! cycle wraps. One iteration = one frame, copied into the receive buffer
 //! first, then decoded and applied.
+//!
+//! `bybit_trade`: the linear BTCUSDT and ETHUSDT `publicTrade` captures
+//! (28 frames, 1 to 9 trades each), through the same session (decode and
+//! staged trade events) against serde_json into owned trades with `f64`
+//! price and size.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -66,8 +71,13 @@ struct Ours {
 
 impl Ours {
     fn new() -> Ours {
+        Ours::with(&[("BTCUSDT", "0.10", "0.001"), ("XRPUSDT", "0.0001", "1")])
+    }
+
+    /// A linear session for `instruments` (symbol, tick, lot).
+    fn with(instruments: &[(&str, &str, &str)]) -> Ours {
         let mut registry = Registry::new();
-        for (s, tick, lot) in [("BTCUSDT", "0.10", "0.001"), ("XRPUSDT", "0.0001", "1")] {
+        for &(s, tick, lot) in instruments {
             registry
                 .add(Venue::BybitLinear, s, tick, lot)
                 .expect("registry");
@@ -84,7 +94,7 @@ impl Ours {
             ws_url: String::new(),
             rest_url: String::new(),
             instruments,
-            channels: vec![Channel::Depth],
+            channels: vec![Channel::Depth, Channel::Trade],
             depth_interval_ms: 100,
             depth: 200,
             url_streams: None,
@@ -237,6 +247,89 @@ pub(crate) fn bench(c: &mut Criterion) {
                         base.borrow_mut().on_frame(s);
                     }
                 },
+            )
+        })
+    });
+    g.finish();
+}
+
+/// `publicTrade` the way typical connectors read it: owned strings.
+#[derive(Deserialize)]
+struct TradeMessage {
+    topic: String,
+    ts: u64,
+    data: Vec<TradeItem>,
+}
+
+#[derive(Deserialize)]
+#[allow(non_snake_case, reason = "Bybit's field names")]
+struct TradeItem {
+    T: u64,
+    s: String,
+    S: String,
+    v: String,
+    p: String,
+    i: String,
+    #[serde(default)]
+    seq: Option<u64>,
+}
+
+/// The baseline's view of the trades: the last price and size per symbol.
+#[derive(Default)]
+struct BaseTrades {
+    last: HashMap<String, (f64, f64)>,
+}
+
+impl BaseTrades {
+    fn on_frame(&mut self, frame: &[u8]) {
+        let Ok(m) = serde_json::from_slice::<TradeMessage>(frame) else {
+            return;
+        };
+        black_box((&m.topic, m.ts));
+        for t in &m.data {
+            let p: f64 = t.p.parse().unwrap_or(0.0);
+            let v: f64 = t.v.parse().unwrap_or(0.0);
+            black_box((t.T, &t.S, &t.i, t.seq));
+            self.last.insert(t.s.clone(), (p, v));
+        }
+    }
+}
+
+/// Registers `tickwire/bybit_trade` and `baseline/bybit_trade`.
+pub(crate) fn trades(c: &mut Criterion) {
+    let mut frames = Vec::new();
+    for file in [
+        "ws_linear_publicTrade_BTCUSDT.jsonl",
+        "ws_linear_publicTrade_ETHUSDT.jsonl",
+    ] {
+        let text = std::fs::read_to_string(format!("{DIR}/{file}")).expect("fixture");
+        frames.extend(text.lines().map(|l| l.as_bytes().to_vec()));
+    }
+    let mut g = c.benchmark_group("decode_apply");
+    let mut ours = Ours::with(&[("BTCUSDT", "0.10", "0.001"), ("ETHUSDT", "0.01", "0.01")]);
+    let mut pos = 0;
+    g.bench_function("tickwire/bybit_trade", |b| {
+        b.iter_custom(|iters| timed_cycle(iters, &frames, &mut pos, |f| ours.on_frame(f), || {}))
+    });
+    // Every frame decoded, and by the template.
+    let d = ours.session.decode_stats();
+    assert_eq!(d.fallback, 0, "bybit_trade: {d:?}");
+    assert!(d.fast > 0);
+    let mut base = BaseTrades::default();
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut pos = 0;
+    g.bench_function("baseline/bybit_trade", |b| {
+        b.iter_custom(|iters| {
+            timed_cycle(
+                iters,
+                &frames,
+                &mut pos,
+                |f| {
+                    buf.clear();
+                    buf.extend_from_slice(f);
+                    base.on_frame(black_box(&buf));
+                },
+                || {},
             )
         })
     });

@@ -1,7 +1,10 @@
 //! OKX bench bodies for `decode_apply`: tickwire's per-message path
 //! (`OkxSession::handle_text`) on the real `books` capture against the
 //! typical connector (serde_json into `String`s, `f64`, a `BTreeMap` book),
-//! and the checksum alone.
+//! and the checksum alone (from the kept top-25 texts, and rendered from
+//! scratch). `okx_trade`: the three `trades` captures (74 frames, one trade
+//! each) through the same session against serde_json into owned trades
+//! with `f64` price and size.
 //!
 //! Ours does more than the baseline: after each frame it verifies the
 //! venue's checksum over the top 25 levels a side and stages the level
@@ -26,7 +29,7 @@ use tickwire::venue::{
     Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
 };
 
-use crate::common::Px;
+use crate::common::{Px, timed_cycle};
 
 /// The capture's BTC-USDT `books` stream: a 400-level snapshot, then 97
 /// updates of ~25 levels.
@@ -61,7 +64,11 @@ struct Ours {
 
 impl Ours {
     fn new() -> Ours {
-        let registry = registry();
+        Ours::with(registry())
+    }
+
+    /// A session for every instrument of `registry`.
+    fn with(registry: Registry) -> Ours {
         let capacity = 1_000;
         let plan = SessionPlan {
             venue: Venue::Okx,
@@ -74,7 +81,7 @@ impl Ours {
                     symbol: i.symbol.as_str().to_owned(),
                 })
                 .collect(),
-            channels: vec![Channel::Depth],
+            channels: vec![Channel::Depth, Channel::Trade],
             depth_interval_ms: 100,
             depth: 400,
             url_streams: None,
@@ -241,14 +248,120 @@ pub(crate) fn run(c: &mut Criterion) {
             let spell = held.get(side, level.price).expect("spelled");
             spelling.set(side, level, spell);
         }
+        spelling.rerank(side, book, price, qty);
     }
-    // Every level's text rendered now (uncached), then kept (the steady
-    // state: an update changes a few of the top 25).
+    assert_eq!(
+        spelling.checksum(price, qty),
+        spelling.peek_checksum(book, price, qty),
+        "the kept texts are the book's"
+    );
+    // The cold variant: every level of the top 25 + 25 found in the book,
+    // its spelling looked up and its text rendered now.
     g.bench_function("tickwire/okx_checksum_render", |b| {
         b.iter(|| black_box(spelling.peek_checksum(black_box(book), price, qty)))
     });
+    // What each `books` message pays: the kept top-25 texts of each side
+    // (kept in step by the sync as levels change) interleaved into one
+    // buffer and hashed.
     g.bench_function("tickwire/okx_checksum", |b| {
-        b.iter(|| black_box(spelling.checksum(black_box(book), price, qty)))
+        b.iter(|| black_box(black_box(&mut spelling).checksum(price, qty)))
+    });
+    g.finish();
+}
+
+/// `trades` the way typical connectors read it: owned strings.
+#[derive(Deserialize)]
+struct TradeFrame {
+    arg: TradeArg,
+    data: Vec<TradeItem>,
+}
+
+#[derive(Deserialize)]
+struct TradeArg {
+    channel: String,
+    #[serde(rename = "instId")]
+    inst_id: String,
+}
+
+#[derive(Deserialize)]
+struct TradeItem {
+    #[serde(rename = "instId")]
+    inst_id: String,
+    #[serde(rename = "tradeId")]
+    trade_id: String,
+    px: String,
+    sz: String,
+    side: String,
+    ts: String,
+}
+
+/// The baseline's view of the trades: the last price and size per symbol.
+#[derive(Default)]
+struct BaseTrades {
+    last: std::collections::HashMap<String, (f64, f64)>,
+}
+
+impl BaseTrades {
+    fn on_frame(&mut self, frame: &[u8]) {
+        let Ok(f) = serde_json::from_slice::<TradeFrame>(frame) else {
+            return;
+        };
+        black_box((&f.arg.channel, &f.arg.inst_id));
+        for t in &f.data {
+            let px: f64 = t.px.parse().unwrap_or(0.0);
+            let sz: f64 = t.sz.parse().unwrap_or(0.0);
+            let id: u64 = t.trade_id.parse().unwrap_or(0);
+            let ts: u64 = t.ts.parse().unwrap_or(0);
+            black_box((id, ts, &t.side));
+            self.last.insert(t.inst_id.clone(), (px, sz));
+        }
+    }
+}
+
+/// Registers `tickwire/okx_trade` and `baseline/okx_trade`.
+pub(crate) fn trades(c: &mut Criterion) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/okx");
+    let mut frames = Vec::new();
+    for symbol in ["BTC-USDT", "UNI-USD-SWAP", "BTC-USD-220527"] {
+        let text =
+            std::fs::read_to_string(format!("{dir}/ws_trades_{symbol}.jsonl")).expect("fixture");
+        frames.extend(text.lines().map(|l| l.as_bytes().to_vec()));
+    }
+    let mut r = Registry::new();
+    for (symbol, tick, lot) in [
+        ("BTC-USDT", "0.1", "0.00000001"),
+        ("UNI-USD-SWAP", "0.001", "1"),
+        ("BTC-USD-220527", "0.1", "1"),
+    ] {
+        r.add(Venue::Okx, symbol, tick, lot).expect("registry");
+    }
+    let mut g = c.benchmark_group("decode_apply");
+    let mut ours = Ours::with(r);
+    let mut pos = 0;
+    g.bench_function("tickwire/okx_trade", |b| {
+        b.iter_custom(|iters| timed_cycle(iters, &frames, &mut pos, |f| ours.on_frame(f), || {}))
+    });
+    // Every frame decoded, and by the template.
+    let d = ours.session.decode_stats();
+    assert_eq!(d.fallback, 0, "okx_trade: {d:?}");
+    assert!(d.fast > 0);
+    let mut base = BaseTrades::default();
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut pos = 0;
+    g.bench_function("baseline/okx_trade", |b| {
+        b.iter_custom(|iters| {
+            timed_cycle(
+                iters,
+                &frames,
+                &mut pos,
+                |f| {
+                    buf.clear();
+                    buf.extend_from_slice(f);
+                    base.on_frame(black_box(&buf));
+                },
+                || {},
+            )
+        })
     });
     g.finish();
 }

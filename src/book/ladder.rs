@@ -91,6 +91,27 @@ impl Ladder {
         }
     }
 
+    /// Levels of one side strictly worse than `price`, best first, without
+    /// walking the better ones (`price` need not be held; off the tick
+    /// grid: none).
+    pub fn iter_below(&self, side: Side, price: Price) -> LadderIter<'_> {
+        let half = self.half(side);
+        let (cursor, far_left) = match self.to_key(side, price) {
+            Ok(key) => (
+                (half.in_window > 0 && key > half.lo).then(|| (key - 1).min(half.best)),
+                half.far.partition_point(|e| e.0 < key),
+            ),
+            Err(_) => (None, 0),
+        };
+        LadderIter {
+            half,
+            side,
+            tick: self.tick,
+            cursor,
+            far_left,
+        }
+    }
+
     /// Checks every internal invariant; used by tests.
     #[doc(hidden)]
     pub fn check_invariants(&self) {

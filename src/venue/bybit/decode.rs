@@ -1,5 +1,6 @@
-//! Bytes → [`BybitMsg`]: the fast path for book frames first, the
-//! simd-json tape walk for everything else and as the reference. All
+//! Bytes → [`BybitMsg`]: the fast path for book, trade and linear ticker
+//! frames first, the simd-json tape walk for everything else and as the
+//! reference. All
 //! buffers are owned by the decoder and sized at construction; decoding
 //! allocates nothing after the first frames (simd-json's internal buffers
 //! size themselves to the largest frame seen, once).
@@ -86,12 +87,15 @@ impl BybitDecoder {
         self.asks.clear();
         self.trades.clear();
         if self.fast_path {
-            let (bids, asks, shape) = (&mut self.bids, &mut self.asks, &mut self.shape);
-            if let Some(h) = fast::scan(frame, symbols, bids, asks, shape) {
+            let (bids, asks, trades, shape) = (
+                &mut self.bids,
+                &mut self.asks,
+                &mut self.trades,
+                &mut self.shape,
+            );
+            if let Some(h) = fast::scan(frame, self.venue, symbols, bids, asks, trades, shape) {
                 self.stats.fast += 1;
-                return Ok(BybitMsg::Book(
-                    h.with_levels(self.bids.as_slice(), self.asks.as_slice()),
-                ));
+                return Ok(h.finish(self.bids.as_slice(), self.asks.as_slice(), &self.trades));
             }
         }
         self.decode_tape(frame, symbols)
@@ -117,6 +121,7 @@ impl BybitDecoder {
         // The fast path may have left partial output.
         bids.clear();
         asks.clear();
+        trades.clear();
         stats.fallback += 1;
         let out = Out {
             bids,

@@ -11,15 +11,18 @@
 //! table keyed by price holding the price's and the size's decimal counts
 //! ([`Spell`]). A plain decimal (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`) is fully
 //! given by its mantissa and its decimal count, so the text is re-rendered
-//! exactly into a stack buffer; any other form (leading zeros, exponents) is
-//! refused by the decoder ([`spelling`]). Nothing here allocates after
-//! construction.
+//! exactly; any other form (leading zeros, exponents) is refused by the
+//! decoder ([`spelling`]). Each side's top 25 are also kept rendered, in
+//! rank order, as the book changes (`top.rs`): a checksum copies 50
+//! fixed-size slots and runs one CRC, with no walk of the book and no table
+//! look-up. Nothing here allocates after construction.
 
-use crate::book::{Applied, BookRead, Level};
+use crate::book::{BookRead, Ladder, Level};
 use crate::types::{NumError, Price, Scale, Side};
 
 use super::consts::CHECKSUM_LEVELS;
-use super::table::{Entry, NO_ENTRY, SLOT_TEXT, SideTable};
+use super::table::SideTable;
+use super::top::{SLOT_TEXT, TopSide};
 
 /// How a level was written on the wire: the decimal counts of its price and
 /// of its size (`"30243.50"` has 2). With the mantissas, enough to write the
@@ -74,61 +77,31 @@ pub enum SpellError {
     Full,
 }
 
-/// The wire spellings of one instrument's book, kept in step with it.
+/// The wire spellings of one instrument's book, kept in step with it: every
+/// held level's [`Spell`] (a table per side), and each side's top 25 as
+/// `px:sz:` text in rank order ([`TopSide`]), so that
+/// [`checksum`](Self::checksum) only interleaves two arrays of fixed-size
+/// slots and hashes them.
+///
+/// Call order per message: [`set`](Self::set) / [`remove`](Self::remove)
+/// each level the book set or removed (with [`rank`](Self::rank) /
+/// [`unrank`](Self::unrank) for the top), then [`settle`](Self::settle) each
+/// side, then [`checksum`](Self::checksum). After a snapshot or a message
+/// that may have evicted levels at capacity, [`rerank`](Self::rerank)
+/// replaces the per-level ranking.
 #[derive(Debug)]
 pub struct BookSpelling {
     bids: SideTable,
     asks: SideTable,
+    /// The top 25 of bids, then of asks.
+    top: [TopSide; 2],
+    /// Set when a top level had no spelling (the table fell out of step
+    /// with the book); cleared with the book. While set, checksums fail.
+    fault: Option<SpellError>,
     /// Where [`checksum`](Self::checksum) writes the text it hashes:
     /// [`KEPT_CAP`] bytes, allocated once (50 levels of the longest
     /// spelling, with room for one fixed-size slot copy past the end).
     text: Box<[u8; KEPT_CAP]>,
-}
-
-/// One side's top levels and their table slots, as a checksum found them.
-struct Top {
-    levels: [Level; CHECKSUM_LEVELS],
-    slots: [usize; CHECKSUM_LEVELS],
-    /// Levels found (the side's depth, at most [`CHECKSUM_LEVELS`]).
-    len: usize,
-}
-
-impl Top {
-    const EMPTY: Top = Top {
-        levels: [Level {
-            price: Price::ZERO,
-            qty: crate::types::Qty::ZERO,
-        }; CHECKSUM_LEVELS],
-        slots: [0; CHECKSUM_LEVELS],
-        len: 0,
-    };
-
-    /// Finds `side`'s top levels of `book` in `table`, rendering the text
-    /// of any not rendered yet.
-    #[inline]
-    fn gather(
-        &mut self,
-        table: &mut SideTable,
-        book: &impl BookRead,
-        side: Side,
-        ps: u8,
-        qs: u8,
-    ) -> Result<(), SpellError> {
-        for (r, level) in book.levels(side).take(CHECKSUM_LEVELS).enumerate() {
-            let slot = table.slot_of(level.price.0).ok_or(SpellError::Unspelled {
-                side,
-                price: level.price.0,
-            })?;
-            let entry = table.entry_mut(slot);
-            if entry.len == 0 {
-                entry.render(level, ps, qs);
-            }
-            self.levels[r] = level;
-            self.slots[r] = slot;
-            self.len = r + 1;
-        }
-        Ok(())
-    }
 }
 
 impl BookSpelling {
@@ -137,6 +110,8 @@ impl BookSpelling {
         BookSpelling {
             bids: SideTable::new(capacity),
             asks: SideTable::new(capacity),
+            top: [TopSide::new(Side::Bid), TopSide::new(Side::Ask)],
+            fault: None,
             text: Box::new([0; KEPT_CAP]),
         }
     }
@@ -155,15 +130,27 @@ impl BookSpelling {
         }
     }
 
+    #[inline(always)]
+    fn top_mut(&mut self, side: Side) -> &mut TopSide {
+        &mut self.top[usize::from(side == Side::Ask)]
+    }
+
     /// Forgets everything (a snapshot replaces the book, a resync clears it).
     pub fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();
+        self.top.iter_mut().for_each(TopSide::clear);
+        self.fault = None;
     }
 
     /// Levels known on `side`.
     pub fn len(&self, side: Side) -> usize {
         self.side(side).len
+    }
+
+    /// Levels of `side` kept as top-25 text.
+    pub fn ranked(&self, side: Side) -> usize {
+        self.top[usize::from(side == Side::Ask)].len()
     }
 
     /// Whether no level is known on either side.
@@ -173,18 +160,18 @@ impl BookSpelling {
 
     /// The spelling held for `price` on `side`.
     pub fn get(&self, side: Side, price: Price) -> Option<Spell> {
-        self.side(side).get(price.0).map(|e| e.spell)
+        self.side(side).get(price.0)
     }
 
-    /// Sets the spelling of `level` on `side` (its text is rendered when a
-    /// checksum first needs it); false when the table is full.
+    /// Sets the spelling of `level` on `side` (the table only: the top
+    /// follows through [`rank`](Self::rank) or [`rerank`](Self::rerank));
+    /// false when the table is full.
     #[inline]
     pub fn set(&mut self, side: Side, level: Level, spell: Spell) -> bool {
-        let entry = Entry { spell, ..NO_ENTRY };
-        self.side_mut(side).set(level.price.0, entry)
+        self.side_mut(side).set(level.price.0, spell)
     }
 
-    /// Forgets `price` on `side`.
+    /// Forgets `price` on `side` (the table only, as [`set`](Self::set)).
     #[inline]
     pub fn remove(&mut self, side: Side, price: Price) {
         self.side_mut(side).remove(price.0);
@@ -198,74 +185,74 @@ impl BookSpelling {
         self.side_mut(side).prune(|p| held(Price(p)));
     }
 
-    /// Records what the book did with `level` of a message: `applied` is
-    /// the book's answer to setting it, so the table holds exactly the
-    /// levels the book holds, evictions and dropped levels included.
+    /// The book set `level` (non-zero) on `side`, spelled `spell`: placed
+    /// among the kept top 25 texts when it belongs there. A message's
+    /// levels in the message's order, no level evicted meanwhile; then
+    /// [`settle`](Self::settle).
     #[inline]
-    pub fn track(
-        &mut self,
-        side: Side,
-        level: Level,
-        spell: Spell,
-        applied: Applied,
-    ) -> Result<(), SpellError> {
-        match applied {
-            Applied::Set => {
-                if !self.set(side, level, spell) {
-                    return Err(SpellError::Full);
-                }
-            }
-            Applied::Removed | Applied::Absent => self.remove(side, level.price),
-            Applied::Evicted(worst) => {
-                self.remove(side, worst);
-                if !self.set(side, level, spell) {
-                    return Err(SpellError::Full);
-                }
-            }
-            Applied::Dropped => {}
-        }
-        Ok(())
+    pub fn rank(&mut self, side: Side, level: Level, spell: Spell, price: Scale, qty: Scale) {
+        let (ps, qs) = (price.decimals(), qty.decimals());
+        self.top_mut(side).set(level, spell, ps, qs);
     }
 
-    /// The checksum of `book`'s top 25 levels a side as OKX computes it.
-    /// Each level's `px:sz` text is rendered the first time it is needed
-    /// and kept until the level changes, so a checksum mostly copies.
-    ///
-    /// Two passes: each side's top 25 are located in its table (and
-    /// rendered if new), then their texts are copied interleaved into the
-    /// kept buffer and hashed at once (crc32fast's folding path wants long
-    /// inputs).
-    pub fn checksum(
-        &mut self,
-        book: &impl BookRead,
-        price_scale: Scale,
-        qty_scale: Scale,
-    ) -> Result<i32, SpellError> {
-        let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
-        let BookSpelling { bids, asks, text } = self;
-        let mut top = [Top::EMPTY; 2];
-        top[0].gather(bids, book, Side::Bid, ps, qs)?;
-        top[1].gather(asks, book, Side::Ask, ps, qs)?;
-        let rows = top[0].len.max(top[1].len);
-        let mut at = 0;
-        for r in 0..rows {
-            for (t, table) in [(&top[0], &*bids), (&top[1], &*asks)] {
-                if r < t.len {
-                    let entry = table.entry(t.slots[r]);
-                    at = entry.put(t.levels[r], ps, qs, &mut text[..], at);
-                    text[at] = b':';
-                    at += 1;
-                }
-            }
-        }
-        // Without the last ':'.
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&text[..at.saturating_sub(1)]);
-        Ok(crc.finalize() as i32)
+    /// The book removed `price` on `side`: out of the kept top 25 if there.
+    #[inline]
+    pub fn unrank(&mut self, side: Side, price: Price) {
+        self.top_mut(side).remove(price);
     }
 
-    /// [`checksum`](Self::checksum) without keeping what it renders: for
-    /// looking at a book without changing anything.
+    /// After a message's levels were [`rank`](Self::rank)ed: fills `side`'s
+    /// top 25 back from `book` where levels left it (each new one's text
+    /// rendered from its spelling in the table).
+    #[inline]
+    pub fn settle(&mut self, side: Side, book: &Ladder, price: Scale, qty: Scale) {
+        let (ps, qs) = (price.decimals(), qty.decimals());
+        let i = usize::from(side == Side::Ask);
+        let table = match side {
+            Side::Bid => &self.bids,
+            Side::Ask => &self.asks,
+        };
+        if let Err(p) = self.top[i].refill(book, |p| table.get(p.0), ps, qs) {
+            self.fault = Some(SpellError::Unspelled { side, price: p.0 });
+        }
+    }
+
+    /// Renders `side`'s top 25 from `book` and the table, from scratch.
+    #[cold]
+    pub fn rerank(&mut self, side: Side, book: &Ladder, price: Scale, qty: Scale) {
+        let (ps, qs) = (price.decimals(), qty.decimals());
+        let i = usize::from(side == Side::Ask);
+        let table = match side {
+            Side::Bid => &self.bids,
+            Side::Ask => &self.asks,
+        };
+        if let Err(p) = self.top[i].rebuild(book, |p| table.get(p.0), ps, qs) {
+            self.fault = Some(SpellError::Unspelled { side, price: p.0 });
+        }
+    }
+
+    /// The checksum of the kept top 25 levels a side as OKX computes it
+    /// (the scales render a level too long for its slot). The texts are
+    /// copied interleaved into the kept buffer and hashed at once
+    /// (crc32fast's folding path wants long inputs).
+    #[inline]
+    pub fn checksum(&mut self, price: Scale, qty: Scale) -> Result<i32, SpellError> {
+        let BookSpelling {
+            top, fault, text, ..
+        } = self;
+        top_crc(top, *fault, &mut text[..], price, qty)
+    }
+
+    /// [`checksum`](Self::checksum) into a buffer of its own: for looking
+    /// at a book without changing anything.
+    pub fn kept_checksum(&self, price: Scale, qty: Scale) -> Result<i32, SpellError> {
+        let mut text = [0; KEPT_CAP];
+        top_crc(&self.top, self.fault, &mut text, price, qty)
+    }
+
+    /// The checksum of `book`'s top 25 levels a side rendered now from the
+    /// table's spellings (the reference for the kept texts: nothing kept
+    /// is used).
     pub fn peek_checksum(
         &self,
         book: &impl BookRead,
@@ -274,16 +261,49 @@ impl BookSpelling {
     ) -> Result<i32, SpellError> {
         let (ps, qs) = (price_scale.decimals(), qty_scale.decimals());
         interleaved(book, |side, level, text, at| {
-            let entry = self
+            let spell = self
                 .side(side)
                 .get(level.price.0)
                 .ok_or(SpellError::Unspelled {
                     side,
                     price: level.price.0,
                 })?;
-            Ok(entry.put(level, ps, qs, text, at))
+            let end = put_number(text, at, level.price.0, ps, spell.px);
+            text[end] = b':';
+            Ok(put_number(text, end + 1, level.qty.0, qs, spell.sz))
         })
     }
+}
+
+/// CRC32 of the kept texts interleaved, bid first, written into `text`
+/// (at least [`KEPT_CAP`] bytes).
+#[inline(always)]
+fn top_crc(
+    top: &[TopSide; 2],
+    fault: Option<SpellError>,
+    text: &mut [u8],
+    price: Scale,
+    qty: Scale,
+) -> Result<i32, SpellError> {
+    if let Some(e) = fault {
+        return Err(e);
+    }
+    let (ps, qs) = (price.decimals(), qty.decimals());
+    let [bids, asks] = top;
+    let (nb, na) = (bids.len(), asks.len());
+    let mut at = 0;
+    for r in 0..nb.min(na) {
+        at = bids.put(r, text, at, ps, qs);
+        at = asks.put(r, text, at, ps, qs);
+    }
+    for r in na..nb {
+        at = bids.put(r, text, at, ps, qs);
+    }
+    for r in nb..na {
+        at = asks.put(r, text, at, ps, qs);
+    }
+    // Without the last ':'.
+    Ok(crc32fast::hash(&text[..at.saturating_sub(1)]) as i32)
 }
 
 /// CRC32 of `bid1:ask1:bid2:ask2:...` over the top 25 levels a side, each
@@ -318,22 +338,6 @@ fn interleaved(
     // Without the last ':'.
     crc.update(&text[..at.saturating_sub(1)]);
     Ok(crc.finalize() as i32)
-}
-
-impl Entry {
-    /// Writes `level`'s `px:sz` at `text[at..]`: the kept text when
-    /// rendered (a fixed-size copy of the whole slot; `len` bytes count),
-    /// else rendered now. Returns the end.
-    #[inline(always)]
-    fn put(&self, level: Level, ps: u8, qs: u8, text: &mut [u8], at: usize) -> usize {
-        if self.len > 0 {
-            text[at..at + SLOT_TEXT].copy_from_slice(&self.text);
-            return at + usize::from(self.len);
-        }
-        let end = put_number(text, at, level.price.0, ps, self.spell.px);
-        text[end] = b':';
-        put_number(text, end + 1, level.qty.0, qs, self.spell.sz)
-    }
 }
 
 /// Longest number text: a sign and 64 bytes (the parser's limit).

@@ -179,7 +179,7 @@ impl OkxDecoder {
             Walked::Msg(OkxMsg::Pong)
         } else {
             let hit = if *fast_path {
-                fast::scan(frame, symbols, bids, asks)
+                fast::scan(frame, symbols, bids, asks, trades)
             } else {
                 None
             };
@@ -193,6 +193,7 @@ impl OkxDecoder {
                     // The fast path may have left partial output.
                     bids.clear();
                     asks.clear();
+                    trades.clear();
                     let mut out = Out {
                         bids: &mut *bids,
                         asks: &mut *asks,

@@ -1,8 +1,11 @@
-//! The fast path: a template for the `books` and `bbo-tbt` frames OKX sends.
+//! The fast path: a template for the `books`, `bbo-tbt` and `trades`
+//! frames OKX sends.
 //!
 //! OKX writes `{"arg":{"channel":..,"instId":..},"action":..,"data":[{..}]}`
-//! with the envelope's keys in that order; the keys inside `data[0]`
-//! (`asks`, `bids`, `ts`, `checksum`, `prevSeqId`, `seqId`) are read in any
+//! (`trades` without `action`) with the envelope's keys in that order; the
+//! keys inside `data[0]` (`asks`, `bids`, `ts`, `checksum`, `prevSeqId`,
+//! `seqId`) and inside each trade (`tradeId`, `px`, `sz`, `side`, `ts`, and
+//! string members not read, such as `instId` and `count`) are read in any
 //! order. Every value goes through the same converters as the tape path
 //! ([`super::msg`]), so for any frame it accepts the fast path gives exactly
 //! what the tape path gives; on any deviation (another envelope order,
@@ -11,30 +14,32 @@
 
 use super::checksum::Spell;
 use super::decode::{BookHead, SideBuf, Walked};
-use super::msg::{self, Action, Chan};
+use super::msg::{self, Action, Chan, TradeMsg};
 use crate::book::Level;
 use crate::types::{Price, Qty};
 use crate::types::{ResolveSymbol, Scaling};
 use crate::venue::scan::Cursor;
 
-/// Reads a `books` or `bbo-tbt` frame into `bids` / `asks`; `None` hands
-/// the frame to the tape path (the buffers may then hold partial output).
+/// Reads a `books` or `bbo-tbt` frame into `bids` / `asks`, a `trades`
+/// frame into `out`; `None` hands the frame to the tape path (the buffers
+/// may then hold partial output).
 #[inline]
 pub(crate) fn scan<'a, R: ResolveSymbol>(
     frame: &'a [u8],
     symbols: &R,
     bids: &mut SideBuf,
     asks: &mut SideBuf,
+    out: &mut Vec<TradeMsg>,
 ) -> Option<Walked<'a>> {
     let mut c = Cursor::new(frame);
     c.lit(b"{\"arg\":{\"channel\":")?;
     let chan = Chan::of(c.string()?)?;
-    if chan == Chan::Trades {
-        return None;
-    }
     c.lit(b",\"instId\":")?;
     let scaling = symbols.resolve(c.string()?)?;
     c.eat(b'}')?;
+    if chan == Chan::Trades {
+        return trades(&mut c, scaling, out);
+    }
     let books = chan == Chan::Books;
     let action = if books {
         c.lit(b",\"action\":")?;
@@ -178,4 +183,67 @@ fn levels(c: &mut Cursor<'_>, scaling: Scaling, buf: &mut SideBuf, max: usize) -
             return c.eat(b']');
         }
     }
+}
+
+/// `,"data":[{..},..]}` of a `trades` frame into `out`.
+#[inline]
+fn trades<'a>(c: &mut Cursor<'_>, scaling: Scaling, out: &mut Vec<TradeMsg>) -> Option<Walked<'a>> {
+    c.lit(b",\"data\":[")?;
+    if c.eat(b']').is_none() {
+        loop {
+            // More than the buffer holds: the tape path reports it.
+            if out.len() == out.capacity() {
+                return None;
+            }
+            out.push(trade(c, scaling)?);
+            if c.eat(b',').is_none() {
+                c.eat(b']')?;
+                break;
+            }
+        }
+    }
+    c.eat(b'}')?;
+    c.at_end().then_some(Walked::Trades)
+}
+
+/// One trade object, its keys in any order; every member is a string (any
+/// other value: the tape path). The values go through the tape path's
+/// converters.
+#[inline]
+fn trade(c: &mut Cursor<'_>, scaling: Scaling) -> Option<TradeMsg> {
+    c.eat(b'{')?;
+    let mut v: [Option<&[u8]>; 5] = [None; 5];
+    loop {
+        let key = c.string()?;
+        c.eat(b':')?;
+        let value = c.string()?;
+        let slot = match key {
+            b"tradeId" => 0,
+            b"px" => 1,
+            b"sz" => 2,
+            b"side" => 3,
+            b"ts" => 4,
+            _ => 5,
+        };
+        if let Some(s) = v.get_mut(slot) {
+            // A repeated key: the tape path decides which counts.
+            if s.replace(value).is_some() {
+                return None;
+            }
+        }
+        if c.eat(b',').is_none() {
+            break;
+        }
+    }
+    c.eat(b'}')?;
+    let [id, px, sz, side, ts] = v;
+    let (price, qty, aggressor) = msg::trade_values(px?, sz?, side?, scaling).ok()?;
+    Some(TradeMsg {
+        scaling,
+        trade_id: msg::digits(id?, "tradeId").ok()?,
+        price,
+        qty,
+        aggressor,
+        ts_ms: msg::ts_ms(ts?).ok()?,
+    })
 }

@@ -2,7 +2,8 @@
 //!
 //! `msg.rs` (borrowed wire types), `decode.rs` (the decoder: template fast
 //! path, simd-json tape path as reference), `fast.rs` (the template),
-//! `checksum.rs` (the `books` CRC32 over the venue's own spellings),
+//! `checksum.rs` (the `books` CRC32 over the venue's own spellings, with
+//! `table.rs` and `top.rs` keeping them),
 //! `sync.rs` (OKX's rules on the shared sync core), `session.rs` (one
 //! connection, sans-IO) and `consts.rs` (endpoints, limits).
 
@@ -15,6 +16,7 @@ mod session;
 mod sync;
 mod table;
 mod tape;
+mod top;
 
 pub use checksum::{BookSpelling, Spell, SpellError, spelling};
 pub use decode::{DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS, MAX_TRADES, OkxDecoder};

@@ -16,7 +16,8 @@
 //! The book keeps mantissas only; the [`BookSpelling`] kept here beside it
 //! holds each level's wire spelling for the checksum, in step with the book:
 //! set or removed with each level, pruned of levels the book evicted at
-//! capacity, cleared whenever the book is.
+//! capacity, cleared whenever the book is; and each side's top 25 as text,
+//! updated with the levels that fall inside it.
 
 use super::checksum::BookSpelling;
 use super::msg::{Action, BookMsg};
@@ -135,8 +136,16 @@ impl OkxBookSync {
         }
     }
 
-    /// Brings the spellings in step with the book after `m` was applied.
+    /// Brings the spellings and the kept top-25 texts in step with the
+    /// book after `m` was applied. Per level: the table, and the top when
+    /// the level falls inside it (a binary search over 25 keys; a render
+    /// for a level inside). Per side: the top filled back from the book
+    /// where levels left it. A snapshot, or a message during which the
+    /// side may have reached capacity (levels evicted or dropped), renders
+    /// the side's top from scratch instead.
     fn track(&mut self, book: &Ladder, m: &BookMsg<'_>) {
+        let (ps, qs) = (m.scaling.price, m.scaling.qty);
+        let fresh = m.action == Action::Snapshot;
         for (side, levels, spells) in [
             (Side::Bid, m.bids, m.bid_spells),
             (Side::Ask, m.asks, m.ask_spells),
@@ -145,18 +154,32 @@ impl OkxBookSync {
             // undoing all of its levels' removals leaves room: then every
             // non-zero level was kept, and the book need not be asked.
             let kept = book.depth(side) + levels.len() < book.capacity();
+            let ranked = kept && !fresh;
             for (level, spell) in levels.iter().zip(spells) {
                 // A level the book did not keep (capacity) has no spelling.
                 if level.qty.0 == 0 || (!kept && book.qty_at(side, level.price).0 == 0) {
                     self.spelling.remove(side, level.price);
-                } else if !self.spelling.set(side, *level, *spell) {
+                    if ranked {
+                        self.spelling.unrank(side, level.price);
+                    }
+                    continue;
+                }
+                if !self.spelling.set(side, *level, *spell) {
                     // Full: drop what the book evicted, then try again.
                     self.spelling.prune(side, |p| book.qty_at(side, p).0 != 0);
                     self.spelling.set(side, *level, *spell);
                 }
+                if ranked {
+                    self.spelling.rank(side, *level, *spell, ps, qs);
+                }
             }
             if self.spelling.len(side) > book.depth(side) {
                 self.spelling.prune(side, |p| book.qty_at(side, p).0 != 0);
+            }
+            if ranked {
+                self.spelling.settle(side, book, ps, qs);
+            } else {
+                self.spelling.rerank(side, book, ps, qs);
             }
         }
     }
@@ -180,7 +203,7 @@ impl OkxBookSync {
         // the book; if it did, the book cannot be vouched for: a mismatch.
         let ours = self
             .spelling
-            .checksum(&st.book, m.scaling.price, m.scaling.qty)
+            .checksum(m.scaling.price, m.scaling.qty)
             .unwrap_or(venue.wrapping_add(1));
         if ours == venue {
             return DiffOutcome::Applied;

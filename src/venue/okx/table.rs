@@ -1,54 +1,15 @@
 //! The spelling table: one side's held levels keyed by price, each with its
-//! [`Spell`] and (once a checksum needed it) its rendered `px:sz` text.
-//! Fixed capacity, open addressing with linear probing and backward-shift
-//! deletion (no tombstones); allocated once.
+//! [`Spell`]. Fixed capacity, open addressing with linear probing and
+//! backward-shift deletion (no tombstones); allocated once.
 
-use super::checksum::{NUMBER_CAP, Spell, put_number};
-use crate::book::Level;
-
-/// Bytes of `px:sz` text kept per level (longer texts are rendered when
-/// the checksum is computed).
-pub(super) const SLOT_TEXT: usize = 45;
-
-/// What the table keeps for one level: its spelling and, once a checksum
-/// rendered it, its `px:sz` text (later checksums only copy it).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Entry {
-    /// The level's spelling.
-    pub(super) spell: Spell,
-    /// Bytes of `text` in use; 0: not rendered (too long), render from `spell`.
-    pub(super) len: u8,
-    /// The text; `len` bytes count.
-    pub(super) text: [u8; SLOT_TEXT],
-}
-
-impl Entry {
-    /// Renders `level`'s `px:sz` text (left unrendered if it does not fit).
-    #[cold]
-    pub(super) fn render(&mut self, level: Level, price_scale: u8, qty_scale: u8) {
-        let mut tmp = [0u8; 2 * NUMBER_CAP + 1];
-        let end = put_number(&mut tmp, 0, level.price.0, price_scale, self.spell.px);
-        tmp[end] = b':';
-        let end = put_number(&mut tmp, end + 1, level.qty.0, qty_scale, self.spell.sz);
-        if end <= SLOT_TEXT {
-            self.text[..end].copy_from_slice(&tmp[..end]);
-            self.len = end as u8;
-        }
-    }
-}
-
-pub(super) const NO_ENTRY: Entry = Entry {
-    spell: Spell { px: 0, sz: 0 },
-    len: 0,
-    text: [0; SLOT_TEXT],
-};
+use super::checksum::Spell;
 
 /// The spellings of one side's held levels, keyed by price.
 #[derive(Debug)]
 pub(super) struct SideTable {
     /// Price mantissas; [`EMPTY`] marks a free slot.
     keys: Box<[i64]>,
-    spells: Box<[Entry]>,
+    spells: Box<[Spell]>,
     /// Occupied slots; at most half the slots.
     pub(super) len: usize,
     /// `64 - log2(slots)`: the hash's top bits index the table.
@@ -63,7 +24,7 @@ impl SideTable {
         let slots = (2 * capacity.max(8)).next_power_of_two();
         SideTable {
             keys: vec![EMPTY; slots].into_boxed_slice(),
-            spells: vec![NO_ENTRY; slots].into_boxed_slice(),
+            spells: vec![Spell::default(); slots].into_boxed_slice(),
             len: 0,
             shift: 64 - slots.trailing_zeros(),
         }
@@ -92,32 +53,10 @@ impl SideTable {
         }
     }
 
-    /// The slot holding `price`, if held (stable until the next `set` or
-    /// `remove`).
     #[inline]
-    pub(super) fn slot_of(&self, price: i64) -> Option<usize> {
+    pub(super) fn get(&self, price: i64) -> Option<Spell> {
         match self.find(price) {
-            (i, true) => Some(i),
-            _ => None,
-        }
-    }
-
-    /// The entry in `slot` (from [`slot_of`](Self::slot_of)).
-    #[inline(always)]
-    pub(super) fn entry(&self, slot: usize) -> &Entry {
-        &self.spells[slot]
-    }
-
-    /// The entry in `slot`, to render its text.
-    #[inline(always)]
-    pub(super) fn entry_mut(&mut self, slot: usize) -> &mut Entry {
-        &mut self.spells[slot]
-    }
-
-    #[inline]
-    pub(super) fn get(&self, price: i64) -> Option<&Entry> {
-        match self.find(price) {
-            (i, true) => Some(&self.spells[i]),
+            (i, true) => Some(self.spells[i]),
             _ => None,
         }
     }
@@ -125,7 +64,7 @@ impl SideTable {
     /// Sets `price`'s spelling; false when the table is full or the price
     /// is the reserved one.
     #[inline]
-    pub(super) fn set(&mut self, price: i64, spell: Entry) -> bool {
+    pub(super) fn set(&mut self, price: i64, spell: Spell) -> bool {
         if price == EMPTY {
             return false;
         }
@@ -213,8 +152,7 @@ mod tests {
             for (k, add) in ops {
                 let spell = Spell { px: (k % 7) as u8, sz: (k % 5) as u8 };
                 if add {
-                    let entry = Entry { spell, ..NO_ENTRY };
-                    proptest::prop_assert!(t.set(k * 1000, entry));
+                    proptest::prop_assert!(t.set(k * 1000, spell));
                     m.insert(k * 1000, spell);
                 } else {
                     t.remove(k * 1000);
@@ -223,7 +161,7 @@ mod tests {
                 proptest::prop_assert_eq!(t.len, m.len());
             }
             for k in 0..32 {
-                proptest::prop_assert_eq!(t.get(k * 1000).map(|e| e.spell), m.get(&(k * 1000)).copied());
+                proptest::prop_assert_eq!(t.get(k * 1000), m.get(&(k * 1000)).copied());
             }
         }
 
