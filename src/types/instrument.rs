@@ -25,6 +25,8 @@ pub enum Venue {
     /// OKX v5 public channels, every instrument type on one endpoint
     /// (`BTC-USDT` spot, `BTC-USDT-SWAP` perpetuals; `ws.okx.com/ws/v5/public`).
     Okx = 5,
+    /// Kraken WebSocket v2 spot (`ws.kraken.com/v2`; symbols `BTC/USD`).
+    Kraken = 7,
 }
 
 impl Venue {
@@ -36,6 +38,7 @@ impl Venue {
             Venue::BybitSpot => "bybit-spot",
             Venue::BybitLinear => "bybit-linear",
             Venue::Okx => "okx",
+            Venue::Kraken => "kraken",
         }
     }
 
@@ -47,6 +50,7 @@ impl Venue {
             "bybit-spot" => Some(Venue::BybitSpot),
             "bybit-linear" => Some(Venue::BybitLinear),
             "okx" => Some(Venue::Okx),
+            "kraken" => Some(Venue::Kraken),
             _ => None,
         }
     }
@@ -59,17 +63,19 @@ impl Venue {
             3 => Some(Venue::BybitSpot),
             4 => Some(Venue::BybitLinear),
             5 => Some(Venue::Okx),
+            7 => Some(Venue::Kraken),
             _ => None,
         }
     }
 
     /// All venues, for help texts.
-    pub const ALL: [Venue; 5] = [
+    pub const ALL: [Venue; 6] = [
         Venue::BinanceSpot,
         Venue::BinanceUsdm,
         Venue::BybitSpot,
         Venue::BybitLinear,
         Venue::Okx,
+        Venue::Kraken,
     ];
 }
 

@@ -54,6 +54,7 @@
 pub mod binance;
 pub mod bybit;
 pub(crate) mod instrument;
+pub mod kraken;
 pub mod okx;
 pub mod profile;
 pub(crate) mod scan;

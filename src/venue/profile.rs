@@ -103,6 +103,12 @@ pub struct Profile {
     pub max_connection_age: Duration,
     /// How long before `max_connection_age` to reconnect.
     pub reconnect_before_cut: Duration,
+    /// Price tick size (decimal text) of a symbol the config or replay
+    /// gives none for.
+    pub default_tick_size: &'static str,
+    /// Quantity lot size (decimal text) of a symbol the config or replay
+    /// gives none for.
+    pub default_lot_size: &'static str,
 }
 
 /// See [`Profile::snapshot_limits`].
@@ -154,6 +160,7 @@ pub fn profile(venue: Venue) -> &'static Profile {
         Venue::BybitSpot => &super::bybit::consts::SPOT,
         Venue::BybitLinear => &super::bybit::consts::LINEAR,
         Venue::Okx => &super::okx::consts::PROFILE,
+        Venue::Kraken => &super::kraken::consts::PROFILE,
     }
 }
 

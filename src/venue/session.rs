@@ -6,6 +6,7 @@
 use super::binance::BinanceSession;
 use super::bybit::BybitSession;
 use super::instrument::reset_books;
+use super::kraken::KrakenSession;
 use super::okx::OkxSession;
 use super::{
     DecodeError, DecodeStats, FeedStats, FrameKind, InstrumentBook, SessionPlan, SnapshotFailure,
@@ -34,6 +35,8 @@ pub enum Session {
     Bybit(Box<BybitSession>),
     /// OKX (every instrument type on one public endpoint).
     Okx(Box<OkxSession>),
+    /// Kraken WebSocket v2 spot.
+    Kraken(Box<KrakenSession>),
 }
 
 impl Session {
@@ -46,6 +49,7 @@ impl Session {
                 | Venue::BybitSpot
                 | Venue::BybitLinear
                 | Venue::Okx
+                | Venue::Kraken
         )
     }
 
@@ -59,6 +63,7 @@ impl Session {
                 Session::Bybit(Box::new(BybitSession::new(plan)))
             }
             Venue::Okx => Session::Okx(Box::new(OkxSession::new(plan))),
+            Venue::Kraken => Session::Kraken(Box::new(KrakenSession::new(plan))),
         })
     }
 
@@ -68,6 +73,7 @@ impl Session {
             Session::Binance(s) => s.url(),
             Session::Bybit(s) => s.url(),
             Session::Okx(s) => s.url(),
+            Session::Kraken(s) => s.url(),
         }
     }
 
@@ -77,6 +83,7 @@ impl Session {
             Session::Binance(s) => s.instruments(),
             Session::Bybit(s) => s.instruments(),
             Session::Okx(s) => s.instruments(),
+            Session::Kraken(s) => s.instruments(),
         }
     }
 
@@ -86,6 +93,7 @@ impl Session {
             Session::Binance(s) => s.handle_open(now, books),
             Session::Bybit(s) => s.handle_open(now, books),
             Session::Okx(s) => s.handle_open(now, books),
+            Session::Kraken(s) => s.handle_open(now, books),
         }
     }
 
@@ -103,6 +111,7 @@ impl Session {
             Session::Binance(s) => s.handle_text(frame, now, registry, books, out),
             Session::Bybit(s) => s.handle_text(frame, now, registry, books, out),
             Session::Okx(s) => s.handle_text(frame, now, registry, books, out),
+            Session::Kraken(s) => s.handle_text(frame, now, registry, books, out),
         }
     }
 
@@ -122,6 +131,7 @@ impl Session {
             Session::Binance(s) => s.handle_undecodable(frame, now, registry, books, out),
             Session::Bybit(s) => s.handle_undecodable(frame, now, registry, books, out),
             Session::Okx(s) => s.handle_undecodable(frame, now, registry, books, out),
+            Session::Kraken(s) => s.handle_undecodable(frame, now, registry, books, out),
         }
     }
 
@@ -136,9 +146,10 @@ impl Session {
     ) -> Result<SnapshotOutcome, SnapshotFailure> {
         match self {
             Session::Binance(s) => s.handle_fetched(body, now, registry, st, out),
-            // Bybit's and OKX's snapshots come on the stream: nothing is fetched.
+            // Bybit's, OKX's and Kraken's snapshots come on the stream: nothing is fetched.
             Session::Bybit(_) => Ok(SnapshotOutcome::Ignored),
             Session::Okx(_) => Ok(SnapshotOutcome::Ignored),
+            Session::Kraken(_) => Ok(SnapshotOutcome::Ignored),
         }
     }
 
@@ -159,6 +170,7 @@ impl Session {
             Session::Binance(s) => s.handle_closed(now),
             Session::Bybit(s) => s.handle_closed(now),
             Session::Okx(s) => s.handle_closed(now),
+            Session::Kraken(s) => s.handle_closed(now),
         }
         reset_books(self.instruments(), books, now, batch, out);
     }
@@ -174,6 +186,7 @@ impl Session {
             Session::Binance(s) => s.poll_transmit(now, buf),
             Session::Bybit(s) => s.poll_transmit(now, books, buf),
             Session::Okx(s) => s.poll_transmit(now, books, buf),
+            Session::Kraken(s) => s.poll_transmit(now, books, buf),
         }
     }
 
@@ -189,6 +202,7 @@ impl Session {
             Session::Binance(s) => s.poll_fetch(books, may),
             Session::Bybit(_) => None,
             Session::Okx(_) => None,
+            Session::Kraken(_) => None,
         }
     }
 
@@ -198,6 +212,7 @@ impl Session {
             Session::Binance(s) => s.poll_timeout(now),
             Session::Bybit(s) => s.poll_timeout(now),
             Session::Okx(s) => s.poll_timeout(now),
+            Session::Kraken(s) => s.poll_timeout(now),
         }
     }
 
@@ -207,6 +222,7 @@ impl Session {
             Session::Binance(s) => s.snapshot_url(inst),
             Session::Bybit(_) => None,
             Session::Okx(_) => None,
+            Session::Kraken(_) => None,
         }
     }
 
@@ -216,6 +232,7 @@ impl Session {
             Session::Binance(s) => s.snapshot_weight(),
             Session::Bybit(_) => 0,
             Session::Okx(_) => 0,
+            Session::Kraken(_) => 0,
         }
     }
 
@@ -225,6 +242,7 @@ impl Session {
             Session::Binance(s) => s.frames().stats(),
             Session::Bybit(s) => s.stats(),
             Session::Okx(s) => s.stats(),
+            Session::Kraken(s) => s.stats(),
         }
     }
 
@@ -234,6 +252,7 @@ impl Session {
             Session::Binance(s) => s.frames().decoder().stats(),
             Session::Bybit(s) => s.decode_stats(),
             Session::Okx(s) => s.decode_stats(),
+            Session::Kraken(s) => s.decode_stats(),
         }
     }
 }

@@ -83,6 +83,8 @@ pub const SPOT: Profile = Profile {
     rest_weight_per_min: SPOT_REST_WEIGHT_PER_MIN,
     max_connection_age: MAX_CONNECTION_AGE,
     reconnect_before_cut: RECONNECT_BEFORE_CUT,
+    default_tick_size: "0.00000001",
+    default_lot_size: "0.00000001",
 };
 
 /// Binance USD-M futures, for the configuration front-end.

@@ -47,6 +47,8 @@ pub const SPOT: Profile = Profile {
     // No documented cut while pinging; rotate daily anyway.
     max_connection_age: Duration::from_secs(24 * 3600),
     reconnect_before_cut: Duration::from_secs(15 * 60),
+    default_tick_size: "0.00000001",
+    default_lot_size: "0.00000001",
 };
 
 /// Bybit linear contracts, for the configuration front-end.

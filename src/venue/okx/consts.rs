@@ -45,4 +45,6 @@ pub const PROFILE: Profile = Profile {
     rest_weight_per_min: 0,
     max_connection_age: Duration::from_secs(24 * 3600),
     reconnect_before_cut: Duration::from_secs(15 * 60),
+    default_tick_size: "0.00000001",
+    default_lot_size: "0.00000001",
 };

@@ -3,8 +3,9 @@
 //! Fixed capacity, open addressing with linear probing and backward-shift
 //! deletion (no tombstones); allocated once.
 
-use super::checksum::{NUMBER_CAP, Spell, put_number};
+use super::checksum::Spell;
 use crate::book::Level;
+use crate::venue::scan::render::{NUMBER_CAP, put_number};
 
 /// Bytes of `px:sz` text kept per level (longer texts are rendered when
 /// the checksum is computed).

@@ -176,6 +176,7 @@ impl Dialect {
             }
             Venue::BybitSpot | Venue::BybitLinear => Some(Dialect::Bybit(bybit::Bybit::new(venue))),
             Venue::Okx => Some(Dialect::Okx(okx::Okx)),
+            Venue::Kraken => None,
         }
     }
 
