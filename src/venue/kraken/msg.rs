@@ -168,6 +168,12 @@ pub(crate) fn level_err(what: What, key: &'static str, index: usize, part: u8) -
 /// and its checksum is over plain text), unsigned unless `signed`.
 #[inline]
 pub(crate) fn exact(text: &[u8], scale: Scale, signed: bool) -> Result<i64, NumError> {
+    if let Some(at) = text.iter().position(|&b| b == b'e' || b == b'E') {
+        return Err(NumError::InvalidChar {
+            at: u8::try_from(at).unwrap_or(u8::MAX),
+            byte: text[at],
+        });
+    }
     let digits = text.strip_prefix(b"-").unwrap_or(text);
     if let Some(dot) = digits.iter().position(|&b| b == b'.') {
         let frac = &digits[dot + 1..];
