@@ -27,6 +27,10 @@
 //! * `okx.rs` — [`MarketSim::okx_update`] (with the checksum),
 //!   [`MarketSim::okx_snapshot`], [`MarketSim::okx_bbo`],
 //!   [`MarketSim::okx_trade`], [`MarketSim::okx_crossed`];
+//! * `kraken.rs` — [`MarketSim::kraken_updates`] (one per subscribed
+//!   depth, with the checksum), [`MarketSim::kraken_snapshot`],
+//!   [`MarketSim::kraken_ticker`], [`MarketSim::kraken_trade`],
+//!   [`MarketSim::kraken_crossed`];
 //! * `number.rs` — the decimal spellings Bybit and OKX use.
 //!
 //! A depth-limited view (Bybit `orderbook.50`, OKX `books`' 400 levels)
@@ -36,6 +40,7 @@
 
 mod binance;
 mod bybit;
+mod kraken;
 mod number;
 mod okx;
 #[cfg(test)]
@@ -47,6 +52,7 @@ use crate::types::Rng;
 use crate::types::{Price, Qty, Scale, Side, Venue};
 
 pub use self::binance::{push_decimal, push_u64};
+pub use self::kraken::KRAKEN_DEPTHS;
 
 /// Shape of the generated market.
 #[derive(Clone, Debug)]
