@@ -63,6 +63,7 @@
 
 mod binance;
 mod bybit;
+mod kraken;
 mod okx;
 
 use tungstenite::Message;
@@ -165,6 +166,8 @@ pub(super) enum Dialect {
     Bybit(bybit::Bybit),
     /// OKX v5 public.
     Okx(okx::Okx),
+    /// Kraken WebSocket v2 public.
+    Kraken(kraken::Kraken),
 }
 
 impl Dialect {
@@ -176,7 +179,7 @@ impl Dialect {
             }
             Venue::BybitSpot | Venue::BybitLinear => Some(Dialect::Bybit(bybit::Bybit::new(venue))),
             Venue::Okx => Some(Dialect::Okx(okx::Okx)),
-            Venue::Kraken => None,
+            Venue::Kraken => Some(Dialect::Kraken(kraken::Kraken)),
         }
     }
 
@@ -188,6 +191,7 @@ impl Dialect {
             Dialect::Binance(_) => "",
             Dialect::Bybit(d) => d.ws_path(),
             Dialect::Okx(_) => okx::WS_PATH,
+            Dialect::Kraken(_) => kraken::WS_PATH,
         }
     }
 
@@ -198,6 +202,7 @@ impl Dialect {
             Dialect::Binance(d) => d.accept(path).map(Session::Binance),
             Dialect::Bybit(d) => d.accept(path).map(Session::Bybit),
             Dialect::Okx(d) => d.accept(path).map(Session::Okx),
+            Dialect::Kraken(d) => d.accept(path).map(Session::Kraken),
         }
     }
 
@@ -207,7 +212,7 @@ impl Dialect {
         match self {
             Dialect::Binance(d) => d.rest(route, query),
             // Books come over the WebSocket; no REST depth to serve.
-            Dialect::Bybit(_) | Dialect::Okx(_) => None,
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Kraken(_) => None,
         }
     }
 
@@ -217,6 +222,7 @@ impl Dialect {
             Dialect::Binance(_) => binance::refusal(why),
             Dialect::Bybit(_) => bybit::refusal(why),
             Dialect::Okx(_) => okx::refusal(why),
+            Dialect::Kraken(_) => kraken::refusal(why),
         }
     }
 
@@ -225,7 +231,7 @@ impl Dialect {
     pub(super) fn rest_snapshot(&self, book: &mut MarketSim, limit: usize, out: &mut Vec<u8>) {
         match self {
             Dialect::Binance(_) => book.snapshot(limit, out),
-            Dialect::Bybit(_) | Dialect::Okx(_) => out.clear(),
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Kraken(_) => out.clear(),
         }
     }
 
@@ -237,6 +243,7 @@ impl Dialect {
             Dialect::Binance(_) => false,
             Dialect::Bybit(d) => d.ws_snapshot(book, topic, out),
             Dialect::Okx(_) => okx::ws_snapshot(book, topic, out),
+            Dialect::Kraken(_) => kraken::ws_snapshot(book, topic, out),
         }
     }
 
@@ -258,6 +265,7 @@ impl Dialect {
             }
             Dialect::Bybit(d) => d.write(book, kind, frames),
             Dialect::Okx(_) => okx::write(book, kind, bad_checksum, frames),
+            Dialect::Kraken(_) => kraken::write(book, kind, bad_checksum, frames),
         }
     }
 
@@ -272,6 +280,7 @@ impl Dialect {
             }
             Dialect::Bybit(_) => bybit::malformed(book, frames),
             Dialect::Okx(_) => okx::malformed(book, frames),
+            Dialect::Kraken(_) => kraken::malformed(book, frames),
         }
     }
 
@@ -286,12 +295,13 @@ impl Dialect {
             }
             Dialect::Bybit(_) => bybit::crossed(book, frames),
             Dialect::Okx(_) => okx::crossed(book, frames),
+            Dialect::Kraken(_) => kraken::crossed(book, frames),
         }
     }
 
     /// Whether the venue's book frames carry a checksum.
     pub(super) fn checksums(&self) -> bool {
-        matches!(self, Dialect::Okx(_))
+        matches!(self, Dialect::Okx(_) | Dialect::Kraken(_))
     }
 
     /// The venue's sequence of `book`'s last event: Binance's update id,
@@ -299,7 +309,7 @@ impl Dialect {
     pub(super) fn last_update_id(&self, book: &MarketSim) -> u64 {
         match self {
             Dialect::Binance(_) => book.last_update_id(),
-            Dialect::Bybit(_) | Dialect::Okx(_) => book.book_seq(),
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Kraken(_) => book.book_seq(),
         }
     }
 
@@ -310,7 +320,7 @@ impl Dialect {
         match self {
             Dialect::Binance(_) => Some(binance::ping()),
             // Clients ping these venues, not the other way round.
-            Dialect::Bybit(_) | Dialect::Okx(_) => None,
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Kraken(_) => None,
         }
     }
 }
@@ -324,6 +334,8 @@ pub(super) enum Session {
     Bybit(bybit::Session),
     /// An OKX connection.
     Okx(okx::Session),
+    /// A Kraken connection.
+    Kraken(kraken::Session),
 }
 
 impl Session {
@@ -333,6 +345,7 @@ impl Session {
             Session::Binance(s) => s.wants(topic),
             Session::Bybit(s) => s.wants(topic),
             Session::Okx(s) => s.wants(topic),
+            Session::Kraken(s) => s.wants(topic),
         }
     }
 
@@ -340,7 +353,7 @@ impl Session {
     pub(super) fn frame(&mut self, frame: &[u8]) -> Message {
         match self {
             Session::Binance(s) => s.frame(frame),
-            Session::Bybit(_) | Session::Okx(_) => {
+            Session::Bybit(_) | Session::Okx(_) | Session::Kraken(_) => {
                 Message::text(String::from_utf8_lossy(frame).into_owned())
             }
         }
@@ -355,6 +368,7 @@ impl Session {
             Session::Binance(s) => replies.texts.extend(s.handle_text(text)),
             Session::Bybit(s) => s.handle_text(text, listed, replies),
             Session::Okx(s) => s.handle_text(text, listed, replies),
+            Session::Kraken(s) => s.handle_text(text, listed, replies),
         }
     }
 }
