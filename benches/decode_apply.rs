@@ -20,6 +20,8 @@ mod common;
 use common::{BaselineBook, timed_cycle};
 #[path = "common/bybit.rs"]
 mod bybit;
+#[path = "common/kraken.rs"]
+mod kraken;
 #[path = "common/okx.rs"]
 mod okx;
 
@@ -217,6 +219,7 @@ fn decode_apply(c: &mut Criterion) {
     run_pair(c, "binance_real", &frames, &mut real, &first);
     bybit::bench(c);
     okx::run(c);
+    kraken::run(c);
 }
 
 criterion_group!(benches, decode_apply);
@@ -234,6 +237,8 @@ fn main() {
             "bybit_book",
             "okx_book",
             "okx_checksum",
+            "kraken_book",
+            "kraken_checksum",
         ],
     );
 }
