@@ -6,7 +6,7 @@
 //! At a fixed precision that text is the mantissa's digits: `62802.5` at
 //! one decimal is the mantissa 628025, `0.00005100` at eight is 5100. So
 //! the book's mantissas are rendered as plain integers (the shared
-//! right-to-left renderer) into a stack buffer and hashed once: no
+//! right-to-left digit renderer) into a stack buffer and hashed once: no
 //! spelling is kept, and the book's scales must be the pair's precision
 //! (the instrument's tick and lot decimals), which the decoder enforces by
 //! refusing any number with more decimals.
@@ -14,7 +14,7 @@
 use super::consts::CHECKSUM_LEVELS;
 use crate::book::Ladder;
 use crate::types::Side;
-use crate::venue::scan::render::put_number;
+use crate::venue::scan::render::put_uint;
 
 /// Digits of one mantissa at most (`i64::MAX` has 19).
 const DIGITS: usize = 19;
@@ -39,7 +39,7 @@ pub fn checksum(book: &Ladder) -> u32 {
 /// negative); returns the end.
 #[inline(always)]
 fn digits(out: &mut [u8], at: usize, v: i64) -> usize {
-    put_number(out, at, v.max(0), 0, 0)
+    put_uint(out, at, v.max(0) as u64)
 }
 
 #[cfg(test)]

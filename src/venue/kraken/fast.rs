@@ -3,13 +3,18 @@
 //! whitespace, ASCII strings without escapes; the heartbeat), read in one
 //! pass. Anything else — another order, whitespace, a form it does not
 //! read, an unknown symbol, any error — is `None`: the reference walk
-//! decides. Values go through the same converters (`msg.rs`), so whatever
-//! this accepts the walk reads the same.
+//! decides. Prices and quantities are read straight into mantissas by a
+//! reader that accepts a subset of what `msg::exact` accepts (plain
+//! decimals, at most the pair's decimals, 18 digits) and gives the same
+//! value; the checksum and timestamp go through `msg.rs`'s converters. The
+//! property tests and the fuzz target hold the two paths to the same
+//! answers.
 
-use super::msg::{BookEntry, BookKind, KrakenMsg, checksum, level, timestamp};
+use super::msg::{BookEntry, BookKind, KrakenMsg, checksum, timestamp};
 use super::tape::{Out, Walked};
 use crate::book::Level;
-use crate::types::{ResolveSymbol, Scaling};
+use crate::types::swar::POW10;
+use crate::types::{Price, Qty, ResolveSymbol, Scale, Scaling};
 
 const HEARTBEAT: &[u8] = br#"{"channel":"heartbeat"}"#;
 const BOOK: &[u8] = br#"{"channel":"book","type":""#;
@@ -54,55 +59,87 @@ impl<'a> At<'a> {
         Some(&self.b[start..self.i - 1])
     }
 
-    /// A plain unsigned decimal's text: `0` or a digit 1-9 and digits, then
-    /// optionally `.` and at least one digit (what JSON allows of those).
+    /// A plain unsigned decimal read straight into a mantissa at `scale`:
+    /// `0` or a digit 1-9 and digits, then optionally `.` and at least one
+    /// digit, at most `scale` decimals and 18 digits in all (anything else,
+    /// the reference walk decides). The same value `msg::exact` reads.
     #[inline(always)]
-    fn number(&mut self) -> Option<&'a [u8]> {
-        let start = self.i;
+    fn fixed(&mut self, scale: Scale) -> Option<i64> {
         let b = self.b;
+        let start = self.i;
         let mut i = start;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start || (b[start] == b'0' && i > start + 1) {
-            return None;
-        }
-        if b.get(i) == Some(&b'.') {
-            let f = i + 1;
-            i = f;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
+        let mut v: u64 = 0;
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii_digit() {
+                break;
             }
-            if i == f {
+            v = v * 10 + u64::from(c - b'0');
+            i += 1;
+            if i - start > 18 {
                 return None;
             }
         }
+        let int = i - start;
+        if int == 0 || (b[start] == b'0' && int > 1) {
+            return None;
+        }
+        let mut frac = 0;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&c) = b.get(i) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                v = v * 10 + u64::from(c - b'0');
+                i += 1;
+                frac += 1;
+                if int + frac > 18 {
+                    return None;
+                }
+            }
+            if frac == 0 {
+                return None;
+            }
+        }
+        let scale = usize::from(scale.decimals());
+        if frac > scale {
+            return None;
+        }
+        let m = v.checked_mul(POW10[scale - frac])?;
         self.i = i;
-        Some(&b[start..i])
+        i64::try_from(m).ok()
+    }
+
+    /// A number's text (the checksum: an integer, read by its converter).
+    #[inline(always)]
+    fn number(&mut self) -> Option<&'a [u8]> {
+        let start = self.i;
+        while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+            self.i += 1;
+        }
+        (self.i > start).then(|| &self.b[start..self.i])
     }
 
     /// `[{"price":N,"qty":N},...]` into `buf`; returns its range.
     #[inline(always)]
-    fn levels(
-        &mut self,
-        scaling: Scaling,
-        key: &'static str,
-        buf: &mut Vec<Level>,
-    ) -> Option<(u32, u32)> {
+    fn levels(&mut self, scaling: Scaling, buf: &mut Vec<Level>) -> Option<(u32, u32)> {
         let start = buf.len();
         self.lit(b"[")?;
         if self.lit(b"]").is_none() {
             loop {
                 self.lit(br#"{"price":"#)?;
-                let px = self.number()?;
+                let price = self.fixed(scaling.price)?;
                 self.lit(br#","qty":"#)?;
-                let qty = self.number()?;
+                let qty = self.fixed(scaling.qty)?;
                 self.lit(b"}")?;
-                let l = level(px, qty, scaling, key, buf.len() - start).ok()?;
-                if buf.len() == buf.capacity() {
+                // Zero prices are the reference walk's to refuse.
+                if price == 0 || buf.len() == buf.capacity() {
                     return None;
                 }
-                buf.push(l);
+                buf.push(Level {
+                    price: Price(price),
+                    qty: Qty(qty),
+                });
                 match self.byte()? {
                     b',' => {}
                     b']' => break,
@@ -138,9 +175,9 @@ pub(crate) fn scan<'a, R: ResolveSymbol>(
         let symbol = at.text()?;
         let scaling = symbols.resolve(symbol)?;
         at.lit(br#","bids":"#)?;
-        let bids = at.levels(scaling, "bids", out.bids)?;
+        let bids = at.levels(scaling, out.bids)?;
         at.lit(br#","asks":"#)?;
-        let asks = at.levels(scaling, "asks", out.asks)?;
+        let asks = at.levels(scaling, out.asks)?;
         at.lit(br#","checksum":"#)?;
         let sum = checksum(at.number()?).ok()?;
         at.lit(br#","timestamp":""#)?;

@@ -100,3 +100,49 @@ fn put_digits(out: &mut [u8], end: usize, mut n: usize, v: &mut u64) -> usize {
     }
     w
 }
+
+/// `v`'s decimal digits (no sign, no point, no leading zero) at
+/// `out[at..]`, two at a time, right to left; returns the end, or `at`
+/// (nothing written) when they do not fit. What a checksum over the digits
+/// of a fixed-precision number needs (Kraken's): that text is the
+/// mantissa's digits.
+#[inline(always)]
+pub(crate) fn put_uint(out: &mut [u8], at: usize, mut v: u64) -> usize {
+    let len = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let Some(dst) = out.get_mut(at..at + len) else {
+        return at;
+    };
+    let mut i = len;
+    while i >= 2 {
+        let pair = PAIRS[(v % 100) as usize];
+        dst[i - 2] = pair[0];
+        dst[i - 1] = pair[1];
+        v /= 100;
+        i -= 2;
+    }
+    if i == 1 {
+        dst[0] = b'0' + (v % 10) as u8;
+    }
+    at + len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uints_render_as_their_digits() {
+        let mut out = [0u8; 64];
+        for v in [0u64, 7, 10, 99, 100, 628_025, 5_100, u64::MAX] {
+            let end = put_uint(&mut out, 3, v);
+            assert_eq!(&out[3..end], v.to_string().as_bytes());
+        }
+        let mut small = [0u8; 4];
+        assert_eq!(
+            put_uint(&mut small, 1, 12_345),
+            1,
+            "does not fit: nothing written"
+        );
+        assert_eq!(small, [0; 4]);
+    }
+}
