@@ -47,11 +47,11 @@ pub(crate) fn levels_of(list: &str) -> Vec<(String, String)> {
     let mut rest = list;
     while let Some(p) = rest.find("\"price\":") {
         rest = &rest[p + 8..];
-        let pe = rest.find(|c: char| c == ',' || c == '}').unwrap();
+        let pe = rest.find([',', '}']).unwrap();
         let price = rest[..pe].trim().to_owned();
         let q = rest.find("\"qty\":").unwrap();
         rest = &rest[q + 6..];
-        let qe = rest.find(|c: char| c == ',' || c == '}').unwrap();
+        let qe = rest.find([',', '}']).unwrap();
         out.push((price, rest[..qe].trim().to_owned()));
         rest = &rest[qe..];
     }

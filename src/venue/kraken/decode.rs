@@ -138,13 +138,12 @@ impl KrakenDecoder {
             trades,
             bbos,
         } = out;
-        let (bids, asks, entries, trades, bbos): (
-            &'a Vec<Level>,
-            &'a Vec<Level>,
-            &'a Vec<BookEntry>,
-            &'a Vec<TradeMsg>,
-            &'a Vec<BboMsg>,
-        ) = (bids, asks, entries, trades, bbos);
+        // The buffers are lent out for the message's lifetime.
+        let bids: &'a Vec<Level> = bids;
+        let asks: &'a Vec<Level> = asks;
+        let entries: &'a Vec<BookEntry> = entries;
+        let trades: &'a Vec<TradeMsg> = trades;
+        let bbos: &'a Vec<BboMsg> = bbos;
         Ok(match walked {
             Walked::Msg(m) => m,
             Walked::Book(kind) => KrakenMsg::Book(BookMsg {
