@@ -118,14 +118,64 @@ impl MarketSim {
         }
         let (mut bids, mut asks) = (Vec::new(), Vec::new());
         for (&depth, frame) in depths.iter().zip(out.iter_mut()) {
-            for (side, levels) in [(Side::Bid, &mut bids), (Side::Ask, &mut asks)] {
-                self.view_changes(side, depth, levels);
-                // Kraken leaves the cut to the client.
-                levels.retain(|&(p, q)| q != 0 || self.qty_at(side, p) == 0);
-            }
+            self.kraken_view(Side::Bid, depth, &mut bids);
+            self.kraken_view(Side::Ask, depth, &mut asks);
             self.kraken_book(frame, "update", &bids, &asks, checksum);
         }
         self.finish_event(event);
+    }
+
+    /// What the closed event changed in the best `depth` levels of `side`,
+    /// as Kraken publishes it, into `out` (cleared first), best first: the
+    /// touched levels in the new view (their quantity now), the touched
+    /// levels of the old view that are gone (0), and untouched levels that
+    /// entered the view because better ones went. No delete for a level
+    /// merely pushed past the depth: the client cuts. Linear in the depth.
+    fn kraken_view(&self, side: Side, depth: usize, out: &mut Vec<(i64, i64)>) {
+        use std::collections::HashSet;
+        out.clear();
+        let touched: Vec<(i64, i64)> = self
+            .touched
+            .iter()
+            .filter(|t| t.side == side)
+            .map(|t| (t.price, t.before))
+            .collect();
+        let was_touched: HashSet<i64> = touched.iter().map(|&(p, _)| p).collect();
+        // The old view: untouched levels as they are, touched ones that
+        // existed, best first, cut at the depth.
+        let better = |a: i64, b: i64| {
+            if side == Side::Bid {
+                b.cmp(&a)
+            } else {
+                a.cmp(&b)
+            }
+        };
+        let mut old: Vec<i64> = touched
+            .iter()
+            .filter(|&&(_, before)| before != 0)
+            .map(|&(p, _)| p)
+            .collect();
+        old.extend(
+            self.best(side, depth + touched.len())
+                .map(|(p, _)| p)
+                .filter(|p| !was_touched.contains(p)),
+        );
+        old.sort_unstable_by(|&a, &b| better(a, b));
+        old.truncate(depth);
+        let old: HashSet<i64> = old.into_iter().collect();
+        let mut kept = HashSet::with_capacity(depth);
+        for (p, q) in self.best(side, depth) {
+            kept.insert(p);
+            if was_touched.contains(&p) || !old.contains(&p) {
+                out.push((p, q));
+            }
+        }
+        for &(p, before) in &touched {
+            if before != 0 && old.contains(&p) && self.qty_at(side, p) == 0 && !kept.contains(&p) {
+                out.push((p, 0));
+            }
+        }
+        out.sort_unstable_by(|&(a, _), &(b, _)| better(a, b));
     }
 
     /// Writes the best `depth` levels a side as a `book` snapshot.
