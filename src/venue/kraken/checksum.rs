@@ -18,8 +18,9 @@ use crate::venue::scan::render::put_uint;
 
 /// Digits of one mantissa at most (`i64::MAX` has 19).
 const DIGITS: usize = 19;
-/// The text of 10 + 10 levels, two numbers each.
-const TEXT: usize = 2 * CHECKSUM_LEVELS * 2 * DIGITS;
+/// The text of 10 + 10 levels, two numbers each, and the room the
+/// renderer's whole-word stores need past the last digit.
+const TEXT: usize = 2 * CHECKSUM_LEVELS * 2 * DIGITS + 24;
 
 /// The checksum of `book` as Kraken computes it.
 #[inline]
