@@ -239,6 +239,7 @@ fn main() {
             "okx_checksum",
             "kraken_book",
             "kraken_checksum",
+            "kraken_checksum_render",
         ],
     );
 }

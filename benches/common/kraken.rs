@@ -20,7 +20,7 @@ use criterion::Criterion;
 use serde::Deserialize;
 use tickwire::ring::Discard;
 use tickwire::types::{Registry, Venue};
-use tickwire::venue::kraken::{KrakenSession, checksum};
+use tickwire::venue::kraken::{KrakenSession, LevelTexts, checksum};
 use tickwire::venue::{
     Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
 };
@@ -170,7 +170,8 @@ impl Baseline {
 }
 
 /// `tickwire/kraken_book`, `baseline/kraken_book` (the 53 updates, the
-/// snapshot re-applied untimed at each wrap) and `tickwire/kraken_checksum`.
+/// snapshot re-applied untimed at each wrap), `tickwire/kraken_checksum`
+/// and `tickwire/kraken_checksum_render`.
 pub(crate) fn run(c: &mut Criterion) {
     let (snapshot, updates) = frames();
     let mut g = c.benchmark_group("decode_apply");
@@ -211,7 +212,16 @@ pub(crate) fn run(c: &mut Criterion) {
     let mut ours = Ours::new();
     ours.on_frame(&snapshot);
     let book = &ours.books[0].book;
+    // As the sync runs it: the levels' digits kept from message to message
+    // (here every level is kept: the steady state of an unchanged top 10;
+    // `kraken_book` shows the cost with a message's changes).
+    let mut texts = LevelTexts::new();
+    texts.checksum(book);
     g.bench_function("tickwire/kraken_checksum", |b| {
+        b.iter(|| black_box(texts.checksum(black_box(book))))
+    });
+    // Every level rendered again (the uncached reference).
+    g.bench_function("tickwire/kraken_checksum_render", |b| {
         b.iter(|| black_box(checksum(black_box(book))))
     });
     g.finish();

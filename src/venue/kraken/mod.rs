@@ -18,7 +18,7 @@ mod session;
 mod sync;
 mod tape;
 
-pub use checksum::checksum;
+pub use checksum::{LevelTexts, checksum};
 pub use decode::{DEFAULT_MAX_FRAME, DEFAULT_MAX_LEVELS, KrakenDecoder, MAX_ENTRIES, MAX_TRADES};
 pub use msg::{BboMsg, BookKind, BookMsg, BookView, KrakenMsg, TradeMsg};
 pub use session::KrakenSession;

@@ -18,7 +18,7 @@
 //!
 //! [`SyncCore::checksum_mismatch`]: crate::venue::SyncCore::checksum_mismatch
 
-use super::checksum::checksum;
+use super::checksum::LevelTexts;
 use super::msg::{BookKind, BookView};
 use crate::ring::EventBatch;
 use crate::types::{Nanos, Side, Stamp};
@@ -30,14 +30,17 @@ use crate::venue::{DiffOutcome, InstrumentBook, SnapshotOutcome};
 pub struct KrakenBookSync {
     depth: usize,
     messages: u64,
+    /// Rendered digits of recent top levels, for the checksum.
+    texts: LevelTexts,
 }
 
 impl KrakenBookSync {
-    /// State for a book subscribed at `depth` levels a side.
+    /// State for a book subscribed at `depth` levels a side. Allocates now.
     pub fn new(depth: u32) -> KrakenBookSync {
         KrakenBookSync {
             depth: depth.max(1) as usize,
             messages: 0,
+            texts: LevelTexts::new(),
         }
     }
 
@@ -107,7 +110,7 @@ impl KrakenBookSync {
         stamp: Stamp,
         batch: &mut EventBatch,
     ) -> DiffOutcome {
-        let ours = checksum(&st.book);
+        let ours = self.texts.checksum(&st.book);
         if ours == venue {
             return DiffOutcome::Applied;
         }
