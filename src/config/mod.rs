@@ -554,7 +554,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        assert!(err("[[venue]]\nname = \"kraken\"\nsymbols=[\"A\"]").contains("`venue[0].name`"));
+        assert!(err("[[venue]]\nname = \"deribit\"\nsymbols=[\"A\"]").contains("`venue[0].name`"));
         assert!(err("[engine]\nbogus = 1").contains("bogus"));
         assert!(
             err("[engine]\nring_size = 10\n[[venue]]\nname=\"binance-spot\"\nsymbols=[\"A\"]")
