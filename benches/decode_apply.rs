@@ -22,6 +22,8 @@ use common::{BaselineBook, timed_cycle};
 mod bybit;
 #[path = "common/coinbase.rs"]
 mod coinbase;
+#[path = "common/kraken.rs"]
+mod kraken;
 #[path = "common/okx.rs"]
 mod okx;
 
@@ -222,6 +224,7 @@ fn decode_apply(c: &mut Criterion) {
     okx::run(c);
     okx::trades(c);
     coinbase::run(c);
+    kraken::run(c);
 }
 
 criterion_group!(benches, decode_apply);
@@ -243,6 +246,9 @@ fn main() {
             "okx_checksum",
             "coinbase_book",
             "coinbase_snapshot_5mb",
+            "kraken_book",
+            "kraken_checksum",
+            "kraken_checksum_render",
         ],
     );
 }

@@ -40,17 +40,25 @@ pub struct ReplaySpec {
     pub lot_size: String,
     /// Book capacity per side.
     pub capacity: usize,
+    /// The subscribed depth, for venues that stream a book of a fixed
+    /// depth and expect the client to cut it there (Kraken); ignored by
+    /// the others.
+    pub depth: u32,
 }
 
 impl ReplaySpec {
-    /// A spec with 8-decimal tick and lot sizes and the default capacity.
+    /// A spec with the venue's default tick and lot sizes (its
+    /// [`Profile`](crate::venue::Profile)'s), its default depth and the
+    /// default capacity.
     pub fn new(venue: Venue, symbol: &str) -> ReplaySpec {
+        let p = profile(venue);
         ReplaySpec {
             venue,
             symbol: symbol.to_owned(),
-            tick_size: "0.00000001".to_owned(),
-            lot_size: "0.00000001".to_owned(),
+            tick_size: p.default_tick_size.to_owned(),
+            lot_size: p.default_lot_size.to_owned(),
             capacity: crate::book::DEFAULT_CAPACITY,
+            depth: p.default_snapshot_limit,
         }
     }
 }
@@ -152,7 +160,7 @@ impl Replay {
             }],
             channels: p.default_channels.to_vec(),
             depth_interval_ms: p.depth_intervals[0],
-            depth: p.default_snapshot_limit,
+            depth: spec.depth,
             url_streams: None,
             streams_per_subscribe: 1,
             control_per_sec: 1,

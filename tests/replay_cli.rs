@@ -373,7 +373,7 @@ fn bad_usage_exits_2() {
         vec!["replay"],
         vec!["replay", "--venue", "binance-spot", "--symbol", "NKNUSDT"],
         vec![
-            "replay", "--venue", "kraken", "--symbol", "NKNUSDT", "--input", &input,
+            "replay", "--venue", "deribit", "--symbol", "NKNUSDT", "--input", &input,
         ],
         vec!["replay", "--venue", "binance-spot", "--input", &input],
         vec!["frobnicate"],

@@ -1,8 +1,9 @@
-//! Bybit (spot, linear), OKX and Coinbase through the engine, over wss:// against the
-//! simulator speaking each venue's dialect: every book converges to the
-//! venue's, and every fault — a gap, a bad checksum, a malformed frame, a
-//! dropped connection, a stall — ends in recovery to the true book, with a
-//! sequence or checksum fault touching only its own instrument.
+//! Bybit (spot, linear), OKX, Coinbase and Kraken through the engine, over
+//! wss:// against the simulator speaking each venue's dialect: every book
+//! converges to the venue's, and every fault — a gap, a bad checksum, a
+//! malformed frame, a dropped connection, a stall, a refused subscription —
+//! ends in recovery to the true book, with a sequence or checksum fault
+//! touching only its own instrument.
 
 mod live;
 
@@ -14,11 +15,12 @@ use tickwire::sim::{Fault, SimVenue};
 use tickwire::types::{InstrumentId, StatusCode, Venue};
 
 const LIMIT: Duration = Duration::from_secs(20);
-const VENUES: [Venue; 4] = [
+const VENUES: [Venue; 5] = [
     Venue::BybitSpot,
     Venue::BybitLinear,
     Venue::Okx,
     Venue::Coinbase,
+    Venue::Kraken,
 ];
 
 /// Levels a side each venue streams (the subscribed depth).
@@ -90,16 +92,21 @@ fn a_gap_resyncs_one_instrument_by_resubscribing() {
         let [first, second] = symbols(venue);
         let (gapped, other) = (id_of(&m, venue, first), id_of(&m, venue, second));
         let mark = m.statuses.len();
+        // Kraken numbers nothing: a lost update shows as a checksum mismatch.
+        let detected = if venue == Venue::Kraken {
+            StatusCode::ChecksumMismatch
+        } else {
+            StatusCode::Gap
+        };
         sim.inject(Fault::Gap(Some(first.to_owned())));
         assert!(
-            m.until(LIMIT, |m| codes_of(m, gapped, mark)
-                .contains(&StatusCode::Gap)
+            m.until(LIMIT, |m| codes_of(m, gapped, mark).contains(&detected)
                 && m.all_consistent()),
             "{venue}: no gap handling: {:?}",
             m.statuses
         );
         let seen = codes_of(&m, gapped, mark);
-        let gap = seen.iter().position(|&c| c == StatusCode::Gap).unwrap_or(0);
+        let gap = seen.iter().position(|&c| c == detected).unwrap_or(0);
         assert_eq!(
             seen.get(gap + 1),
             Some(&StatusCode::Resync),
@@ -112,35 +119,79 @@ fn a_gap_resyncs_one_instrument_by_resubscribing() {
         );
         assert!(converges_top(&sim, &mut m, depth(venue), LIMIT), "{venue}");
         let c = handle.stop().counters;
-        assert!(c.gaps >= 1 && c.reconnects == 0, "{venue}: {c:?}");
+        assert!(
+            (c.gaps >= 1 || venue == Venue::Kraken) && c.reconnects == 0,
+            "{venue}: {c:?}"
+        );
     }
 }
 
 #[test]
 fn a_bad_checksum_resyncs_one_instrument_and_no_wrong_book_is_seen() {
-    let venue = Venue::Okx;
-    let (sim, handle, mut m) = synced(venue, 3_000);
-    let [first, second] = symbols(venue);
-    let (bad, other) = (id_of(&m, venue, first), id_of(&m, venue, second));
-    let mark = m.statuses.len();
-    sim.inject(Fault::BadChecksum(Some(first.to_owned())));
+    for venue in [Venue::Okx, Venue::Kraken] {
+        let (sim, handle, mut m) = synced(venue, 3_000);
+        let [first, second] = symbols(venue);
+        let (bad, other) = (id_of(&m, venue, first), id_of(&m, venue, second));
+        let mark = m.statuses.len();
+        sim.inject(Fault::BadChecksum(Some(first.to_owned())));
+        assert!(
+            m.until(LIMIT, |m| codes_of(m, bad, mark)
+                .contains(&StatusCode::ChecksumMismatch)
+                && m.all_consistent()),
+            "{venue}: no checksum handling: {:?}",
+            m.statuses
+        );
+        let seen = codes_of(&m, bad, mark);
+        let at = seen
+            .iter()
+            .position(|&c| c == StatusCode::ChecksumMismatch)
+            .unwrap_or(0);
+        assert_eq!(
+            seen.get(at + 1),
+            Some(&StatusCode::Resync),
+            "{venue}: {seen:?}"
+        );
+        assert!(
+            codes_of(&m, other, mark).is_empty(),
+            "{venue}: {:?}",
+            m.statuses
+        );
+        assert!(converges_top(&sim, &mut m, depth(venue), LIMIT), "{venue}");
+        let c = handle.stop().counters;
+        assert_eq!(c.reconnects, 0, "{venue}: {c:?}");
+    }
+}
+
+#[test]
+fn a_refused_kraken_subscription_is_a_venue_error_and_the_rest_syncs() {
+    let venue = Venue::Kraken;
+    let sim = sim(venue, true, 3_000);
+    let mut config = config_for(&sim, venue);
+    // A pair the venue does not list: its subscribe is refused
+    // (`success: false`), never a silent socket.
+    config.venues[0]
+        .symbol_specs
+        .push(tickwire::config::SymbolSection {
+            symbol: "NOPE/USD".to_owned(),
+            tick_size: "0.01".to_owned(),
+            lot_size: "0.00001".to_owned(),
+        });
+    let (handle, mut m) = start(config);
     assert!(
-        m.until(LIMIT, |m| codes_of(m, bad, mark)
-            .contains(&StatusCode::ChecksumMismatch)
-            && m.all_consistent()),
-        "no checksum handling: {:?}",
+        m.until(LIMIT, |m| m.seen(StatusCode::VenueError) >= 1),
+        "no VenueError: {:?} {:?}",
+        handle.counters(),
         m.statuses
     );
-    let seen = codes_of(&m, bad, mark);
-    let at = seen
-        .iter()
-        .position(|&c| c == StatusCode::ChecksumMismatch)
-        .unwrap_or(0);
-    assert_eq!(seen.get(at + 1), Some(&StatusCode::Resync), "{seen:?}");
-    assert!(codes_of(&m, other, mark).is_empty(), "{:?}", m.statuses);
-    assert!(converges_top(&sim, &mut m, depth(venue), LIMIT));
+    let [first, second] = symbols(venue);
+    let ids = [id_of(&m, venue, first), id_of(&m, venue, second)];
+    assert!(
+        m.until(LIMIT, |m| ids.iter().all(|&i| m.mirror.is_consistent(i))),
+        "the listed pairs sync: {:?}",
+        m.statuses
+    );
     let c = handle.stop().counters;
-    assert_eq!(c.reconnects, 0, "{c:?}");
+    assert!(c.venue_errors >= 1 && c.reconnects == 0, "{c:?}");
 }
 
 #[test]
@@ -195,7 +246,7 @@ fn a_stalled_connection_is_restarted_and_resynced() {
 /// the listed instruments sync and track the venue as usual.
 #[test]
 fn a_refused_subscription_is_reported_and_retried_and_the_others_sync() {
-    for venue in [Venue::BybitSpot, Venue::Okx, Venue::Coinbase] {
+    for venue in [Venue::BybitSpot, Venue::Okx, Venue::Coinbase, Venue::Kraken] {
         let sim = sim(venue, true, 2_000);
         let mut config = config_for(&sim, venue);
         config.engine.stream_snapshot_timeout_ms = 300;
@@ -204,6 +255,7 @@ fn a_refused_subscription_is_reported_and_retried_and_the_others_sync() {
         let mut unknown = section.symbol_specs[0].clone();
         unknown.symbol = match venue {
             Venue::Okx | Venue::Coinbase => "NOPE-USDT".to_owned(),
+            Venue::Kraken => "NOPE/USD".to_owned(),
             _ => "NOPEUSDT".to_owned(),
         };
         section.symbol_specs.push(unknown.clone());

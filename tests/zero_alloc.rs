@@ -6,6 +6,7 @@
 //! overflow-repair path (drop, resync, snapshot) runs while counting too.
 
 mod bybit;
+mod kraken_util;
 mod util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -492,4 +493,119 @@ fn coinbase_path_allocates_nothing_whole_book_snapshots_included() {
     // The l2_data frames all took the fast path; the others the tape.
     assert_eq!(decode.fast, 2 * 775);
     assert_eq!(decode.fallback, 3 * small.len() as u64);
+}
+
+#[test]
+fn kraken_session_allocates_nothing_on_the_captures_and_generated_frames() {
+    use tickwire::venue::kraken::KrakenSession;
+    use tickwire::venue::{Channel, PlannedInstrument, SessionPlan};
+    let mut reg = Registry::new();
+    for (sym, tick, lot) in [
+        ("BTC/USD", "0.1", "0.00000001"),
+        ("MINA/GBP", "0.0001", "0.00000001"),
+        ("ETH/USD", "0.01", "0.00001"),
+    ] {
+        reg.add(Venue::Kraken, sym, tick, lot).unwrap();
+    }
+    let mut frames = Frames {
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    };
+    let mut push = |f: &[u8]| {
+        frames.bytes.extend_from_slice(f);
+        frames.ends.push(frames.bytes.len());
+    };
+    // One session subscribes one depth: MINA/GBP's capture (25) here.
+    for name in [kraken_util::MINA] {
+        for f in kraken_util::frames(name) {
+            push(f.as_bytes());
+        }
+    }
+    // Generated ETH/USD book updates (depth 25), tickers and trades, with
+    // one bad checksum (resync: the next pass's subscribe brings a snapshot).
+    let mut cfg = MarketConfig::btcusdt(Venue::Kraken, 11);
+    cfg.symbol = "ETH/USD".to_owned();
+    let mut sim = MarketSim::new(cfg);
+    let mut buf = Vec::new();
+    sim.kraken_snapshot(25, &mut buf);
+    push(&buf);
+    let mut views = vec![Vec::new()];
+    for n in 0..2_000 {
+        match n % 10 {
+            0..=5 => {
+                sim.kraken_updates(&[25], n == 1_995, &mut views);
+                push(&views[0]);
+            }
+            6 | 7 => {
+                sim.kraken_ticker(&mut buf);
+                push(&buf);
+            }
+            _ => {
+                sim.kraken_trade(&mut buf);
+                push(&buf);
+            }
+        }
+    }
+    push(br#"{"method":"pong","req_id":1,"time_in":"2023-09-25T09:05:00.123456Z","time_out":"2023-09-25T09:05:00.123500Z"}"#);
+    let instruments = reg.iter().map(|i| PlannedInstrument {
+        id: i.id,
+        symbol: i.symbol.as_str().to_owned(),
+    });
+    let plan = SessionPlan {
+        venue: Venue::Kraken,
+        ws_url: String::new(),
+        rest_url: String::new(),
+        instruments: instruments.collect(),
+        channels: vec![Channel::Depth, Channel::BookTicker, Channel::Trade],
+        depth_interval_ms: 0,
+        depth: 25,
+        url_streams: None,
+        streams_per_subscribe: 50,
+        control_per_sec: 5,
+        book_capacity: 1_000,
+        max_frame: tickwire::venue::profile(Venue::Kraken).max_frame_bytes,
+    };
+    let mut session = KrakenSession::new(&plan);
+    let mut books = books_for(&reg, 1_000, GapPolicy::Resync);
+    let mut fan = FanOut::new(3, 2_000);
+    let mut consumer = fan.add_consumer(1 << 14);
+    let mut out = String::with_capacity(4_096);
+    let mut now = 1;
+    session.handle_open(now, &mut books);
+    let mut mismatches = 0;
+    let mut pass = |now: &mut u64| {
+        for _ in 0..5 {
+            *now += 1_000_000_000;
+            session.poll_transmit(*now, &mut books, &mut out);
+        }
+        for i in 0..frames.len() {
+            *now += 1_000_000;
+            let kind = session.handle_text(frames.get(i), *now, &reg, &mut books, &mut fan);
+            match kind {
+                Ok(FrameKind::Depth(_, DiffOutcome::ChecksumMismatch { .. })) => mismatches += 1,
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+            consumer.drain(|_| {});
+        }
+        // The resubscribe and a ping after silence.
+        for _ in 0..3 {
+            *now += 11_000_000_000;
+            session.poll_transmit(*now, &mut books, &mut out);
+        }
+        session.handle_closed(*now);
+        session.handle_open(*now, &mut books);
+    };
+    pass(&mut now);
+    assert_eq!(
+        allocations_in(|| (0..3).for_each(|_| pass(&mut now))),
+        0,
+        "kraken: allocations on the per-message path"
+    );
+    // Four passes: the capture's 29 updates and the generated 1,200 (the
+    // last one applied, then refused by its checksum) each time.
+    let applied: Vec<u64> = books.iter().map(|b| b.sync.stats().applied).collect();
+    assert_eq!(applied, [0, 4 * 29, 4 * 1_200]);
+    assert_eq!(mismatches, 4);
+    assert_eq!(session.stats().decode_errors, 0);
 }

@@ -39,12 +39,18 @@ pub(crate) struct Args {
     /// snapshots by REST; the others send them in the capture itself).
     #[arg(long)]
     snapshot: Option<PathBuf>,
-    /// Price tick size (default: 8 decimals).
-    #[arg(long, default_value = "0.00000001", allow_hyphen_values = true)]
-    tick_size: String,
-    /// Quantity lot size (default: 8 decimals).
-    #[arg(long, default_value = "0.00000001", allow_hyphen_values = true)]
-    lot_size: String,
+    /// Price tick size: the pair's price precision (default: the venue's,
+    /// 8 decimals; Kraken 0.1, BTC/USD's).
+    #[arg(long, allow_hyphen_values = true)]
+    tick_size: Option<String>,
+    /// Quantity lot size (default: the venue's, 8 decimals).
+    #[arg(long, allow_hyphen_values = true)]
+    lot_size: Option<String>,
+    /// The subscribed book depth, for venues that cut the book there
+    /// (Kraken: 10, 25, 100, 500 or 1000; default 10). Ignored by venues
+    /// whose books are not cut.
+    #[arg(long)]
+    depth: Option<u32>,
     /// Print the final book to stdout: `B <price> <qty>` best first, then `A <price> <qty>`.
     #[arg(long)]
     dump_book: bool,
@@ -100,8 +106,22 @@ fn read_snapshot(path: &Path) -> Result<Vec<u8>, String> {
 
 pub(crate) fn run(args: &Args) -> ExitCode {
     let mut spec = ReplaySpec::new(args.venue, &args.symbol);
-    spec.tick_size.clone_from(&args.tick_size);
-    spec.lot_size.clone_from(&args.lot_size);
+    if let Some(t) = &args.tick_size {
+        spec.tick_size.clone_from(t);
+    }
+    if let Some(l) = &args.lot_size {
+        spec.lot_size.clone_from(l);
+    }
+    if let Some(d) = args.depth {
+        let limits = tickwire::venue::profile(args.venue).snapshot_limits;
+        if !limits.allows(d) {
+            return usage_error(format_args!(
+                "--depth {d}: must be {limits} for {}",
+                args.venue
+            ));
+        }
+        spec.depth = d;
+    }
     let mut replay = match Replay::new(&spec) {
         Ok(r) => r,
         Err(e) => return usage_error(spec_error(&e)),

@@ -217,16 +217,17 @@ impl VenueSection {
 pub struct SymbolSection {
     /// The venue's symbol.
     pub symbol: String,
-    /// Price increment (decimal text).
-    #[serde(default = "wire_precision")]
+    /// Price increment (decimal text; empty: the venue profile's default).
+    #[serde(default)]
     pub tick_size: String,
-    /// Quantity increment (decimal text).
-    #[serde(default = "wire_precision")]
+    /// Quantity increment (decimal text; empty: the venue profile's default).
+    #[serde(default)]
     pub lot_size: String,
 }
 
-fn wire_precision() -> String {
-    "0.00000001".to_owned()
+/// `text`, or `default` when it is empty.
+fn or_default(text: &str, default: &str) -> String {
+    if text.is_empty() { default } else { text }.to_owned()
 }
 
 /// A configuration problem, naming the key.
@@ -468,16 +469,16 @@ fn validate_venue(
         symbols.push((
             key(&format!("symbols[{j}]")),
             s.clone(),
-            wire_precision(),
-            wire_precision(),
+            p.default_tick_size.to_owned(),
+            p.default_lot_size.to_owned(),
         ));
     }
     for (j, s) in v.symbol_specs.iter().enumerate() {
         symbols.push((
             key(&format!("symbol[{j}]")),
             s.symbol.clone(),
-            s.tick_size.clone(),
-            s.lot_size.clone(),
+            or_default(&s.tick_size, p.default_tick_size),
+            or_default(&s.lot_size, p.default_lot_size),
         ));
     }
     if symbols.is_empty() {
@@ -574,7 +575,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        assert!(err("[[venue]]\nname = \"kraken\"\nsymbols=[\"A\"]").contains("`venue[0].name`"));
+        assert!(err("[[venue]]\nname = \"deribit\"\nsymbols=[\"A\"]").contains("`venue[0].name`"));
         assert!(err("[engine]\nbogus = 1").contains("bogus"));
         assert!(
             err("[engine]\nring_size = 10\n[[venue]]\nname=\"binance-spot\"\nsymbols=[\"A\"]")

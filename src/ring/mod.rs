@@ -113,6 +113,15 @@ impl EventBatch {
         }
     }
 
+    /// Unmarks the last event as an end of batch: more of the same
+    /// consistent change follows (a book truncated after its update).
+    #[inline]
+    pub(crate) fn reopen_batch(&mut self) {
+        if let Some(last) = self.slots[..self.len].last_mut() {
+            *last = last.with_end_of_batch(false);
+        }
+    }
+
     /// The staged events.
     #[inline]
     pub fn events(&self) -> &[Event] {

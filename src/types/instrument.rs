@@ -28,6 +28,8 @@ pub enum Venue {
     /// Coinbase Advanced Trade market data (`BTC-USD`;
     /// `advanced-trade-ws.coinbase.com`): one `sequence_num` per connection.
     Coinbase = 6,
+    /// Kraken WebSocket v2 spot (`ws.kraken.com/v2`; symbols `BTC/USD`).
+    Kraken = 7,
 }
 
 impl Venue {
@@ -40,6 +42,7 @@ impl Venue {
             Venue::BybitLinear => "bybit-linear",
             Venue::Okx => "okx",
             Venue::Coinbase => "coinbase",
+            Venue::Kraken => "kraken",
         }
     }
 
@@ -52,6 +55,7 @@ impl Venue {
             "bybit-linear" => Some(Venue::BybitLinear),
             "okx" => Some(Venue::Okx),
             "coinbase" => Some(Venue::Coinbase),
+            "kraken" => Some(Venue::Kraken),
             _ => None,
         }
     }
@@ -65,18 +69,20 @@ impl Venue {
             4 => Some(Venue::BybitLinear),
             5 => Some(Venue::Okx),
             6 => Some(Venue::Coinbase),
+            7 => Some(Venue::Kraken),
             _ => None,
         }
     }
 
     /// All venues, for help texts.
-    pub const ALL: [Venue; 6] = [
+    pub const ALL: [Venue; 7] = [
         Venue::BinanceSpot,
         Venue::BinanceUsdm,
         Venue::BybitSpot,
         Venue::BybitLinear,
         Venue::Okx,
         Venue::Coinbase,
+        Venue::Kraken,
     ];
 }
 

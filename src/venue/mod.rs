@@ -55,6 +55,7 @@ pub mod binance;
 pub mod bybit;
 pub mod coinbase;
 pub(crate) mod instrument;
+pub mod kraken;
 pub mod okx;
 pub mod profile;
 pub(crate) mod scan;

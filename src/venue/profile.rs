@@ -107,6 +107,12 @@ pub struct Profile {
     /// buffers are sized for at start-up unless the config's
     /// `max_frame_bytes` says otherwise.
     pub max_frame_bytes: usize,
+    /// Price tick size (decimal text) of a symbol the config or replay
+    /// gives none for.
+    pub default_tick_size: &'static str,
+    /// Quantity lot size (decimal text) of a symbol the config or replay
+    /// gives none for.
+    pub default_lot_size: &'static str,
 }
 
 /// See [`Profile::snapshot_limits`].
@@ -159,6 +165,7 @@ pub fn profile(venue: Venue) -> &'static Profile {
         Venue::BybitLinear => &super::bybit::consts::LINEAR,
         Venue::Okx => &super::okx::consts::PROFILE,
         Venue::Coinbase => &super::coinbase::consts::PROFILE,
+        Venue::Kraken => &super::kraken::consts::PROFILE,
     }
 }
 

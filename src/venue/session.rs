@@ -7,6 +7,7 @@ use super::binance::BinanceSession;
 use super::bybit::BybitSession;
 use super::coinbase::CoinbaseSession;
 use super::instrument::reset_books;
+use super::kraken::KrakenSession;
 use super::okx::OkxSession;
 use super::{
     DecodeError, DecodeStats, FeedStats, FrameKind, InstrumentBook, SessionPlan, SnapshotFailure,
@@ -37,6 +38,8 @@ pub enum Session {
     Okx(Box<OkxSession>),
     /// Coinbase Advanced Trade.
     Coinbase(Box<CoinbaseSession>),
+    /// Kraken WebSocket v2 spot.
+    Kraken(Box<KrakenSession>),
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
                 | Venue::BybitLinear
                 | Venue::Okx
                 | Venue::Coinbase
+                | Venue::Kraken
         )
     }
 
@@ -64,6 +68,7 @@ impl Session {
             }
             Venue::Okx => Session::Okx(Box::new(OkxSession::new(plan))),
             Venue::Coinbase => Session::Coinbase(Box::new(CoinbaseSession::new(plan))),
+            Venue::Kraken => Session::Kraken(Box::new(KrakenSession::new(plan))),
         })
     }
 
@@ -74,6 +79,7 @@ impl Session {
             Session::Bybit(s) => s.url(),
             Session::Okx(s) => s.url(),
             Session::Coinbase(s) => s.url(),
+            Session::Kraken(s) => s.url(),
         }
     }
 
@@ -84,6 +90,7 @@ impl Session {
             Session::Bybit(s) => s.instruments(),
             Session::Okx(s) => s.instruments(),
             Session::Coinbase(s) => s.instruments(),
+            Session::Kraken(s) => s.instruments(),
         }
     }
 
@@ -94,6 +101,7 @@ impl Session {
             Session::Bybit(s) => s.handle_open(now, books),
             Session::Okx(s) => s.handle_open(now, books),
             Session::Coinbase(s) => s.handle_open(now, books),
+            Session::Kraken(s) => s.handle_open(now, books),
         }
     }
 
@@ -112,6 +120,7 @@ impl Session {
             Session::Bybit(s) => s.handle_text(frame, now, registry, books, out),
             Session::Okx(s) => s.handle_text(frame, now, registry, books, out),
             Session::Coinbase(s) => s.handle_text(frame, now, registry, books, out),
+            Session::Kraken(s) => s.handle_text(frame, now, registry, books, out),
         }
     }
 
@@ -132,6 +141,7 @@ impl Session {
             Session::Bybit(s) => s.handle_undecodable(frame, now, registry, books, out),
             Session::Okx(s) => s.handle_undecodable(frame, now, registry, books, out),
             Session::Coinbase(s) => s.handle_undecodable(frame, now, registry, books, out),
+            Session::Kraken(s) => s.handle_undecodable(frame, now, registry, books, out),
         }
     }
 
@@ -146,10 +156,11 @@ impl Session {
     ) -> Result<SnapshotOutcome, SnapshotFailure> {
         match self {
             Session::Binance(s) => s.handle_fetched(body, now, registry, st, out),
-            // Bybit's and OKX's snapshots come on the stream: nothing is fetched.
+            // Bybit's, OKX's and Kraken's snapshots come on the stream: nothing is fetched.
             Session::Bybit(_) => Ok(SnapshotOutcome::Ignored),
             Session::Okx(_) => Ok(SnapshotOutcome::Ignored),
             Session::Coinbase(_) => Ok(SnapshotOutcome::Ignored),
+            Session::Kraken(_) => Ok(SnapshotOutcome::Ignored),
         }
     }
 
@@ -171,6 +182,7 @@ impl Session {
             Session::Bybit(s) => s.handle_closed(now),
             Session::Okx(s) => s.handle_closed(now),
             Session::Coinbase(s) => s.handle_closed(now),
+            Session::Kraken(s) => s.handle_closed(now),
         }
         reset_books(self.instruments(), books, now, batch, out);
     }
@@ -187,6 +199,7 @@ impl Session {
             Session::Bybit(s) => s.poll_transmit(now, books, buf),
             Session::Okx(s) => s.poll_transmit(now, books, buf),
             Session::Coinbase(s) => s.poll_transmit(now, books, buf),
+            Session::Kraken(s) => s.poll_transmit(now, books, buf),
         }
     }
 
@@ -203,6 +216,7 @@ impl Session {
             Session::Bybit(_) => None,
             Session::Okx(_) => None,
             Session::Coinbase(_) => None,
+            Session::Kraken(_) => None,
         }
     }
 
@@ -213,6 +227,7 @@ impl Session {
             Session::Bybit(s) => s.poll_timeout(now),
             Session::Okx(s) => s.poll_timeout(now),
             Session::Coinbase(s) => s.poll_timeout(now),
+            Session::Kraken(s) => s.poll_timeout(now),
         }
     }
 
@@ -223,6 +238,7 @@ impl Session {
             Session::Bybit(_) => None,
             Session::Okx(_) => None,
             Session::Coinbase(_) => None,
+            Session::Kraken(_) => None,
         }
     }
 
@@ -233,6 +249,7 @@ impl Session {
             Session::Bybit(_) => 0,
             Session::Okx(_) => 0,
             Session::Coinbase(_) => 0,
+            Session::Kraken(_) => 0,
         }
     }
 
@@ -243,6 +260,7 @@ impl Session {
             Session::Bybit(s) => s.stats(),
             Session::Okx(s) => s.stats(),
             Session::Coinbase(s) => s.stats(),
+            Session::Kraken(s) => s.stats(),
         }
     }
 
@@ -253,6 +271,7 @@ impl Session {
             Session::Bybit(s) => s.decode_stats(),
             Session::Okx(s) => s.decode_stats(),
             Session::Coinbase(s) => s.decode_stats(),
+            Session::Kraken(s) => s.decode_stats(),
         }
     }
 }

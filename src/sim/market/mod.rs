@@ -31,6 +31,10 @@
 //!   [`MarketSim::coinbase_snapshot`] (the whole book),
 //!   [`MarketSim::coinbase_ticker`], [`MarketSim::coinbase_trade`],
 //!   [`MarketSim::coinbase_crossed`], [`MarketSim::coinbase_oversized`];
+//! * `kraken.rs` — [`MarketSim::kraken_updates`] (one per subscribed
+//!   depth, with the checksum), [`MarketSim::kraken_snapshot`],
+//!   [`MarketSim::kraken_ticker`], [`MarketSim::kraken_trade`],
+//!   [`MarketSim::kraken_crossed`];
 //! * `number.rs` — the decimal spellings Bybit and OKX use.
 //!
 //! A depth-limited view (Bybit `orderbook.50`, OKX `books`' 400 levels)
@@ -41,6 +45,7 @@
 mod binance;
 mod bybit;
 mod coinbase;
+mod kraken;
 mod number;
 mod okx;
 #[cfg(test)]
@@ -53,6 +58,7 @@ use crate::types::{Price, Qty, Scale, Side, Venue};
 
 pub use self::binance::{push_decimal, push_u64};
 pub use self::coinbase::{SEQ_MARK as COINBASE_SEQ_MARK, push_rfc3339};
+pub use self::kraken::KRAKEN_DEPTHS;
 
 /// Shape of the generated market.
 #[derive(Clone, Debug)]

@@ -84,6 +84,8 @@ pub const SPOT: Profile = Profile {
     max_connection_age: MAX_CONNECTION_AGE,
     reconnect_before_cut: RECONNECT_BEFORE_CUT,
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
+    default_tick_size: "0.00000001",
+    default_lot_size: "0.00000001",
 };
 
 /// Binance USD-M futures, for the configuration front-end.

@@ -16,6 +16,8 @@ pub const DEFAULT_KEPT_LEVELS: u32 = 5_000;
 
 /// Coinbase, for the configuration front-end.
 pub const PROFILE: Profile = Profile {
+    default_tick_size: "0.00000001",
+    default_lot_size: "0.00000001",
     venue: Venue::Coinbase,
     ws_url: PUBLIC_WS,
     rest_url: REST,

@@ -23,6 +23,7 @@ use crate::types::{NumError, Price, Scale, Side};
 use super::consts::CHECKSUM_LEVELS;
 use super::table::SideTable;
 use super::top::{SLOT_TEXT, TopSide};
+pub(super) use crate::venue::scan::render::{NUMBER_CAP, put_number};
 
 /// How a level was written on the wire: the decimal counts of its price and
 /// of its size (`"30243.50"` has 2). With the mantissas, enough to write the
@@ -340,8 +341,6 @@ fn interleaved(
     Ok(crc.finalize() as i32)
 }
 
-/// Longest number text: a sign and 64 bytes (the parser's limit).
-pub(super) const NUMBER_CAP: usize = 65;
 /// Text of one level a side: four numbers and their separators.
 const LEVEL_TEXT: usize = 4 * (NUMBER_CAP + 1);
 /// The render buffer: hashed in chunks when full (usually once, at the end:
@@ -351,100 +350,6 @@ const TEXT_CAP: usize = 2048;
 /// `2 * NUMBER_CAP + 2` bytes each, plus a slot copy's overshoot.
 const KEPT_CAP: usize = 8192;
 const _: () = assert!(2 * CHECKSUM_LEVELS * (2 * NUMBER_CAP + 2) + SLOT_TEXT <= KEPT_CAP);
-
-/// Two-digit ASCII pairs, `00` to `99`.
-const PAIRS: [[u8; 2]; 100] = {
-    let mut t = [[0u8; 2]; 100];
-    let mut i = 0;
-    while i < 100 {
-        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
-        i += 1;
-    }
-    t
-};
-
-/// Writes `mantissa` at `scale` with exactly `decimals` decimals at
-/// `out[at..]`, returning the end. Digits past `decimals` must be zero (they
-/// are for a level read from text with that many decimals). Writes at most
-/// [`NUMBER_CAP`] bytes (a wider spelling, impossible for a parsed level,
-/// is cut to fit). Digits go straight to their place, right to left, two at
-/// a time: no intermediate copy.
-#[inline]
-pub(crate) fn put_number(
-    out: &mut [u8],
-    at: usize,
-    mantissa: i64,
-    scale: u8,
-    decimals: u8,
-) -> usize {
-    let scale = usize::from(scale).min(18);
-    let decimals = usize::from(decimals).min(NUMBER_CAP - 22);
-    let kept = decimals.min(scale);
-    let mut v = drop_zeros(mantissa.unsigned_abs(), scale - kept);
-    let digits = v
-        .checked_ilog10()
-        .map_or(1, |l| l as usize + 1)
-        .max(kept + 1);
-    let sign = usize::from(mantissa < 0);
-    let int_len = digits - kept;
-    let end = at + sign + int_len + if decimals > 0 { 1 + decimals } else { 0 };
-    if end > out.len() {
-        return at;
-    }
-    if mantissa < 0 {
-        out[at] = b'-';
-    }
-    // Right to left: the padding zeros, the kept decimals, the dot, the integer.
-    let mut w = end;
-    let pad = decimals - kept;
-    out[w - pad..w].fill(b'0');
-    w -= pad;
-    w = put_digits(out, w, kept, &mut v);
-    if decimals > 0 {
-        w -= 1;
-        out[w] = b'.';
-    }
-    put_digits(out, w, int_len, &mut v);
-    end
-}
-
-/// `v / 10^n` by a constant divisor per arm (a multiply, not a `div`).
-#[inline(always)]
-fn drop_zeros(v: u64, n: usize) -> u64 {
-    match n {
-        0 => v,
-        1 => v / 10,
-        2 => v / 100,
-        3 => v / 1_000,
-        4 => v / 10_000,
-        5 => v / 100_000,
-        6 => v / 1_000_000,
-        7 => v / 10_000_000,
-        8 => v / 100_000_000,
-        n => v / crate::types::swar::POW10[n.min(18)],
-    }
-}
-
-/// The low `n` digits of `v` ending at `out[end]` (exclusive), taken off
-/// `v`; returns where they start.
-#[inline(always)]
-fn put_digits(out: &mut [u8], end: usize, mut n: usize, v: &mut u64) -> usize {
-    let mut w = end;
-    while n >= 2 {
-        let pair = PAIRS[(*v % 100) as usize];
-        out[w - 2] = pair[0];
-        out[w - 1] = pair[1];
-        *v /= 100;
-        w -= 2;
-        n -= 2;
-    }
-    if n == 1 {
-        out[w - 1] = b'0' + (*v % 10) as u8;
-        *v /= 10;
-        w -= 1;
-    }
-    w
-}
 
 #[cfg(test)]
 mod tests {

@@ -46,6 +46,7 @@
 mod cursor;
 mod levels;
 mod number;
+pub(crate) mod render;
 mod tape;
 
 pub(crate) use cursor::Cursor;

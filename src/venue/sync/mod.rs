@@ -29,6 +29,7 @@
 //! no second snapshot) a gap is reported and the update applied on top.
 
 mod apply;
+mod truncate;
 
 use crate::book::{BookApply, BookError, BookRead, Level};
 use crate::ring::{EventBatch, stage_snapshot};

@@ -64,6 +64,7 @@
 mod binance;
 mod bybit;
 mod coinbase;
+mod kraken;
 mod okx;
 
 use tungstenite::Message;
@@ -168,6 +169,8 @@ pub(super) enum Dialect {
     Okx(okx::Okx),
     /// Coinbase Advanced Trade.
     Coinbase(coinbase::Coinbase),
+    /// Kraken WebSocket v2 public.
+    Kraken(kraken::Kraken),
 }
 
 impl Dialect {
@@ -180,6 +183,7 @@ impl Dialect {
             Venue::BybitSpot | Venue::BybitLinear => Some(Dialect::Bybit(bybit::Bybit::new(venue))),
             Venue::Okx => Some(Dialect::Okx(okx::Okx)),
             Venue::Coinbase => Some(Dialect::Coinbase(coinbase::Coinbase)),
+            Venue::Kraken => Some(Dialect::Kraken(kraken::Kraken)),
         }
     }
 
@@ -192,6 +196,7 @@ impl Dialect {
             Dialect::Bybit(d) => d.ws_path(),
             Dialect::Okx(_) => okx::WS_PATH,
             Dialect::Coinbase(_) => coinbase::WS_PATH,
+            Dialect::Kraken(_) => kraken::WS_PATH,
         }
     }
 
@@ -203,6 +208,7 @@ impl Dialect {
             Dialect::Bybit(d) => d.accept(path).map(Session::Bybit),
             Dialect::Okx(d) => d.accept(path).map(Session::Okx),
             Dialect::Coinbase(d) => d.accept(path).map(Session::Coinbase),
+            Dialect::Kraken(d) => d.accept(path).map(Session::Kraken),
         }
     }
 
@@ -212,7 +218,7 @@ impl Dialect {
         match self {
             Dialect::Binance(d) => d.rest(route, query),
             // Books come over the WebSocket; no REST depth to serve.
-            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => None,
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) | Dialect::Kraken(_) => None,
         }
     }
 
@@ -223,6 +229,7 @@ impl Dialect {
             Dialect::Bybit(_) => bybit::refusal(why),
             Dialect::Okx(_) => okx::refusal(why),
             Dialect::Coinbase(_) => coinbase::refusal(why),
+            Dialect::Kraken(_) => kraken::refusal(why),
         }
     }
 
@@ -231,7 +238,9 @@ impl Dialect {
     pub(super) fn rest_snapshot(&self, book: &mut MarketSim, limit: usize, out: &mut Vec<u8>) {
         match self {
             Dialect::Binance(_) => book.snapshot(limit, out),
-            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => out.clear(),
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) | Dialect::Kraken(_) => {
+                out.clear()
+            }
         }
     }
 
@@ -244,6 +253,7 @@ impl Dialect {
             Dialect::Bybit(d) => d.ws_snapshot(book, topic, out),
             Dialect::Okx(_) => okx::ws_snapshot(book, topic, out),
             Dialect::Coinbase(_) => coinbase::ws_snapshot(book, topic, out),
+            Dialect::Kraken(_) => kraken::ws_snapshot(book, topic, out),
         }
     }
 
@@ -266,6 +276,7 @@ impl Dialect {
             Dialect::Bybit(d) => d.write(book, kind, frames),
             Dialect::Okx(_) => okx::write(book, kind, bad_checksum, frames),
             Dialect::Coinbase(_) => coinbase::write(book, kind, frames),
+            Dialect::Kraken(_) => kraken::write(book, kind, bad_checksum, frames),
         }
     }
 
@@ -281,6 +292,7 @@ impl Dialect {
             Dialect::Bybit(_) => bybit::malformed(book, frames),
             Dialect::Okx(_) => okx::malformed(book, frames),
             Dialect::Coinbase(_) => coinbase::malformed(book, frames),
+            Dialect::Kraken(_) => kraken::malformed(book, frames),
         }
     }
 
@@ -295,6 +307,7 @@ impl Dialect {
             }
             Dialect::Bybit(_) => bybit::crossed(book, frames),
             Dialect::Okx(_) => okx::crossed(book, frames),
+            Dialect::Kraken(_) => kraken::crossed(book, frames),
             Dialect::Coinbase(_) => coinbase::crossed(book, frames),
         }
     }
@@ -311,7 +324,7 @@ impl Dialect {
 
     /// Whether the venue's book frames carry a checksum.
     pub(super) fn checksums(&self) -> bool {
-        matches!(self, Dialect::Okx(_))
+        matches!(self, Dialect::Okx(_) | Dialect::Kraken(_))
     }
 
     /// The venue's sequence of `book`'s last event: Binance's update id,
@@ -319,7 +332,9 @@ impl Dialect {
     pub(super) fn last_update_id(&self, book: &MarketSim) -> u64 {
         match self {
             Dialect::Binance(_) => book.last_update_id(),
-            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => book.book_seq(),
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) | Dialect::Kraken(_) => {
+                book.book_seq()
+            }
         }
     }
 
@@ -330,7 +345,7 @@ impl Dialect {
         match self {
             Dialect::Binance(_) => Some(binance::ping()),
             // Clients ping these venues, not the other way round.
-            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) => None,
+            Dialect::Bybit(_) | Dialect::Okx(_) | Dialect::Coinbase(_) | Dialect::Kraken(_) => None,
         }
     }
 }
@@ -346,6 +361,8 @@ pub(super) enum Session {
     Okx(okx::Session),
     /// A Coinbase connection.
     Coinbase(coinbase::Session),
+    /// A Kraken connection.
+    Kraken(kraken::Session),
 }
 
 impl Session {
@@ -356,6 +373,7 @@ impl Session {
             Session::Bybit(s) => s.wants(topic),
             Session::Okx(s) => s.wants(topic),
             Session::Coinbase(s) => s.wants(topic),
+            Session::Kraken(s) => s.wants(topic),
         }
     }
 
@@ -364,7 +382,7 @@ impl Session {
         match self {
             Session::Binance(s) => s.frame(frame),
             Session::Coinbase(s) => s.frame(frame),
-            Session::Bybit(_) | Session::Okx(_) => {
+            Session::Bybit(_) | Session::Okx(_) | Session::Kraken(_) => {
                 Message::text(String::from_utf8_lossy(frame).into_owned())
             }
         }
@@ -388,6 +406,7 @@ impl Session {
             Session::Bybit(s) => s.handle_text(text, listed, replies),
             Session::Okx(s) => s.handle_text(text, listed, replies),
             Session::Coinbase(s) => s.handle_text(text, listed, replies),
+            Session::Kraken(s) => s.handle_text(text, listed, replies),
         }
     }
 }
