@@ -23,6 +23,8 @@ pub mod book;
 pub mod ring;
 // Subscriber side: polling and book mirrors.
 pub mod consumer;
+// Order entry's IO: the pinned order-entry thread, its rings and connection.
+pub mod trading;
 // The live engine: the pinned mio loop, supervision, snapshots via a helper thread.
 pub mod engine;
 // TOML → validated configuration.

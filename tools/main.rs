@@ -15,6 +15,7 @@ mod run;
 mod signals;
 mod sim;
 mod tap;
+mod trade;
 mod venues;
 mod verdict;
 
@@ -54,6 +55,8 @@ enum Command {
     Replay(replay::Args),
     /// Start the simulated venue (fault injection on standard input).
     Sim(sim::Args),
+    /// Send orders read from standard input (JSON lines); print execution reports.
+    Trade(trade::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Tap(args) => tap::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Trade(args) => trade::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

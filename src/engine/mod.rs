@@ -30,7 +30,7 @@
 //! ```
 
 mod feed;
-mod link;
+pub(crate) mod link;
 /// Rate limits, backoff and restart intensity (they live in `types`: the
 /// venue sessions pace their messages with them too).
 pub use crate::types::limits;

@@ -372,6 +372,22 @@ impl Encoder {
         Ok(self.finish(req, "session.logon", true))
     }
 
+    /// Writes the spot user-data subscription: `userDataStream.subscribe`
+    /// after an Ed25519 `session.logon`, else the signed
+    /// `userDataStream.subscribe.signature`. USD-M has none on its WS API
+    /// (`Unsupported`: it uses a listen key).
+    pub fn write_subscribe(&mut self, req: u64, now: Nanos) -> Result<&[u8], EncodeError> {
+        if self.market != Market::Spot {
+            return Err(EncodeError::Unsupported);
+        }
+        self.begin();
+        if self.logged_on {
+            return Ok(self.finish(req, "userDataStream.subscribe", false));
+        }
+        self.common(now, true);
+        Ok(self.finish(req, "userDataStream.subscribe.signature", true))
+    }
+
     fn common(&mut self, now: Nanos, with_key: bool) {
         if with_key {
             let key = std::mem::take(&mut self.api_key);

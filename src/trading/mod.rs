@@ -1,0 +1,348 @@
+//! The order-entry thread: the IO half of [`crate::orders`]. One thread
+//! (pinned when a core is given) owns the trading connection, its mio
+//! loop and the [`Gate`]; strategies talk to it through rtrb rings only.
+//!
+//! ```text
+//! strategy ─Request─► ring ─► Gate::submit ─► poll_send ─► sign+encode ─► socket
+//! strategy ◄─ExecReport─ ring ◄─ poll_report ◄─ handle_reply/update ◄─ decode ◄─ socket
+//! ```
+//!
+//! The connection is opened at start-up (not on the first order) and
+//! supervised by the feed's [`Supervisor`](crate::engine::supervisor) with
+//! the feed's [`Link`](crate::engine::link): logon (Ed25519
+//! `session.logon`), user-data subscription (spot, same connection), then
+//! [`Gate::set_ready`]. A dropped connection calls
+//! [`Gate::handle_disconnect`]; after reconnect and logon the gate queries
+//! every unresolved order before it accepts new ones.
+//!
+//! Reports reach the strategy whose client-id prefix names the order;
+//! session status reports reach every strategy and become one log line
+//! each. A full report ring drops the report, counts it and marks the
+//! strategy ([`TradingStats::reports_dropped`]); the thread never blocks.
+
+mod thread;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use crate::orders::{BreakerConfig, ClientIdGen, ExecReport, OrdersConfig, Request, RiskLimits};
+use crate::types::{Nanos, Registry};
+use crate::venue::binance::orders::{Market, Signer};
+
+pub use thread::utc_now;
+
+/// Secret key material and its type.
+#[derive(Clone)]
+pub enum KeyMaterial {
+    /// An HMAC-SHA256 secret (the bytes of the secret text).
+    Hmac(Vec<u8>),
+    /// An Ed25519 private key, PKCS#8 PEM.
+    Ed25519Pem(String),
+    /// An Ed25519 private key, its 32 raw bytes.
+    Ed25519Raw([u8; 32]),
+}
+
+impl std::fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.write_str(match self {
+            KeyMaterial::Hmac(_) => "Hmac(<redacted>)",
+            KeyMaterial::Ed25519Pem(_) | KeyMaterial::Ed25519Raw(_) => "Ed25519(<redacted>)",
+        })
+    }
+}
+
+/// Everything the order-entry thread needs.
+#[derive(Clone, Debug)]
+pub struct TradingConfig {
+    /// Spot or USD-M.
+    pub market: Market,
+    /// The WebSocket API URL (`wss://host[:port]/ws-api/v3`, full path).
+    pub ws_url: String,
+    /// The REST base URL (USD-M listen key, cancel-all); unused for now.
+    pub rest_url: Option<String>,
+    /// Extra CA certificates (PEM file) to trust for wss://.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// The API key.
+    pub api_key: String,
+    /// The secret.
+    pub key: KeyMaterial,
+    /// The instruments (scales, symbols).
+    pub registry: Registry,
+    /// Risk limits applied to every instrument of the registry.
+    pub risk: RiskLimits,
+    /// Most open orders in total.
+    pub max_open_total: u32,
+    /// Order table sizes and timeouts.
+    pub orders: OrdersConfig,
+    /// Circuit breaker.
+    pub breaker: BreakerConfig,
+    /// `recvWindow` sent with each request (ms).
+    pub recv_window_ms: u32,
+    /// Core to pin the thread to.
+    pub core: Option<usize>,
+    /// How long the loop sleeps in the poller when idle (ns). 0 = spin.
+    pub idle_poll: Nanos,
+    /// Reconnect backoff: first and longest delay (ns).
+    pub backoff: (Nanos, Nanos),
+    /// Capacity of each strategy's request and report rings.
+    pub ring: usize,
+}
+
+impl TradingConfig {
+    /// A config with wide risk limits and the default timeouts.
+    pub fn new(
+        market: Market,
+        ws_url: &str,
+        api_key: &str,
+        key: KeyMaterial,
+        registry: Registry,
+    ) -> TradingConfig {
+        TradingConfig {
+            market,
+            ws_url: ws_url.to_owned(),
+            rest_url: None,
+            ca_file: None,
+            api_key: api_key.to_owned(),
+            key,
+            registry,
+            risk: RiskLimits {
+                max_open: 100_000,
+                ..RiskLimits::default()
+            },
+            max_open_total: 100_000,
+            orders: OrdersConfig {
+                capacity: 32_768,
+                ..OrdersConfig::default()
+            },
+            breaker: BreakerConfig::default(),
+            recv_window_ms: 5_000,
+            core: None,
+            idle_poll: 200_000,
+            backoff: (100_000_000, 5_000_000_000),
+            ring: 16_384,
+        }
+    }
+}
+
+/// Why the order-entry thread could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TradingError {
+    /// The URL is not `ws://` / `wss://host[:port]/path`.
+    #[error("bad ws url: {0}")]
+    Url(String),
+    /// The host did not resolve.
+    #[error("cannot resolve {0}")]
+    Resolve(String),
+    /// The CA file or TLS setup failed.
+    #[error("tls: {0}")]
+    Tls(String),
+    /// The key material is unusable (the message never contains it).
+    #[error("key: {0}")]
+    Key(String),
+    /// The API key is not alphanumeric or too long.
+    #[error("api key is not valid (alphanumeric, 1..=128 bytes)")]
+    ApiKey,
+    /// Too many strategies (at most 16).
+    #[error("at most 16 strategies")]
+    Strategies,
+    /// The thread or poller could not start.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What a strategy holds: its two rings and its id generator.
+pub struct StrategyHandle {
+    /// Push requests here.
+    pub requests: rtrb::Producer<Request>,
+    /// Execution reports (and session status) arrive here.
+    pub reports: rtrb::Consumer<ExecReport>,
+    /// Mints this strategy's client ids.
+    pub ids: ClientIdGen,
+}
+
+/// The thread's end of one strategy.
+pub(crate) struct StrategyEnd {
+    pub(crate) requests: rtrb::Consumer<Request>,
+    pub(crate) reports: rtrb::Producer<ExecReport>,
+    /// `<prefix>-`, to route reports by client id.
+    pub(crate) prefix: [u8; 24],
+    pub(crate) prefix_len: usize,
+}
+
+/// Counters the order-entry thread publishes.
+#[derive(Debug, Default)]
+pub struct TradingStats {
+    /// Requests taken from strategy rings.
+    pub requests: AtomicU64,
+    /// Requests written to the socket.
+    pub written: AtomicU64,
+    /// Requests the venue codec cannot express (USD-M cancel-all over the
+    /// WS API): left to time out in the gate.
+    pub unencodable: AtomicU64,
+    /// Inbound frames decoded.
+    pub frames: AtomicU64,
+    /// Frames that did not decode.
+    pub decode_errors: AtomicU64,
+    /// Reports dropped because a strategy's ring was full.
+    pub reports_dropped: AtomicU64,
+    /// Connections opened (1 + reconnects).
+    pub connects: AtomicU64,
+    /// 1 while the session is ready for orders.
+    pub ready: AtomicU64,
+}
+
+impl std::fmt::Debug for StrategyHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrategyHandle")
+            .field("ids", &self.ids)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the order-entry thread.
+pub struct OrderEntry {
+    cfg: TradingConfig,
+    strategies: Vec<StrategyEnd>,
+    start_ms: u64,
+}
+
+impl std::fmt::Debug for OrderEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderEntry")
+            .field("cfg", &self.cfg)
+            .field("strategies", &self.strategies.len())
+            .finish()
+    }
+}
+
+impl OrderEntry {
+    /// A builder for `cfg`.
+    pub fn new(cfg: TradingConfig) -> OrderEntry {
+        OrderEntry {
+            cfg,
+            strategies: Vec::new(),
+            start_ms: utc_now() / 1_000_000,
+        }
+    }
+
+    /// Adds a strategy: its rings and its client-id generator.
+    pub fn add_strategy(&mut self) -> Result<StrategyHandle, TradingError> {
+        let n = self.strategies.len();
+        if n >= 16 {
+            return Err(TradingError::Strategies);
+        }
+        let (req_tx, req_rx) = rtrb::RingBuffer::new(self.cfg.ring);
+        let (rep_tx, rep_rx) = rtrb::RingBuffer::new(self.cfg.ring);
+        let ids = ClientIdGen::session_prefix(self.start_ms, n as u8);
+        // The prefix is what the generator puts before its counter.
+        let mut probe = ids;
+        let id = probe.mint();
+        let bytes = id.as_bytes();
+        let dash = bytes.iter().rposition(|&b| b == b'-').unwrap_or(0);
+        let mut prefix = [0u8; 24];
+        let len = (dash + 1).min(24);
+        prefix[..len].copy_from_slice(&bytes[..len]);
+        self.strategies.push(StrategyEnd {
+            requests: req_rx,
+            reports: rep_tx,
+            prefix,
+            prefix_len: len,
+        });
+        Ok(StrategyHandle {
+            requests: req_tx,
+            reports: rep_rx,
+            ids,
+        })
+    }
+
+    /// Starts the thread; the connection opens at once.
+    pub fn spawn(self) -> Result<TradingHandle, TradingError> {
+        let signer = match &self.cfg.key {
+            KeyMaterial::Hmac(s) => Signer::hmac(s).map_err(|e| TradingError::Key(e.to_string())),
+            KeyMaterial::Ed25519Pem(p) => {
+                Signer::ed25519_pem(p).map_err(|e| TradingError::Key(e.to_string()))
+            }
+            KeyMaterial::Ed25519Raw(b) => Ok(Signer::ed25519_bytes(b)),
+        }?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(TradingStats::default());
+        let kill = Arc::new(AtomicU64::new(0));
+        let mut looper = thread::Loop::new(
+            self.cfg,
+            signer,
+            self.strategies,
+            stop.clone(),
+            stats.clone(),
+            kill.clone(),
+        )?;
+        let core = looper.core();
+        let join = std::thread::Builder::new()
+            .name("tickwire-orders".into())
+            .spawn(move || {
+                if let Some(c) = core {
+                    let _ = core_affinity::set_for_current(core_affinity::CoreId { id: c });
+                }
+                looper.run();
+            })?;
+        Ok(TradingHandle {
+            stop,
+            stats,
+            kill,
+            join: Some(join),
+        })
+    }
+}
+
+/// Controls a running order-entry thread.
+pub struct TradingHandle {
+    stop: Arc<AtomicBool>,
+    stats: Arc<TradingStats>,
+    /// Kill-switch commands: odd = on, even = off (a counter).
+    kill: Arc<AtomicU64>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for TradingHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TradingHandle")
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TradingHandle {
+    /// The thread's counters.
+    pub fn stats(&self) -> &TradingStats {
+        &self.stats
+    }
+
+    /// Turns the kill switch on: cancel everything, refuse new orders.
+    pub fn kill(&self) {
+        self.kill.store(1, Ordering::Release);
+    }
+
+    /// Resets the kill switch.
+    pub fn reset_kill(&self) {
+        self.kill.store(2, Ordering::Release);
+    }
+
+    /// Stops the thread and waits for it.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+impl Drop for TradingHandle {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}

@@ -1,0 +1,519 @@
+//! The order-entry thread's loop: one supervised trading connection
+//! (the feed's `Link` + `Supervisor`), the venue codec and the gate.
+//! Per order nothing here logs or locks; status changes log one line each.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mio::{Events, Poll, Token};
+
+use super::{StrategyEnd, TradingConfig, TradingError, TradingStats};
+use crate::config::Endpoint;
+use crate::engine::link::Link;
+use crate::engine::supervisor::{Due, Supervisor, SupervisorTimers};
+use crate::orders::{ExecReport, Gate, Reply, ReportKind, Risk, SessionStatus, VenueText};
+use crate::types::{InstrumentId, Nanos};
+use crate::venue::binance::orders::{
+    Decoder, Encoder, Inbound, Market, ServerClock, Signer, limits,
+};
+
+/// UTC nanoseconds from the system clock (no allocation, no lock).
+pub fn utc_now() -> Nanos {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as Nanos)
+}
+
+const TOKEN: Token = Token(0);
+/// Request ids of the thread's own requests (logon, subscribe): far above
+/// the gate's, which count from 1.
+const CTL_BASE: u64 = 1 << 62;
+const MAX_MESSAGE: usize = 1 << 20;
+
+/// Where the connection is in its start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No socket (backing off).
+    Down,
+    /// TCP / TLS / WebSocket handshake.
+    Handshake,
+    /// `session.logon` sent.
+    Logon,
+    /// User-data subscription sent.
+    Subscribe,
+    /// Ready for orders.
+    Ready,
+    /// The venue refused the credentials: stay connected, never ready.
+    Refused,
+}
+
+/// Splits `ws[s]://host[:port]/path` into an endpoint.
+fn endpoint(url: &str) -> Result<Endpoint, TradingError> {
+    let bad = || TradingError::Url(url.to_owned());
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let tls = match scheme {
+        "ws" => false,
+        "wss" => true,
+        _ => return Err(bad()),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+        None => (authority, if tls { 443 } else { 80 }),
+    };
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok(Endpoint {
+        tls,
+        host: host.to_owned(),
+        port,
+        base: url.to_owned(),
+    })
+}
+
+/// The order-entry loop and everything it owns.
+pub(crate) struct Loop {
+    cfg: TradingConfig,
+    gate: Gate,
+    enc: Encoder,
+    dec: Decoder,
+    clock: ServerClock,
+    link: Link,
+    sup: Supervisor,
+    poll: Poll,
+    events: Events,
+    addr: SocketAddr,
+    phase: Phase,
+    ctl_next: u64,
+    ctl_sent_local: Nanos,
+    ed25519: bool,
+    strategies: Vec<StrategyEnd>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<TradingStats>,
+    kill: Arc<AtomicU64>,
+}
+
+impl Loop {
+    pub(crate) fn new(
+        cfg: TradingConfig,
+        signer: Signer,
+        strategies: Vec<StrategyEnd>,
+        stop: Arc<AtomicBool>,
+        stats: Arc<TradingStats>,
+        kill: Arc<AtomicU64>,
+    ) -> Result<Loop, TradingError> {
+        let ep = endpoint(&cfg.ws_url)?;
+        let addr = match ep.host.parse::<IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, ep.port),
+            Err(_) => {
+                let all: Vec<SocketAddr> = (ep.host.as_str(), ep.port)
+                    .to_socket_addrs()
+                    .map_err(|e| TradingError::Resolve(format!("{}: {e}", ep.host)))?
+                    .collect();
+                *all.iter()
+                    .find(|a| a.is_ipv4())
+                    .or(all.first())
+                    .ok_or_else(|| TradingError::Resolve(ep.host.clone()))?
+            }
+        };
+        let tls = if ep.tls {
+            let extra = match &cfg.ca_file {
+                Some(p) => {
+                    crate::socket::load_ca_file(p).map_err(|e| TradingError::Tls(e.to_string()))?
+                }
+                None => Vec::new(),
+            };
+            Some(
+                crate::socket::client_config(&extra)
+                    .map_err(|e| TradingError::Tls(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let ed25519 = signer.is_ed25519();
+        let enc = Encoder::new(
+            cfg.market,
+            &cfg.registry,
+            &cfg.api_key,
+            signer,
+            cfg.recv_window_ms,
+        )
+        .map_err(|_| TradingError::ApiKey)?;
+        let dec = Decoder::new(cfg.market, &cfg.registry);
+        let instruments = cfg
+            .registry
+            .iter()
+            .map(|i| i.id.index() + 1)
+            .max()
+            .unwrap_or(1);
+        let mut risk = Risk::new(instruments, &cfg.registry);
+        risk.set_max_open_total(cfg.max_open_total);
+        for i in 0..instruments {
+            risk.set_instrument(InstrumentId(i as u32), cfg.risk);
+        }
+        let orders = crate::orders::OrdersConfig {
+            instruments: instruments.max(cfg.orders.instruments),
+            recv_window: u64::from(cfg.recv_window_ms) * 1_000_000,
+            ..cfg.orders
+        };
+        let gate = Gate::new(orders, risk, limits(cfg.market), cfg.breaker);
+        let timers = SupervisorTimers {
+            connect_timeout: 10_000_000_000,
+            stale_timeout: Nanos::MAX / 4,
+            // The WS API closes connections after 24 h: rotate before.
+            max_age: 23 * 3_600 * 1_000_000_000,
+            backoff_initial: cfg.backoff.0,
+            backoff_max: cfg.backoff.1,
+            restart_limit: 20,
+            restart_window: 60_000_000_000,
+            down_cooldown: 30_000_000_000,
+        };
+        let now = utc_now();
+        Ok(Loop {
+            link: Link::new(&ep, tls, MAX_MESSAGE),
+            sup: Supervisor::new(timers, now, now),
+            poll: Poll::new()?,
+            events: Events::with_capacity(64),
+            addr,
+            phase: Phase::Down,
+            ctl_next: CTL_BASE,
+            ctl_sent_local: 0,
+            ed25519,
+            gate,
+            enc,
+            dec,
+            clock: ServerClock::new(),
+            strategies,
+            stop,
+            stats,
+            kill,
+            cfg,
+        })
+    }
+
+    pub(crate) fn core(&self) -> Option<usize> {
+        self.cfg.core
+    }
+
+    fn now(&self) -> Nanos {
+        self.clock.venue_now(utc_now())
+    }
+
+    /// Runs until stopped.
+    pub(crate) fn run(&mut self) {
+        while !self.stop.load(Ordering::Acquire) {
+            self.turn();
+        }
+        self.link.close(self.poll.registry());
+    }
+
+    fn turn(&mut self) {
+        let now = self.now();
+        match self.sup.check(now) {
+            Some(Due::Connect) => self.connect(now),
+            Some(Due::ConnectTimeout | Due::Stale) => self.fail(now, "timeout"),
+            Some(Due::Rotate) => self.fail(now, "rotation"),
+            None => {}
+        }
+        match self.kill.swap(0, Ordering::AcqRel) {
+            1 => self.gate.kill(now),
+            2 => self.gate.reset_kill(now),
+            _ => {}
+        }
+        let wait = self.wait(now);
+        if self.poll.poll(&mut self.events, Some(wait)).is_err() {
+            return;
+        }
+        let now = self.now();
+        if self.phase == Phase::Handshake {
+            self.handshake(now);
+        }
+        if self.link.is_open() {
+            self.read(now);
+        }
+        self.intake(now);
+        if self.gate.poll_timeout().is_some_and(|t| t <= now) {
+            self.gate.handle_timeouts(now);
+        }
+        if self.phase == Phase::Ready {
+            self.write();
+        }
+        if let Some(ws) = self.link.ws.as_mut()
+            && ws.flush().is_err()
+        {
+            self.fail(now, "write failed");
+        }
+        self.deliver();
+    }
+
+    /// How long the poller may sleep.
+    fn wait(&self, now: Nanos) -> Duration {
+        let mut until = now.saturating_add(self.cfg.idle_poll);
+        until = until.min(self.sup.next_deadline());
+        if let Some(t) = self.gate.poll_timeout() {
+            until = until.min(t);
+        }
+        Duration::from_nanos(until.saturating_sub(now))
+    }
+
+    fn connect(&mut self, now: Nanos) {
+        self.sup.connecting(now);
+        self.stats.connects.fetch_add(1, Ordering::Relaxed);
+        let url = self.cfg.ws_url.clone();
+        match self
+            .link
+            .connect(self.addr, &url, self.poll.registry(), TOKEN)
+        {
+            Ok(()) => self.phase = Phase::Handshake,
+            Err(e) => {
+                tracing::warn!(error = %e, "trading connection: connect failed");
+                self.fail(now, "connect failed");
+            }
+        }
+    }
+
+    fn fail(&mut self, now: Nanos, why: &str) {
+        let was = self.phase;
+        self.link.close(self.poll.registry());
+        self.enc.set_logged_on(false);
+        self.phase = Phase::Down;
+        self.stats.ready.store(0, Ordering::Relaxed);
+        if was == Phase::Ready {
+            self.gate.handle_disconnect(now);
+        }
+        let state = self.sup.failed(now, false);
+        tracing::info!(
+            reason = why,
+            state = state.name(),
+            "trading connection down"
+        );
+    }
+
+    fn handshake(&mut self, now: Nanos) {
+        let Some(ws) = self.link.ws.as_mut() else {
+            return;
+        };
+        match ws.drive_handshake() {
+            Ok(true) => {
+                self.sup.opened(now);
+                tracing::info!(url = %self.cfg.ws_url, "trading connection open");
+                self.after_open(now);
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "trading connection: handshake failed");
+                self.fail(now, "handshake failed");
+            }
+        }
+    }
+
+    fn ctl_req(&mut self) -> u64 {
+        self.ctl_next += 1;
+        self.ctl_next
+    }
+
+    /// Logon (Ed25519), else subscribe, else ready.
+    fn after_open(&mut self, now: Nanos) {
+        if self.ed25519 {
+            let req = self.ctl_req();
+            self.phase = Phase::Logon;
+            self.ctl_sent_local = utc_now();
+            let r = self
+                .enc
+                .write_logon(req, now)
+                .map(|b| send(&mut self.link, b));
+            if !matches!(r, Ok(true)) {
+                self.fail(now, "logon write failed");
+            }
+        } else {
+            self.subscribe(now);
+        }
+    }
+
+    fn subscribe(&mut self, now: Nanos) {
+        if self.cfg.market == Market::Usdm {
+            // USD-M user data comes over a listen-key stream (not yet opened
+            // here): replies and status queries carry the evidence.
+            self.ready(now);
+            return;
+        }
+        let req = self.ctl_req();
+        self.phase = Phase::Subscribe;
+        let r = self
+            .enc
+            .write_subscribe(req, now)
+            .map(|b| send(&mut self.link, b));
+        if !matches!(r, Ok(true)) {
+            self.fail(now, "subscribe write failed");
+        }
+    }
+
+    fn ready(&mut self, now: Nanos) {
+        self.phase = Phase::Ready;
+        self.sup.synced(now);
+        self.gate.set_ready(now);
+        self.stats.ready.store(1, Ordering::Relaxed);
+    }
+
+    fn control_reply(&mut self, reply: &Reply, server_ms: Option<u64>, now: Nanos) {
+        if let Some(ms) = server_ms {
+            self.clock.observe(self.ctl_sent_local, utc_now(), ms);
+        }
+        let refused = match *reply {
+            Reply::Refused { code, text }
+            | Reply::NotFound { code, text }
+            | Reply::Unknown { code, text } => Some((code, text)),
+            Reply::Done | Reply::Order(_) => None,
+        };
+        match (self.phase, refused) {
+            (Phase::Logon, None) => {
+                self.enc.set_logged_on(true);
+                self.subscribe(now);
+            }
+            (Phase::Subscribe, None) => self.ready(now),
+            (Phase::Logon | Phase::Subscribe, Some((code, text))) => {
+                self.refused(code, text, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// The venue refused the credentials: say so to every strategy and in
+    /// one log line (the secret is never part of either).
+    fn refused(&mut self, code: i32, text: VenueText, now: Nanos) {
+        self.phase = Phase::Refused;
+        tracing::warn!(
+            venue_code = code,
+            text = text.as_str(),
+            "trading session refused by the venue (api key / secret / signature)"
+        );
+        let mut r = ExecReport::status(SessionStatus::NotReady, 0, now);
+        r.venue_code = code;
+        r.text = text;
+        for s in &mut self.strategies {
+            if s.reports.push(r).is_err() {
+                self.stats.reports_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn read(&mut self, now: Nanos) {
+        let Loop {
+            link,
+            dec,
+            gate,
+            stats,
+            sup,
+            ..
+        } = self;
+        let Some(ws) = link.ws.as_mut() else { return };
+        let mut ctl: Option<(Reply, Option<u64>)> = None;
+        let result = ws.read_available(|frame| {
+            sup.frame(now);
+            stats.frames.fetch_add(1, Ordering::Relaxed);
+            match dec.decode(frame) {
+                Ok(Inbound::Reply {
+                    req,
+                    reply,
+                    meta,
+                    also,
+                    server_time_ms,
+                }) => {
+                    if req > CTL_BASE {
+                        ctl = Some((reply, server_time_ms));
+                        return false;
+                    }
+                    gate.handle_reply(req, &reply, &meta, now);
+                    if let Some(a) = also {
+                        gate.handle_update(&a, now);
+                    }
+                }
+                Ok(Inbound::Update(v)) => gate.handle_update(&v, now),
+                Ok(Inbound::Other) => {}
+                Err(_) => {
+                    stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            true
+        });
+        if let Some((reply, ms)) = ctl {
+            self.control_reply(&reply, ms, now);
+        }
+        if let Err(e) = result {
+            tracing::info!(error = %e, "trading connection: read ended");
+            self.fail(now, "closed");
+        } else if ctl.is_some() && self.link.is_open() {
+            // More frames may wait behind the control reply.
+            self.read(now);
+        }
+    }
+
+    /// Strategy requests → the gate.
+    fn intake(&mut self, now: Nanos) {
+        for s in &mut self.strategies {
+            while let Ok(req) = s.requests.pop() {
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                self.gate.submit(req, now);
+            }
+        }
+    }
+
+    /// Everything the gate lets out, each signed at the moment of writing.
+    fn write(&mut self) {
+        loop {
+            let now = self.now();
+            let Some(s) = self.gate.poll_send(now) else {
+                return;
+            };
+            match self.enc.write(&s, now) {
+                Ok(bytes) => {
+                    if !send(&mut self.link, bytes) {
+                        self.fail(now, "write failed");
+                        return;
+                    }
+                    self.stats.written.fetch_add(1, Ordering::Relaxed);
+                }
+                // Not encodable for this venue (USD-M cancel-all): the
+                // request times out in the gate and is reported.
+                Err(_) => {
+                    self.stats.unencodable.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Gate reports → strategy rings (status to all, one log line each).
+    fn deliver(&mut self) {
+        while let Some(r) = self.gate.poll_report() {
+            let id = r.client_id.as_bytes();
+            let to_all = r.kind == ReportKind::Status || id.is_empty();
+            if r.kind == ReportKind::Status {
+                tracing::info!(status = ?r.status, until = r.until, "trading session status");
+            }
+            for s in &mut self.strategies {
+                if to_all || id.starts_with(&s.prefix[..s.prefix_len]) {
+                    if s.reports.push(r).is_err() {
+                        self.stats.reports_dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if !to_all {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends one text frame; `false` when the connection failed.
+fn send(link: &mut Link, bytes: &[u8]) -> bool {
+    let Some(ws) = link.ws.as_mut() else {
+        return false;
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(t) => ws.send_text(t).is_ok(),
+        Err(_) => false,
+    }
+}

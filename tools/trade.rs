@@ -1,0 +1,439 @@
+//! `tickwire trade`: order commands on standard input (one JSON object a
+//! line), one JSON line per execution report on standard output, flushed
+//! as written. The secret comes from a file (one trailing newline is not
+//! part of it) and is never printed or logged.
+//!
+//! Instruments: the WebSocket API needs no exchange info to place orders,
+//! so every symbol is registered at 8 decimals for price and quantity (the
+//! most Binance accepts on the wire); the venue checks its own tick and
+//! lot. Risk limits are wide by default (no per-order cap, 100,000 open
+//! orders) so a burst is limited by the venue's rate limits only.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tickwire::orders::{
+    Cancel, ClientId, ExecReport, NewOrder, OrderType, ReportKind, Request, SessionStatus,
+    TimeInForce,
+};
+use tickwire::trading::{KeyMaterial, OrderEntry, TradingConfig};
+use tickwire::types::{InstrumentId, Price, Qty, Registry, Scale, Side, Venue};
+use tickwire::venue::binance::orders::{Market, write_fixed};
+
+use crate::Failure;
+
+/// Symbols known without `--symbols`.
+const DEFAULT_SYMBOLS: &str = "BTCUSDT,ETHUSDT,BNBUSDT,SOLUSDT,XRPUSDT,ADAUSDT,DOGEUSDT,LTCUSDT";
+const STEP: &str = "0.00000001";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// binance-spot or binance-usdm.
+    #[arg(long)]
+    venue: String,
+    /// The WebSocket API URL (ws:// or wss://, with its path).
+    #[arg(long)]
+    ws_url: String,
+    /// The REST base URL (USD-M listen key and cancel-all; not used yet).
+    #[arg(long)]
+    rest_url: Option<String>,
+    /// Extra CA certificate (PEM) to trust.
+    #[arg(long)]
+    ca_file: Option<std::path::PathBuf>,
+    /// Environment variable holding the API key.
+    #[arg(long)]
+    api_key_env: String,
+    /// File holding the secret (HMAC secret, or Ed25519 private key PEM).
+    #[arg(long)]
+    secret_file: std::path::PathBuf,
+    /// hmac or ed25519.
+    #[arg(long, default_value = "hmac")]
+    key_type: String,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Symbols to trade besides the common ones (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    symbols: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Command {
+    op: String,
+    symbol: String,
+    side: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    tif: Option<String>,
+    price: Option<String>,
+    qty: Option<String>,
+    client_id: Option<String>,
+}
+
+fn scale() -> Scale {
+    Scale::new(8).expect("8 decimals")
+}
+
+fn decimal(m: i64) -> String {
+    let mut buf = [0u8; 24];
+    let n = write_fixed(m, scale(), &mut buf);
+    let s = std::str::from_utf8(&buf[..n]).unwrap_or("0");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    };
+    s.to_owned()
+}
+
+struct Ctx {
+    venue: Venue,
+    registry: Registry,
+}
+
+impl Ctx {
+    fn instrument(&self, symbol: &str) -> Result<InstrumentId, String> {
+        self.registry
+            .lookup(self.venue, symbol.to_ascii_uppercase().as_bytes())
+            .map(|i| i.id)
+            .ok_or_else(|| format!("unknown symbol {symbol:?} (add it with --symbols)"))
+    }
+
+    fn parse(
+        &self,
+        line: &str,
+        ids: &mut tickwire::orders::ClientIdGen,
+    ) -> Result<Request, String> {
+        let c: Command = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let instrument = self.instrument(&c.symbol)?;
+        match c.op.as_str() {
+            "new" => {
+                let side = match c.side.as_deref() {
+                    Some("buy") => Side::Bid,
+                    Some("sell") => Side::Ask,
+                    _ => return Err("side must be buy or sell".into()),
+                };
+                let kind = match c.kind.as_deref() {
+                    Some("limit") => OrderType::Limit,
+                    Some("market") => OrderType::Market,
+                    _ => return Err("type must be limit or market".into()),
+                };
+                let tif = match c.tif.as_deref() {
+                    Some("gtc") | None => TimeInForce::Gtc,
+                    Some("ioc") => TimeInForce::Ioc,
+                    Some("fok") => TimeInForce::Fok,
+                    Some("post_only") => TimeInForce::PostOnly,
+                    Some(t) => return Err(format!("tif {t:?} is not gtc, ioc, fok or post_only")),
+                };
+                let qty = Qty::parse(
+                    c.qty.as_deref().ok_or("qty is missing")?.as_bytes(),
+                    scale(),
+                )
+                .map_err(|e| format!("qty: {e}"))?;
+                let price = match (kind, c.price.as_deref()) {
+                    (OrderType::Limit, Some(p)) => {
+                        Price::parse(p.as_bytes(), scale()).map_err(|e| format!("price: {e}"))?
+                    }
+                    (OrderType::Limit, None) => return Err("price is missing".into()),
+                    (OrderType::Market, _) => Price::ZERO,
+                };
+                if kind == OrderType::Market && tif == TimeInForce::PostOnly {
+                    return Err("a market order cannot be post_only".into());
+                }
+                Ok(Request::New(NewOrder {
+                    client_id: ids.mint(),
+                    instrument,
+                    side,
+                    kind,
+                    tif,
+                    price,
+                    qty,
+                }))
+            }
+            "cancel" => {
+                let id = c.client_id.ok_or("client_id is missing")?;
+                let client_id = ClientId::new(id.as_bytes()).ok_or("client_id is not valid")?;
+                Ok(Request::Cancel(Cancel {
+                    client_id,
+                    instrument,
+                }))
+            }
+            "cancel_all" => Ok(Request::CancelAll(instrument)),
+            op => Err(format!("op {op:?} is not new, cancel or cancel_all")),
+        }
+    }
+
+    fn json(&self, r: &ExecReport) -> String {
+        let mut m = serde_json::Map::new();
+        m.insert("type".into(), r.kind.name().into());
+        if r.kind == ReportKind::Status {
+            if let Some(s) = r.status {
+                m.insert("status".into(), status_name(s).into());
+            }
+            if r.venue_code != 0 {
+                m.insert("venue_code".into(), r.venue_code.into());
+                m.insert("reason".into(), r.text.as_str().into());
+            }
+            m.insert("ts_ns".into(), r.ts.into());
+            return serde_json::Value::Object(m).to_string();
+        }
+        if !r.client_id.is_empty() {
+            m.insert("client_id".into(), r.client_id.as_str().into());
+        }
+        if r.venue_order_id != 0 {
+            m.insert("venue_order_id".into(), r.venue_order_id.into());
+        }
+        if r.instrument.index() < self.registry.len() {
+            let i = self.registry.get(r.instrument);
+            m.insert("symbol".into(), i.symbol.as_str().into());
+        }
+        if !r.client_id.is_empty() && r.qty != Qty::ZERO {
+            let side = if r.side == Side::Bid { "buy" } else { "sell" };
+            m.insert("side".into(), side.into());
+            if r.price != Price::ZERO {
+                m.insert("price".into(), decimal(r.price.0).into());
+            }
+            m.insert("qty".into(), decimal(r.qty.0).into());
+            m.insert("filled_qty".into(), decimal(r.filled_qty.0).into());
+        }
+        if r.last_qty != Qty::ZERO {
+            if r.last_price != Price::ZERO {
+                m.insert("last_price".into(), decimal(r.last_price.0).into());
+            }
+            m.insert("last_qty".into(), decimal(r.last_qty.0).into());
+        }
+        if let Some(reason) = r.reason {
+            m.insert("reason".into(), reason.name().into());
+        }
+        if r.venue_code != 0 {
+            m.insert("venue_code".into(), r.venue_code.into());
+        }
+        m.insert("ts_ns".into(), r.ts.into());
+        serde_json::Value::Object(m).to_string()
+    }
+}
+
+fn status_name(s: SessionStatus) -> &'static str {
+    match s {
+        SessionStatus::Ready => "ready",
+        SessionStatus::NotReady => "not_ready",
+        SessionStatus::BreakerOpen => "breaker_open",
+        SessionStatus::BreakerHalfOpen => "breaker_half_open",
+        SessionStatus::BreakerClosed => "breaker_closed",
+        SessionStatus::RateLimited => "rate_limited",
+        SessionStatus::Banned => "banned",
+        SessionStatus::KillSwitchOn => "kill_switch_on",
+        SessionStatus::KillSwitchOff => "kill_switch_off",
+    }
+}
+
+fn read_secret(path: &std::path::Path) -> Result<String, String> {
+    let mut s = std::fs::read_to_string(path)
+        .map_err(|e| format!("--secret-file {}: {e}", path.display()))?;
+    if s.ends_with('\n') {
+        s.pop();
+        if s.ends_with('\r') {
+            s.pop();
+        }
+    }
+    if s.is_empty() {
+        return Err(format!("--secret-file {}: empty", path.display()));
+    }
+    Ok(s)
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let (venue, market) = match args.venue.as_str() {
+        "binance-spot" => (Venue::BinanceSpot, Market::Spot),
+        "binance-usdm" => (Venue::BinanceUsdm, Market::Usdm),
+        v => return Err(format!("--venue {v:?}: must be binance-spot or binance-usdm").into()),
+    };
+    let api_key = std::env::var(&args.api_key_env)
+        .map_err(|_| format!("--api-key-env {}: not set", args.api_key_env))?;
+    let secret = read_secret(&args.secret_file)?;
+    let key = match args.key_type.as_str() {
+        "hmac" => KeyMaterial::Hmac(secret.into_bytes()),
+        "ed25519" => KeyMaterial::Ed25519Pem(secret),
+        k => return Err(format!("--key-type {k:?}: must be hmac or ed25519").into()),
+    };
+    let mut registry = Registry::new();
+    let mut seen = HashSet::new();
+    for s in DEFAULT_SYMBOLS
+        .split(',')
+        .map(str::to_owned)
+        .chain(args.symbols.iter().cloned())
+    {
+        let s = s.trim().to_ascii_uppercase();
+        if !s.is_empty() && seen.insert(s.clone()) {
+            registry
+                .add(venue, &s, STEP, STEP)
+                .map_err(|e| format!("--symbols {s}: {e}"))?;
+        }
+    }
+    let mut cfg = TradingConfig::new(market, &args.ws_url, &api_key, key, registry.clone());
+    cfg.rest_url = args.rest_url.clone();
+    cfg.ca_file = args.ca_file.clone();
+    let mut oe = OrderEntry::new(cfg);
+    let mut strat = oe.add_strategy().map_err(|e| e.to_string())?;
+    let handle = oe.spawn().map_err(|e| e.to_string())?;
+    let ctx = Ctx { venue, registry };
+
+    let (tx, rx) = mpsc::channel::<Option<(usize, String)>>();
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        for (n, line) in stdin.lock().lines().enumerate() {
+            match line {
+                Ok(l) => {
+                    if tx.send(Some((n + 1, l))).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(None);
+    });
+
+    let deadline = args
+        .seconds
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let started = Instant::now();
+    let mut out = std::io::stdout().lock();
+    let mut eof = false;
+    // A session that is neither ready nor refused holds commands back.
+    let mut settled = false;
+    let mut held: Vec<(usize, String)> = Vec::new();
+    // Orders without a first outcome, or in doubt.
+    let mut pending: HashSet<ClientId> = HashSet::new();
+    let mut open: HashMap<ClientId, InstrumentId> = HashMap::new();
+    let mut cancels: HashSet<ClientId> = HashSet::new();
+    let mut cancel_alls: Vec<InstrumentId> = Vec::new();
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let mut idle = true;
+        while let Ok(r) = strat.reports.pop() {
+            idle = false;
+            if r.kind == ReportKind::Status
+                && (r.status == Some(SessionStatus::Ready) || r.venue_code != 0)
+            {
+                settled = true;
+            }
+            let id = r.client_id;
+            match r.kind {
+                ReportKind::Ack | ReportKind::PartialFill => {
+                    pending.remove(&id);
+                    open.insert(id, r.instrument);
+                }
+                ReportKind::InDoubt => {
+                    pending.insert(id);
+                }
+                ReportKind::Reject
+                | ReportKind::Fill
+                | ReportKind::Canceled
+                | ReportKind::Expired => {
+                    pending.remove(&id);
+                    open.remove(&id);
+                    cancels.remove(&id);
+                }
+                ReportKind::CancelReject => {
+                    cancels.remove(&id);
+                    if id.is_empty() {
+                        cancel_alls.retain(|i| *i != r.instrument);
+                    }
+                }
+                ReportKind::Status => {}
+            }
+            writeln!(out, "{}", ctx.json(&r)).map_err(Failure::Output)?;
+            out.flush().map_err(Failure::Output)?;
+        }
+        cancel_alls.retain(|i| open.values().any(|o| o == i));
+        if !settled && started.elapsed() > Duration::from_secs(15) {
+            settled = true;
+        }
+        if settled {
+            for (n, line) in held.drain(..) {
+                submit(
+                    &ctx,
+                    &mut strat,
+                    n,
+                    &line,
+                    &mut pending,
+                    &mut cancels,
+                    &mut cancel_alls,
+                );
+            }
+        }
+        match rx.try_recv() {
+            Ok(Some((n, line))) => {
+                idle = false;
+                if line.trim().is_empty() {
+                    // Blank lines are skipped silently.
+                    continue;
+                }
+                if settled {
+                    submit(
+                        &ctx,
+                        &mut strat,
+                        n,
+                        &line,
+                        &mut pending,
+                        &mut cancels,
+                        &mut cancel_alls,
+                    );
+                } else {
+                    held.push((n, line));
+                }
+            }
+            Ok(None) | Err(mpsc::TryRecvError::Disconnected) => eof = true,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        if eof
+            && held.is_empty()
+            && pending.is_empty()
+            && cancels.is_empty()
+            && cancel_alls.is_empty()
+        {
+            break;
+        }
+        if idle {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    handle.stop();
+    Ok(())
+}
+
+fn submit(
+    ctx: &Ctx,
+    strat: &mut tickwire::trading::StrategyHandle,
+    n: usize,
+    line: &str,
+    pending: &mut HashSet<ClientId>,
+    cancels: &mut HashSet<ClientId>,
+    cancel_alls: &mut Vec<InstrumentId>,
+) {
+    match ctx.parse(line, &mut strat.ids) {
+        Ok(req) => {
+            match req {
+                Request::New(o) => {
+                    pending.insert(o.client_id);
+                }
+                Request::Cancel(c) => {
+                    cancels.insert(c.client_id);
+                }
+                Request::CancelAll(i) => cancel_alls.push(i),
+                Request::CancelReplace(_) => {}
+            }
+            if strat.requests.push(req).is_err() {
+                eprintln!("error: line {n}: the request ring is full");
+            }
+        }
+        Err(e) => eprintln!("error: line {n}: {e}"),
+    }
+}
