@@ -250,7 +250,12 @@ fn workloads() -> Vec<Stream> {
     vec![
         stream("sim", sim, 1_000, None),
         stream("deep", deep, 5_000, None),
-        stream("whole", whole, 8_000, Some(tickwire::book::DEFAULT_CAPACITY)),
+        stream(
+            "whole",
+            whole,
+            8_000,
+            Some(tickwire::book::DEFAULT_CAPACITY),
+        ),
     ]
 }
 
