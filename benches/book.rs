@@ -11,10 +11,16 @@
 //! * `sim`: BTCUSDT-like, 500 levels a side, changes near the touch;
 //! * `deep`: 5,000 levels a side and changes spread thousands of ticks
 //!   deep, so many land outside the ladder's window (its far list) and in
-//!   the middle of the sorted arrays.
+//!   the middle of the sorted arrays;
+//! * `whole`: Coinbase-like whole-book stream: a 12,000-level market, an
+//!   8,000-level snapshot (the decoder's limit), books capped at the default
+//!   5,000 levels (so the deep tail is evicted and dropped), and changes
+//!   mostly thousands of ticks from the best, i.e. in the ladder's far list.
 //!
-//! Books are sized so nothing is ever truncated, and all three must end in
-//! the same state (checked before timing).
+//! `sim` and `deep` books are sized so nothing is ever truncated, and all
+//! three must end in the same state (checked before timing). `whole` books
+//! are capped; the ladder and the sorted book must agree, and the
+//! `BTreeMap` baseline holds everything (the typical connector's book).
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -45,8 +51,10 @@ struct Stream {
     name: &'static str,
     snapshot: Vec<Op>,
     frames: Vec<Vec<Op>>,
-    /// Levels a side the books must hold so that none is ever truncated.
+    /// Levels a side the books hold: none is ever truncated unless `capped`.
     capacity: usize,
+    /// Whether `capacity` truncates the book (the `whole` stream).
+    capped: bool,
 }
 
 fn ops(bids: &[Level], asks: &[Level]) -> Vec<Op> {
@@ -62,7 +70,12 @@ fn ops(bids: &[Level], asks: &[Level]) -> Vec<Op> {
 }
 
 /// Decodes `FRAMES` depth frames of `cfg`'s market after a snapshot.
-fn stream(name: &'static str, cfg: MarketConfig, snapshot_levels: usize) -> Stream {
+fn stream(
+    name: &'static str,
+    cfg: MarketConfig,
+    snapshot_levels: usize,
+    cap: Option<usize>,
+) -> Stream {
     let mut registry = Registry::new();
     let id = registry
         .add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.00001")
@@ -91,6 +104,7 @@ fn stream(name: &'static str, cfg: MarketConfig, snapshot_levels: usize) -> Stre
         snapshot,
         frames,
         capacity: 0,
+        capped: cap.is_some(),
     };
     // The deepest a side gets over the run, with room to spare.
     let mut model = RefBook::new(1);
@@ -102,7 +116,7 @@ fn stream(name: &'static str, cfg: MarketConfig, snapshot_levels: usize) -> Stre
             .max(model.depth(Side::Bid))
             .max(model.depth(Side::Ask));
     }
-    s.capacity = deepest + 64;
+    s.capacity = cap.unwrap_or(deepest + 64);
     s
 }
 
@@ -167,27 +181,58 @@ fn check_same_result(s: &Stream, ladder: &Ladder, sorted: &SortedBook, reference
         apply_all(&mut so, f);
         apply_all(&mut r, f);
     }
-    assert!(
-        same_levels(&l, &r),
-        "{}: ladder differs from the model",
-        s.name
-    );
-    assert!(
-        same_levels(&so, &r),
-        "{}: sorted differs from the model",
-        s.name
-    );
+    if s.capped {
+        assert!(
+            same_levels(&l, &so),
+            "{}: ladder differs from the sorted book",
+            s.name
+        );
+    } else {
+        assert!(
+            same_levels(&l, &r),
+            "{}: ladder differs from the model",
+            s.name
+        );
+        assert!(
+            same_levels(&so, &r),
+            "{}: sorted differs from the model",
+            s.name
+        );
+    }
+    let far = far_share(s, l.tick());
     let levels = r.depth(Side::Bid) + r.depth(Side::Ask);
     let ops: usize = s.frames.iter().map(Vec::len).sum();
     let tenths = ops * 10 / s.frames.len();
     println!(
-        "book/{}: {} snapshot levels, {} frames, {}.{} levels a frame, {levels} levels at the end",
+        "book/{}: {} snapshot levels, {} frames, {}.{} levels a frame, {levels} levels at the end, {far}% of changes over 1,024 ticks from the best",
         s.name,
         s.snapshot.len(),
         s.frames.len(),
         tenths / 10,
         tenths % 10,
     );
+}
+
+/// Percentage of the stream's changes that land more than 1,024 ticks from
+/// their side's best price (as held by a capped book like the benched ones).
+fn far_share(s: &Stream, tick: i64) -> usize {
+    let mut book = SortedBook::new(BookSpec::new(tick).with_capacity(s.capacity));
+    apply_all(&mut book, &s.snapshot);
+    let (mut far, mut all) = (0usize, 0usize);
+    for f in &s.frames {
+        for op in f {
+            let best = match op.side {
+                Side::Bid => book.best_bid(),
+                Side::Ask => book.best_ask(),
+            };
+            if let Some(b) = best {
+                all += 1;
+                far += usize::from((op.level.price.0 - b.price.0).abs() > 1_024 * tick);
+            }
+            black_box(book.apply(op.side, op.level.price, op.level.qty).ok());
+        }
+    }
+    far * 100 / all.max(1)
 }
 
 fn workloads() -> Vec<Stream> {
@@ -197,7 +242,21 @@ fn workloads() -> Vec<Stream> {
         mean_distance: 1_500,
         ..MarketConfig::btcusdt(Venue::BinanceSpot, 0xdee9)
     };
-    vec![stream("sim", sim, 1_000), stream("deep", deep, 5_000)]
+    let whole = MarketConfig {
+        depth: 12_000,
+        mean_distance: 6_000,
+        ..MarketConfig::btcusdt(Venue::BinanceSpot, 0xc0b5)
+    };
+    vec![
+        stream("sim", sim, 1_000, None),
+        stream("deep", deep, 5_000, None),
+        stream(
+            "whole",
+            whole,
+            8_000,
+            Some(tickwire::book::DEFAULT_CAPACITY),
+        ),
+    ]
 }
 
 fn book(c: &mut Criterion) {
@@ -219,7 +278,7 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     let mut pairs = Vec::new();
-    for name in ["sim", "deep"] {
+    for name in ["sim", "deep", "whole"] {
         let ours = format!("tickwire/ladder_{name}");
         pairs.push((
             format!("{name}: sorted"),

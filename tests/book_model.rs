@@ -293,3 +293,166 @@ fn far_levels_move_into_and_out_of_the_window() {
     }
     assert_eq!(ladder.depth(Side::Bid) + ladder.depth(Side::Ask), 0);
 }
+
+/// One step on a deep book (thousands of levels a side).
+#[derive(Clone, Debug)]
+enum DeepOp {
+    /// Change the `nth` held level of a side (qty 0 deletes it).
+    Held { side: Side, nth: usize, qty: i64 },
+    /// Set a level `dist` ticks behind the side's best: mostly deep in the
+    /// far list, new or held.
+    Behind { side: Side, dist: i64, qty: i64 },
+    /// A new best `ticks` better than the current one: the window moves up
+    /// and its levels go to the far list.
+    Jump { side: Side, ticks: i64 },
+    /// Delete the best `n` levels one by one: the window runs dry and far
+    /// levels are pulled back in.
+    Sweep { side: Side, n: usize },
+}
+
+fn deep_op() -> impl Strategy<Value = DeepOp> {
+    prop_oneof![
+        6 => (side(), any::<usize>(), qty()).prop_map(|(side, nth, qty)| DeepOp::Held { side, nth, qty }),
+        6 => (side(), 0i64..30_000, qty()).prop_map(|(side, dist, qty)| DeepOp::Behind { side, dist, qty }),
+        1 => (side(), 1i64..6_000).prop_map(|(side, ticks)| DeepOp::Jump { side, ticks }),
+        1 => (side(), 1usize..300).prop_map(|(side, n)| DeepOp::Sweep { side, n }),
+    ]
+}
+
+/// The side's best price in the model, or the starting one when empty.
+fn model_best(model: &CapacityModel, side: Side) -> i64 {
+    match side {
+        Side::Bid => model.bids.keys().next_back().copied().unwrap_or(START_MID),
+        Side::Ask => model.asks.keys().next().copied().unwrap_or(START_MID + 1),
+    }
+}
+
+/// A price `dist` ticks behind (`dist > 0`) or ahead of the side's best.
+fn behind(side: Side, best: i64, dist: i64) -> i64 {
+    match side {
+        Side::Bid => best - dist,
+        Side::Ask => best + dist,
+    }
+}
+
+/// Applies one level to the three books and checks the outcome and the
+/// level's quantity.
+fn deep_step(
+    books: (&mut Ladder, &mut SortedBook, &mut CapacityModel),
+    side: Side,
+    price: i64,
+    q: i64,
+    step: usize,
+) {
+    let (ladder, sorted, model) = books;
+    let expected = model.apply(side, price, q);
+    let at = Price(price);
+    assert_eq!(ladder.apply(side, at, Qty(q)), Ok(expected), "step {step}");
+    assert_eq!(sorted.apply(side, at, Qty(q)), Ok(expected), "step {step}");
+    let held = match side {
+        Side::Bid => model.bids.get(&price),
+        Side::Ask => model.asks.get(&price),
+    };
+    assert_eq!(
+        ladder.qty_at(side, at),
+        Qty(held.copied().unwrap_or(0)),
+        "step {step}"
+    );
+}
+
+fn deep_compare(ladder: &Ladder, sorted: &SortedBook, model: &CapacityModel, step: usize) {
+    ladder.check_invariants();
+    for s in [Side::Bid, Side::Ask] {
+        let want = model.levels(s);
+        assert_eq!(
+            util::side_levels(ladder, s),
+            want,
+            "step {step}: ladder {s:?}"
+        );
+        assert_eq!(
+            util::side_levels(sorted, s),
+            want,
+            "step {step}: sorted {s:?}"
+        );
+        assert_eq!(ladder.depth(s), want.len(), "step {step}");
+    }
+}
+
+/// Loads ~4,000 levels a side spread over 40,000 ticks into books capped at
+/// `capacity`, then runs `ops`; compares everything every 40 steps.
+fn run_deep(ops: &[DeepOp], capacity: usize, window: usize, seed: u64) {
+    let spec = BookSpec::new(1).with_window(window).with_capacity(capacity);
+    let (mut ladder, mut sorted) = (Ladder::new(spec), SortedBook::new(spec));
+    let mut model = CapacityModel {
+        capacity,
+        ..CapacityModel::default()
+    };
+    let mut rng = seed | 1;
+    let mut draw = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n) as i64
+    };
+    let mut step = 0;
+    for _ in 0..4_000 {
+        for side in [Side::Bid, Side::Ask] {
+            let price = behind(side, model_best(&model, side), draw(40_000) - 50);
+            let q = 1 + draw(1_000);
+            deep_step((&mut ladder, &mut sorted, &mut model), side, price, q, step);
+        }
+        step += 1;
+    }
+    deep_compare(&ladder, &sorted, &model, step);
+    for op in ops {
+        let levels: Vec<(Side, i64, i64)> = match *op {
+            DeepOp::Held { side, nth, qty } => {
+                let held = match side {
+                    Side::Bid => &model.bids,
+                    Side::Ask => &model.asks,
+                };
+                let Some(&price) = held.keys().nth(nth % held.len().max(1)) else {
+                    continue;
+                };
+                vec![(side, price, qty)]
+            }
+            DeepOp::Behind { side, dist, qty } => {
+                vec![(side, behind(side, model_best(&model, side), dist), qty)]
+            }
+            DeepOp::Jump { side, ticks } => {
+                vec![(side, behind(side, model_best(&model, side), -ticks), 7)]
+            }
+            DeepOp::Sweep { side, n } => model
+                .levels(side)
+                .iter()
+                .take(n)
+                .map(|&(price, _)| (side, price, 0))
+                .collect(),
+        };
+        for (side, price, q) in levels {
+            deep_step((&mut ladder, &mut sorted, &mut model), side, price, q, step);
+            step += 1;
+        }
+        if step % 40 == 0 {
+            deep_compare(&ladder, &sorted, &model, step);
+        }
+    }
+    deep_compare(&ladder, &sorted, &model, step);
+}
+
+proptest! {
+    #![proptest_config(util::proptest_config(24))]
+
+    /// Thousands of levels, most of them in the ladder's far list: random
+    /// changes deep in the book, evictions at capacity, and window moves
+    /// across the far region, against the capacity model.
+    #[test]
+    fn deep_books_match_the_model(
+        ops in prop::collection::vec(deep_op(), 1..250),
+        capacity in prop_oneof![Just(3_000usize), 500usize..5_000],
+        wide in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        run_deep(&ops, capacity, if wide { 1_024 } else { 64 }, seed);
+    }
+}

@@ -1,5 +1,5 @@
 //! The production book layout: a tick-indexed circular window per side with a
-//! sorted overflow for levels far from the best price.
+//! sorted, blocked overflow (`far::FarList`) for levels far from the best price.
 //!
 //! Each side works on *keys* where a larger key is a better price (bids:
 //! `price / tick`, asks: `-price / tick`), so one [`Half`] serves both.
@@ -12,8 +12,7 @@
 //!   is the highest key held;
 //! * nothing is ever held at a key `>= lo + width`.
 
-use std::collections::VecDeque;
-
+use super::far::{FarCursor, FarList};
 use super::{Applied, BookApply, BookError, BookRead, BookSpec, Level, tick_index};
 use crate::types::{Price, Qty, Side};
 
@@ -87,7 +86,7 @@ impl Ladder {
             } else {
                 None
             },
-            far_left: half.far.len(),
+            far: half.far.cursor_back(),
         }
     }
 
@@ -187,7 +186,7 @@ pub struct LadderIter<'a> {
     /// Next window key to look at (inclusive), `None` once the window is done.
     cursor: Option<i64>,
     /// Far levels not yet yielded (they are yielded from the back).
-    far_left: usize,
+    far: FarCursor,
 }
 
 impl Iterator for LadderIter<'_> {
@@ -208,11 +207,7 @@ impl Iterator for LadderIter<'_> {
                 None => self.cursor = None,
             }
         }
-        if self.far_left == 0 {
-            return None;
-        }
-        self.far_left -= 1;
-        let (k, q) = self.half.far[self.far_left];
+        let (k, q) = self.half.far.next_back(&mut self.far)?;
         Some(Level {
             price: Ladder::to_price(self.tick, self.side, k),
             qty: Qty(q),
@@ -235,7 +230,7 @@ struct Half {
     in_window: usize,
     /// Levels below the window, ascending by key (best far level at the back).
     /// Pre-sized to `capacity`; it never grows past it.
-    far: VecDeque<(i64, i64)>,
+    far: FarList,
     /// Highest key held; valid while `in_window > 0`.
     best: i64,
     /// Maximum levels held (window + far).
@@ -250,7 +245,7 @@ impl Half {
             width: width as i64,
             lo: 0,
             in_window: 0,
-            far: VecDeque::with_capacity(capacity),
+            far: FarList::new(capacity),
             best: 0,
             capacity,
         }
@@ -289,10 +284,7 @@ impl Half {
         if self.in_window(key) {
             self.slots[self.slot(key)]
         } else if self.len() > 0 && key < self.lo {
-            match self.far.binary_search_by_key(&key, |e| e.0) {
-                Ok(i) => self.far[i].1,
-                Err(_) => 0,
-            }
+            self.far.get(key).unwrap_or(0)
         } else {
             0
         }
@@ -374,11 +366,8 @@ impl Half {
                 self.slots[s] = qty;
                 return Applied::Set;
             }
-        } else if self.len() > 0 && key < self.lo {
-            if let Ok(i) = self.far.binary_search_by_key(&key, |e| e.0) {
-                self.far[i].1 = qty;
-                return Applied::Set;
-            }
+        } else if self.len() > 0 && key < self.lo && self.far.set_existing(key, qty) {
+            return Applied::Set;
         }
         // New level.
         let mut outcome = Applied::Set;
@@ -415,10 +404,7 @@ impl Half {
             self.in_window += 1;
         } else {
             // Below the window, hence below the best: the best is unchanged.
-            let i = match self.far.binary_search_by_key(&key, |e| e.0) {
-                Ok(i) | Err(i) => i,
-            };
-            self.far.insert(i, (key, qty));
+            self.far.insert(key, qty);
         }
     }
 
@@ -428,12 +414,10 @@ impl Half {
             return Applied::Absent;
         }
         if key < self.lo {
-            return match self.far.binary_search_by_key(&key, |e| e.0) {
-                Ok(i) => {
-                    self.far.remove(i);
-                    Applied::Removed
-                }
-                Err(_) => Applied::Absent,
+            return if self.far.remove(key) {
+                Applied::Removed
+            } else {
+                Applied::Absent
             };
         }
         let s = self.slot(key);
@@ -459,7 +443,7 @@ impl Half {
             if self.best - self.lo < self.width / 8 && !self.far.is_empty() {
                 self.recenter(self.best - (self.width - self.margin()));
             }
-        } else if let Some(&(top, _)) = self.far.back() {
+        } else if let Some((top, _)) = self.far.last() {
             self.recenter(top - (self.width - self.margin()));
             self.best = top;
         }
@@ -467,8 +451,8 @@ impl Half {
 
     /// The worst key held. Requires a non-empty side.
     fn worst(&self) -> i64 {
-        match self.far.front() {
-            Some(&(k, _)) => k,
+        match self.far.first() {
+            Some(k) => k,
             None => self
                 .lowest_set(self.lo, self.lo + self.width - 1)
                 .unwrap_or(self.best),
@@ -488,7 +472,7 @@ impl Half {
                     break;
                 };
                 let s = self.slot(k);
-                self.far.push_back((k, self.slots[s]));
+                self.far.push_last(k, self.slots[s]);
                 self.slots[s] = 0;
                 self.clear_bit(s);
                 self.in_window -= 1;
@@ -497,11 +481,11 @@ impl Half {
         } else if new_lo < self.lo {
             // Everything held is at or below the best, which stays below new_lo + width.
             debug_assert!(self.in_window == 0 || self.best < new_lo + self.width);
-            while let Some(&(k, q)) = self.far.back() {
+            while let Some((k, q)) = self.far.last() {
                 if k < new_lo {
                     break;
                 }
-                self.far.pop_back();
+                self.far.pop_last();
                 let s = self.slot(k);
                 self.slots[s] = q;
                 self.set_bit(s);
@@ -576,18 +560,12 @@ impl Half {
             assert_eq!(q != 0, bit, "slot {s} qty {q} vs bit");
             assert!(q >= 0);
         }
-        assert!(
-            self.far
-                .iter()
-                .zip(self.far.iter().skip(1))
-                .all(|(a, b)| a.0 < b.0),
-            "far sorted"
-        );
+        self.far.check();
         assert!(self.len() <= self.capacity, "capacity");
         if self.len() > 0 {
             assert!(self.in_window > 0, "best must be in the window");
             assert!(
-                self.far.iter().all(|&(k, q)| k < self.lo && q > 0),
+                self.far.iter().all(|(k, q)| k < self.lo && q > 0),
                 "far below window"
             );
             let top = self.highest_set(self.lo + self.width - 1, self.lo);

@@ -2,8 +2,8 @@
 //!
 //! * [`Ladder`] — the production book: per side a tick-indexed circular window
 //!   around the best price (O(1) update, bitmap scan for the next best) plus a
-//!   sorted overflow for far levels. Capacity fixed at construction, no
-//!   allocation on update.
+//!   sorted overflow for far levels in blocks of 64 (insert/remove move at
+//!   most one block). Capacity fixed at construction, no allocation on update.
 //! * [`SortedBook`] — sorted arrays with the best level at the end: the
 //!   alternative layout, kept for the benchmark that chose [`Ladder`].
 //! * [`RefBook`] — a `BTreeMap` reference model for tests.
@@ -19,6 +19,7 @@
 //! counts it (the engine emits [`crate::types::StatusCode::CapacityTruncated`]).
 
 pub mod derived;
+mod far;
 mod ladder;
 mod reference;
 mod sorted;
