@@ -322,6 +322,20 @@ impl FarList {
         }
     }
 
+    /// A cursor at the highest entry strictly below `key`, for
+    /// [`FarList::next_back`] (`key` need not be held).
+    #[inline]
+    pub(super) fn cursor_below(&self, key: i64) -> FarCursor {
+        if self.len == 0 {
+            return FarCursor { pos: 0, left: 0 };
+        }
+        let (p, i, _) = self.locate(key);
+        FarCursor {
+            pos: p + 1,
+            left: i,
+        }
+    }
+
     /// The entry at `at`, moving it one entry down; `None` past the lowest.
     #[inline]
     pub(super) fn next_back(&self, at: &mut FarCursor) -> Option<(i64, i64)> {

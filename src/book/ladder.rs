@@ -95,19 +95,19 @@ impl Ladder {
     /// grid: none).
     pub fn iter_below(&self, side: Side, price: Price) -> LadderIter<'_> {
         let half = self.half(side);
-        let (cursor, far_left) = match self.to_key(side, price) {
+        let (cursor, far) = match self.to_key(side, price) {
             Ok(key) => (
                 (half.in_window > 0 && key > half.lo).then(|| (key - 1).min(half.best)),
-                half.far.partition_point(|e| e.0 < key),
+                half.far.cursor_below(key),
             ),
-            Err(_) => (None, 0),
+            Err(_) => (None, half.far.cursor_below(i64::MIN)),
         };
         LadderIter {
             half,
             side,
             tick: self.tick,
             cursor,
-            far_left,
+            far,
         }
     }
 
