@@ -20,7 +20,7 @@ use criterion::Criterion;
 use serde::Deserialize;
 use tickwire::ring::Discard;
 use tickwire::types::{Registry, Venue};
-use tickwire::venue::kraken::{KrakenSession, LevelTexts, checksum};
+use tickwire::venue::kraken::{KrakenSession, TopTexts, checksum};
 use tickwire::venue::{
     Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
 };
@@ -213,10 +213,12 @@ pub(crate) fn run(c: &mut Criterion) {
     let mut ours = Ours::new();
     ours.on_frame(&snapshot);
     let book = &ours.books[0].book;
-    // As the sync runs it: the levels' digits kept from message to message
-    // (here every level is kept: the steady state of an unchanged top 10;
-    // `kraken_book` shows the cost with a message's changes).
-    let mut texts = LevelTexts::new();
+    // As the sync runs it: the top 10 levels' digits kept from message to
+    // message, brought in line with the book (a walk of its top 10 a side)
+    // and hashed (here every level is kept: the steady state of an
+    // unchanged top 10; `kraken_book` shows the cost with a message's
+    // changes).
+    let mut texts = TopTexts::new();
     texts.checksum(book);
     g.bench_function("tickwire/kraken_checksum", |b| {
         b.iter(|| black_box(texts.checksum(black_box(book))))

@@ -36,80 +36,6 @@ pub fn checksum(book: &Ladder) -> u32 {
     crc32fast::hash(&text[..end])
 }
 
-/// Room one level's text takes in the output: its digits (at most 38) and
-/// a whole fixed-size copy's overshoot.
-const LEVEL_COPY: usize = 40;
-/// Slots of a [`LevelTexts`] cache a side (a power of two).
-const SLOTS: usize = 64;
-
-/// One level's rendered digits.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    price: i64,
-    /// 0: empty (a held level never has quantity 0).
-    qty: i64,
-    len: u8,
-    text: [u8; 64],
-}
-
-const EMPTY: Slot = Slot {
-    price: 0,
-    qty: 0,
-    len: 0,
-    text: [0; 64],
-};
-
-/// The digits of recently checksummed levels, so that a message that
-/// changes a few of the top 10 re-renders only those: a direct-mapped
-/// cache per side keyed by price, an entry valid only for the exact
-/// (price, quantity) it was rendered from (a stale or colliding one is
-/// rendered again, never used). Sized once; [`checksum`] is the uncached
-/// reference it must agree with.
-#[derive(Debug)]
-pub struct LevelTexts {
-    slots: Box<[[Slot; SLOTS]; 2]>,
-}
-
-impl Default for LevelTexts {
-    fn default() -> Self {
-        LevelTexts::new()
-    }
-}
-
-impl LevelTexts {
-    /// An empty cache. Allocates now (about 10 kB).
-    pub fn new() -> LevelTexts {
-        LevelTexts {
-            slots: Box::new([[EMPTY; SLOTS]; 2]),
-        }
-    }
-
-    /// The checksum of `book` as Kraken computes it ([`checksum`]'s value).
-    #[inline]
-    pub fn checksum(&mut self, book: &Ladder) -> u32 {
-        let mut text = [0u8; 2 * CHECKSUM_LEVELS * LEVEL_COPY + LEVEL_COPY];
-        let mut end = 0;
-        for (s, side) in [Side::Ask, Side::Bid].into_iter().enumerate() {
-            let slots = &mut self.slots[s];
-            for l in book.iter(side).take(CHECKSUM_LEVELS) {
-                let h = (l.price.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
-                let slot = &mut slots[h as usize & (SLOTS - 1)];
-                if slot.price != l.price.0 || slot.qty != l.qty.0 {
-                    let n = digits(&mut slot.text, 0, l.price.0);
-                    let n = digits(&mut slot.text, n, l.qty.0);
-                    slot.price = l.price.0;
-                    slot.qty = l.qty.0;
-                    slot.len = n as u8;
-                }
-                let len = usize::from(slot.len).min(LEVEL_COPY);
-                text[end..end + LEVEL_COPY].copy_from_slice(&slot.text[..LEVEL_COPY]);
-                end += len;
-            }
-        }
-        crc32fast::hash(&text[..end])
-    }
-}
-
 /// `v`'s decimal digits at `out[at..]` (a level's values are never
 /// negative); returns the end.
 #[inline(always)]
@@ -122,30 +48,6 @@ mod tests {
     use super::*;
     use crate::book::{BookApply, BookSpec};
     use crate::types::{Price, Qty};
-
-    #[test]
-    fn the_cache_agrees_with_the_reference_as_the_book_moves() {
-        let mut book = Ladder::new(BookSpec::new(1).with_capacity(4_096));
-        let mut texts = LevelTexts::new();
-        let mut rng = 0x1234_5678_u64;
-        for step in 0..3_000 {
-            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let bid = rng >> 40 & 1 == 0;
-            let off = (rng >> 20) as i64 % 40;
-            let qty = if rng >> 50 & 3 == 0 {
-                0
-            } else {
-                (rng >> 8) as i64 % 1_000_000_000_000
-            };
-            let (side, price) = if bid {
-                (Side::Bid, 10_000 - off)
-            } else {
-                (Side::Ask, 10_001 + off)
-            };
-            book.apply(side, Price(price), Qty(qty)).unwrap();
-            assert_eq!(texts.checksum(&book), checksum(&book), "step {step}");
-        }
-    }
 
     #[test]
     fn renders_mantissas_as_the_venues_digits() {

@@ -18,8 +18,8 @@
 //!
 //! [`SyncCore::checksum_mismatch`]: crate::venue::SyncCore::checksum_mismatch
 
-use super::checksum::LevelTexts;
 use super::msg::{BookKind, BookView};
+use super::top::TopTexts;
 use crate::ring::EventBatch;
 use crate::types::{Nanos, Side, Stamp};
 use crate::venue::{DiffOutcome, InstrumentBook, SnapshotOutcome};
@@ -30,8 +30,8 @@ use crate::venue::{DiffOutcome, InstrumentBook, SnapshotOutcome};
 pub struct KrakenBookSync {
     depth: usize,
     messages: u64,
-    /// Rendered digits of recent top levels, for the checksum.
-    texts: LevelTexts,
+    /// The top 10 levels' digits, kept for the checksum.
+    texts: TopTexts,
 }
 
 impl KrakenBookSync {
@@ -40,7 +40,7 @@ impl KrakenBookSync {
         KrakenBookSync {
             depth: depth.max(1) as usize,
             messages: 0,
-            texts: LevelTexts::new(),
+            texts: TopTexts::new(),
         }
     }
 
