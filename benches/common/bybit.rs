@@ -314,7 +314,8 @@ pub(crate) fn trades(c: &mut Criterion) {
     // Every frame decoded, and by the template.
     let d = ours.session.decode_stats();
     assert_eq!(d.fallback, 0, "bybit_trade: {d:?}");
-    assert!(d.fast > 0);
+    // (A `cargo bench` filter may have skipped the bench: nothing decoded.)
+    assert!(d.fast > 0 || ours.session.stats().frames == 0, "{d:?}");
     let mut base = BaseTrades::default();
     let mut buf = Vec::with_capacity(1 << 16);
     let mut pos = 0;
