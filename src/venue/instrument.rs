@@ -253,6 +253,49 @@ pub fn publish_resync<P: Publish>(
     out.publish(batch, st.state(now), now);
 }
 
+/// What every venue does after its decoder refused a frame that names
+/// `st`'s instrument: a `DecodeError` status (`a` = the connection's decode
+/// errors so far); then, when the frame was a book message, an awaited
+/// snapshot is asked for again (the refused frame may have been it) and,
+/// under [`GapPolicy::Resync`], a synced book starts over (an update was
+/// lost). True when it started over: the venue then forgets whatever it
+/// keeps about that book.
+#[cold]
+pub(crate) fn report_undecodable<P: Publish>(
+    st: &mut InstrumentBook,
+    decode_errors: u64,
+    is_book: bool,
+    now: Nanos,
+    batch: &mut EventBatch,
+    out: &mut P,
+) -> bool {
+    let errors = i64::try_from(decode_errors).unwrap_or(i64::MAX);
+    batch.clear();
+    batch.push(Event::status(
+        st.stamp(now),
+        StatusCode::DecodeError,
+        errors,
+        0,
+        st.sync.is_synced(),
+    ));
+    out.publish(batch, st.state(now), now);
+    if !is_book {
+        return false;
+    }
+    if st.sync.snapshot_in_flight() {
+        st.sync.snapshot_failed();
+    }
+    if st.sync.policy() != GapPolicy::Resync || !st.sync.is_synced() {
+        return false;
+    }
+    batch.clear();
+    st.sync
+        .resync(ResyncReason::BadUpdate, &mut st.book, batch, now);
+    st.stale_since = None;
+    out.publish(batch, st.state(now), now);
+    true
+}
+
 /// Every book of `instruments` that holds something starts over because
 /// its connection is gone; see [`Session::handle_closed`](super::Session::handle_closed).
 pub(crate) fn reset_books<P: Publish>(

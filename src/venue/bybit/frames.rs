@@ -6,12 +6,11 @@ use super::msg::{BybitMsg, Kind, TickerField, TickerMsg, Topic, topic};
 use super::session::BybitSession;
 use super::sync::handle_book;
 use crate::ring::Publish;
-use crate::types::{
-    Bbo, Event, Nanos, Price, Qty, Registry, ResyncReason, Stamp, StatusCode, Trade,
-};
-use crate::venue::instrument::publish_bbo;
+use crate::types::{Bbo, Event, Nanos, Price, Qty, Registry, Stamp, Trade};
+use crate::venue::instrument::{publish_bbo, report_undecodable};
+use crate::venue::scan::sniff::sniff_string;
 use crate::venue::symbols::CachedSymbols;
-use crate::venue::{DecodeError, DiffOutcome, FrameKind, GapPolicy, InstrumentBook};
+use crate::venue::{DecodeError, DiffOutcome, FrameKind, InstrumentBook};
 
 /// A linear ticker's best bid/offer, merged from a snapshot and the deltas
 /// after it (a delta carries only the fields that changed).
@@ -203,26 +202,8 @@ impl BybitSession {
         let Some(st) = books.get_mut(inst.id.index()) else {
             return;
         };
-        let errors = i64::try_from(self.stats.decode_errors).unwrap_or(i64::MAX);
-        self.batch.clear();
-        let stamp = st.stamp(now);
-        let synced = st.sync.is_synced();
-        self.batch.push(Event::status(
-            stamp,
-            StatusCode::DecodeError,
-            errors,
-            0,
-            synced,
-        ));
-        if is_book && st.sync.policy() == GapPolicy::Resync && synced {
-            st.sync
-                .resync(ResyncReason::BadUpdate, &mut st.book, &mut self.batch, now);
-            st.stale_since = None;
-        } else if is_book && st.sync.snapshot_in_flight() {
-            // It may have been the snapshot: ask again.
-            st.sync.snapshot_failed();
-        }
-        out.publish(&self.batch, st.state(now), now);
+        let errors = self.stats.decode_errors;
+        report_undecodable(st, errors, is_book, now, &mut self.batch, out);
     }
 }
 
@@ -230,10 +211,7 @@ impl BybitSession {
 /// it was a book message (error path only: a plain scan, the frame may be
 /// malformed anywhere else).
 fn frame_target(frame: &[u8]) -> Option<(&[u8], bool)> {
-    const KEY: &[u8] = b"\"topic\":\"";
-    let at = frame.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let len = frame[at..].iter().position(|&b| b == b'"')?;
-    match topic(&frame[at..at + len]) {
+    match topic(sniff_string(frame, b"\"topic\":\"")?) {
         Topic::Book { depth, symbol } => Some((symbol, depth > 1)),
         Topic::Trade { symbol } | Topic::Ticker { symbol } => Some((symbol, false)),
         Topic::Unhandled | Topic::Unknown => None,

@@ -6,13 +6,14 @@ use super::decode::CoinbaseDecoder;
 use super::msg::CoinbaseMsg;
 use super::sync::{SeqCheck, apply_event, gap_all};
 use crate::ring::{EventBatch, Publish, snapshot_events};
-use crate::types::{Bbo, Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode};
+use crate::types::{Bbo, Event, InstrumentId, Nanos, Registry, Stamp};
 use crate::types::{Trade, Venue};
-use crate::venue::instrument::publish_bbo;
+use crate::venue::instrument::{publish_bbo, report_undecodable};
+use crate::venue::scan::sniff::sniff_string;
 use crate::venue::symbols::{CachedSymbols, SymbolCache};
 use crate::venue::{
-    Channel, DecodeError, DecodeStats, DiffOutcome, FeedStats, FrameKind, GapPolicy,
-    InstrumentBook, SessionPlan,
+    Channel, DecodeError, DecodeStats, DiffOutcome, FeedStats, FrameKind, InstrumentBook,
+    SessionPlan,
 };
 
 const NS_PER_SEC: Nanos = 1_000_000_000;
@@ -353,30 +354,9 @@ impl CoinbaseSession {
         let (Some(_), Some(st)) = (self.position(inst.id), books.get_mut(inst.id.index())) else {
             return;
         };
-        let errors = i64::try_from(self.stats.decode_errors).unwrap_or(i64::MAX);
-        self.batch.clear();
-        self.batch.push(Event::status(
-            st.stamp(now),
-            StatusCode::DecodeError,
-            errors,
-            0,
-            st.sync.is_synced(),
-        ));
-        out.publish(&self.batch, st.state(now), now);
         let is_book = sniff_string(head, b"\"channel\":\"") == Some(b"l2_data");
-        if is_book && st.sync.policy() == GapPolicy::Resync {
-            if st.sync.snapshot_in_flight() {
-                // The refused frame may have been the awaited snapshot.
-                st.sync.snapshot_failed();
-            }
-            if st.sync.is_synced() {
-                self.batch.clear();
-                st.sync
-                    .resync(ResyncReason::BadUpdate, &mut st.book, &mut self.batch, now);
-                st.stale_since = None;
-                out.publish(&self.batch, st.state(now), now);
-            }
-        }
+        let errors = self.stats.decode_errors;
+        report_undecodable(st, errors, is_book, now, &mut self.batch, out);
     }
 
     /// The next text to send, written into `buf` (cleared first): the
@@ -480,14 +460,6 @@ impl CoinbaseSession {
         buf.push_str(channel);
         buf.push_str(r#""}"#);
     }
-}
-
-/// The string value after `key` (`"product_id":"`), by a plain scan
-/// (error path only).
-fn sniff_string<'a>(frame: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let at = frame.windows(key.len()).position(|w| w == key)? + key.len();
-    let len = frame[at..].iter().position(|&b| b == b'"')?;
-    Some(&frame[at..at + len])
 }
 
 /// The unsigned integer after `key` (error path only).

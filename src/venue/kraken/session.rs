@@ -9,13 +9,12 @@ use super::decode::KrakenDecoder;
 use super::msg::KrakenMsg;
 use super::sync::KrakenBookSync;
 use crate::ring::{EventBatch, Publish, snapshot_events};
-use crate::types::{
-    Bbo, Event, InstrumentId, Nanos, Registry, ResyncReason, Stamp, StatusCode, Trade, Venue,
-};
-use crate::venue::instrument::publish_bbo;
+use crate::types::{Bbo, Event, InstrumentId, Nanos, Registry, Stamp, Trade, Venue};
+use crate::venue::instrument::{publish_bbo, report_undecodable};
+use crate::venue::scan::sniff::sniff_string;
 use crate::venue::symbols::{CachedSymbols, SymbolCache};
 use crate::venue::{
-    Channel, DecodeError, DecodeStats, FeedStats, FrameKind, GapPolicy, InstrumentBook, SessionPlan,
+    Channel, DecodeError, DecodeStats, FeedStats, FrameKind, InstrumentBook, SessionPlan,
 };
 
 const NS_PER_SEC: Nanos = 1_000_000_000;
@@ -348,7 +347,7 @@ impl KrakenSession {
         books: &mut [InstrumentBook],
         out: &mut P,
     ) {
-        let Some(symbol) = find_string(frame, b"\"symbol\":\"") else {
+        let Some(symbol) = sniff_string(frame, b"\"symbol\":\"") else {
             return;
         };
         let Some(inst) = registry.lookup(Venue::Kraken, symbol) else {
@@ -357,25 +356,9 @@ impl KrakenSession {
         let (Some(_), Some(st)) = (self.position(inst.id), books.get_mut(inst.id.index())) else {
             return;
         };
-        let errors = i64::try_from(self.stats.decode_errors).unwrap_or(i64::MAX);
-        self.batch.clear();
-        let stamp = st.stamp(now);
-        self.batch.push(Event::status(
-            stamp,
-            StatusCode::DecodeError,
-            errors,
-            0,
-            st.sync.is_synced(),
-        ));
-        out.publish(&self.batch, st.state(now), now);
-        let is_book = find_string(frame, b"\"channel\":\"") == Some(b"book");
-        if is_book && st.sync.policy() == GapPolicy::Resync && st.sync.is_synced() {
-            self.batch.clear();
-            st.sync
-                .resync(ResyncReason::BadUpdate, &mut st.book, &mut self.batch, now);
-            st.stale_since = None;
-            out.publish(&self.batch, st.state(now), now);
-        }
+        let is_book = sniff_string(frame, b"\"channel\":\"") == Some(b"book");
+        let errors = self.stats.decode_errors;
+        report_undecodable(st, errors, is_book, now, &mut self.batch, out);
     }
 
     /// The next text to send, written into `buf` (cleared first): the
@@ -516,12 +499,4 @@ fn refused(error: &str, symbol: Option<&str>) {
         symbol = symbol.unwrap_or(""),
         "request refused by the venue: {error}"
     );
-}
-
-/// The string value after `key` (`"symbol":"`), by a plain scan (error
-/// path only).
-fn find_string<'a>(frame: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let at = frame.windows(key.len()).position(|w| w == key)? + key.len();
-    let len = frame[at..].iter().position(|&b| b == b'"')?;
-    Some(&frame[at..at + len])
 }

@@ -47,6 +47,7 @@ mod cursor;
 mod levels;
 mod number;
 pub(crate) mod render;
+pub(crate) mod sniff;
 mod tape;
 
 pub(crate) use cursor::Cursor;
