@@ -307,3 +307,181 @@ fn after_a_reconnect_new_orders_wait_until_doubts_are_resolved() {
     let s = f.sends();
     assert!(matches!(s[..], [Send::New { .. }]), "{s:?}");
 }
+
+fn meta(status: u16) -> ReplyMeta {
+    ReplyMeta {
+        status,
+        ..ReplyMeta::OK
+    }
+}
+
+#[test]
+fn a_429_on_a_new_order_is_a_rate_limit_reject_with_the_venue_code() {
+    let mut f = fixture(50);
+    let o = f.submit();
+    let Some(Send::New { req, .. }) = f.sends().pop() else {
+        panic!("no send")
+    };
+    let refused = Reply::Refused {
+        code: -1015,
+        text: VenueText::new(b"Too many new orders."),
+    };
+    f.gate
+        .handle_reply(req, &refused, &meta(429), f.clock.now());
+    let r = f.reports();
+    let rej = r.iter().find(|r| r.client_id == o.client_id).unwrap();
+    assert_eq!(rej.kind, ReportKind::Reject);
+    assert_eq!(rej.reason, Some(RejectReason::RateLimit));
+    assert_eq!(rej.venue_code, -1015);
+    assert_eq!(rej.text.as_str(), "Too many new orders.");
+    // A 400 stays a venue reject.
+    f.clock.advance(10 * S);
+    let o2 = f.submit();
+    let Some(Send::New { req, .. }) = f.sends().pop() else {
+        panic!("no send")
+    };
+    f.gate
+        .handle_reply(req, &refused, &meta(400), f.clock.now());
+    let r = f.reports();
+    let rej = r.iter().find(|r| r.client_id == o2.client_id).unwrap();
+    assert_eq!(rej.reason, Some(RejectReason::Venue));
+}
+
+#[test]
+fn an_amend_in_place_keeps_the_id_and_adopts_the_figures_only_when_confirmed() {
+    let mut f = fixture(50);
+    f.gate.set_amend_in_place(true);
+    let o = f.submit();
+    let Some(Send::New { req, .. }) = f.sends().pop() else {
+        panic!("no send")
+    };
+    f.gate
+        .handle_reply(req, &ack(&o), &ReplyMeta::OK, f.clock.now());
+    let _ = f.reports();
+    let amended = NewOrder {
+        price: Price(4_300_101),
+        qty: Qty(2_000),
+        ..o
+    };
+    let cr = tickwire::orders::CancelReplace {
+        cancel: o.client_id,
+        new: amended,
+    };
+    f.gate.submit(Request::CancelReplace(cr), f.clock.now());
+    let sent = f.sends();
+    let [Send::CancelReplace { req, cancel, new }] = sent[..] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!((cancel, new), (o.client_id, amended));
+    // Refused: the order keeps its figures, a cancel reject says so.
+    let refused = Reply::Refused {
+        code: -4028,
+        text: VenueText::new(b"no"),
+    };
+    f.gate
+        .handle_reply(req, &refused, &ReplyMeta::OK, f.clock.now());
+    let r = f.reports();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].kind, ReportKind::CancelReject);
+    assert_eq!((r[0].price, r[0].qty), (o.price, o.qty));
+    // Again, confirmed: an ack with the new figures; a fill up to the new
+    // quantity is no anomaly.
+    f.gate.submit(Request::CancelReplace(cr), f.clock.now());
+    let Some(Send::CancelReplace { req, .. }) = f.sends().pop() else {
+        panic!("no amend")
+    };
+    f.gate
+        .handle_reply(req, &ack(&o), &ReplyMeta::OK, f.clock.now());
+    let r = f.reports();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].kind, ReportKind::Ack);
+    assert_eq!((r[0].price, r[0].qty), (amended.price, amended.qty));
+    let fill = VenueOrder {
+        client_id: o.client_id,
+        venue_order_id: 1,
+        status: VenueStatus::Filled,
+        cum_qty: Qty(2_000),
+        fill: Some(tickwire::orders::FillInfo {
+            trade_id: 9,
+            price: amended.price,
+            qty: Qty(2_000),
+        }),
+        code: 0,
+        text: VenueText::EMPTY,
+    };
+    f.gate.handle_update(&fill, f.clock.now());
+    let r = f.reports();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!((r[0].kind, r[0].filled_qty), (ReportKind::Fill, Qty(2_000)));
+    // The stream repeats the fill: nothing more.
+    f.gate.handle_update(&fill, f.clock.now());
+    assert!(f.reports().is_empty());
+}
+
+#[test]
+fn each_market_refuses_the_other_replace_form() {
+    let mut f = fixture(50);
+    let o = f.submit();
+    let same = tickwire::orders::CancelReplace {
+        cancel: o.client_id,
+        new: o,
+    };
+    // Spot (no amend in place): the same id is refused, nothing sent.
+    let _ = f.sends();
+    f.gate.submit(Request::CancelReplace(same), f.clock.now());
+    let r = f.reports();
+    assert_eq!(r[0].kind, ReportKind::CancelReject);
+    assert_eq!(r[0].reason, Some(RejectReason::InvalidOrder));
+    // USD-M: a fresh id is refused.
+    f.gate.set_amend_in_place(true);
+    let fresh = tickwire::orders::CancelReplace {
+        cancel: o.client_id,
+        new: f.new_order(),
+    };
+    f.gate.submit(Request::CancelReplace(fresh), f.clock.now());
+    let r = f.reports();
+    assert_eq!(r[0].kind, ReportKind::Reject);
+    assert_eq!(r[0].reason, Some(RejectReason::InvalidOrder));
+    assert!(f.sends().is_empty());
+}
+
+#[test]
+fn a_lost_user_data_stream_holds_new_orders_and_its_return_requeries_open_ones() {
+    let mut f = fixture(50);
+    f.gate.set_user_data(true, f.clock.now());
+    let o = f.submit();
+    let Some(Send::New { req, .. }) = f.sends().pop() else {
+        panic!("no send")
+    };
+    f.gate
+        .handle_reply(req, &ack(&o), &ReplyMeta::OK, f.clock.now());
+    let _ = f.reports();
+    f.gate.set_user_data(false, f.clock.now());
+    let held = f.submit();
+    let r = f.reports();
+    assert!(r.iter().any(|r| r.status == Some(SessionStatus::NotReady)));
+    let rej = r.iter().find(|r| r.client_id == held.client_id).unwrap();
+    assert_eq!(rej.reason, Some(RejectReason::NotReady));
+    f.gate.set_user_data(true, f.clock.now());
+    let sent = f.sends();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let Send::Query { req, client_id, .. } = sent[0] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(client_id, o.client_id);
+    // Until the query is answered, new orders wait.
+    let early = f.submit();
+    let r = f.reports();
+    assert_eq!(
+        r.iter()
+            .find(|r| r.client_id == early.client_id)
+            .unwrap()
+            .reason,
+        Some(RejectReason::NotReady)
+    );
+    f.gate
+        .handle_reply(req, &ack(&o), &ReplyMeta::OK, f.clock.now());
+    let _ = f.reports();
+    f.submit();
+    assert_eq!(f.sends().len(), 1, "accepted again");
+}

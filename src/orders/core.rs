@@ -12,7 +12,7 @@
 //! 4. At [`Orders::poll_timeout`], call [`Orders::handle_timeouts`].
 //! 5. Drain [`Orders::poll_report`] into the strategy's report ring.
 
-use crate::types::{InstrumentId, Nanos};
+use crate::types::{InstrumentId, Nanos, Price, Qty};
 
 use super::queue::Fifo;
 use super::state::{Order, OrderState};
@@ -67,6 +67,9 @@ pub enum RequestKind {
     CancelReplace,
     /// A cancel-all for one instrument.
     CancelAll,
+    /// An amend in place (USD-M `order.modify`), written as a
+    /// [`Send::CancelReplace`] whose replacement keeps the client id.
+    Amend,
     /// A status query.
     Query,
 }
@@ -157,6 +160,10 @@ pub(crate) enum Pending {
         id: ClientId,
     },
     CancelAll(InstrumentId),
+    Amend {
+        slot: u32,
+        id: ClientId,
+    },
 }
 
 /// A request on the wire (or timed out, kept for a late reply).
@@ -361,6 +368,47 @@ impl Orders {
         Ok(())
     }
 
+    /// Queues an amend in place of a tracked, unfinished order: new price
+    /// and quantity, same client id (USD-M `order.modify`). The order keeps
+    /// its figures until the venue confirms the amend.
+    pub fn amend(&mut self, id: ClientId, price: Price, qty: Qty) -> Result<(), RejectReason> {
+        let slot = self.table.find(&id).ok_or(RejectReason::UnknownOrder)?;
+        let o = self.table.get(slot);
+        if o.state.is_terminal() {
+            return Err(RejectReason::UnknownOrder);
+        }
+        if qty <= o.filled || qty.0 <= 0 || price.0 <= 0 {
+            return Err(RejectReason::InvalidOrder);
+        }
+        if self.sends.is_full() {
+            return Err(RejectReason::Capacity);
+        }
+        self.table.get_mut(slot).amend = Some((price, qty));
+        self.sends.push(Pending::Amend {
+            slot: slot as u32,
+            id,
+        });
+        Ok(())
+    }
+
+    /// Schedules a status query of every open order (after the user-data
+    /// stream was down: events may have been missed).
+    pub fn requery_open(&mut self, now: Nanos) {
+        for s in 0..self.table.capacity() {
+            if self.table.live(s) {
+                let o = self.table.get_mut(s);
+                if !o.state.is_terminal() && !o.query_inflight && o.sent_at != 0 {
+                    o.query_due = if o.query_due == 0 {
+                        now.max(1)
+                    } else {
+                        o.query_due.min(now.max(1))
+                    };
+                }
+            }
+        }
+        self.arm(now.max(1));
+    }
+
     /// Queues a cancel-all for `instrument`.
     pub fn cancel_all(&mut self, instrument: InstrumentId) -> Result<(), RejectReason> {
         self.sends
@@ -398,6 +446,7 @@ impl Orders {
                 Pending::Cancel(_) => RequestKind::Cancel,
                 Pending::CancelReplace { .. } => RequestKind::CancelReplace,
                 Pending::CancelAll(_) => RequestKind::CancelAll,
+                Pending::Amend { .. } => RequestKind::Amend,
             };
             // A new order still allowed to go? (Checked before the budget.)
             let new_slot = match next {
@@ -459,6 +508,25 @@ impl Orders {
                 Pending::CancelAll(instrument) => {
                     self.fly(req, kind, ClientId::EMPTY, instrument, now);
                     Send::CancelAll { req, instrument }
+                }
+                Pending::Amend { slot, id } => {
+                    let s = slot as usize;
+                    let live = self.table.key(s) == &id && self.table.live(s);
+                    let o = *self.table.get(s);
+                    let Some((price, qty)) = o.amend.filter(|_| live) else {
+                        // Finished (or reclaimed) meanwhile: nothing to amend.
+                        continue;
+                    };
+                    self.fly(req, kind, id, o.req.instrument, now);
+                    Send::CancelReplace {
+                        req,
+                        cancel: id,
+                        new: NewOrder {
+                            price,
+                            qty,
+                            ..o.req
+                        },
+                    }
                 }
             });
         }

@@ -46,6 +46,12 @@ pub struct Gate {
     connected: bool,
     /// Reconnected but not all doubts resolved: new orders wait.
     reconciling: bool,
+    /// A separate user-data stream (USD-M) is down: new orders wait.
+    user_down: bool,
+    /// The user-data stream has been up before (a reopen re-queries).
+    user_seen: bool,
+    /// Cancel-replace is an amend in place (USD-M `order.modify`).
+    amend_in_place: bool,
 }
 
 impl Gate {
@@ -58,6 +64,9 @@ impl Gate {
             breaker: Breaker::new(breaker),
             connected: false,
             reconciling: false,
+            user_down: false,
+            user_seen: false,
+            amend_in_place: false,
         }
     }
 
@@ -103,6 +112,44 @@ impl Gate {
         self.status(SessionStatus::Ready, 0, now);
     }
 
+    /// How this venue replaces an order. `false` (spot `order.cancelReplace`):
+    /// a [`Request::CancelReplace`] cancels one order and places another
+    /// with a fresh client id. `true` (USD-M `order.modify`): it amends the
+    /// order in place, the replacement must carry the *same* client id, and
+    /// a confirmed amend is reported as an `Ack` with the new price and
+    /// quantity (a refused one as a `CancelReject`, the order unchanged).
+    /// Either market refuses the other form with `invalid_order`.
+    pub fn set_amend_in_place(&mut self, on: bool) {
+        self.amend_in_place = on;
+    }
+
+    /// A separate user-data stream (USD-M's listen-key stream) went down
+    /// (`false`): new orders are refused with `not_ready` until it is back.
+    /// Back up (`true`): if it had been up before, every open order is
+    /// queried (events may have been missed) and new orders wait for the
+    /// answers, as after a reconnect.
+    pub fn set_user_data(&mut self, up: bool, now: Nanos) {
+        if !up {
+            if !self.user_down {
+                self.user_down = true;
+                if self.connected {
+                    self.status(SessionStatus::NotReady, 0, now);
+                }
+            }
+            return;
+        }
+        if self.user_seen {
+            self.orders.requery_open(now);
+        }
+        self.user_seen = true;
+        let was_down = self.user_down;
+        self.user_down = false;
+        self.reconciling = self.orders.unresolved();
+        if was_down && self.connected {
+            self.status(SessionStatus::Ready, 0, now);
+        }
+    }
+
     /// The connection dropped.
     pub fn handle_disconnect(&mut self, now: Nanos) {
         self.connected = false;
@@ -124,7 +171,13 @@ impl Gate {
     }
 
     fn admit_new(&mut self, o: &NewOrder, now: Nanos) -> Result<(), RejectReason> {
-        if !self.connected {
+        self.admit(o, 0, now)
+    }
+
+    /// Admission of a new order or an amend (`already` = 1: the amended
+    /// order is counted among the open ones already).
+    fn admit(&mut self, o: &NewOrder, already: u32, now: Nanos) -> Result<(), RejectReason> {
+        if !self.connected || self.user_down {
             return Err(RejectReason::NotReady);
         }
         if self.reconciling {
@@ -137,8 +190,8 @@ impl Gate {
         self.breaker_moved(moved, now);
         self.risk.check(
             o,
-            self.orders.open_on(o.instrument),
-            self.orders.open_total(),
+            self.orders.open_on(o.instrument).saturating_sub(already),
+            self.orders.open_total().saturating_sub(already),
         )?;
         if self.breaker.state() == BreakerState::Open {
             return Err(RejectReason::CircuitOpen);
@@ -160,6 +213,14 @@ impl Gate {
                 .admit_new(&o, now)
                 .and_then(|()| self.orders.submit(o, now))
                 .map_err(|e| ExecReport::local_reject(&o, e, now)),
+            Request::CancelReplace(cr) if cr.new.client_id == cr.cancel => {
+                self.submit_amend(cr.new, now)
+            }
+            Request::CancelReplace(cr) if self.amend_in_place => Err(ExecReport::local_reject(
+                &cr.new,
+                RejectReason::InvalidOrder,
+                now,
+            )),
             Request::CancelReplace(cr) => self
                 .admit_new(&cr.new, now)
                 .and_then(|()| self.orders.cancel_replace(cr.cancel, cr.new, now))
@@ -185,6 +246,20 @@ impl Gate {
         if let Err(r) = result {
             self.orders.push_report(r);
         }
+    }
+
+    fn submit_amend(&mut self, o: NewOrder, now: Nanos) -> Result<(), ExecReport> {
+        let result = if self.amend_in_place {
+            self.admit(&o, 1, now)
+                .and_then(|()| self.orders.amend(o.client_id, o.price, o.qty))
+        } else {
+            Err(RejectReason::InvalidOrder)
+        };
+        result.map_err(|e| {
+            let mut r = ExecReport::local_reject(&o, e, now);
+            r.kind = ReportKind::CancelReject;
+            r
+        })
     }
 
     /// The next request to write now, if any (and if the limits allow).
@@ -216,7 +291,9 @@ impl Gate {
             }
             _ => {}
         }
-        let health = self.orders.handle_reply(req, reply, now);
+        let health = self
+            .orders
+            .handle_reply_status(req, reply, meta.status, now);
         self.after(health, now);
     }
 

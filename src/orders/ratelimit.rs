@@ -101,7 +101,7 @@ impl Costs {
         match kind {
             RequestKind::New => self.new,
             RequestKind::Cancel => self.cancel,
-            RequestKind::CancelReplace => self.cancel_replace,
+            RequestKind::CancelReplace | RequestKind::Amend => self.cancel_replace,
             RequestKind::CancelAll => self.cancel_all,
             RequestKind::Query => self.query,
         }

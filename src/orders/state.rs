@@ -86,6 +86,9 @@ pub(crate) struct Order {
     pub(crate) done_at: Nanos,
     /// When the rate limiter counted it (UTC ns), for the unfilled count.
     pub(crate) charged_at: Nanos,
+    /// An amend (USD-M `order.modify`) on the wire: the price and quantity
+    /// it asks for, adopted when the venue confirms it.
+    pub(crate) amend: Option<(Price, Qty)>,
     trade_ids: [i64; TRADE_MEMORY],
     trade_next: u8,
 }
@@ -109,6 +112,7 @@ impl Order {
             query_inflight: false,
             done_at: 0,
             charged_at: 0,
+            amend: None,
             trade_ids: [i64::MIN; TRADE_MEMORY],
             trade_next: 0,
         }
@@ -180,8 +184,20 @@ impl Order {
         now: Nanos,
         out: &mut impl FnMut(ExecReport),
     ) -> Result<(), Anomaly> {
-        if v.cum_qty > self.req.qty || v.cum_qty.0 < 0 {
+        if v.cum_qty.0 < 0 {
             return Err(Anomaly::OverFill);
+        }
+        if v.cum_qty > self.req.qty {
+            // A fill beyond the quantity an unconfirmed amend raised it to
+            // proves the amend went through.
+            match self.amend {
+                Some((price, qty)) if v.cum_qty <= qty => {
+                    self.req.price = price;
+                    self.req.qty = qty;
+                    self.amend = None;
+                }
+                _ => return Err(Anomaly::OverFill),
+            }
         }
         let first = !self.seen;
         self.seen = true;

@@ -20,7 +20,10 @@
 //! each. A full report ring drops the report, counts it and marks the
 //! strategy ([`TradingStats::reports_dropped`]); the thread never blocks.
 
+mod rest;
+mod setup;
 mod thread;
+mod userdata;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,8 +63,17 @@ pub struct TradingConfig {
     pub market: Market,
     /// The WebSocket API URL (`wss://host[:port]/ws-api/v3`, full path).
     pub ws_url: String,
-    /// The REST base URL (USD-M listen key, cancel-all); unused for now.
+    /// The REST base URL (USD-M: listen key, cancel-all, dead-man switch);
+    /// `None`: `http[s]://` + the WebSocket URL's host and port.
     pub rest_url: Option<String>,
+    /// USD-M user-data stream base, to which the listen key is appended
+    /// (`wss://fstream.binance.com/ws/` live); `None`: the WebSocket URL's
+    /// scheme, host and port + `/ws/`.
+    pub user_ws_url: Option<String>,
+    /// USD-M dead-man switch: the kill switch arms `countdownCancelAll`
+    /// with this countdown (ms) on every instrument, and its reset disarms
+    /// it (0 = never arm).
+    pub dead_man_ms: u32,
     /// Extra CA certificates (PEM file) to trust for wss://.
     pub ca_file: Option<std::path::PathBuf>,
     /// The API key.
@@ -103,6 +115,8 @@ impl TradingConfig {
             market,
             ws_url: ws_url.to_owned(),
             rest_url: None,
+            user_ws_url: None,
+            dead_man_ms: 10_000,
             ca_file: None,
             api_key: api_key.to_owned(),
             key,
@@ -178,9 +192,15 @@ pub struct TradingStats {
     pub requests: AtomicU64,
     /// Requests written to the socket.
     pub written: AtomicU64,
-    /// Requests the venue codec cannot express (USD-M cancel-all over the
-    /// WS API): left to time out in the gate.
+    /// Requests the venue codec cannot express (and the REST helper could
+    /// not take): left to time out in the gate.
     pub unencodable: AtomicU64,
+    /// Requests handed to the REST helper (USD-M cancel-all).
+    pub rest_requests: AtomicU64,
+    /// Dead-man switch arms the venue confirmed (USD-M `countdownCancelAll`).
+    pub dead_man_armed: AtomicU64,
+    /// 1 while the USD-M user-data stream is open.
+    pub user_data: AtomicU64,
     /// Inbound frames decoded.
     pub frames: AtomicU64,
     /// Frames that did not decode.

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mio::{Events, Poll, Token};
 
+use super::userdata::{UserData, UserEvent};
 use super::{StrategyEnd, TradingConfig, TradingError, TradingStats};
 use crate::config::Endpoint;
 use crate::engine::link::Link;
@@ -50,7 +51,7 @@ enum Phase {
 }
 
 /// Splits `ws[s]://host[:port]/path` into an endpoint.
-fn endpoint(url: &str) -> Result<Endpoint, TradingError> {
+pub(super) fn endpoint(url: &str) -> Result<Endpoint, TradingError> {
     let bad = || TradingError::Url(url.to_owned());
     let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
     let tls = match scheme {
@@ -74,6 +75,23 @@ fn endpoint(url: &str) -> Result<Endpoint, TradingError> {
     })
 }
 
+/// The endpoint's address (DNS once, at start-up; IPv4 preferred).
+pub(super) fn resolve(ep: &Endpoint) -> Result<SocketAddr, TradingError> {
+    Ok(match ep.host.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, ep.port),
+        Err(_) => {
+            let all: Vec<SocketAddr> = (ep.host.as_str(), ep.port)
+                .to_socket_addrs()
+                .map_err(|e| TradingError::Resolve(format!("{}: {e}", ep.host)))?
+                .collect();
+            *all.iter()
+                .find(|a| a.is_ipv4())
+                .or(all.first())
+                .ok_or_else(|| TradingError::Resolve(ep.host.clone()))?
+        }
+    })
+}
+
 /// The order-entry loop and everything it owns.
 pub(crate) struct Loop {
     cfg: TradingConfig,
@@ -94,6 +112,8 @@ pub(crate) struct Loop {
     stop: Arc<AtomicBool>,
     stats: Arc<TradingStats>,
     kill: Arc<AtomicU64>,
+    /// USD-M: the listen-key user-data stream and the REST helper.
+    usdm: Option<UserData>,
 }
 
 impl Loop {
@@ -106,19 +126,7 @@ impl Loop {
         kill: Arc<AtomicU64>,
     ) -> Result<Loop, TradingError> {
         let ep = endpoint(&cfg.ws_url)?;
-        let addr = match ep.host.parse::<IpAddr>() {
-            Ok(ip) => SocketAddr::new(ip, ep.port),
-            Err(_) => {
-                let all: Vec<SocketAddr> = (ep.host.as_str(), ep.port)
-                    .to_socket_addrs()
-                    .map_err(|e| TradingError::Resolve(format!("{}: {e}", ep.host)))?
-                    .collect();
-                *all.iter()
-                    .find(|a| a.is_ipv4())
-                    .or(all.first())
-                    .ok_or_else(|| TradingError::Resolve(ep.host.clone()))?
-            }
-        };
+        let addr = resolve(&ep)?;
         let tls = if ep.tls {
             let extra = match &cfg.ca_file {
                 Some(p) => {
@@ -159,7 +167,8 @@ impl Loop {
             recv_window: u64::from(cfg.recv_window_ms) * 1_000_000,
             ..cfg.orders
         };
-        let gate = Gate::new(orders, risk, limits(cfg.market), cfg.breaker);
+        let mut gate = Gate::new(orders, risk, limits(cfg.market), cfg.breaker);
+        gate.set_amend_in_place(cfg.market == Market::Usdm);
         let timers = SupervisorTimers {
             connect_timeout: 10_000_000_000,
             stale_timeout: Nanos::MAX / 4,
@@ -172,7 +181,19 @@ impl Loop {
             down_cooldown: 30_000_000_000,
         };
         let now = utc_now();
+        let usdm = match cfg.market {
+            Market::Usdm => Some(super::setup::user_data(
+                &cfg,
+                &ep,
+                addr,
+                tls.clone(),
+                timers,
+                now,
+            )?),
+            Market::Spot => None,
+        };
         Ok(Loop {
+            usdm,
             link: Link::new(&ep, tls, MAX_MESSAGE),
             sup: Supervisor::new(timers, now, now),
             poll: Poll::new()?,
@@ -219,8 +240,22 @@ impl Loop {
             None => {}
         }
         match self.kill.swap(0, Ordering::AcqRel) {
-            1 => self.gate.kill(now),
-            2 => self.gate.reset_kill(now),
+            1 => {
+                self.gate.kill(now);
+                if let Some(ud) = self.usdm.as_mut()
+                    && self.cfg.dead_man_ms > 0
+                {
+                    ud.dead_man(self.cfg.dead_man_ms);
+                }
+            }
+            2 => {
+                self.gate.reset_kill(now);
+                if let Some(ud) = self.usdm.as_mut()
+                    && self.cfg.dead_man_ms > 0
+                {
+                    ud.dead_man(0);
+                }
+            }
             _ => {}
         }
         let wait = self.wait(now);
@@ -234,6 +269,7 @@ impl Loop {
         if self.link.is_open() {
             self.read(now);
         }
+        self.user_data(now);
         self.intake(now);
         if self.gate.poll_timeout().is_some_and(|t| t <= now) {
             self.gate.handle_timeouts(now);
@@ -255,6 +291,9 @@ impl Loop {
         until = until.min(self.sup.next_deadline());
         if let Some(t) = self.gate.poll_timeout() {
             until = until.min(t);
+        }
+        if let Some(ud) = &self.usdm {
+            until = until.min(ud.next_deadline());
         }
         Duration::from_nanos(until.saturating_sub(now))
     }
@@ -281,6 +320,10 @@ impl Loop {
         self.enc.set_logged_on(false);
         self.phase = Phase::Down;
         self.stats.ready.store(0, Ordering::Relaxed);
+        if let Some(ud) = self.usdm.as_mut() {
+            ud.stop(self.poll.registry());
+            self.stats.user_data.store(0, Ordering::Relaxed);
+        }
         if was == Phase::Ready {
             self.gate.handle_disconnect(now);
         }
@@ -334,10 +377,11 @@ impl Loop {
     }
 
     fn subscribe(&mut self, now: Nanos) {
-        if self.cfg.market == Market::Usdm {
-            // USD-M user data comes over a listen-key stream (not yet opened
-            // here): replies and status queries carry the evidence.
-            self.ready(now);
+        if let Some(ud) = self.usdm.as_mut() {
+            // USD-M: a listen key (REST, helper thread), then its stream;
+            // `user_data` calls `ready` once the stream is open.
+            self.phase = Phase::Subscribe;
+            ud.start(self.poll.registry(), now, self.clock.offset_ns());
             return;
         }
         let req = self.ctl_req();
@@ -476,12 +520,52 @@ impl Loop {
                     }
                     self.stats.written.fetch_add(1, Ordering::Relaxed);
                 }
-                // Not encodable for this venue (USD-M cancel-all): the
-                // request times out in the gate and is reported.
+                // USD-M cancel-all goes over REST on the helper thread; its
+                // answer comes back as the gate's evidence.
                 Err(_) => {
-                    self.stats.unencodable.fetch_add(1, Ordering::Relaxed);
+                    let handed = match (s, self.usdm.as_mut()) {
+                        (crate::orders::Send::CancelAll { req, instrument }, Some(ud)) => {
+                            ud.cancel_all(req, instrument)
+                        }
+                        _ => false,
+                    };
+                    // Not expressible: times out in the gate and is reported.
+                    let counter = if handed {
+                        &self.stats.rest_requests
+                    } else {
+                        &self.stats.unencodable
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
                 }
             }
+        }
+    }
+
+    /// USD-M: the user-data stream's turn (REST answers, events).
+    fn user_data(&mut self, now: Nanos) {
+        let Some(ud) = self.usdm.as_mut() else {
+            return;
+        };
+        let ev = ud.turn(
+            self.poll.registry(),
+            now,
+            &self.dec,
+            &mut self.gate,
+            &self.stats,
+        );
+        match ev {
+            UserEvent::Opened => {
+                self.stats.user_data.store(1, Ordering::Relaxed);
+                self.gate.set_user_data(true, now);
+                if self.phase == Phase::Subscribe {
+                    self.ready(now);
+                }
+            }
+            UserEvent::Lost => {
+                self.stats.user_data.store(0, Ordering::Relaxed);
+                self.gate.set_user_data(false, now);
+            }
+            UserEvent::None => {}
         }
     }
 

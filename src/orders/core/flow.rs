@@ -57,6 +57,24 @@ impl Orders {
     /// health. A reply to a timed-out request is still applied (a late
     /// reply is evidence).
     pub fn handle_reply(&mut self, req: u64, reply: &Reply, now: Nanos) -> Health {
+        self.handle_reply_status(req, reply, 200, now)
+    }
+
+    /// [`Orders::handle_reply`] with the reply's HTTP-style status: a
+    /// refusal answered 429 is reported with reason `rate_limit`, 418 with
+    /// `banned` (the venue's code and text kept), any other with `venue`.
+    pub fn handle_reply_status(
+        &mut self,
+        req: u64,
+        reply: &Reply,
+        status: u16,
+        now: Nanos,
+    ) -> Health {
+        let reason = match status {
+            429 => RejectReason::RateLimit,
+            418 => RejectReason::Banned,
+            _ => RejectReason::Venue,
+        };
         let mask = self.flights.len() - 1;
         let f = self.flights[req as usize & mask];
         if f.req != req {
@@ -84,6 +102,12 @@ impl Orders {
         };
         match *reply {
             Reply::Order(ref v) => {
+                if let Some(s) = slot
+                    && f.kind == RequestKind::Amend
+                    && v.client_id == f.id
+                {
+                    self.amended(s, v.status != super::super::VenueStatus::Rejected, now);
+                }
                 self.handle_update(v, now);
                 if let Some(s) = slot
                     && f.kind == RequestKind::Query
@@ -101,13 +125,16 @@ impl Orders {
                         if self.table.get(s).new_req == req =>
                     {
                         self.with_order(s, |o, out| {
-                            o.refuse(code, text, RejectReason::Venue, now, &mut |r| out(r));
+                            o.refuse(code, text, reason, now, &mut |r| out(r));
                         });
                     }
-                    (RequestKind::Cancel, Some(s)) => {
+                    (RequestKind::Cancel | RequestKind::Amend, Some(s)) => {
+                        if f.kind == RequestKind::Amend {
+                            self.table.get_mut(s).amend = None;
+                        }
                         let o = self.table.get(s);
                         self.reports.push(ExecReport {
-                            reason: Some(RejectReason::Venue),
+                            reason: Some(reason),
                             venue_code: code,
                             text,
                             ..o.report(ReportKind::CancelReject, now)
@@ -123,7 +150,7 @@ impl Orders {
                         r.kind = ReportKind::CancelReject;
                         r.status = None;
                         r.instrument = f.instrument;
-                        r.reason = Some(RejectReason::Venue);
+                        r.reason = Some(reason);
                         r.venue_code = code;
                         r.text = text;
                         self.reports.push(r);
@@ -134,6 +161,22 @@ impl Orders {
             Reply::Unknown { .. } => self.lost(f.kind, slot, now),
         }
         health
+    }
+
+    /// The venue answered an amend: adopt its price and quantity (`ok`) or
+    /// forget it. A confirmed amend is reported as an `Ack` carrying the
+    /// new figures.
+    fn amended(&mut self, slot: usize, ok: bool, now: Nanos) {
+        let o = self.table.get_mut(slot);
+        let Some((price, qty)) = o.amend.take() else {
+            return;
+        };
+        if ok && !o.state.is_terminal() {
+            o.req.price = price;
+            o.req.qty = qty;
+            let r = o.report(ReportKind::Ack, now);
+            self.reports.push(r);
+        }
     }
 
     /// A "does not exist" answer to a status query sent at `asked_at`.

@@ -97,6 +97,15 @@ pub struct OrderStats {
     pub duplicates: AtomicU64,
     /// Replies withheld by a fault (dropped, or lost to a disconnect).
     pub dropped_replies: AtomicU64,
+    /// USD-M dead-man switches armed (`countdownCancelAll` with a
+    /// countdown above 0).
+    pub countdowns_armed: AtomicU64,
+    /// USD-M dead-man switches disarmed (`countdownCancelAll` with 0).
+    pub countdowns_disarmed: AtomicU64,
+    /// The countdown (ms) of the latest arm.
+    pub countdown_ms: AtomicU64,
+    /// Countdowns that ran out and canceled a symbol's open orders.
+    pub countdowns_fired: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
@@ -166,6 +175,8 @@ pub(in crate::sim) struct Desk {
     next_sub: u64,
     /// USD-M listen keys and their accounts.
     listen_keys: Vec<(String, usize)>,
+    /// USD-M dead-man switches: (account, symbol, deadline in venue ms).
+    countdowns: Vec<(usize, usize, u64)>,
     faults: Pending,
     /// Best bid and ask per symbol when resting orders were last checked.
     last_top: Vec<Option<(i64, i64)>>,
@@ -200,6 +211,7 @@ impl Desk {
             next_trade_id: 7_000_001,
             next_sub: 0,
             listen_keys: Vec::new(),
+            countdowns: Vec::new(),
             faults: Pending::default(),
             events: Vec::new(),
         }
@@ -257,6 +269,7 @@ impl Desk {
             }
         }
         self.market_moved(books);
+        self.countdowns_due();
         for c in &mut self.conns {
             c.flush(now);
         }

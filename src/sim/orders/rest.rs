@@ -1,7 +1,10 @@
 //! USD-M's REST side of order entry: `POST`/`PUT /fapi/v1/listenKey` (the
-//! user-data stream's key, `X-MBX-APIKEY` header) and `DELETE
-//! /fapi/v1/allOpenOrders` (signed query string: the signature covers the
-//! query exactly as sent, without its `signature` parameter).
+//! user-data stream's key, `X-MBX-APIKEY` header), `DELETE
+//! /fapi/v1/allOpenOrders` and `POST /fapi/v1/countdownCancelAll` (the
+//! dead-man switch: `countdownTime` ms, 0 disarms; when it runs out the
+//! symbol's open orders are canceled). Signed calls carry a query string
+//! whose signature covers the query exactly as sent, without its
+//! `signature` parameter.
 
 use serde_json::{Map, Value, json};
 
@@ -33,7 +36,10 @@ pub(in crate::sim) struct RestAnswer {
 
 /// Whether the desk serves this REST path.
 pub(in crate::sim) fn is_order_path(path: &str) -> bool {
-    matches!(path, "/fapi/v1/listenKey" | "/fapi/v1/allOpenOrders")
+    matches!(
+        path,
+        "/fapi/v1/listenKey" | "/fapi/v1/allOpenOrders" | "/fapi/v1/countdownCancelAll"
+    )
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -64,6 +70,58 @@ fn decode(s: &str) -> String {
 }
 
 impl Desk {
+    /// A signed REST call: its account, symbol index and parameters, after
+    /// the signature, `timestamp` and `recvWindow` checks.
+    fn signed_call(&self, call: &RestCall) -> Result<(usize, usize, Map<String, Value>), ApiError> {
+        let a = self.rest_account(call)?;
+        let (signed, sig) = match call.query.rfind("&signature=") {
+            Some(i) => (&call.query[..i], decode(&call.query[i + 11..])),
+            None => return Err(ApiError::missing("signature")),
+        };
+        if !verify(&self.accounts[a], signed.as_bytes(), &sig) {
+            return Err(ApiError::signature());
+        }
+        let mut params = Map::new();
+        for kv in signed.split('&') {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            params.insert(decode(k), Value::String(decode(v)));
+        }
+        check_time(&params, self.clock.now_us())?;
+        let s = params
+            .get("symbol")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::missing("symbol"))?;
+        let symbol = self
+            .symbols
+            .iter()
+            .position(|x| x == s)
+            .ok_or_else(ApiError::symbol)?;
+        Ok((a, symbol, params))
+    }
+
+    /// Fires the dead-man switches whose countdown ran out.
+    pub(in crate::sim) fn countdowns_due(&mut self) {
+        if self.countdowns.is_empty() {
+            return;
+        }
+        let now_ms = self.clock.now_ms();
+        let due: Vec<(usize, usize, u64)> = self
+            .countdowns
+            .iter()
+            .copied()
+            .filter(|c| c.2 <= now_ms)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        self.countdowns.retain(|c| c.2 > now_ms);
+        for (a, symbol, _) in due {
+            self.cancel_all(Product::Usdm, a, symbol, now_ms);
+            bump(&self.stats.countdowns_fired);
+        }
+        self.dispatch_events();
+    }
+
     /// Answers a REST call.
     pub(in crate::sim) fn rest(&mut self, call: &RestCall) -> RestAnswer {
         bump(&self.stats.requests);
@@ -121,32 +179,30 @@ impl Desk {
                 Ok(json!({"listenKey": key}))
             }
             ("DELETE", "/fapi/v1/allOpenOrders") => {
-                let a = self.rest_account(call)?;
-                let (signed, sig) = match call.query.rfind("&signature=") {
-                    Some(i) => (&call.query[..i], decode(&call.query[i + 11..])),
-                    None => return Err(ApiError::missing("signature")),
-                };
-                if !verify(&self.accounts[a], signed.as_bytes(), &sig) {
-                    return Err(ApiError::signature());
-                }
-                let mut params = Map::new();
-                for kv in signed.split('&') {
-                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                    params.insert(decode(k), Value::String(decode(v)));
-                }
-                check_time(&params, self.clock.now_us())?;
-                let s = params
-                    .get("symbol")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| ApiError::missing("symbol"))?;
-                let symbol = self
-                    .symbols
-                    .iter()
-                    .position(|x| x == s)
-                    .ok_or_else(ApiError::symbol)?;
+                let (a, symbol, _) = self.signed_call(call)?;
                 self.cancel_all(p, a, symbol, now_ms);
                 self.dispatch_events();
                 Ok(json!({"code": 200, "msg": "The operation of cancel all open order is done."}))
+            }
+            ("POST", "/fapi/v1/countdownCancelAll") => {
+                let (a, symbol, params) = self.signed_call(call)?;
+                let ms: u64 = params
+                    .get("countdownTime")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ApiError::missing("countdownTime"))?
+                    .parse()
+                    .map_err(|_| ApiError::illegal("countdownTime"))?;
+                self.countdowns.retain(|&(x, s, _)| (x, s) != (a, symbol));
+                if ms == 0 {
+                    bump(&self.stats.countdowns_disarmed);
+                } else {
+                    self.countdowns.push((a, symbol, now_ms + ms));
+                    bump(&self.stats.countdowns_armed);
+                    self.stats
+                        .countdown_ms
+                        .store(ms, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(json!({"symbol": self.symbols[symbol], "countdownTime": ms.to_string()}))
             }
             _ => Err(ApiError::new(
                 404,

@@ -286,7 +286,19 @@ impl Encoder {
     }
 
     /// Writes the request for `send`, timestamped `now` (venue time, UTC ns).
+    ///
+    /// USD-M has no cancel-replace: a [`Send::CancelReplace`] whose
+    /// replacement keeps the client id (the gate's amend in place) is
+    /// written as `order.modify`; any other is `Unsupported`.
     pub fn write(&mut self, send: &Send, now: Nanos) -> Result<&[u8], EncodeError> {
+        if let Send::CancelReplace { req, cancel, new } = *send
+            && self.market == Market::Usdm
+        {
+            if cancel != new.client_id {
+                return Err(EncodeError::Unsupported);
+            }
+            return self.write_modify(req, &new, now);
+        }
         self.begin();
         let method: &str = match *send {
             Send::New { order, .. } => {
