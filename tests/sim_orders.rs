@@ -7,6 +7,8 @@
 
 #[path = "sim_orders/client.rs"]
 mod client;
+#[path = "sim_orders/countdown.rs"]
+mod countdown;
 #[path = "sim_orders/faults.rs"]
 mod faults;
 

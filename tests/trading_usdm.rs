@@ -19,13 +19,26 @@ use tickwire::venue::binance::orders::Market;
 
 const KEY: &str = "hmacKey0001";
 const SECRET: &str = "simSecretForTests";
+const ED_KEY: &str = "edKey0001";
+
+fn ed_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+}
 
 fn sim(venue: Venue) -> SimVenue {
     let mut cfg = SimConfig::new(venue, &["BTCUSDT"]);
     cfg.rate = 0;
     cfg.tls = true;
-    cfg.accounts = vec![SimAccount::hmac(KEY, SECRET)];
+    cfg.accounts = vec![
+        SimAccount::hmac(KEY, SECRET),
+        SimAccount::ed25519(ED_KEY, ed_key().verifying_key().to_bytes()),
+    ];
     SimVenue::start(cfg).expect("sim starts")
+}
+
+thread_local! {
+    /// The next session uses the Ed25519 account.
+    static ED25519: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 struct Session {
@@ -44,6 +57,10 @@ fn start(s: &SimVenue, tweak: impl FnOnce(&mut TradingConfig)) -> Session {
         .unwrap();
     let key = KeyMaterial::Hmac(SECRET.as_bytes().to_vec());
     let mut cfg = TradingConfig::new(market, &url, KEY, key, reg);
+    if ED25519.with(|e| e.get()) {
+        cfg.api_key = ED_KEY.into();
+        cfg.key = KeyMaterial::Ed25519Raw(ed_key().to_bytes());
+    }
     cfg.ca_file = s.ca_file().unwrap();
     cfg.rest_url = Some(s.rest_url());
     cfg.idle_poll = 100_000;
@@ -198,6 +215,16 @@ fn usdm_events_arrive_on_the_listen_key_stream_and_count_once() {
 
 #[test]
 fn usdm_cancel_all_goes_over_rest_and_cancels_every_open_order() {
+    cancel_all(false);
+}
+
+#[test]
+fn usdm_cancel_all_signed_with_ed25519_over_rest() {
+    cancel_all(true);
+}
+
+fn cancel_all(ed25519: bool) {
+    ED25519.with(|e| e.set(ed25519));
     let s = sim(Venue::BinanceUsdm);
     let mut t = start(&s, |_| {});
     let px = low(&s);
@@ -325,5 +352,35 @@ fn usdm_kill_switch_cancels_everything_and_arms_the_dead_man_switch() {
     t.handle.reset_kill();
     wait_for("disarmed", || load(&orders.countdowns_disarmed) == 1);
     assert_eq!(load(&orders.countdowns_fired), 0);
+    t.handle.stop();
+}
+
+#[test]
+fn usdm_disconnect_mid_order_reopens_user_data_then_reconciles() {
+    let s = sim(Venue::BinanceUsdm);
+    let mut t = start(&s, |c| {
+        c.orders.request_timeout = 300_000_000;
+        c.recv_window_ms = 500;
+    });
+    let px = low(&s);
+    let resting = t.order(Side::Bid, px - 1, 1_000);
+    t.until("ack", |seen| has(seen, &resting, ReportKind::Ack));
+    s.inject(Fault::Orders(OrderFault::DisconnectMidOrder));
+    let o = t.order(Side::Bid, px, 1_000);
+    t.until("reconciled", |seen| has(seen, &o, ReportKind::Ack));
+    assert!(load(&t.handle.stats().connects) >= 2);
+    wait_for("user data back", || load(&t.handle.stats().user_data) == 1);
+    // Accepting again, after the user-data stream is back.
+    let o2 = t.order(Side::Bid, px, 1_000);
+    t.until("second ack", |seen| has(seen, &o2, ReportKind::Ack));
+    assert_eq!(load(&s.stats().orders.placed), 3);
+    assert_eq!(load(&s.stats().orders.duplicates), 0);
+    // All three are still tracked as open: one cancel-all ends them all.
+    t.push(Request::CancelAll(InstrumentId(0)));
+    t.until("canceled", |seen| {
+        has(seen, &resting, ReportKind::Canceled)
+            && has(seen, &o, ReportKind::Canceled)
+            && has(seen, &o2, ReportKind::Canceled)
+    });
     t.handle.stop();
 }
