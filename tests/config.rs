@@ -9,6 +9,8 @@ mod bounds;
 mod cores;
 #[path = "config/props.rs"]
 mod props;
+#[path = "config/risk.rs"]
+mod risk;
 #[path = "config/symbols.rs"]
 mod symbols;
 #[path = "config/urls.rs"]

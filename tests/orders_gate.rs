@@ -485,3 +485,34 @@ fn a_lost_user_data_stream_holds_new_orders_and_its_return_requeries_open_ones()
     f.submit();
     assert_eq!(f.sends().len(), 1, "accepted again");
 }
+
+#[test]
+fn the_per_strategy_cap_refuses_in_the_gate_and_leaves_other_strategies_alone() {
+    // The venue allows 3 orders per 10 s; strategies 2 per second each.
+    let mut f = fixture(3);
+    f.gate.set_strategy_rate(2);
+    let orders: Vec<NewOrder> = (0..3).map(|_| f.new_order()).collect();
+    for o in &orders {
+        f.gate.submit_from(3, Request::New(*o), f.clock.now());
+    }
+    let r = f.reports();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].client_id, orders[2].client_id);
+    assert_eq!(r[0].reason, Some(RejectReason::StrategyRate));
+    // The refused order spent none of the venue's budget: strategy 4's
+    // order is the third the venue sees.
+    let other = f.new_order();
+    f.gate.submit_from(4, Request::New(other), f.clock.now());
+    assert_eq!(f.sends().len(), 3);
+    assert!(f.reports().is_empty());
+    // Now the venue's limit refuses, not the strategy cap.
+    let over = f.new_order();
+    f.gate.submit_from(4, Request::New(over), f.clock.now());
+    let r = f.reports();
+    assert_eq!(r[0].reason, Some(RejectReason::RateLimit));
+    // Next second, strategy 3 has room again (the venue does not, yet).
+    f.clock.advance(S);
+    let later = f.new_order();
+    f.gate.submit_from(3, Request::New(later), f.clock.now());
+    assert_eq!(f.reports()[0].reason, Some(RejectReason::RateLimit));
+}

@@ -182,3 +182,36 @@ fn unknown_instrument() {
         Err(RejectReason::UnknownInstrument)
     );
 }
+
+#[test]
+fn the_per_strategy_cap_counts_each_strategy_in_utc_seconds() {
+    use tickwire::orders::StrategyRate;
+    use tickwire::types::{Clock, ManualClock};
+    const S: u64 = 1_000_000_000;
+    // 0.9 s into a UTC second.
+    let clock = ManualClock::new(1_764_547_200 * S + 900_000_000);
+    let mut cap = StrategyRate::new(3);
+    for _ in 0..3 {
+        assert_eq!(cap.admit(0, clock.now()), Ok(()));
+    }
+    assert_eq!(cap.admit(0, clock.now()), Err(RejectReason::StrategyRate));
+    assert_eq!(RejectReason::StrategyRate.name(), "strategy_rate");
+    // Another strategy has its own count.
+    assert_eq!(cap.admit(1, clock.now()), Ok(()));
+    // A refund (refused later in the pipeline) gives one back.
+    cap.refund(0, clock.now());
+    assert_eq!(cap.admit(0, clock.now()), Ok(()));
+    assert_eq!(cap.admit(0, clock.now()), Err(RejectReason::StrategyRate));
+    // The window is the UTC second, not a rolling one: 0.1 s later is a
+    // new second with room again.
+    clock.advance(100_000_000);
+    for _ in 0..3 {
+        assert_eq!(cap.admit(0, clock.now()), Ok(()));
+    }
+    assert_eq!(cap.admit(0, clock.now()), Err(RejectReason::StrategyRate));
+    // No cap: anything goes.
+    let mut none = StrategyRate::new(0);
+    for _ in 0..10_000 {
+        assert_eq!(none.admit(0, clock.now()), Ok(()));
+    }
+}

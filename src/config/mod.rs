@@ -25,6 +25,7 @@
 mod bounds;
 mod cores;
 mod endpoint;
+mod risk;
 mod symbols;
 
 use std::path::PathBuf;
@@ -36,6 +37,10 @@ use crate::types::{Registry, Venue};
 use crate::venue::profile;
 
 pub use endpoint::Endpoint;
+pub use risk::{
+    DEFAULT_BAND_BPS, DEFAULT_MAX_OPEN, RiskConfig, RiskFile, RiskInstrument,
+    RiskInstrumentSection, RiskSection, limit_at,
+};
 use symbols::check_symbol;
 
 pub use bounds::{

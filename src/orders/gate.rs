@@ -6,6 +6,7 @@ use crate::types::Nanos;
 
 use super::breaker::{Breaker, BreakerConfig, BreakerState};
 use super::ratelimit::{LimitReport, Pause, RateLimits};
+use super::strategy_rate::StrategyRate;
 use super::{
     ExecReport, Health, NewOrder, Orders, OrdersConfig, RejectReason, Reply, ReportKind, Request,
     Risk, Send, SessionStatus, VenueOrder,
@@ -52,6 +53,10 @@ pub struct Gate {
     user_seen: bool,
     /// Cancel-replace is an amend in place (USD-M `order.modify`).
     amend_in_place: bool,
+    /// New orders per second per strategy.
+    rate: StrategyRate,
+    /// The strategy whose request is being submitted.
+    from: usize,
 }
 
 impl Gate {
@@ -67,6 +72,8 @@ impl Gate {
             user_down: false,
             user_seen: false,
             amend_in_place: false,
+            rate: StrategyRate::new(0),
+            from: 0,
         }
     }
 
@@ -150,6 +157,20 @@ impl Gate {
         }
     }
 
+    /// Caps new orders (and replacements) per strategy and second (0 =
+    /// none); see [`StrategyRate`]. Refusals carry `strategy_rate`.
+    pub fn set_strategy_rate(&mut self, per_sec: u32) {
+        self.rate = StrategyRate::new(per_sec);
+    }
+
+    /// [`Gate::submit`] on behalf of strategy `strategy` (its index), for
+    /// the per-strategy cap.
+    pub fn submit_from(&mut self, strategy: usize, req: Request, now: Nanos) {
+        self.from = strategy;
+        self.submit(req, now);
+        self.from = 0;
+    }
+
     /// The connection dropped.
     pub fn handle_disconnect(&mut self, now: Nanos) {
         self.connected = false;
@@ -202,10 +223,15 @@ impl Gate {
         if !self.breaker.admit() {
             return Err(RejectReason::CircuitOpen);
         }
-        self.limits.try_new_order(now)
+        self.rate.admit(self.from, now)?;
+        let from = self.from;
+        self.limits
+            .try_new_order(now)
+            .inspect_err(|_| self.rate.refund(from, now))
     }
 
-    /// A strategy request. A refusal becomes a report at once (`Reject`
+    /// A strategy request (as strategy 0; see [`Gate::submit_from`]). A
+    /// refusal becomes a report at once (`Reject`
     /// for orders, `CancelReject` for cancels); nothing refused is queued.
     pub fn submit(&mut self, req: Request, now: Nanos) {
         let result = match req {

@@ -62,6 +62,7 @@ mod queue;
 pub mod ratelimit;
 pub mod risk;
 mod state;
+mod strategy_rate;
 mod table;
 mod types;
 
@@ -73,6 +74,7 @@ pub use gate::{Gate, MAX_REPLY_LIMITS, ReplyMeta};
 pub use ratelimit::{Costs, LimitKind, LimitReport, Pause, RateLimits, WindowLimit};
 pub use risk::{Risk, RiskLimits};
 pub use state::OrderState;
+pub use strategy_rate::{MAX_STRATEGIES, StrategyRate};
 pub use types::{
     Cancel, CancelReplace, ExecReport, NewOrder, OrderType, RejectReason, ReportKind, Request,
     SessionStatus, TimeInForce, VENUE_TEXT_CAP, VenueText,

@@ -120,6 +120,8 @@ pub enum RejectReason {
     AbsentAtVenue,
     /// The session is not logged on (disconnected or reconciling).
     NotReady,
+    /// Over the strategy's own new-orders-per-second cap (`strategy_rate`).
+    StrategyRate,
 }
 
 impl RejectReason {
@@ -144,6 +146,7 @@ impl RejectReason {
             RejectReason::Capacity => "capacity",
             RejectReason::AbsentAtVenue => "absent_at_venue",
             RejectReason::NotReady => "not_ready",
+            RejectReason::StrategyRate => "strategy_rate",
         }
     }
 }

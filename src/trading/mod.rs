@@ -86,6 +86,10 @@ pub struct TradingConfig {
     pub risk: RiskLimits,
     /// Most open orders in total.
     pub max_open_total: u32,
+    /// Most new orders per second per strategy (0 = no cap).
+    pub max_orders_per_sec: u32,
+    /// Per-instrument limits that replace `risk` (by instrument index).
+    pub risk_per_instrument: Vec<(crate::types::InstrumentId, RiskLimits)>,
     /// Order table sizes and timeouts.
     pub orders: OrdersConfig,
     /// Circuit breaker.
@@ -126,6 +130,8 @@ impl TradingConfig {
                 ..RiskLimits::default()
             },
             max_open_total: 100_000,
+            max_orders_per_sec: 0,
+            risk_per_instrument: Vec::new(),
             orders: OrdersConfig {
                 capacity: 32_768,
                 ..OrdersConfig::default()

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
+use crate::orders::json::{Fields, Val, int, object};
 use crate::orders::{Reply, VenueText};
 use crate::types::{InstrumentId, Nanos};
 use crate::venue::binance::orders::{SIGNATURE_CAP, Signer, TIMEOUT_UNKNOWN};
@@ -344,11 +345,11 @@ impl Worker {
             tracing::warn!(status = a.status, method, "listen key request failed");
             return Err(a.status);
         }
-        let v: serde_json::Value = serde_json::from_str(&a.body).map_err(|_| 200u16)?;
-        let key = v
-            .get("listenKey")
-            .and_then(serde_json::Value::as_str)
-            .and_then(ListenKey::new)
+        let key = member(a.body.as_bytes(), b"listenKey")
+            .and_then(|v| match v {
+                Val::Str(s) => std::str::from_utf8(s).ok().and_then(ListenKey::new),
+                _ => None,
+            })
             .ok_or(200u16)?;
         self.key = Some(key);
         self.kept_at = std::time::Instant::now();
@@ -439,20 +440,15 @@ impl Worker {
 /// A REST answer as gate evidence: 200 is done; 4xx (and 429/418) refused
 /// with the venue's code; no answer or 5xx unknown.
 fn classify(a: &Answer) -> Reply {
-    let v: Option<serde_json::Value> = serde_json::from_str(&a.body).ok();
-    let code = v
-        .as_ref()
-        .and_then(|v| v.get("code"))
-        .and_then(serde_json::Value::as_i64)
-        .and_then(|c| i32::try_from(c).ok())
-        .unwrap_or(0);
-    let text = VenueText::new(
-        v.as_ref()
-            .and_then(|v| v.get("msg"))
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("")
-            .as_bytes(),
-    );
+    let body = a.body.as_bytes();
+    let code = match member(body, b"code") {
+        Some(Val::Num(n)) => int(n).and_then(|c| i32::try_from(c).ok()).unwrap_or(0),
+        _ => 0,
+    };
+    let text = match member(body, b"msg") {
+        Some(Val::Str(s)) => VenueText::new(s),
+        _ => VenueText::EMPTY,
+    };
     match a.status {
         200 => Reply::Done,
         400..=499 => Reply::Refused { code, text },
@@ -462,6 +458,15 @@ fn classify(a: &Answer) -> Reply {
         },
         _ => Reply::Unknown { code, text },
     }
+}
+
+/// A top-level member of a JSON object body.
+fn member<'a>(body: &'a [u8], key: &[u8]) -> Option<Val<'a>> {
+    let root = object(body).ok()?;
+    Fields::new(root)
+        .map_while(Result::ok)
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
 }
 
 #[cfg(test)]
@@ -477,6 +482,15 @@ mod tests {
         assert!(ListenKey::new("").is_none());
         assert!(ListenKey::new("a/b").is_none());
         assert!(ListenKey::new(&"a".repeat(97)).is_none());
+    }
+
+    #[test]
+    fn members_are_read_in_any_order() {
+        let body = br#"{"x":[1,{"a":2}],"listenKey":"abc","code":-5}"#;
+        assert_eq!(member(body, b"listenKey"), Some(Val::Str(b"abc")));
+        assert_eq!(member(body, b"code"), Some(Val::Num(b"-5")));
+        assert_eq!(member(body, b"nope"), None);
+        assert_eq!(member(b"not json", b"code"), None);
     }
 
     #[test]

@@ -10,11 +10,54 @@ use super::rest::{RestConfig, RestPort};
 use super::thread::endpoint;
 use super::userdata::UserData;
 use super::{KeyMaterial, TradingConfig, TradingError};
-use crate::config::Endpoint;
+use crate::config::{Endpoint, RiskConfig, limit_at};
 use crate::engine::link::Link;
 use crate::engine::supervisor::SupervisorTimers;
+use crate::orders::RiskLimits;
 use crate::types::Nanos;
+use crate::types::Qty;
 use crate::venue::binance::orders::Signer;
+
+impl TradingConfig {
+    /// Applies a validated `[risk]`: per-instrument caps (an instrument's
+    /// own `max_qty` / `max_notional` first, else the section's), the price
+    /// band, open-order caps and the per-strategy rate. Caps are converted
+    /// to each instrument's scales exactly, or truncated when finer.
+    pub fn apply_risk(&mut self, r: &RiskConfig) {
+        self.max_open_total = r.max_open_total;
+        self.max_orders_per_sec = r.max_orders_per_sec;
+        self.risk = RiskLimits {
+            band_bps: r.price_band_bps,
+            max_open: r.max_open_orders,
+            ..RiskLimits::default()
+        };
+        self.risk_per_instrument.clear();
+        for i in self.registry.iter() {
+            let own = r
+                .instruments
+                .iter()
+                .find(|x| x.symbol.eq_ignore_ascii_case(i.symbol.as_str()));
+            let qty_dec = u32::from(i.qty_scale.decimals());
+            let px_dec = u32::from(i.price_scale.decimals());
+            let max_qty = own
+                .and_then(|x| x.max_qty)
+                .or(r.max_qty)
+                .map_or(i64::MAX, |d| {
+                    i64::try_from(limit_at(d, qty_dec)).unwrap_or(i64::MAX)
+                });
+            let max_notional = own
+                .and_then(|x| x.max_notional)
+                .or(r.max_notional)
+                .map_or(i128::MAX, |d| limit_at(d, qty_dec + px_dec));
+            let limits = RiskLimits {
+                max_qty: Qty(max_qty),
+                max_notional,
+                ..self.risk
+            };
+            self.risk_per_instrument.push((i.id, limits));
+        }
+    }
+}
 
 /// `ws[s]://host[:port]`.
 fn origin(ep: &Endpoint, ws: bool) -> String {

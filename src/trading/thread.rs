@@ -162,6 +162,9 @@ impl Loop {
         for i in 0..instruments {
             risk.set_instrument(InstrumentId(i as u32), cfg.risk);
         }
+        for &(id, limits) in &cfg.risk_per_instrument {
+            risk.set_instrument(id, limits);
+        }
         let orders = crate::orders::OrdersConfig {
             instruments: instruments.max(cfg.orders.instruments),
             recv_window: u64::from(cfg.recv_window_ms) * 1_000_000,
@@ -169,6 +172,7 @@ impl Loop {
         };
         let mut gate = Gate::new(orders, risk, limits(cfg.market), cfg.breaker);
         gate.set_amend_in_place(cfg.market == Market::Usdm);
+        gate.set_strategy_rate(cfg.max_orders_per_sec);
         let timers = SupervisorTimers {
             connect_timeout: 10_000_000_000,
             stale_timeout: Nanos::MAX / 4,
@@ -497,10 +501,10 @@ impl Loop {
 
     /// Strategy requests → the gate.
     fn intake(&mut self, now: Nanos) {
-        for s in &mut self.strategies {
+        for (i, s) in self.strategies.iter_mut().enumerate() {
             while let Ok(req) = s.requests.pop() {
                 self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                self.gate.submit(req, now);
+                self.gate.submit_from(i, req, now);
             }
         }
     }
