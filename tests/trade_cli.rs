@@ -44,7 +44,11 @@ struct Child {
 }
 
 fn spawn(s: &SimVenue, venue: &str, url: &str, secret: &str) -> Child {
-    let file = secret_file(&format!("{venue}-{}", secret.len()), secret);
+    spawn_with(s, venue, url, secret, &[])
+}
+
+fn spawn_with(s: &SimVenue, venue: &str, url: &str, secret: &str, extra: &[&str]) -> Child {
+    let file = secret_file(&format!("{venue}-{}-{}", secret.len(), extra.len()), secret);
     let mut cmd = process::tickwire();
     cmd.args([
         "trade",
@@ -60,6 +64,7 @@ fn spawn(s: &SimVenue, venue: &str, url: &str, secret: &str) -> Child {
     .arg("--ca-file")
     .arg(s.ca_file().unwrap().unwrap())
     .args(["--seconds", "30"])
+    .args(extra)
     .env("TW_TEST_KEY", KEY)
     .stdin(Stdio::piped())
     .stdout(Stdio::piped())
@@ -195,4 +200,139 @@ fn trade_reports_a_wrong_secret_and_rejects_orders() {
     let (code, err, _) = c.finish();
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("notTheSecret"));
+}
+
+fn replace_flow(venue: Venue, name: &str) -> Vec<Value> {
+    let s = sim(venue);
+    let url = match venue {
+        Venue::BinanceUsdm => s.ws_fapi_url(),
+        _ => s.ws_api_url(),
+    };
+    let mut c = spawn(&s, name, &url, SECRET);
+    c.send(r#"{"op":"new","symbol":"BTCUSDT","side":"buy","type":"limit","tif":"gtc","price":"100.01","qty":"0.5"}"#);
+    let ack = c.until("ack", |v| ty(v) == "ack");
+    let id = ack["client_id"].as_str().unwrap().to_owned();
+    c.send(r#"{"op":"replace","symbol":"BTCUSDT","client_id":"nope","price":"1","qty":"1"}"#);
+    c.send(&format!(
+        r#"{{"op":"replace","symbol":"BTCUSDT","client_id":"{id}","price":"100.05","qty":"0.7"}}"#
+    ));
+    let second = c.until("ack of the replacement", |v| {
+        ty(v) == "ack" && v["price"] == "100.05"
+    });
+    assert_eq!(second["qty"], "0.7");
+    let new_id = second["client_id"].as_str().unwrap().to_owned();
+    c.send(&format!(
+        r#"{{"op":"cancel","symbol":"BTCUSDT","client_id":"{new_id}"}}"#
+    ));
+    c.until("canceled", |v| {
+        ty(v) == "canceled" && v["client_id"] == new_id.as_str()
+    });
+    let (code, err, seen) = c.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("error: line 2: client_id \"nope\""), "{err}");
+    let first = seen.iter().find(|v| ty(v) == "ack").unwrap();
+    let same = first["client_id"] == second["client_id"];
+    assert_eq!(same, venue == Venue::BinanceUsdm, "{seen:#?}");
+    seen
+}
+
+#[test]
+fn trade_replace_on_spot_is_a_cancel_replace_with_a_fresh_id() {
+    let seen = replace_flow(Venue::BinanceSpot, "binance-spot");
+    // The original order is canceled by the replace, the replacement by the cancel.
+    assert_eq!(
+        seen.iter().filter(|v| ty(v) == "canceled").count(),
+        2,
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn trade_replace_on_usdm_amends_in_place() {
+    let seen = replace_flow(Venue::BinanceUsdm, "binance-usdm");
+    assert_eq!(
+        seen.iter().filter(|v| ty(v) == "ack").count(),
+        2,
+        "{seen:#?}"
+    );
+    assert_eq!(
+        seen.iter().filter(|v| ty(v) == "canceled").count(),
+        1,
+        "{seen:#?}"
+    );
+}
+
+#[test]
+fn trade_takes_tick_lot_and_limits_from_risk_config_and_flags() {
+    let s = sim(Venue::BinanceSpot);
+    let dir = secret_file("risk-config", "x").parent().unwrap().to_owned();
+    let cfg = dir.join("risk.toml");
+    std::fs::write(
+        &cfg,
+        "[risk]\nmax_qty = \"2\"\n[[risk.instrument]]\nsymbol = \"BTCUSDT\"\ntick_size = \"0.01\"\nlot_size = \"0.00001\"\n",
+    )
+    .unwrap();
+    let mut c = spawn_with(
+        &s,
+        "binance-spot",
+        &s.ws_api_url(),
+        SECRET,
+        &["--config", cfg.to_str().unwrap(), "--max-qty", "0.75"],
+    );
+    // 1: more decimals than the tick allows: refused, never rounded.
+    c.send(r#"{"op":"new","symbol":"BTCUSDT","side":"buy","type":"limit","price":"100.011","qty":"0.5"}"#);
+    // 2: more decimals than the lot allows.
+    c.send(r#"{"op":"new","symbol":"BTCUSDT","side":"buy","type":"limit","price":"100.01","qty":"0.000001"}"#);
+    // 3: over the flag's max qty (narrower than the file's 2).
+    c.send(
+        r#"{"op":"new","symbol":"BTCUSDT","side":"buy","type":"limit","price":"100.01","qty":"1"}"#,
+    );
+    let rej = c.until("max_qty", |v| ty(v) == "reject");
+    assert_eq!(rej["reason"], "max_qty");
+    assert_eq!(rej["qty"], "1");
+    // 4: within every limit and on the grid.
+    c.send(r#"{"op":"new","symbol":"BTCUSDT","side":"buy","type":"limit","price":"100.02","qty":"0.75"}"#);
+    let ack = c.until("ack", |v| ty(v) == "ack");
+    assert_eq!(
+        (ack["price"].as_str(), ack["qty"].as_str()),
+        (Some("100.02"), Some("0.75"))
+    );
+    let id = ack["client_id"].as_str().unwrap().to_owned();
+    c.send(&format!(
+        r#"{{"op":"cancel","symbol":"BTCUSDT","client_id":"{id}"}}"#
+    ));
+    c.until("canceled", |v| ty(v) == "canceled");
+    let (code, err, _) = c.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("error: line 1: price: "), "{err}");
+    assert!(err.contains("error: line 2: qty: "), "{err}");
+    assert!(!err.contains("line 3") && !err.contains("line 4"), "{err}");
+    assert_eq!(
+        s.stats()
+            .orders
+            .placed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[test]
+fn trade_refuses_a_bad_risk_config_or_flag_naming_it() {
+    let s = sim(Venue::BinanceSpot);
+    let dir = secret_file("risk-bad", "x").parent().unwrap().to_owned();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "[risk]\nprice_band_bps = 0\n").unwrap();
+    for (extra, want) in [
+        (
+            vec!["--config", cfg.to_str().unwrap()],
+            "risk.price_band_bps",
+        ),
+        (vec!["--max-qty", "-1"], "--max-qty"),
+        (vec!["--max-open-orders", "0"], "--max-open-orders"),
+    ] {
+        let c = spawn_with(&s, "binance-spot", &s.ws_api_url(), SECRET, &extra);
+        let (code, err, _) = c.finish();
+        assert_eq!(code, Some(2), "{extra:?}: {err}");
+        assert!(err.contains(want), "{extra:?}: {err}");
+    }
 }

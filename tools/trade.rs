@@ -3,11 +3,24 @@
 //! as written. The secret comes from a file (one trailing newline is not
 //! part of it) and is never printed or logged.
 //!
-//! Instruments: the WebSocket API needs no exchange info to place orders,
-//! so every symbol is registered at 8 decimals for price and quantity (the
-//! most Binance accepts on the wire); the venue checks its own tick and
-//! lot. Risk limits are wide by default (no per-order cap, 100,000 open
-//! orders) so a burst is limited by the venue's rate limits only.
+//! Instruments: a symbol listed under `[[risk.instrument]]` in `--config`
+//! gets that tick and lot: a price or quantity with more decimals than
+//! they have is an `error: line N:` (never rounded), and one with the
+//! right decimals but off the grid is rejected locally (`off_grid`). Any
+//! other symbol is registered at 8 decimals for price and quantity (the
+//! most Binance accepts on the wire) and the venue checks its own grid.
+//! Risk limits are wide by default (no per-order cap, ±50% band, 100,000
+//! open orders, no per-strategy rate) so a burst is limited by the venue's
+//! rate limits only; `[risk]` in `--config` and the `--max-*` flags narrow
+//! them (a flag never widens what the file set).
+//!
+//! Besides the contracted ops, `{"op":"replace","symbol":…,"client_id":…,
+//! "price":…,"qty":…}` replaces an order of this session: on spot a
+//! cancel-replace (`order.cancelReplace`; the replacement gets a fresh
+//! client id, reported with its own `ack`, the old order `canceled`); on
+//! USD-M an amend in place (`order.modify`; same client id, a second `ack`
+//! with the new price and quantity, or a `cancel_reject` leaving the order
+//! as it was).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
@@ -15,9 +28,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use tickwire::config::{RiskConfig, RiskFile};
 use tickwire::orders::{
-    Cancel, ClientId, ExecReport, NewOrder, OrderType, ReportKind, Request, SessionStatus,
-    TimeInForce,
+    Cancel, CancelReplace, ClientId, ExecReport, NewOrder, OrderType, ReportKind, Request,
+    SessionStatus, TimeInForce,
 };
 use tickwire::trading::{KeyMaterial, OrderEntry, TradingConfig};
 use tickwire::types::{InstrumentId, Price, Qty, Registry, Scale, Side, Venue};
@@ -37,9 +51,33 @@ pub(crate) struct Args {
     /// The WebSocket API URL (ws:// or wss://, with its path).
     #[arg(long)]
     ws_url: String,
-    /// The REST base URL (USD-M listen key and cancel-all; not used yet).
+    /// The REST base URL (USD-M: listen key, cancel-all, dead-man switch;
+    /// default: the WebSocket URL's host and port).
     #[arg(long)]
     rest_url: Option<String>,
+    /// USD-M user-data stream base, the listen key is appended (default:
+    /// the WebSocket URL's host and port + `/ws/`).
+    #[arg(long)]
+    user_ws_url: Option<String>,
+    /// A TOML file whose `[risk]` section sets the risk limits and the
+    /// instruments' tick and lot (other sections are ignored).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+    /// Largest quantity per order (narrows `risk.max_qty`).
+    #[arg(long, allow_hyphen_values = true)]
+    max_qty: Option<String>,
+    /// Largest notional per order, quote units (narrows `risk.max_notional`).
+    #[arg(long, allow_hyphen_values = true)]
+    max_notional: Option<String>,
+    /// Price band around the reference price, bps (narrows `risk.price_band_bps`).
+    #[arg(long)]
+    price_band_bps: Option<u32>,
+    /// Most open orders per instrument (narrows `risk.max_open_orders`).
+    #[arg(long)]
+    max_open_orders: Option<u32>,
+    /// Most new orders per second (narrows `risk.max_orders_per_sec`).
+    #[arg(long)]
+    max_orders_per_sec: Option<u32>,
     /// Extra CA certificate (PEM) to trust.
     #[arg(long)]
     ca_file: Option<std::path::PathBuf>,
@@ -74,13 +112,9 @@ struct Command {
     client_id: Option<String>,
 }
 
-fn scale() -> Scale {
-    Scale::new(8).expect("8 decimals")
-}
-
-fn decimal(m: i64) -> String {
+fn decimal(m: i64, scale: Scale) -> String {
     let mut buf = [0u8; 24];
-    let n = write_fixed(m, scale(), &mut buf);
+    let n = write_fixed(m, scale, &mut buf);
     let s = std::str::from_utf8(&buf[..n]).unwrap_or("0");
     let s = if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.')
@@ -92,6 +126,7 @@ fn decimal(m: i64) -> String {
 
 struct Ctx {
     venue: Venue,
+    market: Market,
     registry: Registry,
 }
 
@@ -103,13 +138,20 @@ impl Ctx {
             .ok_or_else(|| format!("unknown symbol {symbol:?} (add it with --symbols)"))
     }
 
+    fn scales(&self, id: InstrumentId) -> (Scale, Scale) {
+        let i = self.registry.get(id);
+        (i.price_scale, i.qty_scale)
+    }
+
     fn parse(
         &self,
         line: &str,
         ids: &mut tickwire::orders::ClientIdGen,
+        orders: &HashMap<ClientId, NewOrder>,
     ) -> Result<Request, String> {
         let c: Command = serde_json::from_str(line).map_err(|e| e.to_string())?;
         let instrument = self.instrument(&c.symbol)?;
+        let (price_scale, qty_scale) = self.scales(instrument);
         match c.op.as_str() {
             "new" => {
                 let side = match c.side.as_deref() {
@@ -131,13 +173,12 @@ impl Ctx {
                 };
                 let qty = Qty::parse(
                     c.qty.as_deref().ok_or("qty is missing")?.as_bytes(),
-                    scale(),
+                    qty_scale,
                 )
                 .map_err(|e| format!("qty: {e}"))?;
                 let price = match (kind, c.price.as_deref()) {
-                    (OrderType::Limit, Some(p)) => {
-                        Price::parse(p.as_bytes(), scale()).map_err(|e| format!("price: {e}"))?
-                    }
+                    (OrderType::Limit, Some(p)) => Price::parse(p.as_bytes(), price_scale)
+                        .map_err(|e| format!("price: {e}"))?,
                     (OrderType::Limit, None) => return Err("price is missing".into()),
                     (OrderType::Market, _) => Price::ZERO,
                 };
@@ -163,7 +204,45 @@ impl Ctx {
                 }))
             }
             "cancel_all" => Ok(Request::CancelAll(instrument)),
-            op => Err(format!("op {op:?} is not new, cancel or cancel_all")),
+            "replace" => {
+                let id = c.client_id.ok_or("client_id is missing")?;
+                let cancel = ClientId::new(id.as_bytes()).ok_or("client_id is not valid")?;
+                let old = orders
+                    .get(&cancel)
+                    .filter(|o| o.instrument == instrument)
+                    .ok_or_else(|| {
+                        format!("client_id {id:?} is no {} order of this session", c.symbol)
+                    })?;
+                let price = Price::parse(
+                    c.price.as_deref().ok_or("price is missing")?.as_bytes(),
+                    price_scale,
+                )
+                .map_err(|e| format!("price: {e}"))?;
+                let qty = Qty::parse(
+                    c.qty.as_deref().ok_or("qty is missing")?.as_bytes(),
+                    qty_scale,
+                )
+                .map_err(|e| format!("qty: {e}"))?;
+                if old.kind != OrderType::Limit {
+                    return Err("only a limit order can be replaced".into());
+                }
+                let client_id = match self.market {
+                    Market::Usdm => cancel,
+                    Market::Spot => ids.mint(),
+                };
+                Ok(Request::CancelReplace(CancelReplace {
+                    cancel,
+                    new: NewOrder {
+                        client_id,
+                        price,
+                        qty,
+                        ..*old
+                    },
+                }))
+            }
+            op => Err(format!(
+                "op {op:?} is not new, cancel, cancel_all or replace"
+            )),
         }
     }
 
@@ -191,20 +270,25 @@ impl Ctx {
             let i = self.registry.get(r.instrument);
             m.insert("symbol".into(), i.symbol.as_str().into());
         }
+        let (ps, qs) = if r.instrument.index() < self.registry.len() {
+            self.scales(r.instrument)
+        } else {
+            (Scale::BINANCE_WIRE, Scale::BINANCE_WIRE)
+        };
         if !r.client_id.is_empty() && r.qty != Qty::ZERO {
             let side = if r.side == Side::Bid { "buy" } else { "sell" };
             m.insert("side".into(), side.into());
             if r.price != Price::ZERO {
-                m.insert("price".into(), decimal(r.price.0).into());
+                m.insert("price".into(), decimal(r.price.0, ps).into());
             }
-            m.insert("qty".into(), decimal(r.qty.0).into());
-            m.insert("filled_qty".into(), decimal(r.filled_qty.0).into());
+            m.insert("qty".into(), decimal(r.qty.0, qs).into());
+            m.insert("filled_qty".into(), decimal(r.filled_qty.0, qs).into());
         }
         if r.last_qty != Qty::ZERO {
             if r.last_price != Price::ZERO {
-                m.insert("last_price".into(), decimal(r.last_price.0).into());
+                m.insert("last_price".into(), decimal(r.last_price.0, ps).into());
             }
-            m.insert("last_qty".into(), decimal(r.last_qty.0).into());
+            m.insert("last_qty".into(), decimal(r.last_qty.0, qs).into());
         }
         if let Some(reason) = r.reason {
             m.insert("reason".into(), reason.name().into());
@@ -260,8 +344,15 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         "ed25519" => KeyMaterial::Ed25519Pem(secret),
         k => return Err(format!("--key-type {k:?}: must be hmac or ed25519").into()),
     };
+    let risk = risk_config(args)?;
     let mut registry = Registry::new();
     let mut seen = HashSet::new();
+    for (i, r) in risk.instruments.iter().enumerate() {
+        seen.insert(r.symbol.clone());
+        registry
+            .add(venue, &r.symbol, &r.tick_size, &r.lot_size)
+            .map_err(|e| format!("--config: risk.instrument[{i}]: {e}"))?;
+    }
     for s in DEFAULT_SYMBOLS
         .split(',')
         .map(str::to_owned)
@@ -276,11 +367,19 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     }
     let mut cfg = TradingConfig::new(market, &args.ws_url, &api_key, key, registry.clone());
     cfg.rest_url = args.rest_url.clone();
+    cfg.user_ws_url = args.user_ws_url.clone();
     cfg.ca_file = args.ca_file.clone();
+    cfg.apply_risk(&risk);
     let mut oe = OrderEntry::new(cfg);
     let mut strat = oe.add_strategy().map_err(|e| e.to_string())?;
     let handle = oe.spawn().map_err(|e| e.to_string())?;
-    let ctx = Ctx { venue, registry };
+    let ctx = Ctx {
+        venue,
+        market,
+        registry,
+    };
+    let mut orders: HashMap<ClientId, NewOrder> = HashMap::new();
+    let mut replaces: HashSet<ClientId> = HashSet::new();
 
     let (tx, rx) = mpsc::channel::<Option<(usize, String)>>();
     std::thread::spawn(move || {
@@ -328,6 +427,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             match r.kind {
                 ReportKind::Ack | ReportKind::PartialFill => {
                     pending.remove(&id);
+                    replaces.remove(&id);
                     open.insert(id, r.instrument);
                 }
                 ReportKind::InDoubt => {
@@ -340,9 +440,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                     pending.remove(&id);
                     open.remove(&id);
                     cancels.remove(&id);
+                    replaces.remove(&id);
                 }
                 ReportKind::CancelReject => {
                     cancels.remove(&id);
+                    replaces.remove(&id);
                     if id.is_empty() {
                         cancel_alls.retain(|i| *i != r.instrument);
                     }
@@ -363,9 +465,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                     &mut strat,
                     n,
                     &line,
-                    &mut pending,
-                    &mut cancels,
-                    &mut cancel_alls,
+                    &mut Track {
+                        pending: &mut pending,
+                        cancels: &mut cancels,
+                        cancel_alls: &mut cancel_alls,
+                        orders: &mut orders,
+                        replaces: &mut replaces,
+                    },
                 );
             }
         }
@@ -382,9 +488,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                         &mut strat,
                         n,
                         &line,
-                        &mut pending,
-                        &mut cancels,
-                        &mut cancel_alls,
+                        &mut Track {
+                            pending: &mut pending,
+                            cancels: &mut cancels,
+                            cancel_alls: &mut cancel_alls,
+                            orders: &mut orders,
+                            replaces: &mut replaces,
+                        },
                     );
                 } else {
                     held.push((n, line));
@@ -398,6 +508,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             && pending.is_empty()
             && cancels.is_empty()
             && cancel_alls.is_empty()
+            && replaces.is_empty()
         {
             break;
         }
@@ -409,26 +520,42 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What `run` tracks to know when nothing is pending any more.
+struct Track<'a> {
+    pending: &'a mut HashSet<ClientId>,
+    cancels: &'a mut HashSet<ClientId>,
+    cancel_alls: &'a mut Vec<InstrumentId>,
+    /// Every order placed, for `replace`.
+    orders: &'a mut HashMap<ClientId, NewOrder>,
+    /// USD-M amends awaiting their answer.
+    replaces: &'a mut HashSet<ClientId>,
+}
+
 fn submit(
     ctx: &Ctx,
     strat: &mut tickwire::trading::StrategyHandle,
     n: usize,
     line: &str,
-    pending: &mut HashSet<ClientId>,
-    cancels: &mut HashSet<ClientId>,
-    cancel_alls: &mut Vec<InstrumentId>,
+    t: &mut Track<'_>,
 ) {
-    match ctx.parse(line, &mut strat.ids) {
+    match ctx.parse(line, &mut strat.ids, t.orders) {
         Ok(req) => {
             match req {
                 Request::New(o) => {
-                    pending.insert(o.client_id);
+                    t.pending.insert(o.client_id);
+                    t.orders.insert(o.client_id, o);
                 }
                 Request::Cancel(c) => {
-                    cancels.insert(c.client_id);
+                    t.cancels.insert(c.client_id);
                 }
-                Request::CancelAll(i) => cancel_alls.push(i),
-                Request::CancelReplace(_) => {}
+                Request::CancelAll(i) => t.cancel_alls.push(i),
+                Request::CancelReplace(cr) if cr.new.client_id == cr.cancel => {
+                    t.replaces.insert(cr.cancel);
+                }
+                Request::CancelReplace(cr) => {
+                    t.pending.insert(cr.new.client_id);
+                    t.orders.insert(cr.new.client_id, cr.new);
+                }
             }
             if strat.requests.push(req).is_err() {
                 eprintln!("error: line {n}: the request ring is full");
@@ -436,4 +563,70 @@ fn submit(
         }
         Err(e) => eprintln!("error: line {n}: {e}"),
     }
+}
+
+/// `[risk]` from `--config`, narrowed by the flags.
+fn risk_config(args: &Args) -> Result<RiskConfig, Failure> {
+    let mut section = match &args.config {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| format!("--config {}: {e}", p.display()))?;
+            RiskFile::from_toml_str(&text)
+                .map_err(|e| format!("--config {}: {e}", p.display()))?
+                .risk
+        }
+        None => Default::default(),
+    };
+    // Each flag narrows: the smaller of the file's value and the flag's.
+    let file = section.validate().map_err(|e| format!("--config: {e}"))?;
+    let flag = |name: &str,
+                v: &Option<String>|
+     -> Result<Option<tickwire::types::Decimal>, Failure> {
+        v.as_deref()
+            .map(|t| {
+                tickwire::types::Decimal::parse_exact(t)
+                    .ok()
+                    .filter(|d| d.mantissa > 0)
+                    .ok_or_else(|| Failure::from(format!("--{name} {t:?}: not a positive decimal")))
+            })
+            .transpose()
+    };
+    let smaller =
+        |a: Option<tickwire::types::Decimal>, b: Option<tickwire::types::Decimal>| match (a, b) {
+            (Some(a), Some(b)) => {
+                let s = a.scale.decimals().max(b.scale.decimals()).into();
+                if tickwire::config::limit_at(a, s) <= tickwire::config::limit_at(b, s) {
+                    Some(a)
+                } else {
+                    Some(b)
+                }
+            }
+            (a, b) => a.or(b),
+        };
+    let max_qty = smaller(file.max_qty, flag("max-qty", &args.max_qty)?);
+    let max_notional = smaller(file.max_notional, flag("max-notional", &args.max_notional)?);
+    section.max_qty = max_qty.map(|d| d.to_string());
+    section.max_notional = max_notional.map(|d| d.to_string());
+    let min = |file: u32, flag: Option<u32>| Some(flag.map_or(file, |f| f.min(file)));
+    section.price_band_bps = min(file.price_band_bps, args.price_band_bps);
+    section.max_open_orders = min(file.max_open_orders, args.max_open_orders);
+    section.max_orders_per_sec = match (file.max_orders_per_sec, args.max_orders_per_sec) {
+        (0, f) => f,
+        (v, Some(f)) if f > 0 => Some(v.min(f)),
+        (v, _) => Some(v),
+    };
+    let out = section.validate().map_err(|e| {
+        // A flag out of range is named by its flag.
+        let text = e.to_string();
+        let flag = [
+            ("risk.price_band_bps", "--price-band-bps"),
+            ("risk.max_open_orders", "--max-open-orders"),
+            ("risk.max_orders_per_sec", "--max-orders-per-sec"),
+        ]
+        .iter()
+        .find(|(k, _)| text.contains(k))
+        .map_or("--config", |(_, f)| f);
+        format!("{flag}: {text}")
+    })?;
+    Ok(out)
 }
