@@ -240,7 +240,11 @@ impl Gate {
                 .and_then(|()| self.orders.submit(o, now))
                 .map_err(|e| ExecReport::local_reject(&o, e, now)),
             Request::CancelReplace(cr) if cr.new.client_id == cr.cancel => {
-                self.submit_amend(cr.new, now)
+                self.submit_amend(cr.new, now).map_err(|e| {
+                    let mut r = ExecReport::local_reject(&cr.new, e, now);
+                    r.kind = ReportKind::CancelReject;
+                    r
+                })
             }
             Request::CancelReplace(cr) if self.amend_in_place => Err(ExecReport::local_reject(
                 &cr.new,
@@ -274,18 +278,12 @@ impl Gate {
         }
     }
 
-    fn submit_amend(&mut self, o: NewOrder, now: Nanos) -> Result<(), ExecReport> {
-        let result = if self.amend_in_place {
-            self.admit(&o, 1, now)
-                .and_then(|()| self.orders.amend(o.client_id, o.price, o.qty))
-        } else {
-            Err(RejectReason::InvalidOrder)
-        };
-        result.map_err(|e| {
-            let mut r = ExecReport::local_reject(&o, e, now);
-            r.kind = ReportKind::CancelReject;
-            r
-        })
+    fn submit_amend(&mut self, o: NewOrder, now: Nanos) -> Result<(), RejectReason> {
+        if !self.amend_in_place {
+            return Err(RejectReason::InvalidOrder);
+        }
+        self.admit(&o, 1, now)?;
+        self.orders.amend(o.client_id, o.price, o.qty)
     }
 
     /// The next request to write now, if any (and if the limits allow).

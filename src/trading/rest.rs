@@ -260,21 +260,18 @@ impl Worker {
             let mut busy = false;
             while let Ok(job) = self.jobs.pop() {
                 busy = true;
-                let out = self.job(job);
+                let mut out = self.job(job);
                 // The order thread drains every turn; a full ring means it
-                // stopped: wait briefly rather than lose evidence.
-                let mut out = Some(out);
+                // is busy or stopping: wait briefly rather than lose evidence.
                 for _ in 0..1_000 {
-                    match out.take().map(|o| self.done.push(o)) {
-                        Some(Err(rtrb::PushError::Full(o))) => {
-                            out = Some(o);
-                            std::thread::sleep(Duration::from_millis(1));
-                        }
-                        _ => break,
+                    match self.done.push(out) {
+                        Ok(()) => break,
+                        Err(rtrb::PushError::Full(o)) => out = o,
                     }
                     if self.stop.load(Ordering::Acquire) {
                         return;
                     }
+                    std::thread::sleep(Duration::from_millis(1));
                 }
             }
             if self.key.is_some() && self.kept_at.elapsed() >= self.cfg.keepalive {
