@@ -288,15 +288,15 @@ fn a_wrong_api_key_is_refused_by_the_venue_and_reported() {
 
 #[test]
 fn a_dropped_reply_goes_in_doubt_is_queried_and_never_sent_twice() {
-    // USD-M: no user-data stream on the trading connection, so only the
-    // status query can resolve it.
+    // USD-M: the reply and the order's user-data events are both lost, so
+    // only the status query can resolve it.
     let s = sim(Venue::BinanceUsdm, true);
     let mut t = start(&s, false, SECRET, |c| {
         c.orders.request_timeout = 300_000_000;
         c.recv_window_ms = 500;
     });
     t.ready();
-    s.inject(Fault::Orders(OrderFault::DropReply));
+    s.inject(Fault::Orders(OrderFault::LoseReply));
     let o = t.limit(Side::Bid, low(&s), 1_000);
     t.until("in doubt then ack", |seen| {
         has(seen, &o, ReportKind::InDoubt) && has(seen, &o, ReportKind::Ack)
@@ -304,6 +304,7 @@ fn a_dropped_reply_goes_in_doubt_is_queried_and_never_sent_twice() {
     assert_eq!(t.about(&o), vec![ReportKind::InDoubt, ReportKind::Ack]);
     let o_stats = &s.stats().orders;
     assert_eq!(o_stats.dropped_replies.load(Ordering::Relaxed), 1);
+    assert_eq!(o_stats.dropped_events.load(Ordering::Relaxed), 1);
     assert_eq!(o_stats.placed.load(Ordering::Relaxed), 1);
     assert_eq!(counters(&s), (0, 0));
     t.handle.stop();

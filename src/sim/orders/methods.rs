@@ -286,6 +286,9 @@ impl Desk {
                 ctl.kill = true;
             } else if std::mem::take(&mut self.faults.drop_reply) {
                 ctl.drop = true;
+            } else if std::mem::take(&mut self.faults.lose_reply) {
+                ctl.drop = true;
+                self.faults.mute = true;
             }
         }
         let book = &books[n.symbol];

@@ -58,6 +58,10 @@ pub enum OrderFault {
     /// The reply to the next `order.place` is never sent; the order is
     /// placed and its user-data events are sent.
     DropReply,
+    /// Like [`OrderFault::DropReply`], and that order's user-data events
+    /// are withheld too (both channels lost them): only a status query
+    /// finds the order.
+    LoseReply,
     /// Every reply is written this much later (zero: no delay); user-data
     /// events are not delayed.
     DelayReplies(Duration),
@@ -97,6 +101,9 @@ pub struct OrderStats {
     pub duplicates: AtomicU64,
     /// Replies withheld by a fault (dropped, or lost to a disconnect).
     pub dropped_replies: AtomicU64,
+    /// User-data events withheld by [`OrderFault::LoseReply`] (one per
+    /// request whose events were withheld).
+    pub dropped_events: AtomicU64,
     /// USD-M dead-man switches armed (`countdownCancelAll` with a
     /// countdown above 0).
     pub countdowns_armed: AtomicU64,
@@ -155,6 +162,9 @@ impl Exchange {
 #[derive(Debug, Default)]
 struct Pending {
     drop_reply: bool,
+    lose_reply: bool,
+    /// Withhold the user-data events of the request being handled.
+    mute: bool,
     delay: Duration,
     unknown: Option<bool>,
     disconnect: bool,
@@ -280,6 +290,7 @@ impl Desk {
     pub(in crate::sim) fn fault(&mut self, f: OrderFault) {
         match f {
             OrderFault::DropReply => self.faults.drop_reply = true,
+            OrderFault::LoseReply => self.faults.lose_reply = true,
             OrderFault::DelayReplies(d) => self.faults.delay = d,
             OrderFault::UnknownOutcome { placed } => self.faults.unknown = Some(placed),
             OrderFault::DisconnectMidOrder => self.faults.disconnect = true,
@@ -413,6 +424,11 @@ impl Desk {
     /// account's user data (spot: subscribed API connections, wrapped with
     /// the subscription id; USD-M: listen-key streams).
     fn dispatch_events(&mut self) {
+        if std::mem::take(&mut self.faults.mute) {
+            bump(&self.stats.dropped_events);
+            self.events.clear();
+            return;
+        }
         let now = Instant::now();
         for (p, account, text) in self.events.drain(..) {
             for c in &mut self.conns {
