@@ -12,7 +12,7 @@
 //! 4. At [`Orders::poll_timeout`], call [`Orders::handle_timeouts`].
 //! 5. Drain [`Orders::poll_report`] into the strategy's report ring.
 
-use crate::types::{InstrumentId, Nanos, Price, Qty};
+use crate::types::{InstrumentId, Nanos};
 
 use super::queue::Fifo;
 use super::state::{Order, OrderState};
@@ -368,47 +368,6 @@ impl Orders {
         Ok(())
     }
 
-    /// Queues an amend in place of a tracked, unfinished order: new price
-    /// and quantity, same client id (USD-M `order.modify`). The order keeps
-    /// its figures until the venue confirms the amend.
-    pub fn amend(&mut self, id: ClientId, price: Price, qty: Qty) -> Result<(), RejectReason> {
-        let slot = self.table.find(&id).ok_or(RejectReason::UnknownOrder)?;
-        let o = self.table.get(slot);
-        if o.state.is_terminal() {
-            return Err(RejectReason::UnknownOrder);
-        }
-        if qty <= o.filled || qty.0 <= 0 || price.0 <= 0 {
-            return Err(RejectReason::InvalidOrder);
-        }
-        if self.sends.is_full() {
-            return Err(RejectReason::Capacity);
-        }
-        self.table.get_mut(slot).amend = Some((price, qty));
-        self.sends.push(Pending::Amend {
-            slot: slot as u32,
-            id,
-        });
-        Ok(())
-    }
-
-    /// Schedules a status query of every open order (after the user-data
-    /// stream was down: events may have been missed).
-    pub fn requery_open(&mut self, now: Nanos) {
-        for s in 0..self.table.capacity() {
-            if self.table.live(s) {
-                let o = self.table.get_mut(s);
-                if !o.state.is_terminal() && !o.query_inflight && o.sent_at != 0 {
-                    o.query_due = if o.query_due == 0 {
-                        now.max(1)
-                    } else {
-                        o.query_due.min(now.max(1))
-                    };
-                }
-            }
-        }
-        self.arm(now.max(1));
-    }
-
     /// Queues a cancel-all for `instrument`.
     pub fn cancel_all(&mut self, instrument: InstrumentId) -> Result<(), RejectReason> {
         self.sends
@@ -627,3 +586,4 @@ impl Orders {
 }
 
 mod flow;
+mod resync;

@@ -9,11 +9,32 @@
 //!
 //! The connection is opened at start-up (not on the first order) and
 //! supervised by the feed's [`Supervisor`](crate::engine::supervisor) with
-//! the feed's [`Link`](crate::engine::link): logon (Ed25519
-//! `session.logon`), user-data subscription (spot, same connection), then
-//! [`Gate::set_ready`]. A dropped connection calls
-//! [`Gate::handle_disconnect`]; after reconnect and logon the gate queries
-//! every unresolved order before it accepts new ones.
+//! the feed's [`Link`](crate::engine::link). On every (re)connect: logon
+//! (Ed25519 `session.logon`), user data, then [`Gate::set_ready`]; after a
+//! reconnect the gate queries every open and every unresolved order before
+//! it accepts new ones. A dropped connection calls
+//! [`Gate::handle_disconnect`].
+//!
+//! User data: spot subscribes on the trading connection. USD-M has none
+//! there: a helper thread (`tickwire-rest`, the only place with HTTP) gets
+//! a listen key (`POST /fapi/v1/listenKey`, again on every reconnect, kept
+//! alive with `PUT` every 30 min) and the order thread opens
+//! `/ws/<listenKey>` as a second connection on its own mio loop, with its
+//! own `Link` and `Supervisor`. Its `ORDER_TRADE_UPDATE` events go through
+//! the same decoder and gate as the replies (de-duplicated by cumulative
+//! quantity and trade id). While that stream is down, new orders are
+//! refused with `not_ready`; when it is back, open orders are queried.
+//!
+//! USD-M REST, on the helper thread: cancel-all (`DELETE
+//! /fapi/v1/allOpenOrders`, its answer fed to the gate as the request's
+//! reply; the stream then reports each cancel) and the dead-man switch
+//! (`countdownCancelAll`, see [`TradingHandle::kill`]). The order thread
+//! hands work over and takes answers through rtrb rings: no lock, no
+//! blocking call on it.
+//!
+//! Cancel-replace: spot `order.cancelReplace` (the replacement has a fresh
+//! client id); USD-M `order.modify`, an amend in place that keeps the
+//! client id (see [`Gate::set_amend_in_place`]).
 //!
 //! Reports reach the strategy whose client-id prefix names the order;
 //! session status reports reach every strategy and become one log line
@@ -344,7 +365,13 @@ impl TradingHandle {
         &self.stats
     }
 
-    /// Turns the kill switch on: cancel everything, refuse new orders.
+    /// Turns the kill switch on: cancel everything, refuse new orders. On
+    /// USD-M it also arms the venue's dead-man switch
+    /// (`countdownCancelAll` with [`TradingConfig::dead_man_ms`] on every
+    /// instrument): should this process die before its cancel-alls land,
+    /// the venue cancels the orders when the countdown runs out. Nothing
+    /// renews it while the kill switch is on; [`TradingHandle::reset_kill`]
+    /// disarms it (`countdownTime=0`).
     pub fn kill(&self) {
         self.kill.store(1, Ordering::Release);
     }

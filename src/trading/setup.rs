@@ -2,12 +2,11 @@
 //! stream and the REST endpoints are (from the config, else derived from
 //! the WebSocket API URL), the helper thread and its own copy of the key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::rest::{RestConfig, RestPort};
-use super::thread::endpoint;
 use super::userdata::UserData;
 use super::{KeyMaterial, TradingConfig, TradingError};
 use crate::config::{Endpoint, RiskConfig, limit_at};
@@ -59,6 +58,48 @@ impl TradingConfig {
     }
 }
 
+/// Splits `ws[s]://host[:port]/path` into an endpoint.
+pub(super) fn endpoint(url: &str) -> Result<Endpoint, TradingError> {
+    let bad = || TradingError::Url(url.to_owned());
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let tls = match scheme {
+        "ws" => false,
+        "wss" => true,
+        _ => return Err(bad()),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+        None => (authority, if tls { 443 } else { 80 }),
+    };
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok(Endpoint {
+        tls,
+        host: host.to_owned(),
+        port,
+        base: url.to_owned(),
+    })
+}
+
+/// The endpoint's address (DNS once, at start-up; IPv4 preferred).
+pub(super) fn resolve(ep: &Endpoint) -> Result<SocketAddr, TradingError> {
+    Ok(match ep.host.parse::<IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, ep.port),
+        Err(_) => {
+            let all: Vec<SocketAddr> = (ep.host.as_str(), ep.port)
+                .to_socket_addrs()
+                .map_err(|e| TradingError::Resolve(format!("{}: {e}", ep.host)))?
+                .collect();
+            *all.iter()
+                .find(|a| a.is_ipv4())
+                .or(all.first())
+                .ok_or_else(|| TradingError::Resolve(ep.host.clone()))?
+        }
+    })
+}
+
 /// `ws[s]://host[:port]`.
 fn origin(ep: &Endpoint, ws: bool) -> String {
     let scheme = match (ws, ep.tls) {
@@ -101,7 +142,7 @@ pub(super) fn user_data(
     let addr = if (user_ep.host.as_str(), user_ep.port) == (ws.host.as_str(), ws.port) {
         ws_addr
     } else {
-        super::thread::resolve(&user_ep)?
+        resolve(&user_ep)?
     };
     let user_tls = if user_ep.tls {
         match tls {

@@ -2,16 +2,16 @@
 //! (the feed's `Link` + `Supervisor`), the venue codec and the gate.
 //! Per order nothing here logs or locks; status changes log one line each.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mio::{Events, Poll, Token};
 
+use super::setup::{endpoint, resolve};
 use super::userdata::{UserData, UserEvent};
 use super::{StrategyEnd, TradingConfig, TradingError, TradingStats};
-use crate::config::Endpoint;
 use crate::engine::link::Link;
 use crate::engine::supervisor::{Due, Supervisor, SupervisorTimers};
 use crate::orders::{ExecReport, Gate, Reply, ReportKind, Risk, SessionStatus, VenueText};
@@ -48,48 +48,6 @@ enum Phase {
     Ready,
     /// The venue refused the credentials: stay connected, never ready.
     Refused,
-}
-
-/// Splits `ws[s]://host[:port]/path` into an endpoint.
-pub(super) fn endpoint(url: &str) -> Result<Endpoint, TradingError> {
-    let bad = || TradingError::Url(url.to_owned());
-    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
-    let tls = match scheme {
-        "ws" => false,
-        "wss" => true,
-        _ => return Err(bad()),
-    };
-    let authority = rest.split('/').next().unwrap_or_default();
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
-        None => (authority, if tls { 443 } else { 80 }),
-    };
-    if host.is_empty() || port == 0 {
-        return Err(bad());
-    }
-    Ok(Endpoint {
-        tls,
-        host: host.to_owned(),
-        port,
-        base: url.to_owned(),
-    })
-}
-
-/// The endpoint's address (DNS once, at start-up; IPv4 preferred).
-pub(super) fn resolve(ep: &Endpoint) -> Result<SocketAddr, TradingError> {
-    Ok(match ep.host.parse::<IpAddr>() {
-        Ok(ip) => SocketAddr::new(ip, ep.port),
-        Err(_) => {
-            let all: Vec<SocketAddr> = (ep.host.as_str(), ep.port)
-                .to_socket_addrs()
-                .map_err(|e| TradingError::Resolve(format!("{}: {e}", ep.host)))?
-                .collect();
-            *all.iter()
-                .find(|a| a.is_ipv4())
-                .or(all.first())
-                .ok_or_else(|| TradingError::Resolve(ep.host.clone()))?
-        }
-    })
 }
 
 /// The order-entry loop and everything it owns.
@@ -400,6 +358,11 @@ impl Loop {
     }
 
     fn ready(&mut self, now: Nanos) {
+        if self.usdm.is_none() {
+            // Spot's user data rides on this connection: after a reconnect,
+            // open orders are queried (their events may have been missed).
+            self.gate.set_user_data(true, now);
+        }
         self.phase = Phase::Ready;
         self.sup.synced(now);
         self.gate.set_ready(now);
