@@ -384,3 +384,17 @@ fn usdm_disconnect_mid_order_reopens_user_data_then_reconciles() {
     });
     t.handle.stop();
 }
+
+#[test]
+fn usdm_keeps_its_listen_key_alive() {
+    let s = sim(Venue::BinanceUsdm);
+    let t = start(&s, |c| c.listen_key_keepalive = 150_000_000);
+    let orders = &s.stats().orders;
+    wait_for("two keepalives", || {
+        load(&orders.listen_key_keepalives) >= 2
+    });
+    // The stream stayed up on the same key: no reconnect.
+    assert_eq!(load(&t.handle.stats().user_data), 1);
+    assert_eq!(load(&t.handle.stats().connects), 1);
+    t.handle.stop();
+}

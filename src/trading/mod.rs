@@ -95,6 +95,9 @@ pub struct TradingConfig {
     /// with this countdown (ms) on every instrument, and its reset disarms
     /// it (0 = never arm).
     pub dead_man_ms: u32,
+    /// USD-M: how often the listen key is kept alive (`PUT`), ns. Binance
+    /// closes a key after 60 min without one; default 30 min.
+    pub listen_key_keepalive: Nanos,
     /// Extra CA certificates (PEM file) to trust for wss://.
     pub ca_file: Option<std::path::PathBuf>,
     /// The API key.
@@ -142,6 +145,7 @@ impl TradingConfig {
             rest_url: None,
             user_ws_url: None,
             dead_man_ms: 10_000,
+            listen_key_keepalive: 30 * 60 * 1_000_000_000,
             ca_file: None,
             api_key: api_key.to_owned(),
             key,

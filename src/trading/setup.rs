@@ -186,7 +186,7 @@ pub(super) fn user_data(
         recv_window_ms: cfg.recv_window_ms,
         ca: ca(cfg)?,
         timeout,
-        keepalive: Duration::from_secs(30 * 60),
+        keepalive: Duration::from_nanos(cfg.listen_key_keepalive.max(1_000_000)),
     })?;
     Ok(UserData::new(
         Link::new(&user_ep, user_tls, 1 << 20),

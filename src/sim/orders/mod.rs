@@ -104,6 +104,8 @@ pub struct OrderStats {
     /// User-data events withheld by [`OrderFault::LoseReply`] (one per
     /// request whose events were withheld).
     pub dropped_events: AtomicU64,
+    /// USD-M listen keys kept alive (`PUT /fapi/v1/listenKey` on a live key).
+    pub listen_key_keepalives: AtomicU64,
     /// USD-M dead-man switches armed (`countdownCancelAll` with a
     /// countdown above 0).
     pub countdowns_armed: AtomicU64,

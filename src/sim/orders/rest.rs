@@ -169,6 +169,9 @@ impl Desk {
             ("POST" | "PUT", "/fapi/v1/listenKey") => {
                 let a = self.rest_account(call)?;
                 if let Some((k, _)) = self.listen_keys.iter().find(|(_, acct)| *acct == a) {
+                    if call.method == "PUT" {
+                        bump(&self.stats.listen_key_keepalives);
+                    }
                     return Ok(json!({"listenKey": k}));
                 }
                 if call.method == "PUT" {
