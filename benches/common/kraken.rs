@@ -1,12 +1,31 @@
 //! Kraken bench bodies for `decode_apply`: tickwire's per-message path
 //! (`KrakenSession::handle_text`) on the real BTC/USD depth-10 capture
-//! against the typical connector (serde_json into owned structs, numbers as
-//! `f64`, `String` symbol and timestamp, a `BTreeMap` book cut to the
-//! depth), and the checksum alone.
+//! against the typical connector, and the checksum alone.
 //!
-//! Ours does more than the baseline: it reads every number exactly at the
-//! pair's precision, verifies the venue's CRC32 after each frame and
-//! stages the level events (the baseline does none of that).
+//! Both sides do the venue's whole job per `book` frame: read it, apply
+//! every level (qty 0 removes), cut each side to the subscribed depth, and
+//! verify the frame's CRC32 over the top 10 asks and bids (every frame of
+//! the capture must match; a mismatch would mean a resubscribe).
+//!
+//! - tickwire: the template decoder reads prices and quantities exactly
+//!   at the pair's precision, resolves the symbol, parses the timestamp;
+//!   the sync applies the levels to the `Ladder`, stages one event per
+//!   change, cuts to depth, keeps the top 10 levels' digits in step
+//!   (`TopTexts`) and hashes them; the staged batch goes to a `Discard`.
+//! - baseline: what connectors written in the usual way do (e.g.
+//!   cryptofeed's Kraken checksum over its book's number text, and the
+//!   venue's own guide): serde_json into owned structs (`String` channel,
+//!   type, symbol and timestamp; numbers as `f64`), a `BTreeMap<f64, f64>`
+//!   book per side cut to the depth with `pop_first`/`pop_last`, then the
+//!   checksum text built per frame: each of the top 10 + 10 levels' price
+//!   and quantity formatted at the pair's precision (`format!("{:.1$}")`),
+//!   the `.` removed and leading zeros trimmed, concatenated into a
+//!   `String` and hashed with `crc32fast`. It publishes nothing.
+//!
+//! Ours also stages events the baseline does not produce.
+//! `baseline/kraken_book_no_checksum` is the baseline without the check
+//! (not a complete connector: it would keep a wrong book), to show what
+//! the check costs it.
 #![allow(
     clippy::float_arithmetic,
     reason = "the baseline is the float approach tickwire replaces"
@@ -25,7 +44,7 @@ use tickwire::venue::{
     Channel, GapPolicy, InstrumentBook, PlannedInstrument, SessionPlan, books_for,
 };
 
-use crate::common::{Px, timed_cycle};
+use crate::common::{Px, report_ratio_pairs, timed_cycle};
 
 const DEPTH: usize = 10;
 
@@ -121,7 +140,6 @@ struct BaseBook {
     symbol: String,
     bids: Vec<BaseLevel>,
     asks: Vec<BaseLevel>,
-    #[allow(dead_code, reason = "read as connectors do")]
     checksum: u64,
     #[allow(dead_code, reason = "read as connectors do")]
     timestamp: String,
@@ -133,13 +151,30 @@ struct BaseLevel {
     qty: f64,
 }
 
+/// The pair's precision (BTC/USD), as a connector reads it from the
+/// venue's instrument list at start-up.
+const PRICE_DECIMALS: usize = 1;
+const QTY_DECIMALS: usize = 8;
+
 #[derive(Default)]
 struct Baseline {
     bids: BTreeMap<Px, f64>,
     asks: BTreeMap<Px, f64>,
+    /// Verify each frame's checksum (`false`: the venue's rule skipped,
+    /// for `baseline/kraken_book_no_checksum` only).
+    verify: bool,
+    /// Frames whose checksum did not match (a connector resubscribes).
+    mismatches: u64,
 }
 
 impl Baseline {
+    fn new(verify: bool) -> Baseline {
+        Baseline {
+            verify,
+            ..Baseline::default()
+        }
+    }
+
     fn on_frame(&mut self, frame: &[u8]) {
         let Ok(f) = serde_json::from_slice::<BaseFrame>(frame) else {
             return;
@@ -158,21 +193,42 @@ impl Baseline {
                     }
                 }
             }
-        }
-        // The venue's rule: cut each side to the subscribed depth.
-        while self.bids.len() > DEPTH {
-            self.bids.pop_first();
-        }
-        while self.asks.len() > DEPTH {
-            self.asks.pop_last();
+            // The venue's rule: cut each side to the subscribed depth.
+            while self.bids.len() > DEPTH {
+                self.bids.pop_first();
+            }
+            while self.asks.len() > DEPTH {
+                self.asks.pop_last();
+            }
+            if self.verify && u64::from(self.checksum()) != book.checksum {
+                self.mismatches += 1;
+            }
         }
         black_box((self.bids.last_key_value(), self.asks.first_key_value()));
     }
+
+    /// Kraken's CRC32 of the book, computed the usual way.
+    fn checksum(&self) -> u32 {
+        let mut text = String::new();
+        let asks = self.asks.iter().take(10);
+        let bids = self.bids.iter().rev().take(10);
+        for (price, qty) in asks.chain(bids) {
+            for number in [
+                format!("{:.1$}", price.0, PRICE_DECIMALS),
+                format!("{:.1$}", qty, QTY_DECIMALS),
+            ] {
+                let digits = number.replace('.', "");
+                text.push_str(digits.trim_start_matches('0'));
+            }
+        }
+        crc32fast::hash(text.as_bytes())
+    }
 }
 
-/// `tickwire/kraken_book`, `baseline/kraken_book` (the 53 updates, the
-/// snapshot re-applied untimed at each wrap), `tickwire/kraken_checksum`
-/// and `tickwire/kraken_checksum_render`.
+/// `tickwire/kraken_book`, `baseline/kraken_book`,
+/// `baseline/kraken_book_no_checksum` (the 53 updates, the snapshot
+/// re-applied untimed at each wrap), `tickwire/kraken_checksum` and
+/// `tickwire/kraken_checksum_render`.
 pub(crate) fn run(c: &mut Criterion) {
     let (snapshot, updates) = frames();
     let mut g = c.benchmark_group("decode_apply");
@@ -195,8 +251,13 @@ pub(crate) fn run(c: &mut Criterion) {
         0,
         "every checksum of the capture matches"
     );
-    let base = RefCell::new(Baseline::default());
+    let base = RefCell::new(Baseline::new(true));
     base.borrow_mut().on_frame(&snapshot);
+    assert_eq!(
+        base.borrow().mismatches,
+        0,
+        "the baseline's checksum is right"
+    );
     let mut pos = 0;
     g.bench_function("baseline/kraken_book", |b| {
         b.iter_custom(|iters| {
@@ -209,23 +270,52 @@ pub(crate) fn run(c: &mut Criterion) {
             )
         })
     });
+    assert_eq!(
+        base.borrow().mismatches,
+        0,
+        "every checksum of the capture matches the baseline's too"
+    );
+    // The same without the checksum (the rule skipped: not a complete
+    // connector; shown so the check's share of the baseline is visible).
+    let bare = RefCell::new(Baseline::new(false));
+    bare.borrow_mut().on_frame(&snapshot);
+    let mut pos = 0;
+    g.bench_function("baseline/kraken_book_no_checksum", |b| {
+        b.iter_custom(|iters| {
+            timed_cycle(
+                iters,
+                &updates,
+                &mut pos,
+                |f| bare.borrow_mut().on_frame(black_box(f)),
+                || bare.borrow_mut().on_frame(&snapshot),
+            )
+        })
+    });
     // The checksum alone, on the snapshot's book: 10 + 10 levels.
     let mut ours = Ours::new();
     ours.on_frame(&snapshot);
     let book = &ours.books[0].book;
-    // As the sync runs it: the top 10 levels' digits kept from message to
-    // message, brought in line with the book (a walk of its top 10 a side)
-    // and hashed (here every level is kept: the steady state of an
-    // unchanged top 10; `kraken_book` shows the cost with a message's
-    // changes).
+    // What each `book` message pays for the check itself: the top 10
+    // levels' digits a side, kept in step by the sync as levels are applied
+    // (that upkeep is in `kraken_book`), copied into one buffer in rank
+    // order and hashed: the CRC over all 20 levels' text, every call.
     let mut texts = TopTexts::new();
-    texts.checksum(book);
+    texts.update(book);
+    assert_eq!(texts.crc(), checksum(book), "the kept texts are the book's");
     g.bench_function("tickwire/kraken_checksum", |b| {
-        b.iter(|| black_box(texts.checksum(black_box(book))))
+        b.iter(|| black_box(black_box(&mut texts).crc()))
     });
     // Every level rendered again (the uncached reference).
     g.bench_function("tickwire/kraken_checksum_render", |b| {
         b.iter(|| black_box(checksum(black_box(book))))
     });
     g.finish();
+    report_ratio_pairs(
+        "decode_apply",
+        &[(
+            "kraken_book, baseline without its checksum",
+            "tickwire/kraken_book",
+            "baseline/kraken_book_no_checksum",
+        )],
+    );
 }

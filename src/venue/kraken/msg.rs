@@ -402,5 +402,12 @@ mod tests {
         assert!(timestamp(b"2026-08-16 23:37:04Z").is_err());
         assert!(timestamp(b"2026-08-16T23:37:04.Z").is_err());
         assert!(timestamp(b"2026-13-16T23:37:04Z").is_err());
+        assert!(timestamp(b"2026-1a-16T23:37:04Z").is_err());
+        assert!(timestamp(b"2026-08-16T23:37:0/Z").is_err());
+        assert!(timestamp(b"1969-12-31T23:59:59Z").is_err());
+        assert_eq!(
+            timestamp(b"2000-02-29T12:00:00.5Z"),
+            Ok(951_825_600_500_000_000)
+        );
     }
 }

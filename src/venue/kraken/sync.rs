@@ -11,6 +11,10 @@
 //!   range. Cutting after the whole message, not while applying it, keeps a
 //!   level that leaves scope and comes back within one message (the book's
 //!   capacity must exceed the depth by the levels of one message).
+//! - The top 10 levels' text is kept in step as each message's levels are
+//!   applied ([`TopTexts`]: placed by a binary search over 10 prices,
+//!   filled back from below after the cut), so the check renders only the
+//!   levels that changed inside the top.
 //! - After every snapshot and update the CRC32 of the top 10 asks and bids
 //!   must be the venue's; a difference is [`SyncCore::checksum_mismatch`]
 //!   (`ChecksumMismatch`, `Resync`, nothing of the message published) and
@@ -61,6 +65,8 @@ impl KrakenBookSync {
     ) -> DiffOutcome {
         match m.kind {
             BookKind::Snapshot => {
+                // A new book: its top is ranked from scratch at the check.
+                self.texts.invalidate();
                 self.messages += 1;
                 let seq = self.messages;
                 if let Err(e) = st.sync.load_levels(seq, m.bids, m.asks, &mut st.book) {
@@ -90,8 +96,12 @@ impl KrakenBookSync {
                     st.sync
                         .apply_update(stamp, seq, m.bids, m.asks, &mut st.book, batch, false);
                 if applied != DiffOutcome::Applied {
+                    // Not applied, or the book started over.
+                    self.texts.invalidate();
                     return applied;
                 }
+                self.texts.track(&st.book, Side::Bid, m.bids);
+                self.texts.track(&st.book, Side::Ask, m.asks);
                 for side in [Side::Bid, Side::Ask] {
                     st.sync
                         .truncate_staged(side, self.depth, stamp, &mut st.book, batch);
@@ -110,10 +120,13 @@ impl KrakenBookSync {
         stamp: Stamp,
         batch: &mut EventBatch,
     ) -> DiffOutcome {
-        let ours = self.texts.checksum(&st.book);
+        self.texts.settle(&st.book, self.depth);
+        let ours = self.texts.crc();
         if ours == venue {
             return DiffOutcome::Applied;
         }
+        // The book starts over.
+        self.texts.invalidate();
         st.sync.checksum_mismatch(
             i64::from(venue),
             i64::from(ours),

@@ -1,116 +1,195 @@
 //! The checksum's text kept from message to message: each side's top 10
-//! levels in rank order, each with its rendered digits, so that a checksum
-//! copies 20 fixed-size slots and runs one CRC32 pass.
+//! levels in rank order, each with its rendered digits, updated as the
+//! message's levels are applied, so that a checksum copies 20 fixed-size
+//! slots and runs one CRC32 pass.
 //!
-//! Invariant (after [`TopTexts::update`]): rank `r < n` of a side holds
-//! the book's `r`-th best level of that side, and the text of its slot is
-//! that level's price digits then its quantity digits. `update` walks the
-//! book's top 10 a side and compares it with the kept ranks: a level kept
-//! at the same (price, quantity), at any rank, keeps its text (a level
-//! that moved rank keeps its slot); only a new or changed level is
-//! rendered. The comparison is with the book itself, not with a record of
-//! what the message changed, so truncation, evictions at capacity, a
-//! cleared book and a snapshot need nothing special. No CRC is cached:
-//! every checksum hashes the 20 levels' text.
+//! Invariant ([`TopSide::cut`]): the ranks hold exactly the book's levels
+//! whose key is at least `cut`, best first, each with its text (the price
+//! digits then the quantity digits; key: the price for bids, `!price` for
+//! asks, so larger is better on both sides). A level a message sets or
+//! removes at or above `cut` is placed or taken out at once (a binary
+//! search over at most 10 keys and a shift of one-byte slot indices); one
+//! below `cut` cannot be in the top and is ignored. That stays true through
+//! both, so after a message the ranks are the book's best `n` and any
+//! missing ones are the book's next levels ([`TopSide::refill`], found
+//! below the last ranked level without walking the ranked ones). `cut ==
+//! i64::MIN`: the ranks hold the whole side.
+//!
+//! The sync calls [`TopTexts::track`] per side after the message's levels
+//! are applied (before the cut to depth), then [`TopTexts::settle`] after
+//! the cut. A side that may have reached the book's capacity during the
+//! message (levels evicted or dropped), a depth below 10 (the cut removes
+//! ranked levels), a snapshot and anything [`TopTexts::invalidate`]d are
+//! ranked from scratch at `settle`. No CRC is cached: every checksum
+//! hashes the 20 levels' text.
 
 use super::consts::CHECKSUM_LEVELS;
-use crate::book::{Ladder, Level};
-use crate::types::Side;
+use crate::book::{BookRead, Ladder, Level};
+use crate::types::{Price, Side};
 use crate::venue::scan::render::put_uint;
 
-/// Slots a side: the kept ranks' and as many for the levels a message
-/// brings in, so a new text never overwrites one still to be reused.
-const SLOTS: usize = 2 * CHECKSUM_LEVELS;
+/// Ranks (and slots) a side.
+const N: usize = CHECKSUM_LEVELS;
 /// Bytes of one slot: a level's digits (two `i64`s: at most 38) plus the
 /// renderer's whole-word overshoot.
 const SLOT_BYTES: usize = 64;
 /// Bytes copied per level into the checksum text (covers the 38 digits).
 const COPY: usize = 40;
 /// The checksum text: 20 levels and one copy's overshoot.
-const TEXT: usize = 2 * CHECKSUM_LEVELS * COPY + COPY;
+const TEXT: usize = 2 * N * COPY + COPY;
 
 /// One side's kept ranks. See the [module docs](self).
 #[derive(Debug, Clone)]
 struct TopSide {
-    /// Ranks in use (at most [`CHECKSUM_LEVELS`]).
+    side: Side,
+    /// Ranks in use (at most [`N`]).
     n: usize,
-    /// Price mantissa per rank, best first.
-    price: [i64; CHECKSUM_LEVELS],
-    /// Quantity mantissa per rank (never 0 for a rank in use).
-    qty: [i64; CHECKSUM_LEVELS],
-    /// The slot holding each rank's text; distinct for ranks `0..n`.
-    slot: [u8; CHECKSUM_LEVELS],
+    /// Keys of ranks `0..n`, best (largest) first.
+    keys: [i64; N],
+    /// `order[r]`: the slot of rank `r` for `r < n`; `order[n..]` are the
+    /// free slots (always a permutation of the slots).
+    order: [u8; N],
     /// Digits per slot (price then quantity), `len[s]` of them in use.
-    text: [[u8; SLOT_BYTES]; SLOTS],
+    text: [[u8; SLOT_BYTES]; N],
     /// Digits in use per slot.
-    len: [u8; SLOTS],
+    len: [u8; N],
+    /// Every held level with a key `>= cut` is ranked.
+    cut: i64,
+    /// The ranks may not follow the book: rank from scratch at `settle`.
+    stale: bool,
 }
 
 impl TopSide {
-    fn new() -> TopSide {
+    fn new(side: Side) -> TopSide {
         TopSide {
+            side,
             n: 0,
-            price: [0; CHECKSUM_LEVELS],
-            qty: [0; CHECKSUM_LEVELS],
-            slot: std::array::from_fn(|i| i as u8),
-            text: [[0; SLOT_BYTES]; SLOTS],
-            len: [0; SLOTS],
+            keys: [0; N],
+            order: std::array::from_fn(|i| i as u8),
+            text: [[0; SLOT_BYTES]; N],
+            len: [0; N],
+            cut: i64::MIN,
+            stale: true,
         }
     }
 
-    /// Brings the ranks in line with `levels` (the side's best first).
-    #[inline]
-    fn update(&mut self, levels: impl Iterator<Item = Level>) {
-        let old_n = self.n;
-        // Slots of the kept ranks: not free for new text this round.
-        let mut busy: u32 = 0;
-        for &s in &self.slot[..old_n] {
-            busy |= 1 << s;
+    #[inline(always)]
+    fn key(&self, price: Price) -> i64 {
+        match self.side {
+            Side::Bid => price.0,
+            Side::Ask => !price.0,
         }
-        let (mut price, mut qty, mut slot) = (self.price, self.qty, self.slot);
-        let mut n = 0;
-        for (r, l) in levels.take(CHECKSUM_LEVELS).enumerate() {
-            let (p, q) = (l.price.0, l.qty.0);
-            n = r + 1;
-            if r < old_n && self.price[r] == p && self.qty[r] == q {
-                // Same level at the same rank: all three already in place.
-                continue;
-            }
-            let found = (0..old_n).find(|&j| self.price[j] == p && self.qty[j] == q);
-            let s = match found {
-                Some(j) => self.slot[j],
-                None => {
-                    // At most 10 kept and 10 new: a free slot exists.
-                    let s = (!busy).trailing_zeros().min(SLOTS as u32 - 1) as u8;
-                    busy |= 1 << s;
-                    self.render(usize::from(s), p, q);
-                    s
-                }
-            };
-            slot[r] = s;
-            price[r] = p;
-            qty[r] = q;
-        }
-        (self.price, self.qty, self.slot) = (price, qty, slot);
-        self.n = n;
     }
 
-    /// Writes the digits of `price` then `qty` into slot `s`.
+    #[inline(always)]
+    fn price(&self, key: i64) -> Price {
+        Price(match self.side {
+            Side::Bid => key,
+            Side::Ask => !key,
+        })
+    }
+
+    /// The book now holds `level` (quantity above zero).
     #[inline]
-    fn render(&mut self, s: usize, price: i64, qty: i64) {
-        let out = &mut self.text[s];
+    fn set(&mut self, level: Level) {
+        let key = self.key(level.price);
+        if key < self.cut {
+            return;
+        }
+        let n = self.n;
+        let at = self.keys[..n].partition_point(|&k| k > key);
+        if at < n && self.keys[at] == key {
+            let slot = usize::from(self.order[at]);
+            self.render(slot, level);
+            return;
+        }
+        if at == N {
+            // Worse than 10 ranked levels: the top now ends at the 10th.
+            self.cut = self.keys[N - 1];
+            return;
+        }
+        // The slot of rank `n` (free, or the 11th about to fall out).
+        let last = n.min(N - 1);
+        let slot = self.order[last];
+        self.keys.copy_within(at..last, at + 1);
+        self.order.copy_within(at..last, at + 1);
+        self.keys[at] = key;
+        self.order[at] = slot;
+        if n == N {
+            self.cut = self.keys[N - 1];
+        } else {
+            self.n = n + 1;
+        }
+        self.render(usize::from(slot), level);
+    }
+
+    /// The book no longer holds `price`.
+    #[inline]
+    fn remove(&mut self, price: Price) {
+        let key = self.key(price);
+        if key < self.cut {
+            return;
+        }
+        let n = self.n;
+        let at = self.keys[..n].partition_point(|&k| k > key);
+        if at < n && self.keys[at] == key {
+            let slot = self.order[at];
+            self.keys.copy_within(at + 1..n, at);
+            self.order.copy_within(at + 1..n, at);
+            self.order[n - 1] = slot;
+            self.n = n - 1;
+        }
+    }
+
+    /// Ranks the book's next levels until 10 or the side ends: the levels
+    /// below the last ranked one.
+    #[inline]
+    fn refill(&mut self, book: &Ladder) {
+        if self.n == N || self.cut == i64::MIN {
+            return;
+        }
+        let next = match self.n {
+            0 => book.iter(self.side),
+            n => book.iter_below(self.side, self.price(self.keys[n - 1])),
+        };
+        for level in next.take(N - self.n) {
+            let slot = self.order[self.n];
+            self.keys[self.n] = self.key(level.price);
+            self.n += 1;
+            self.render(usize::from(slot), level);
+        }
+        self.cut = if self.n == N {
+            self.keys[N - 1]
+        } else {
+            i64::MIN
+        };
+    }
+
+    /// Ranks the book's top levels from scratch.
+    fn rebuild(&mut self, book: &Ladder) {
+        self.n = 0;
+        // Any key but `i64::MIN`: refill stops only at that.
+        self.cut = i64::MAX;
+        self.stale = false;
+        self.refill(book);
+    }
+
+    /// Writes the digits of `level`'s price then quantity into `slot`.
+    #[inline]
+    fn render(&mut self, slot: usize, level: Level) {
+        let out = &mut self.text[slot];
         // A held level's values are positive; each has at most 19 digits,
         // so both fit with the renderer's room (`19 + 24 < SLOT_BYTES`).
-        let end = put_uint(out, 0, price.max(0) as u64);
-        let end = put_uint(out, end, qty.max(0) as u64);
-        self.len[s] = end.min(COPY) as u8;
+        let end = put_uint(out, 0, level.price.0.max(0) as u64);
+        let end = put_uint(out, end, level.qty.0.max(0) as u64);
+        self.len[slot] = end.min(COPY) as u8;
     }
 
     /// Appends the ranks' digits at `out[at..]` (room for a whole copy
     /// past each); returns the end.
     #[inline(always)]
     fn put(&self, out: &mut [u8; TEXT], mut at: usize) -> usize {
-        for &s in &self.slot[..self.n] {
+        for &s in &self.order[..self.n] {
             let s = usize::from(s);
             out[at..at + COPY].copy_from_slice(&self.text[s][..COPY]);
             at += usize::from(self.len[s]);
@@ -120,7 +199,7 @@ impl TopSide {
 }
 
 /// Both sides' kept top-10 texts and the checksum over them. Sized once
-/// (about 3 kB); nothing allocates per message.
+/// (about 2 kB); nothing allocates per message.
 #[derive(Debug, Clone)]
 pub struct TopTexts {
     asks: TopSide,
@@ -139,23 +218,75 @@ impl TopTexts {
     /// Nothing kept. Allocates now.
     pub fn new() -> TopTexts {
         TopTexts {
-            asks: TopSide::new(),
-            bids: TopSide::new(),
+            asks: TopSide::new(Side::Ask),
+            bids: TopSide::new(Side::Bid),
             buf: Box::new([0; TEXT]),
         }
     }
 
-    /// Brings the kept ranks in line with `book`'s top 10 a side,
-    /// rendering only new or changed levels.
+    fn side_mut(&mut self, side: Side) -> &mut TopSide {
+        match side {
+            Side::Ask => &mut self.asks,
+            Side::Bid => &mut self.bids,
+        }
+    }
+
+    /// The kept ranks may no longer follow the book (a snapshot, a
+    /// message not applied, a book started over): both sides are ranked
+    /// from scratch at the next [`settle`](Self::settle).
     #[inline]
+    pub fn invalidate(&mut self) {
+        self.asks.stale = true;
+        self.bids.stale = true;
+    }
+
+    /// `levels` of `side` were just applied to `book`, in this order (all
+    /// of them: a message is applied all or nothing), and the cut to depth
+    /// has not happened yet. Levels inside the top are placed, rendered or
+    /// taken out; a side that may have reached the book's capacity is left
+    /// for `settle` to rank from scratch.
+    #[inline]
+    pub fn track(&mut self, book: &Ladder, side: Side, levels: &[Level]) {
+        // The side never reached capacity during the message when even
+        // undoing all of its levels' removals leaves room: then the book
+        // kept every non-zero level and evicted nothing.
+        let room = book.depth(side) + levels.len() < book.capacity();
+        let top = self.side_mut(side);
+        if top.stale || !room {
+            top.stale = true;
+            return;
+        }
+        for &l in levels {
+            if l.qty.0 == 0 {
+                top.remove(l.price);
+            } else {
+                top.set(l);
+            }
+        }
+    }
+
+    /// After the cut of each side to the subscribed `depth`: ranks the
+    /// levels that came into the top (from below the last ranked one), or
+    /// a side from scratch when it is stale or the cut reached the top.
+    #[inline]
+    pub fn settle(&mut self, book: &Ladder, depth: usize) {
+        for top in [&mut self.asks, &mut self.bids] {
+            if top.stale || depth < N {
+                top.rebuild(book);
+            } else {
+                top.refill(book);
+            }
+        }
+    }
+
+    /// Ranks both sides of `book` from scratch (every level rendered).
     pub fn update(&mut self, book: &Ladder) {
-        self.asks.update(book.iter(Side::Ask));
-        self.bids.update(book.iter(Side::Bid));
+        self.asks.rebuild(book);
+        self.bids.rebuild(book);
     }
 
     /// The CRC32 of the kept text: asks best first, then bids. Equal to
-    /// [`checksum`](super::checksum) of the book last passed to
-    /// [`update`](Self::update).
+    /// [`checksum`](super::checksum) of the book the ranks follow.
     #[inline]
     pub fn crc(&mut self) -> u32 {
         let end = self.asks.put(&mut self.buf, 0);
@@ -164,8 +295,7 @@ impl TopTexts {
     }
 
     /// [`update`](Self::update) then [`crc`](Self::crc): Kraken's checksum
-    /// of `book`.
-    #[inline]
+    /// of `book`, every level rendered.
     pub fn checksum(&mut self, book: &Ladder) -> u32 {
         self.update(book);
         self.crc()
@@ -179,7 +309,7 @@ impl TopTexts {
             Side::Bid => &self.bids,
         };
         let mut out = Vec::new();
-        for &s in &top.slot[..top.n] {
+        for &s in &top.order[..top.n] {
             let s = usize::from(s);
             out.extend_from_slice(&top.text[s][..usize::from(top.len[s])]);
         }
@@ -191,13 +321,14 @@ impl TopTexts {
 mod tests {
     use super::*;
     use crate::book::{BookApply, BookSpec};
-    use crate::types::{Price, Qty};
+    use crate::types::Qty;
     use crate::venue::kraken::checksum;
 
     #[test]
     fn agrees_with_the_reference_as_the_book_moves() {
         let mut book = Ladder::new(BookSpec::new(1).with_capacity(4_096));
         let mut top = TopTexts::new();
+        top.settle(&book, 10);
         let mut rng = 0x1234_5678_u64;
         for step in 0..3_000 {
             rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -213,8 +344,14 @@ mod tests {
             } else {
                 (Side::Ask, 10_001 + off)
             };
-            book.apply(side, Price(price), Qty(qty)).unwrap();
-            assert_eq!(top.checksum(&book), checksum(&book), "step {step}");
+            let level = Level {
+                price: Price(price),
+                qty: Qty(qty),
+            };
+            book.apply(side, level.price, level.qty).unwrap();
+            top.track(&book, side, &[level]);
+            top.settle(&book, 1_000);
+            assert_eq!(top.crc(), checksum(&book), "step {step}");
         }
     }
 
@@ -231,14 +368,21 @@ mod tests {
         let asks: String = (0..10).map(|i| format!("{}2", 101 + i)).collect();
         assert_eq!(top.side_text(Side::Bid), bids.as_bytes());
         assert_eq!(top.side_text(Side::Ask), asks.as_bytes());
-        // A better bid shifts every rank; the kept texts follow.
-        book.apply(Side::Bid, Price(101), Qty(0)).unwrap();
-        book.apply(Side::Ask, Price(101), Qty(0)).unwrap();
+        // The best of each side goes: every rank moves up, the 11th level
+        // comes in from below.
+        let gone = |p| Level {
+            price: Price(p),
+            qty: Qty(0),
+        };
         book.apply(Side::Bid, Price(100), Qty(0)).unwrap();
-        top.update(&book);
+        book.apply(Side::Ask, Price(101), Qty(0)).unwrap();
+        top.track(&book, Side::Bid, &[gone(100)]);
+        top.track(&book, Side::Ask, &[gone(101)]);
+        top.settle(&book, 25);
         let bids: String = (1..11).map(|i| format!("{}{}", 100 - i, 1 + i)).collect();
         let asks: String = (1..11).map(|i| format!("{}2", 101 + i)).collect();
         assert_eq!(top.side_text(Side::Bid), bids.as_bytes());
         assert_eq!(top.side_text(Side::Ask), asks.as_bytes());
+        assert_eq!(top.crc(), checksum(&book));
     }
 }
