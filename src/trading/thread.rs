@@ -512,8 +512,5 @@ fn send(link: &mut Link, bytes: &[u8]) -> bool {
     let Some(ws) = link.ws.as_mut() else {
         return false;
     };
-    match std::str::from_utf8(bytes) {
-        Ok(t) => ws.send_text(t).is_ok(),
-        Err(_) => false,
-    }
+    ws.send_utf8(bytes).is_ok()
 }
