@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use tickwire::orders::{Cancel, NewOrder, OrderType, ReportKind, Request, TimeInForce};
 use tickwire::sim::{SimAccount, SimConfig, SimVenue};
-use tickwire::trading::{KeyMaterial, OrderEntry, StrategyHandle, TradingConfig};
+use tickwire::trading::{KeyMaterial, OrderEntry, StrategyHandle, TradingConfig, WaitPolicy};
 use tickwire::types::{InstrumentId, Price, Qty, Registry, Side, Venue};
 use tickwire::venue::binance::orders::Market;
 
@@ -149,8 +149,24 @@ impl Strategy {
     }
 }
 
+/// One process-wide counter: one order-entry thread at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
-fn the_order_entry_thread_allocates_nothing_per_order() {
+fn the_order_entry_thread_allocates_nothing_per_order_when_it_sleeps() {
+    // The default: sleep in the poller, woken by each push.
+    allocations_per_order(None);
+}
+
+#[test]
+fn the_order_entry_thread_allocates_nothing_per_order_when_it_spins() {
+    allocations_per_order(Some(WaitPolicy::Spin));
+}
+
+fn allocations_per_order(wait: Option<WaitPolicy>) {
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut sim_cfg = SimConfig::new(Venue::BinanceSpot, &["BTCUSDT"]);
     sim_cfg.rate = 0;
     sim_cfg.accounts = vec![SimAccount::hmac(KEY, SECRET)];
@@ -166,13 +182,16 @@ fn the_order_entry_thread_allocates_nothing_per_order() {
         SimConfig::LOT,
     )
     .unwrap();
-    let cfg = TradingConfig::new(
+    let mut cfg = TradingConfig::new(
         Market::Spot,
         &sim.ws_api_url(),
         KEY,
         KeyMaterial::Hmac(SECRET.as_bytes().to_vec()),
         reg,
     );
+    if let Some(w) = wait {
+        cfg.wait = w;
+    }
     let mut oe = OrderEntry::new(cfg);
     let s = oe.add_strategy().unwrap();
     let handle = oe.spawn().unwrap();
@@ -226,7 +245,7 @@ fn the_order_entry_thread_allocates_nothing_per_order() {
         o.breaches.load(Ordering::Relaxed),
         o.duplicates.load(Ordering::Relaxed),
     );
-    handle.stop();
+    let report = handle.stop();
     println!(
         "written {written}, refused locally {rejected}, allocs {}, grows {}",
         a1 - a0,
@@ -238,4 +257,13 @@ fn the_order_entry_thread_allocates_nothing_per_order() {
     assert_eq!((breaches, dups), (0, 0));
     assert_eq!(a1 - a0, 0, "new allocations on the order-entry thread");
     assert_eq!(g1 - g0, 0, "buffer growths on the order-entry thread");
+    // The latency it recorded meanwhile: every pushed request written, every new order acked.
+    let l = &report.latency;
+    assert!(
+        l.push_to_wire.len() >= 2 * 40 + 2,
+        "{}",
+        l.push_to_wire.len()
+    );
+    assert!(l.wire_to_ack.len() >= 40, "{}", l.wire_to_ack.len());
+    assert!(l.push_to_send.max() <= l.push_to_wire.max());
 }
