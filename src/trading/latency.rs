@@ -100,6 +100,17 @@ impl Recorder {
         }
     }
 
+    /// Empties the histograms (keeps their memory) and the pending stamps.
+    pub(crate) fn reset(&mut self) {
+        self.latency.push_to_wire.reset();
+        self.latency.push_to_send.reset();
+        self.latency.wire_to_ack.reset();
+        self.latency.lost = 0;
+        for s in self.written.iter_mut() {
+            s.0 = ClientId::EMPTY;
+        }
+    }
+
     fn slot(id: &ClientId) -> usize {
         (id.hash64() as usize) & (SLOTS - 1)
     }

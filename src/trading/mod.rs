@@ -223,6 +223,9 @@ pub struct TradingStats {
     pub connects: AtomicU64,
     /// 1 while the session is ready for orders.
     pub ready: AtomicU64,
+    /// Set by [`TradingHandle::reset_latency`], cleared by the thread once
+    /// its histograms are empty again.
+    pub(crate) reset_latency: AtomicBool,
 }
 
 impl std::fmt::Debug for StrategyHandle {
@@ -359,6 +362,12 @@ impl TradingHandle {
     /// Turns the kill switch on: cancel everything, refuse new orders.
     pub fn kill(&self) {
         self.kill.store(1, Ordering::Release);
+    }
+
+    /// Empties the latency histograms (after a warm-up, say); the thread
+    /// does it on its next turn, without allocating.
+    pub fn reset_latency(&self) {
+        self.stats.reset_latency.store(true, Ordering::Release);
     }
 
     /// Resets the kill switch.

@@ -116,6 +116,10 @@ pub(crate) struct Loop {
 }
 
 impl Loop {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the thread's shared handles, each from OrderEntry::spawn"
+    )]
     pub(crate) fn new(
         cfg: TradingConfig,
         signer: Signer,
@@ -249,6 +253,11 @@ impl Loop {
             Some(Due::ConnectTimeout | Due::Stale) => self.fail(now, "timeout"),
             Some(Due::Rotate) => self.fail(now, "rotation"),
             None => {}
+        }
+        if self.stats.reset_latency.load(Ordering::Relaxed)
+            && self.stats.reset_latency.swap(false, Ordering::AcqRel)
+        {
+            self.latency.reset();
         }
         match self.kill.swap(0, Ordering::AcqRel) {
             1 => self.gate.kill(now),
