@@ -13,6 +13,11 @@
 //!   `to_string()`. It does no risk, limit or state work at all, so the
 //!   ratio understates what tickwire's path does per order.
 //!
+//! * `push_to_wire` (after criterion, [`wire`]): strategy push → bytes
+//!   written to a loopback socket by the real order-entry thread, p50 … max
+//!   from hdrhistogram, HMAC and Ed25519, against an mpsc + serde_json +
+//!   tungstenite baseline in the same run.
+//!
 //! Timing: orders are placed in chunks of [`CHUNK`] inside the timed
 //! region; between chunks, untimed, every order is answered (filled) so the
 //! table and limits stay in steady state. The bench limits are the spot
@@ -34,6 +39,9 @@ use tickwire::orders::{
 };
 use tickwire::types::{InstrumentId, Nanos, Price, Qty, Registry, Side, Venue};
 use tickwire::venue::binance::orders::{Encoder, Market, Signer};
+
+#[path = "orders/wire.rs"]
+mod wire;
 
 const CHUNK: u64 = 512;
 const KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
@@ -287,5 +295,14 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     if !std::env::args().any(|a| a == "--list") {
         alternated();
+        // A name filter (`cargo bench --bench orders -- new_order`) runs
+        // the end-to-end part only when it names it.
+        let filters: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        if filters.is_empty() || filters.iter().any(|f| "push_to_wire".contains(f.as_str())) {
+            wire::push_to_wire();
+        }
     }
 }

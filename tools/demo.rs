@@ -1,6 +1,10 @@
 //! `tickwire demo`: the simulated venue in-process on loopback, the engine on
 //! its pinned thread, one consumer thread; a live view every second and a
-//! per-stage latency report at the end.
+//! per-stage latency report at the end. With `--orders RATE`, an
+//! order-entry thread and a strategy trade against the simulator too
+//! ([`orders`]).
+
+mod orders;
 
 use std::time::{Duration, Instant};
 
@@ -36,6 +40,12 @@ pub(crate) struct Args {
     /// (the message rate is then shared between them).
     #[arg(long, value_parser = crate::venues::venues(), default_value = "binance-spot")]
     venue: Venues,
+    /// Also run an order-entry thread (Binance spot, HMAC) and a strategy
+    /// sending new orders and cancels at this many per second against the
+    /// simulator, 1..=100000 (the venue's limits still apply: what would
+    /// exceed them is refused locally with `rate_limit`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    orders: Option<u32>,
 }
 
 /// The symbols `demo` simulates on `venue`.
@@ -52,6 +62,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     live::init_tracing("warn");
     let stop = crate::signals::install()?;
     let venues = args.venue.list();
+    if args.orders.is_some() && !venues.contains(&Venue::BinanceSpot) {
+        return Err(Failure::from(
+            "--orders trades on the simulated Binance spot venue: use --venue binance-spot (or all)"
+                .to_owned(),
+        ));
+    }
     // The simulator would take any symbols: check them as the engine will,
     // before anything starts, and name the flag.
     for &venue in &venues {
@@ -88,6 +104,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         sim_cfg.rate = rate;
         sim_cfg.tls = args.tls;
         sim_cfg.core = feed_core;
+        if args.orders.is_some() && venue == Venue::BinanceSpot {
+            orders::add_account(&mut sim_cfg);
+        }
         let sim = SimVenue::start(sim_cfg).map_err(|e| e.to_string())?;
         sections.push(sim.venue_section().map_err(|e| e.to_string())?);
         sims.push(sim);
@@ -118,6 +137,20 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         Duration::from_millis(500),
     )
     .map_err(|e| e.to_string())?;
+    let trading = match args.orders {
+        Some(rate) => {
+            let i = venues
+                .iter()
+                .position(|v| *v == Venue::BinanceSpot)
+                .unwrap_or(0);
+            let symbol = symbols_of(args, Venue::BinanceSpot)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            Some((i, orders::OrdersDemo::start(&sims[i], &symbol, rate)?))
+        }
+        None => None,
+    };
     let say = |line: &str| {
         if args.json {
             eprintln!("{line}");
@@ -145,12 +178,32 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         &registry,
         || handle.counters(),
         &consumer,
-        |t| t >= limit || stop.requested() || out.failed(),
-        say,
+        |t| {
+            if let Some((i, o)) = &trading {
+                o.tick(&sims[*i]);
+            }
+            t >= limit || stop.requested() || out.failed()
+        },
+        |line: &str| match &trading {
+            Some((_, o)) => say(&format!("{line} | {}", o.live())),
+            None => say(line),
+        },
     );
+    let orders = trading.map(|(i, o)| o.stop(&sims[i]));
     let report = handle.stop();
     let (latency, _) = consumer.stop();
     drop(sims);
-    live::print_report(&out, args.json, elapsed.as_secs_f64(), &report, &latency);
+    let extra = orders.map(|o| live::ReportExtra {
+        json: o.json(),
+        text: o.text(),
+    });
+    live::print_report_with(
+        &out,
+        args.json,
+        elapsed.as_secs_f64(),
+        &report,
+        &latency,
+        extra.as_ref(),
+    );
     out.finish()
 }

@@ -249,10 +249,31 @@ pub(crate) fn print_report(
     report: &EngineReport,
     latency: &LatencyReport,
 ) {
+    print_report_with(out, json, secs, report, latency, None);
+}
+
+/// More for the final report (`demo --orders`): a JSON member
+/// (`"key":value`, appended to the object) and text lines.
+#[derive(Debug)]
+pub(crate) struct ReportExtra {
+    pub(crate) json: String,
+    pub(crate) text: String,
+}
+
+/// [`print_report`] plus `extra`.
+pub(crate) fn print_report_with(
+    out: &Out,
+    json: bool,
+    secs: f64,
+    report: &EngineReport,
+    latency: &LatencyReport,
+    extra: Option<&ReportExtra>,
+) {
     let c = &report.counters;
     if json {
+        let more = extra.map(|e| format!(",{}", e.json)).unwrap_or_default();
         out.line(format_args!(
-            "{{\"messages\":{},\"msgs_per_sec\":{},\"gaps\":{},\"resyncs\":{},\"reconnects\":{},\"drops\":{},\"latency_ns\":{}}}",
+            "{{\"messages\":{},\"msgs_per_sec\":{},\"gaps\":{},\"resyncs\":{},\"reconnects\":{},\"drops\":{},\"latency_ns\":{}{more}}}",
             c.messages,
             per_second(c.messages, secs),
             c.gaps,
@@ -293,4 +314,7 @@ pub(crate) fn print_report(
         "latency per message (ns), receive stamped per frame:"
     ));
     out.write(format_args!("{latency}"));
+    if let Some(e) = extra {
+        out.write(format_args!("{}", e.text));
+    }
 }

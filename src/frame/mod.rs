@@ -9,19 +9,31 @@
 //! Text frames reach the caller as `&[u8]` borrowed from tungstenite's read
 //! buffer: the bytes are copied once, from the socket (or from rustls'
 //! plaintext) into that buffer, and decoded in place from there.
+//!
+//! Outgoing text goes through one reused buffer ([`OutBuf`]): the caller's
+//! bytes are copied into it, split off and handed to tungstenite as a shared
+//! `Bytes` payload; tungstenite copies the frame into its write buffer and
+//! drops the payload, which makes the split-off part unique again, so the
+//! next message reclaims the same allocation. After the first message no
+//! send allocates (`send_reuses_one_buffer` below checks the address).
 
 use std::io;
 
+use bytes::BytesMut;
 use tungstenite::handshake::client::ClientHandshake;
 use tungstenite::handshake::{HandshakeError, MidHandshake};
 use tungstenite::protocol::WebSocketConfig;
-use tungstenite::{Message, WebSocket};
+use tungstenite::{Message, Utf8Bytes, WebSocket};
 
 use crate::socket::Transport;
 
 /// Read buffer size. tungstenite zero-fills the free part of its buffer (up
 /// to this much) on every socket read, so it is kept modest.
 const READ_BUFFER: usize = 16 << 10;
+
+/// Initial size of the reused outgoing-message buffer (a signed order
+/// request is well under 1 KiB; larger messages grow it once).
+const OUT_BUFFER: usize = 4 << 10;
 
 /// Where a connection is.
 #[derive(Debug)]
@@ -42,6 +54,29 @@ pub struct WsClient {
     url: String,
     max_message: usize,
     state: State,
+    /// Reused for every outgoing text message.
+    out: OutBuf,
+}
+
+/// The reused outgoing-message buffer. Invariant: between sends it holds no
+/// bytes; the last payload split off it is either already dropped by
+/// tungstenite (then `reserve` reclaims the allocation) or still queued
+/// (then `reserve` allocates a fresh one, never touching the queued bytes).
+#[derive(Debug)]
+struct OutBuf(BytesMut);
+
+impl OutBuf {
+    fn new() -> OutBuf {
+        OutBuf(BytesMut::with_capacity(OUT_BUFFER))
+    }
+
+    /// `text` as a tungstenite payload backed by this buffer; `None` when it
+    /// is not UTF-8.
+    fn payload(&mut self, text: &[u8]) -> Option<Utf8Bytes> {
+        self.0.reserve(text.len());
+        self.0.extend_from_slice(text);
+        Utf8Bytes::try_from(self.0.split().freeze()).ok()
+    }
 }
 
 /// What a read pass saw besides text frames.
@@ -79,6 +114,9 @@ pub enum WsError {
     /// A frame larger than the configured maximum.
     #[error("message larger than {0} bytes")]
     TooLarge(usize),
+    /// A text message to send was not UTF-8 (nothing was sent).
+    #[error("text message is not UTF-8")]
+    NotUtf8,
 }
 
 fn is_would_block(e: &tungstenite::Error) -> bool {
@@ -93,6 +131,7 @@ impl WsClient {
             url: url.to_owned(),
             max_message,
             state: State::Connecting(transport),
+            out: OutBuf::new(),
         }
     }
 
@@ -226,9 +265,23 @@ impl WsClient {
         Ok(pass)
     }
 
-    /// Queues a text message and tries to send it.
+    /// Queues a text message and tries to send it (no allocation after the
+    /// first message: the bytes go through one reused buffer).
     pub fn send_text(&mut self, text: &str) -> Result<(), WsError> {
-        self.send(Message::text(text))
+        self.send_utf8(text.as_bytes())
+    }
+
+    /// [`send_text`](Self::send_text) for bytes not yet known to be UTF-8
+    /// (checked once, here); [`WsError::NotUtf8`] when they are not, and
+    /// nothing is sent.
+    pub fn send_utf8(&mut self, text: &[u8]) -> Result<(), WsError> {
+        if !self.is_open() {
+            return Err(WsError::Closed { reason: None });
+        }
+        match self.out.payload(text) {
+            Some(p) => self.send(Message::Text(p)),
+            None => Err(WsError::NotUtf8),
+        }
     }
 
     /// Queues a ping.
@@ -275,5 +328,65 @@ impl WsClient {
             let _ = registry.deregister(t.tcp_mut());
         }
         self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Read, Write};
+
+    use tungstenite::protocol::Role;
+
+    use super::*;
+
+    /// A stream that takes every write and has nothing to read.
+    struct Sink(Vec<u8>);
+
+    impl Read for Sink {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn send_reuses_one_buffer() {
+        let mut ws = WebSocket::from_raw_socket(Sink(Vec::new()), Role::Client, None);
+        let mut out = OutBuf::new();
+        let mut first = None;
+        for i in 0..200u32 {
+            let text = format!("{{\"id\":{i},\"method\":\"order.place\"}}");
+            let p = out.payload(text.as_bytes()).expect("utf-8");
+            let at = p.as_str().as_ptr() as usize;
+            assert_eq!(p.as_str(), text);
+            ws.write(Message::Text(p)).unwrap();
+            ws.flush().unwrap();
+            // Every payload starts inside the one allocation made up front.
+            let base = *first.get_or_insert(at);
+            assert!(
+                at >= base && at < base + OUT_BUFFER,
+                "message {i} went to a new buffer"
+            );
+        }
+        // The frames really went out, masked (client role): header + payload.
+        assert!(ws.get_ref().0.len() > 200 * 30);
+    }
+
+    #[test]
+    fn a_payload_still_held_never_gets_overwritten() {
+        let mut out = OutBuf::new();
+        let held = out.payload(b"first").unwrap();
+        let next = out.payload(b"second").unwrap();
+        assert_eq!((held.as_str(), next.as_str()), ("first", "second"));
+        assert!(out.payload(&[0xff, 0xfe]).is_none());
     }
 }

@@ -41,6 +41,8 @@
 //! each. A full report ring drops the report, counts it and marks the
 //! strategy ([`TradingStats::reports_dropped`]); the thread never blocks.
 
+mod latency;
+mod requests;
 mod rest;
 mod setup;
 mod thread;
@@ -50,11 +52,37 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
-use crate::orders::{BreakerConfig, ClientIdGen, ExecReport, OrdersConfig, Request, RiskLimits};
-use crate::types::{Nanos, Registry};
+use crate::orders::{BreakerConfig, ClientIdGen, ExecReport, OrdersConfig, RiskLimits};
+use crate::types::{MonotonicClock, Nanos, Registry};
 use crate::venue::binance::orders::{Market, Signer};
 
+pub use latency::{OrderLatency, TradingReport, percentiles};
+pub use requests::{Requests, Stamped};
 pub use thread::utc_now;
+
+/// How the order-entry thread waits for work (strategy pushes, replies).
+///
+/// The default ([`TradingConfig::new`]) is [`WaitPolicy::Sleep`] with a
+/// 50 µs spin: the thread is not pinned by default and may share a core,
+/// so it must not burn it, and the strategy's push wakes it, so a request
+/// costs one wake-up (an `eventfd` write and a scheduler hop, tens of µs)
+/// rather than the whole idle sleep. On a machine with a core to spare, set
+/// [`TradingConfig::core`] and [`WaitPolicy::Spin`]: push → wire is then
+/// a few µs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitPolicy {
+    /// Never sleep: poll the socket without a timeout and the rings in a
+    /// tight loop. For a thread pinned to a core of its own (the usual
+    /// low-latency set-up); uses that core fully.
+    Spin,
+    /// Keep spinning for `spin` ns after the last activity, then sleep in
+    /// the poller up to [`TradingConfig::idle_poll`] or the next deadline;
+    /// a strategy push wakes it at once. Low CPU when idle.
+    Sleep {
+        /// Busy-poll budget after activity (ns); 0 sleeps at once.
+        spin: Nanos,
+    },
+}
 
 /// Secret key material and its type.
 #[derive(Clone)]
@@ -122,8 +150,11 @@ pub struct TradingConfig {
     pub recv_window_ms: u32,
     /// Core to pin the thread to.
     pub core: Option<usize>,
-    /// How long the loop sleeps in the poller when idle (ns). 0 = spin.
+    /// How long the loop sleeps in the poller when idle (ns) under
+    /// [`WaitPolicy::Sleep`]. 0 = spin.
     pub idle_poll: Nanos,
+    /// Spin or sleep when idle (see [`WaitPolicy`] for the default).
+    pub wait: WaitPolicy,
     /// Reconnect backoff: first and longest delay (ns).
     pub backoff: (Nanos, Nanos),
     /// Capacity of each strategy's request and report rings.
@@ -165,6 +196,7 @@ impl TradingConfig {
             recv_window_ms: 5_000,
             core: None,
             idle_poll: 200_000,
+            wait: WaitPolicy::Sleep { spin: 50_000 },
             backoff: (100_000_000, 5_000_000_000),
             ring: 16_384,
         }
@@ -199,8 +231,8 @@ pub enum TradingError {
 
 /// What a strategy holds: its two rings and its id generator.
 pub struct StrategyHandle {
-    /// Push requests here.
-    pub requests: rtrb::Producer<Request>,
+    /// Push requests here (each stamped with its push time).
+    pub requests: Requests,
     /// Execution reports (and session status) arrive here.
     pub reports: rtrb::Consumer<ExecReport>,
     /// Mints this strategy's client ids.
@@ -209,7 +241,7 @@ pub struct StrategyHandle {
 
 /// The thread's end of one strategy.
 pub(crate) struct StrategyEnd {
-    pub(crate) requests: rtrb::Consumer<Request>,
+    pub(crate) requests: rtrb::Consumer<Stamped>,
     pub(crate) reports: rtrb::Producer<ExecReport>,
     /// `<prefix>-`, to route reports by client id.
     pub(crate) prefix: [u8; 24],
@@ -242,6 +274,9 @@ pub struct TradingStats {
     pub connects: AtomicU64,
     /// 1 while the session is ready for orders.
     pub ready: AtomicU64,
+    /// Set by [`TradingHandle::reset_latency`], cleared by the thread once
+    /// its histograms are empty again.
+    pub(crate) reset_latency: AtomicBool,
 }
 
 impl std::fmt::Debug for StrategyHandle {
@@ -257,6 +292,8 @@ pub struct OrderEntry {
     cfg: TradingConfig,
     strategies: Vec<StrategyEnd>,
     start_ms: u64,
+    clock: MonotonicClock,
+    wake: Arc<requests::Wake>,
 }
 
 impl std::fmt::Debug for OrderEntry {
@@ -275,6 +312,8 @@ impl OrderEntry {
             cfg,
             strategies: Vec::new(),
             start_ms: utc_now() / 1_000_000,
+            clock: MonotonicClock::new(),
+            wake: Arc::default(),
         }
     }
 
@@ -302,7 +341,7 @@ impl OrderEntry {
             prefix_len: len,
         });
         Ok(StrategyHandle {
-            requests: req_tx,
+            requests: Requests::new(req_tx, self.clock.clone(), self.wake.clone()),
             reports: rep_rx,
             ids,
         })
@@ -327,6 +366,8 @@ impl OrderEntry {
             stop.clone(),
             stats.clone(),
             kill.clone(),
+            self.clock,
+            self.wake,
         )?;
         let core = looper.core();
         let join = std::thread::Builder::new()
@@ -335,7 +376,7 @@ impl OrderEntry {
                 if let Some(c) = core {
                     let _ = core_affinity::set_for_current(core_affinity::CoreId { id: c });
                 }
-                looper.run();
+                looper.run()
             })?;
         Ok(TradingHandle {
             stop,
@@ -352,7 +393,7 @@ pub struct TradingHandle {
     stats: Arc<TradingStats>,
     /// Kill-switch commands: odd = on, even = off (a counter).
     kill: Arc<AtomicU64>,
-    join: Option<JoinHandle<()>>,
+    join: Option<JoinHandle<TradingReport>>,
 }
 
 impl std::fmt::Debug for TradingHandle {
@@ -380,26 +421,34 @@ impl TradingHandle {
         self.kill.store(1, Ordering::Release);
     }
 
+    /// Empties the latency histograms (after a warm-up, say); the thread
+    /// does it on its next turn, without allocating.
+    pub fn reset_latency(&self) {
+        self.stats.reset_latency.store(true, Ordering::Release);
+    }
+
     /// Resets the kill switch.
     pub fn reset_kill(&self) {
         self.kill.store(2, Ordering::Release);
     }
 
-    /// Stops the thread and waits for it.
-    pub fn stop(mut self) {
-        self.halt();
+    /// Stops the thread, waits for it and returns its report (order
+    /// latency histograms).
+    pub fn stop(mut self) -> TradingReport {
+        self.halt()
     }
 
-    fn halt(&mut self) {
+    fn halt(&mut self) -> TradingReport {
         self.stop.store(true, Ordering::Release);
-        if let Some(j) = self.join.take() {
-            let _ = j.join();
+        match self.join.take() {
+            Some(j) => j.join().unwrap_or_default(),
+            None => TradingReport::default(),
         }
     }
 }
 
 impl Drop for TradingHandle {
     fn drop(&mut self) {
-        self.halt();
+        let _ = self.halt();
     }
 }

@@ -4,18 +4,20 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mio::{Events, Poll, Token};
 
+use super::latency::{Recorder, answers};
+use super::requests::Wake;
 use super::setup::{endpoint, resolve};
 use super::userdata::{UserData, UserEvent};
-use super::{StrategyEnd, TradingConfig, TradingError, TradingStats};
+use super::{StrategyEnd, TradingConfig, TradingError, TradingReport, TradingStats, WaitPolicy};
 use crate::engine::link::Link;
 use crate::engine::supervisor::{Due, Supervisor, SupervisorTimers};
 use crate::orders::{ExecReport, Gate, Reply, ReportKind, Risk, SessionStatus, VenueText};
-use crate::types::{InstrumentId, Nanos};
+use crate::types::{Clock, InstrumentId, MonotonicClock, Nanos};
 use crate::venue::binance::orders::{
     Decoder, Encoder, Inbound, Market, ServerClock, Signer, limits,
 };
@@ -28,6 +30,11 @@ pub fn utc_now() -> Nanos {
 }
 
 const TOKEN: Token = Token(0);
+/// The strategies' wake-up (a push while the thread sleeps).
+const WAKE: Token = Token(1);
+/// Under a spin, the socket is read on a readiness event, and also every
+/// this many turns (a safety net; reads stop at `WouldBlock`).
+const READ_EVERY: u32 = 64;
 /// Request ids of the thread's own requests (logon, subscribe): far above
 /// the gate's, which count from 1.
 const CTL_BASE: u64 = 1 << 62;
@@ -72,9 +79,25 @@ pub(crate) struct Loop {
     kill: Arc<AtomicU64>,
     /// USD-M: the listen-key user-data stream and the REST helper.
     usdm: Option<UserData>,
+    /// The clock push stamps are on (shared with the strategies).
+    mono: MonotonicClock,
+    wake: Arc<Wake>,
+    latency: Recorder,
+    /// Under `WaitPolicy::Sleep`: spin (zero-timeout polls) until this
+    /// monotonic time, then sleep.
+    spin_until: Nanos,
+    /// When the current read pass started (monotonic): the decode stamp of
+    /// the acks it carries.
+    read_at: Nanos,
+    /// Turns since the socket was last read.
+    unread_turns: u32,
 }
 
 impl Loop {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the thread's shared handles, each from OrderEntry::spawn"
+    )]
     pub(crate) fn new(
         cfg: TradingConfig,
         signer: Signer,
@@ -82,6 +105,8 @@ impl Loop {
         stop: Arc<AtomicBool>,
         stats: Arc<TradingStats>,
         kill: Arc<AtomicU64>,
+        mono: MonotonicClock,
+        wake: Arc<Wake>,
     ) -> Result<Loop, TradingError> {
         let ep = endpoint(&cfg.ws_url)?;
         let addr = resolve(&ep)?;
@@ -154,11 +179,13 @@ impl Loop {
             )?),
             Market::Spot => None,
         };
+        let poll = Poll::new()?;
+        let _ = wake.waker.set(mio::Waker::new(poll.registry(), WAKE)?);
         Ok(Loop {
             usdm,
             link: Link::new(&ep, tls, MAX_MESSAGE),
             sup: Supervisor::new(timers, now, now),
-            poll: Poll::new()?,
+            poll,
             events: Events::with_capacity(64),
             addr,
             phase: Phase::Down,
@@ -173,6 +200,12 @@ impl Loop {
             stop,
             stats,
             kill,
+            mono,
+            wake,
+            latency: Recorder::new(),
+            spin_until: 0,
+            read_at: 0,
+            unread_turns: 0,
             cfg,
         })
     }
@@ -185,12 +218,15 @@ impl Loop {
         self.clock.venue_now(utc_now())
     }
 
-    /// Runs until stopped.
-    pub(crate) fn run(&mut self) {
+    /// Runs until stopped; returns the latency it recorded.
+    pub(crate) fn run(&mut self) -> TradingReport {
         while !self.stop.load(Ordering::Acquire) {
             self.turn();
         }
         self.link.close(self.poll.registry());
+        TradingReport {
+            latency: self.latency.latency.clone(),
+        }
     }
 
     fn turn(&mut self) {
@@ -200,6 +236,11 @@ impl Loop {
             Some(Due::ConnectTimeout | Due::Stale) => self.fail(now, "timeout"),
             Some(Due::Rotate) => self.fail(now, "rotation"),
             None => {}
+        }
+        if self.stats.reset_latency.load(Ordering::Relaxed)
+            && self.stats.reset_latency.swap(false, Ordering::AcqRel)
+        {
+            self.latency.reset();
         }
         match self.kill.swap(0, Ordering::AcqRel) {
             1 => {
@@ -221,14 +262,19 @@ impl Loop {
             _ => {}
         }
         let wait = self.wait(now);
-        if self.poll.poll(&mut self.events, Some(wait)).is_err() {
+        let polled = self.poll.poll(&mut self.events, Some(wait));
+        self.wake.sleeping.store(false, Ordering::Relaxed);
+        if polled.is_err() {
             return;
         }
         let now = self.now();
         if self.phase == Phase::Handshake {
             self.handshake(now);
         }
-        if self.link.is_open() {
+        let readable = self.events.iter().any(|e| e.token() == TOKEN);
+        self.unread_turns += 1;
+        if self.link.is_open() && (readable || self.unread_turns >= READ_EVERY) {
+            self.unread_turns = 0;
             self.read(now);
         }
         self.user_data(now);
@@ -237,7 +283,7 @@ impl Loop {
             self.gate.handle_timeouts(now);
         }
         if self.phase == Phase::Ready {
-            self.write();
+            self.write(None);
         }
         if let Some(ws) = self.link.ws.as_mut()
             && ws.flush().is_err()
@@ -247,8 +293,25 @@ impl Loop {
         self.deliver();
     }
 
-    /// How long the poller may sleep.
+    /// How long the poller may wait: zero while spinning; otherwise up to
+    /// the idle sleep or the next deadline, announced to the strategies
+    /// (which then wake the thread on a push).
     fn wait(&self, now: Nanos) -> Duration {
+        match self.cfg.wait {
+            WaitPolicy::Spin => return Duration::ZERO,
+            WaitPolicy::Sleep { .. } if self.cfg.idle_poll == 0 => return Duration::ZERO,
+            WaitPolicy::Sleep { .. } => {
+                if self.mono.now() < self.spin_until {
+                    return Duration::ZERO;
+                }
+                self.wake.sleeping.store(true, Ordering::Relaxed);
+                fence(Ordering::SeqCst);
+                if self.strategies.iter().any(|s| !s.requests.is_empty()) {
+                    self.wake.sleeping.store(false, Ordering::Relaxed);
+                    return Duration::ZERO;
+                }
+            }
+        }
         let mut until = now.saturating_add(self.cfg.idle_poll);
         until = until.min(self.sup.next_deadline());
         if let Some(t) = self.gate.poll_timeout() {
@@ -412,6 +475,7 @@ impl Loop {
     }
 
     fn read(&mut self, now: Nanos) {
+        self.read_at = self.mono.now();
         let Loop {
             link,
             dec,
@@ -450,6 +514,9 @@ impl Loop {
             }
             true
         });
+        if result.as_ref().is_ok_and(|p| p.texts > 0) {
+            self.busy();
+        }
         if let Some((reply, ms)) = ctl {
             self.control_reply(&reply, ms, now);
         }
@@ -462,18 +529,35 @@ impl Loop {
         }
     }
 
-    /// Strategy requests → the gate.
-    fn intake(&mut self, now: Nanos) {
-        for (i, s) in self.strategies.iter_mut().enumerate() {
-            while let Ok(req) = s.requests.pop() {
-                self.stats.requests.fetch_add(1, Ordering::Relaxed);
-                self.gate.submit_from(i, req, now);
-            }
+    /// Keeps spinning for the policy's budget after activity.
+    fn busy(&mut self) {
+        if let WaitPolicy::Sleep { spin } = self.cfg.wait {
+            self.spin_until = self.mono.now().saturating_add(spin);
         }
     }
 
-    /// Everything the gate lets out, each signed at the moment of writing.
-    fn write(&mut self) {
+    /// Strategy requests → the gate, each written at once when the session
+    /// is ready (its push stamp goes with it).
+    fn intake(&mut self, now: Nanos) {
+        let mut any = false;
+        for i in 0..self.strategies.len() {
+            while let Ok(s) = self.strategies[i].requests.pop() {
+                any = true;
+                self.stats.requests.fetch_add(1, Ordering::Relaxed);
+                self.gate.submit_from(i, s.req, now);
+                if self.phase == Phase::Ready {
+                    self.write(Some((&s.req, s.pushed)));
+                }
+            }
+        }
+        if any {
+            self.busy();
+        }
+    }
+
+    /// Everything the gate lets out, each signed at the moment of writing;
+    /// `pushed` is the request just submitted and its push stamp.
+    fn write(&mut self, pushed: Option<(&crate::orders::Request, Nanos)>) {
         loop {
             let now = self.now();
             let Some(s) = self.gate.poll_send(now) else {
@@ -481,10 +565,14 @@ impl Loop {
             };
             match self.enc.write(&s, now) {
                 Ok(bytes) => {
+                    let before = self.mono.now();
                     if !send(&mut self.link, bytes) {
                         self.fail(now, "write failed");
                         return;
                     }
+                    let after = self.mono.now();
+                    let stamp = pushed.and_then(|(r, t)| answers(r, &s).then_some(t));
+                    self.latency.written(&s, stamp, before, after);
                     self.stats.written.fetch_add(1, Ordering::Relaxed);
                 }
                 // USD-M cancel-all goes over REST on the helper thread; its
@@ -541,6 +629,9 @@ impl Loop {
         while let Some(r) = self.gate.poll_report() {
             let id = r.client_id.as_bytes();
             let to_all = r.kind == ReportKind::Status || id.is_empty();
+            if r.kind == ReportKind::Ack {
+                self.latency.acked(&r.client_id, self.read_at);
+            }
             if r.kind == ReportKind::Status {
                 tracing::info!(status = ?r.status, until = r.until, "trading session status");
             }
@@ -563,8 +654,5 @@ fn send(link: &mut Link, bytes: &[u8]) -> bool {
     let Some(ws) = link.ws.as_mut() else {
         return false;
     };
-    match std::str::from_utf8(bytes) {
-        Ok(t) => ws.send_text(t).is_ok(),
-        Err(_) => false,
-    }
+    ws.send_utf8(bytes).is_ok()
 }
