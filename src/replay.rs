@@ -8,6 +8,9 @@
 //! discards the book; replay carries on from the next snapshot in the input
 //! (venues that send snapshots on the stream).
 
+#[cfg(feature = "record")]
+pub mod recording;
+
 use crate::book::{BookRead, BookSpec, Ladder, Level};
 use crate::ring::Discard;
 use crate::types::{InstrumentId, Nanos, Registry, RegistryError, Venue};
