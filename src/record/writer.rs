@@ -264,8 +264,11 @@ impl Writer {
         Ok(())
     }
 
-    /// Ends the zstd frame of every file written to since the last end.
-    fn end_frames(&mut self) -> std::io::Result<()> {
+    /// Ends the zstd frame of every file written to since the last end
+    /// (and pushes it to the file): everything written so far is readable
+    /// whatever happens next. [`pump`](Self::pump) does it every
+    /// `flush_every`.
+    pub fn end_frames(&mut self) -> std::io::Result<()> {
         for f in &mut self.files {
             if f.pending == 0 {
                 continue;

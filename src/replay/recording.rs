@@ -299,6 +299,10 @@ impl RecordingReplay {
                 let Ok(note) = serde_json::from_str::<NoteWire>(&rec.data) else {
                     return Step::Skipped;
                 };
+                if note.event == "start" {
+                    // The head of the next file of the same recording.
+                    return Step::Note;
+                }
                 if note.event == "lost" {
                     stats.lost += note.records;
                     return Step::Lost(note.records);
