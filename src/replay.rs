@@ -10,6 +10,7 @@
 
 #[cfg(feature = "record")]
 pub mod recording;
+pub mod tardis;
 
 use crate::book::{BookRead, BookSpec, Ladder, Level};
 use crate::ring::Discard;
