@@ -16,7 +16,8 @@ use tickwire::engine::Engine;
 use tickwire::engine::recording::{RecordOptions, attach};
 use tickwire::record::read::Records;
 use tickwire::record::writer::recording_files;
-use tickwire::replay::recording::replay_all;
+use tickwire::replay::recording::{RecordingReplay, replay_all};
+use tickwire::replay::tardis::TardisRows;
 use tickwire::ring::Discard;
 use tickwire::sim::Fault;
 use tickwire::types::{StatusCode, Venue};
@@ -150,12 +151,72 @@ fn record_and_replay(venue: Venue) {
             "{venue}"
         );
     }
+    // The same recording as tardis.dev CSV rebuilds the same books.
+    for inst in registry.iter() {
+        let rows = export(&files, *inst);
+        let replayed = replay.book(inst.id).expect("replayed");
+        let mut want = std::collections::BTreeSet::new();
+        for side in [Side::Bid, Side::Ask] {
+            for l in replayed.levels(side) {
+                want.insert(format!(
+                    "{side:?} {} {}",
+                    l.price.at(inst.price_scale),
+                    l.qty.at(inst.qty_scale)
+                ));
+            }
+        }
+        assert_eq!(
+            rebuild(&rows),
+            want,
+            "{venue} {}: CSV book",
+            inst.symbol.as_str()
+        );
+    }
     let total_resyncs: u64 = report.instruments.iter().map(|i| i.sync.resyncs).sum();
     assert!(total_resyncs >= 1, "{venue}: the faults resynced something");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 use tickwire::book::BookRead;
+use tickwire::types::{Instrument, Side};
+
+/// The recording's book changes of `inst` as tardis CSV.
+fn export(files: &[PathBuf], inst: Instrument) -> String {
+    let mut records = Records::new(files.to_vec()).map(|r| r.expect("record"));
+    let first = records.next().expect("start");
+    let mut replay = RecordingReplay::new(&first).expect("replay");
+    let mut rows = TardisRows::new(Vec::new(), inst, replay.wall_time(0));
+    rows.header();
+    for rec in records {
+        replay.handle(&rec, &mut rows);
+    }
+    String::from_utf8(rows.finish().expect("csv")).expect("utf-8")
+}
+
+/// A tardis.dev reader's book from the CSV: a snapshot row after a
+/// non-snapshot row starts a new book; amount 0 deletes.
+fn rebuild(csv: &str) -> std::collections::BTreeSet<String> {
+    let mut book = std::collections::BTreeMap::new();
+    let mut last_snapshot = false;
+    for row in csv.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        let snapshot = f[4] == "true";
+        if snapshot && !last_snapshot {
+            book.clear();
+        }
+        last_snapshot = snapshot;
+        let side = if f[5] == "bid" { Side::Bid } else { Side::Ask };
+        let key = (format!("{side:?}"), f[6].to_owned());
+        if f[7] == "0" {
+            book.remove(&key);
+        } else {
+            book.insert(key, f[7].to_owned());
+        }
+    }
+    book.into_iter()
+        .map(|((s, p), q)| format!("{s} {p} {q}"))
+        .collect()
+}
 
 #[test]
 fn binance_spot_recording_replays_to_the_live_book() {
