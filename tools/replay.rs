@@ -179,7 +179,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             Ok(_) => verdict.after_snapshot(&replay),
         }
     }
-    let file = match std::fs::File::open(&input) {
+    let file = match std::fs::File::open(input) {
         Ok(f) => f,
         Err(e) => return usage_error(format_args!("cannot read {}: {e}", input.display())),
     };
