@@ -118,17 +118,21 @@ pub struct RecordOptions {
     /// Size of the hand-over ring in bytes (frames larger than a quarter of
     /// it take the overflow queue).
     pub ring_bytes: usize,
+    /// zstd level (1: about twice as fast as 3 on market data, and it
+    /// compresses number-heavy frames as well or better).
+    pub level: i32,
 }
 
 #[cfg(feature = "record")]
 impl RecordOptions {
-    /// Hourly files under `dir`, no size limit, a 64 MiB ring.
+    /// Hourly files under `dir`, no size limit, a 64 MiB ring, zstd level 1.
     pub fn new(dir: impl Into<std::path::PathBuf>) -> RecordOptions {
         RecordOptions {
             dir: dir.into(),
             rotation: crate::record::Rotation::Hourly,
             max_file_bytes: 0,
             ring_bytes: 64 << 20,
+            level: 1,
         }
     }
 }
@@ -168,7 +172,7 @@ pub fn attach(engine: &mut super::Engine, opts: &RecordOptions) -> crate::record
             rotation: opts.rotation,
             max_file_bytes: opts.max_file_bytes,
             flush_every: std::time::Duration::from_secs(1),
-            level: 3,
+            level: opts.level,
             mono_offset_ns: offset,
             headers,
             symbols,
