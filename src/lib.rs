@@ -33,6 +33,8 @@ pub mod config;
 pub mod metrics;
 // Offline replay of captured frames through the engine's own code.
 pub mod replay;
+// Recording raw frames to rotated zstd files, and reading them back.
+pub mod record;
 // Platform knobs: pinning, socket options.
 pub mod sys;
 // The simulated venue: generated markets (and, with the `sim` feature, the loopback server).

@@ -8,6 +8,10 @@
 //! discards the book; replay carries on from the next snapshot in the input
 //! (venues that send snapshots on the stream).
 
+#[cfg(feature = "record")]
+pub mod recording;
+pub mod tardis;
+
 use crate::book::{BookRead, BookSpec, Ladder, Level};
 use crate::ring::Discard;
 use crate::types::{InstrumentId, Nanos, Registry, RegistryError, Venue};

@@ -6,10 +6,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod demo;
+mod export;
 mod limits;
 mod lines;
 mod live;
 mod out;
+mod record;
+mod recording;
 mod replay;
 mod run;
 mod signals;
@@ -53,6 +56,10 @@ enum Command {
     Tap(tap::Args),
     /// Rebuild a book from captured frames and check the venue's sequence rules.
     Replay(replay::Args),
+    /// Record every venue frame, REST snapshot and connection event to rotated zstd files.
+    Record(record::Args),
+    /// Write a recording's book changes as CSV (tardis.dev incremental_book_L2).
+    Export(export::Args),
     /// Start the simulated venue (fault injection on standard input).
     Sim(sim::Args),
     /// Send orders read from standard input (JSON lines); print execution reports.
@@ -67,6 +74,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Tap(args) => tap::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Record(args) => record::run(args),
+        Command::Export(args) => export::run(args),
         Command::Trade(args) => trade::run(args),
     };
     match result {

@@ -26,15 +26,21 @@ const GIVE_UP_BYTES: u64 = 16 * MAX_LINE_BYTES as u64;
 /// Arguments of `tickwire replay`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Venue dialect of the capture.
-    #[arg(long, value_parser = crate::venues::venue())]
-    venue: Venue,
+    /// Venue dialect of the capture (with --recording: which venue's files,
+    /// when the recording holds several).
+    #[arg(long, value_parser = crate::venues::venue(), required_unless_present = "recording")]
+    venue: Option<Venue>,
     /// Symbol to rebuild (other symbols' frames are skipped).
     #[arg(long)]
     symbol: String,
     /// Captured frames: one raw WebSocket text frame per line.
-    #[arg(long)]
-    input: PathBuf,
+    #[arg(long, required_unless_present = "recording")]
+    input: Option<PathBuf>,
+    /// A recording of `tickwire record` (a file, a venue's folder or the
+    /// whole `--out` folder) instead of --input: replayed with its REST
+    /// snapshots and connection events, as the engine ran it.
+    #[arg(long, conflicts_with_all = ["input", "snapshot", "tick_size", "lot_size", "depth", "allow_partial"])]
+    recording: Option<PathBuf>,
     /// The REST depth snapshot body to sync against (venues that take
     /// snapshots by REST; the others send them in the capture itself).
     #[arg(long)]
@@ -105,7 +111,19 @@ fn read_snapshot(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let mut spec = ReplaySpec::new(args.venue, &args.symbol);
+    if let Some(recording) = &args.recording {
+        return crate::recording::replay_recording(&crate::recording::RecordingArgs {
+            recording,
+            venue: args.venue,
+            symbol: &args.symbol,
+            dump_book: args.dump_book,
+            stats: args.stats,
+        });
+    }
+    let (Some(venue), Some(input)) = (args.venue, args.input.as_ref()) else {
+        return usage_error("--venue and --input are required (or --recording)");
+    };
+    let mut spec = ReplaySpec::new(venue, &args.symbol);
     if let Some(t) = &args.tick_size {
         spec.tick_size.clone_from(t);
     }
@@ -113,12 +131,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         spec.lot_size.clone_from(l);
     }
     if let Some(d) = args.depth {
-        let limits = tickwire::venue::profile(args.venue).snapshot_limits;
+        let limits = tickwire::venue::profile(venue).snapshot_limits;
         if !limits.allows(d) {
-            return usage_error(format_args!(
-                "--depth {d}: must be {limits} for {}",
-                args.venue
-            ));
+            return usage_error(format_args!("--depth {d}: must be {limits} for {}", venue));
         }
         spec.depth = d;
     }
@@ -131,7 +146,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         if !replay.takes_rest_snapshots() {
             return usage_error(format_args!(
                 "--snapshot: {} sends its snapshots in the stream (the capture holds them)",
-                args.venue
+                venue
             ));
         }
         let body = match read_snapshot(path) {
@@ -164,9 +179,9 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             Ok(_) => verdict.after_snapshot(&replay),
         }
     }
-    let file = match std::fs::File::open(&args.input) {
+    let file = match std::fs::File::open(input) {
         Ok(f) => f,
-        Err(e) => return usage_error(format_args!("cannot read {}: {e}", args.input.display())),
+        Err(e) => return usage_error(format_args!("cannot read {}: {e}", input.display())),
     };
     let clock = MonotonicClock::new();
     let mut hist = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
@@ -179,7 +194,7 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         let line = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => break,
-            Err(e) => return usage_error(format_args!("reading {}: {e}", args.input.display())),
+            Err(e) => return usage_error(format_args!("reading {}: {e}", input.display())),
         };
         line_no += 1;
         let line = match line {

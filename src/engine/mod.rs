@@ -35,6 +35,7 @@ pub(crate) mod link;
 /// venue sessions pace their messages with them too).
 pub use crate::types::limits;
 pub mod plan;
+pub mod recording;
 pub mod snapshots;
 pub mod supervisor;
 mod worker;
@@ -210,6 +211,7 @@ pub struct Engine {
     clock: MonotonicClock,
     counters: Arc<EngineCounters>,
     latency_probe: bool,
+    recorder: Option<crate::record::RecordTap>,
 }
 
 impl Engine {
@@ -232,6 +234,7 @@ impl Engine {
             clock: MonotonicClock::new(),
             counters: Arc::new(EngineCounters::default()),
             latency_probe: false,
+            recorder: None,
         })
     }
 
@@ -244,6 +247,12 @@ impl Engine {
     /// the batch was decoded and pushed (for per-stage latency reports).
     pub fn set_latency_probe(&mut self, on: bool) {
         self.latency_probe = on;
+    }
+
+    /// Hands every received frame, REST body and connection event to
+    /// `tap` (see [`crate::record`]); off unless set.
+    pub fn set_recorder(&mut self, tap: crate::record::RecordTap) {
+        self.recorder = Some(tap);
     }
 
     /// The instruments (ids in events index into it).
@@ -282,6 +291,9 @@ impl Engine {
             stop.clone(),
             self.latency_probe,
         )?;
+        if let Some(tap) = self.recorder {
+            feed.set_recorder(tap);
+        }
         let waker = feed.waker();
         let thread = std::thread::Builder::new()
             .name("tickwire-feed".into())

@@ -44,10 +44,12 @@ impl FeedLoop {
                 Ok(body) if conn_open => body,
                 Ok(_) => {
                     // The connection dropped meanwhile; its reconnect asks again.
+                    self.rec_book(inst, "fetch_failed", now);
                     self.books[i].sync.snapshot_failed();
                     return;
                 }
                 Err(e) => {
+                    self.rec_book(inst, "fetch_failed", now);
                     self.books[i].sync.snapshot_failed();
                     if e.reason == SnapshotFailReason::RateLimited {
                         // The whole venue waits, as the venue asked.
@@ -64,6 +66,7 @@ impl FeedLoop {
                     return;
                 }
             };
+        self.rec_rest(inst, &body, now);
         let FeedLoop {
             conns,
             books,
@@ -211,6 +214,8 @@ impl FeedLoop {
                 tracing::warn!(%symbol, quiet_ms, "instrument stale: resyncing");
             }
             self.counters.stale.incr();
+            let id = st.id;
+            self.rec_book(id, "stale", now);
             let FeedLoop {
                 books, out, batch, ..
             } = self;
@@ -255,7 +260,10 @@ impl FeedLoop {
                     let retry_at = self.retry.not_before(inst);
                     self.stream_wake = self.stream_wake.min(retry_at);
                 }
-                Some(Awaited::Release) => self.books[i].sync.snapshot_failed(),
+                Some(Awaited::Release) => {
+                    self.rec_book(inst, "release", now);
+                    self.books[i].sync.snapshot_failed();
+                }
             }
         }
     }
@@ -272,6 +280,10 @@ impl FeedLoop {
             books,
             retry,
             worker,
+            rec,
+            cfg,
+            inst_conn,
+            registry,
             ..
         } = self;
         let mut again = false;
@@ -286,8 +298,19 @@ impl FeedLoop {
                     instrument: inst,
                     venue: conn.venue,
                 };
+                let v = cfg.venues[conn.venue].venue;
+                super::record::book_note(rec, v, inst_conn, registry, inst, "fetch", now);
                 // Over budget or a full queue: keep wanting it; the next scan tries again.
                 if !venue.rest.try_take(weight, now) || !worker.submit(job) {
+                    super::record::book_note(
+                        rec,
+                        v,
+                        inst_conn,
+                        registry,
+                        inst,
+                        "fetch_failed",
+                        now,
+                    );
                     books[inst.index()].sync.snapshot_failed();
                     again = true;
                     break;

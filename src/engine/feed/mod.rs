@@ -34,6 +34,7 @@ use crate::venue::{
 };
 
 mod books;
+mod record;
 
 const WAKER: Token = Token(usize::MAX);
 /// How often the loop services slow consumers and retries what a budget
@@ -149,6 +150,8 @@ pub(super) struct FeedLoop {
     next_error_log: Nanos,
     /// The most recent distinct connection errors (for the report).
     errors: Vec<String>,
+    /// The recording hand-over, when recording (see `record.rs`).
+    rec: Option<crate::record::RecordTap>,
 }
 
 impl FeedLoop {
@@ -277,6 +280,7 @@ impl FeedLoop {
             snapshot_logs_suppressed: 0,
             next_error_log: 0,
             errors: Vec::new(),
+            rec: None,
         })
     }
 
@@ -379,8 +383,11 @@ impl FeedLoop {
             clock,
             scan_snapshots,
             next_error_log,
+            rec,
+            cfg,
             ..
         } = self;
+        let rec_venue = cfg.venues[conns[idx].venue].venue;
         let Conn {
             link,
             supervisor,
@@ -397,6 +404,9 @@ impl FeedLoop {
             let recv = clock.now();
             supervisor.frame(recv);
             counters.messages.incr();
+            if let Some(r) = rec.as_mut() {
+                r.record(record::frame_header(rec_venue, idx, recv), text);
+            }
             match protocol.handle_text(text, recv, registry, books, out) {
                 Ok(FrameKind::Depth(_, outcome)) => match outcome {
                     DiffOutcome::Applied | DiffOutcome::Stale | DiffOutcome::Waiting => {}
@@ -520,6 +530,10 @@ impl FeedLoop {
             self.status_all(idx, StatusCode::Reconnected, 0, now);
         }
         self.session_changed(idx, state, now, "open");
+        if self.rec.is_some() {
+            let url = self.conns[idx].protocol.url().to_owned();
+            self.rec_conn(idx, crate::record::Kind::Connect, url.as_bytes(), now);
+        }
         self.conns[idx].protocol.handle_open(now, &mut self.books);
         self.scan_snapshots = true;
     }
@@ -571,6 +585,7 @@ impl FeedLoop {
         if was_open {
             self.status_all(idx, StatusCode::Disconnected, 0, now);
         }
+        self.rec_conn(idx, crate::record::Kind::Disconnect, reason.as_bytes(), now);
         // No ghost levels: the venue's session resets what the dead
         // connection fed (see `Session::handle_closed`).
         let FeedLoop {
@@ -665,6 +680,15 @@ impl FeedLoop {
                         .poll_transmit(now, &mut self.books, &mut self.text)
                 {
                     sent += 1;
+                    if let Some(r) = self.rec.as_mut() {
+                        let h = record::conn_header(
+                            self.cfg.venues[conn.venue].venue,
+                            idx,
+                            crate::record::Kind::Subscribe,
+                            now,
+                        );
+                        r.record(h, self.text.as_bytes());
+                    }
                     if let Err(e) = ws.send_text(&self.text) {
                         failed = Some(e.to_string());
                         break;
