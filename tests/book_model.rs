@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use tickwire::book::{
-    Applied, BookApply, BookRead, BookSpec, Ladder, Level, RefBook, SortedBook, same_levels,
+    Applied, BookApply, BookError, BookRead, BookSpec, Ladder, Level, RefBook, SortedBook,
+    same_levels,
 };
 use tickwire::types::{Price, Qty, Side};
 
@@ -455,4 +456,81 @@ proptest! {
     ) {
         run_deep(&ops, capacity, if wide { 1_024 } else { 64 }, seed);
     }
+}
+
+/// A ladder whose far lists have `blocks` blocks of 64 levels (far fewer
+/// than its capacity needs) against the capacity model: every change
+/// either matches the model or fails with `PoolExhausted`, and then that
+/// side is empty (never a wrong book) and the other side untouched.
+/// Returns how many changes ran the pool dry.
+fn run_dry_pool(levels: &[(Side, i64, i64)], blocks: usize) -> usize {
+    let capacity = 1_000;
+    let spec = BookSpec::new(1).with_window(64).with_capacity(capacity);
+    let mut ladder = Ladder::with_far_blocks(spec, blocks);
+    let mut model = CapacityModel {
+        capacity,
+        ..CapacityModel::default()
+    };
+    let mut dry = 0;
+    for (step, &(side, dist, q)) in levels.iter().enumerate() {
+        let price = behind(side, model_best(&model, side), dist);
+        match ladder.apply(side, Price(price), Qty(q)) {
+            Ok(got) => assert_eq!(got, model.apply(side, price, q), "step {step}"),
+            Err(e) => {
+                assert!(
+                    matches!(e, BookError::PoolExhausted { .. }) && e.changed_book(),
+                    "step {step}: {e:?}"
+                );
+                dry += 1;
+                assert_eq!(ladder.depth(side), 0, "step {step}: side cleared");
+                match side {
+                    Side::Bid => model.bids.clear(),
+                    Side::Ask => model.asks.clear(),
+                }
+            }
+        }
+        ladder.check_invariants();
+        for s in [Side::Bid, Side::Ask] {
+            assert_eq!(
+                util::side_levels(&ladder, s),
+                model.levels(s),
+                "step {step}: {s:?}"
+            );
+        }
+    }
+    dry
+}
+
+proptest! {
+    #![proptest_config(util::proptest_config(64))]
+
+    /// Far inserts (and some deletes and new bests) into a pool of one to
+    /// three blocks.
+    #[test]
+    fn a_dry_far_pool_never_leaves_a_wrong_book(
+        levels in prop::collection::vec(
+            (side(), prop_oneof![6 => 1i64..3_000, 1 => -200i64..=0], qty()),
+            1..500,
+        ),
+        blocks in 1usize..=3,
+    ) {
+        run_dry_pool(&levels, blocks);
+    }
+}
+
+#[test]
+fn a_dry_far_pool_is_reached_and_recovered_from() {
+    // 200 far bids, 10 ticks apart, into one block of 64: the 65th needs a
+    // split and fails; the side is then empty and fills again.
+    let levels: Vec<(Side, i64, i64)> = (0..200)
+        .map(|i| (Side::Bid, if i == 0 { 0 } else { 100 + 10 * i }, 5))
+        .collect();
+    assert!(run_dry_pool(&levels, 1) >= 2);
+    // A new best far above the window pushes its levels to the far list:
+    // 70 asks, 49 in the window (64 ticks, the best 48 from its low end)
+    // and 21 far; the jump pushes the 49 after them into one block of 64,
+    // which runs dry too.
+    let mut jump: Vec<(Side, i64, i64)> = (0..70).map(|i| (Side::Ask, i, 1)).collect();
+    jump.push((Side::Ask, -5_000, 1));
+    assert_eq!(run_dry_pool(&jump, 1), 1);
 }

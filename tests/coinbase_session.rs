@@ -3,13 +3,15 @@
 //! channel, a heartbeat's included — resyncs every book, tells each
 //! consumer which instrument, and resubscribes `level2`); a snapshot
 //! mid-stream replaces the book; an oversized frame is a `DecodeError` and
-//! resyncs the product it names only; an error frame is a `VenueError`; and
-//! a property test of the books against a `BTreeMap` model.
+//! resyncs the product it names only; an error frame is a `VenueError`; a
+//! book whose far-level pool runs dry is a `BadUpdate`, a counted resync and
+//! an empty book until the next snapshot; and a property test of the books
+//! against a `BTreeMap` model.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tickwire::book::{BookRead, Level};
+use tickwire::book::{BookError, BookRead, BookSpec, Ladder, Level, LevelAt};
 use tickwire::types::{Body, Event, InstrumentId, ManualClock, Price, Qty, Registry, Side};
 use tickwire::types::{Clock, StatusCode, Venue};
 use tickwire::venue::coinbase::CoinbaseSession;
@@ -391,6 +393,70 @@ fn an_oversized_frame_is_a_decode_error_and_resyncs_its_product_only() {
         out,
         r#"{"type":"unsubscribe","product_ids":["BTC-USD"],"channel":"level2"}"#
     );
+}
+
+#[test]
+fn a_dry_far_pool_is_a_bad_update_a_counted_resync_and_a_new_snapshot() {
+    let mut rig = Rig::new(1 << 20);
+    rig.open();
+    let btc = rig.id("BTC-USD");
+    // A book whose far lists have one block (64 levels) each: 65 far bids
+    // need a second block, which a real book always has (its pool is sized
+    // for its capacity) and this one has not.
+    let spec = BookSpec::new(1).with_capacity(1_000).with_window(64);
+    rig.books[btc.index()].book = Ladder::with_far_blocks(spec, 1);
+    let far: Vec<String> = (0..64).map(|i| format!("1{i:02}.00")).collect();
+    let mut levels: Vec<(&str, &str, &str)> = vec![("bid", "1000", "1"), ("offer", "1001", "1")];
+    levels.extend(far.iter().map(|p| ("bid", p.as_str(), "2")));
+    rig.feed(&l2(0, "snapshot", "BTC-USD", &levels), 1).unwrap();
+    assert_eq!(rig.book("BTC-USD").book.depth(Side::Bid), 65);
+    rig.events.clear();
+    // One more far bid splits the full block: there is no block for it.
+    let got = rig.feed(&l2(1, "update", "BTC-USD", &[("bid", "200", "3")]), 2);
+    assert_eq!(
+        got,
+        Ok(FrameKind::Depth(
+            btc,
+            DiffOutcome::BadUpdate(BookError::PoolExhausted {
+                at: LevelAt::default()
+            })
+        ))
+    );
+    let reason = tickwire::types::ResyncReason::BadUpdate as i64;
+    assert_eq!(
+        statuses(&rig.events),
+        [(btc.0, StatusCode::Resync, reason, 0)]
+    );
+    let st = rig.book("BTC-USD");
+    assert_eq!(st.sync.stats().resyncs, 1);
+    assert!(!st.sync.is_synced());
+    // Never a wrong book: nothing is held until the next snapshot.
+    assert_eq!(st.book.depth(Side::Bid) + st.book.depth(Side::Ask), 0);
+    assert_eq!(st.book.best_bid(), None);
+    let mut out = String::new();
+    assert!(
+        rig.session
+            .poll_transmit(10_000_000_000, &mut rig.books, &mut out)
+    );
+    assert_eq!(
+        out,
+        r#"{"type":"unsubscribe","product_ids":["BTC-USD"],"channel":"level2"}"#
+    );
+    // A snapshot that fits the pool makes a good book again.
+    rig.feed(
+        &l2(
+            2,
+            "snapshot",
+            "BTC-USD",
+            &[("bid", "999", "1"), ("bid", "100", "1")],
+        ),
+        3,
+    )
+    .unwrap();
+    let st = rig.book("BTC-USD");
+    assert!(st.sync.is_synced());
+    assert_eq!(st.book.depth(Side::Bid), 2);
+    assert_eq!(st.book.best_bid().map(|l| l.price), Some(px(99_900)));
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! The ladder's far levels: a sorted list of `(key, qty)` kept in fixed-size
-//! blocks drawn from a pool allocated at construction.
+//! The ladder's far levels: a sorted list of `(key, qty)` entries kept in
+//! fixed-size blocks drawn from a pool allocated at construction.
 //!
 //! A flat sorted array makes every insert or remove a memmove of up to the
 //! whole list (tens of kB for a 5,000-level side). Here the list is cut into
@@ -11,28 +11,67 @@
 //! and merges move `order`/`mins` entries (8–12 bytes per block), rare and
 //! small next to the block move.
 //!
+//! A key and its quantity sit side by side ([`Entry`]): the search ends on
+//! the cache line that holds the quantity, and an insert or a remove is one
+//! memmove, not one per array.
+//!
+//! The callers look a key up once ([`FarList::find`]) and act on the
+//! [`Spot`] it returns (update, insert, remove), so an update of a far
+//! level is one search.
+//!
 //! Invariants (checked by [`FarList::check`] and the property tests):
 //! * keys are strictly ascending along `order`, block by block;
 //! * every block in `order` holds `1..=BLOCK` entries, and at least
 //!   `MIN_FILL` unless it is the only block; so `order.len() <=
-//!   capacity / MIN_FILL + 1` and the pool (`capacity / MIN_FILL + 2`
-//!   blocks) never runs dry;
+//!   len / MIN_FILL + 1`, and the pool (`(capacity + 1) / MIN_FILL + 2`
+//!   blocks) is enough for `capacity + 1` entries (the ladder inserts a new
+//!   level before it evicts the worst one);
 //! * `mins[p]` is the first key of block `order[p]`;
 //! * a block is either in `order` or in `free`, never both.
+//!
+//! Should the pool still run dry (a sizing bug, or a pool made small on
+//! purpose by [`FarList::with_blocks`]), an insert fails with
+//! [`PoolExhausted`] and leaves the list as it was.
 
-/// Entries per block: 64 keys are 512 bytes, eight cache lines to search.
+/// Entries per block: 64 entries are 1 kB, 16 cache lines.
 pub(super) const BLOCK: usize = 64;
 /// Fewest entries a block holds when it is not the only one.
 const MIN_FILL: usize = BLOCK / 2;
+
+/// One far level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Entry {
+    key: i64,
+    qty: i64,
+}
+
+/// The block pool ran dry; the list is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PoolExhausted;
+
+/// A place in the list: entry `i` of block `order[p]` (for a vacant key,
+/// where it would be inserted). Valid until the list next changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Spot {
+    p: usize,
+    i: usize,
+}
+
+/// What [`FarList::find`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Find {
+    /// The key is held here.
+    Held(Spot),
+    /// The key is not held; it would go here.
+    Vacant(Spot),
+}
 
 /// Sorted `(key, qty)` list with bounded-cost insert and remove. Ascending
 /// by key; the best far level (highest key) is the last one.
 #[derive(Debug, Clone)]
 pub(super) struct FarList {
-    /// Keys of block `b` in `[b * BLOCK, b * BLOCK + lens[b])`, ascending.
-    keys: Box<[i64]>,
-    /// Quantities, laid out as `keys`.
-    qtys: Box<[i64]>,
+    /// Entries of block `b` in `[b * BLOCK, b * BLOCK + lens[b])`, ascending.
+    entries: Box<[Entry]>,
     /// Entries held per block (`0..=BLOCK`; 0 only for free blocks).
     lens: Box<[usize]>,
     /// Blocks in use, in ascending key order. Capacity = pool size.
@@ -55,12 +94,17 @@ pub(super) struct FarCursor {
 }
 
 impl FarList {
-    /// A list that can hold `capacity` entries without allocating again.
+    /// A list that can hold `capacity + 1` entries without allocating again.
     pub(super) fn new(capacity: usize) -> FarList {
-        let blocks = capacity.max(1) / MIN_FILL + 2;
+        FarList::with_blocks((capacity.max(1) + 1) / MIN_FILL + 2)
+    }
+
+    /// A list with a pool of `blocks` blocks (at least one): tests use a
+    /// small one to make inserts run out of blocks.
+    pub(super) fn with_blocks(blocks: usize) -> FarList {
+        let blocks = blocks.max(1);
         FarList {
-            keys: vec![0; blocks * BLOCK].into_boxed_slice(),
-            qtys: vec![0; blocks * BLOCK].into_boxed_slice(),
+            entries: vec![Entry::default(); blocks * BLOCK].into_boxed_slice(),
             lens: vec![0; blocks].into_boxed_slice(),
             order: Vec::with_capacity(blocks),
             mins: Vec::with_capacity(blocks),
@@ -89,39 +133,46 @@ impl FarList {
         (b * BLOCK, self.lens[b])
     }
 
-    /// Where `key` is or would go: `(p, i, found)` for entry `i` of block
-    /// `order[p]`. Requires a non-empty list.
+    /// Where `key` is held or would go. A key below every held one (an
+    /// empty list included) is answered without a search.
     #[inline]
-    fn locate(&self, key: i64) -> (usize, usize, bool) {
-        let p = self.mins.partition_point(|&m| m <= key).saturating_sub(1);
+    pub(super) fn find(&self, key: i64) -> Find {
+        match self.mins.first() {
+            Some(&m) if m <= key => {}
+            _ => return Find::Vacant(Spot { p: 0, i: 0 }),
+        }
+        // `mins[0] <= key`: at least one block starts at or below `key`.
+        let p = self.mins.partition_point(|&m| m <= key) - 1;
         let (base, n) = self.block(p);
-        let keys = &self.keys[base..base + n];
-        let i = keys.partition_point(|&k| k < key);
-        (p, i, i < n && keys[i] == key)
+        let block = &self.entries[base..base + n];
+        let i = block.partition_point(|e| e.key < key);
+        let spot = Spot { p, i };
+        match block.get(i) {
+            Some(e) if e.key == key => Find::Held(spot),
+            _ => Find::Vacant(spot),
+        }
+    }
+
+    /// The entry at a held spot.
+    #[inline]
+    fn entry_mut(&mut self, at: Spot) -> &mut Entry {
+        let base = self.block(at.p).0;
+        &mut self.entries[base + at.i]
     }
 
     /// Quantity held at `key`.
     #[inline]
     pub(super) fn get(&self, key: i64) -> Option<i64> {
-        if self.len == 0 {
-            return None;
+        match self.find(key) {
+            Find::Held(at) => Some(self.entries[self.block(at.p).0 + at.i].qty),
+            Find::Vacant(_) => None,
         }
-        let (p, i, found) = self.locate(key);
-        found.then(|| self.qtys[self.block(p).0 + i])
     }
 
-    /// Overwrites the quantity of a held `key`; false when not held.
+    /// Overwrites the quantity at a spot [`FarList::find`] found held.
     #[inline]
-    pub(super) fn set_existing(&mut self, key: i64, qty: i64) -> bool {
-        if self.len == 0 {
-            return false;
-        }
-        let (p, i, found) = self.locate(key);
-        if found {
-            let base = self.block(p).0;
-            self.qtys[base + i] = qty;
-        }
-        found
+    pub(super) fn set_at(&mut self, at: Spot, qty: i64) {
+        self.entry_mut(at).qty = qty;
     }
 
     /// Lowest key held (the worst far level).
@@ -135,46 +186,49 @@ impl FarList {
     pub(super) fn last(&self) -> Option<(i64, i64)> {
         let p = self.order.len().checked_sub(1)?;
         let (base, n) = self.block(p);
-        Some((self.keys[base + n - 1], self.qtys[base + n - 1]))
+        let e = self.entries[base + n - 1];
+        Some((e.key, e.qty))
     }
 
     /// Inserts a key not held yet.
     #[inline]
-    pub(super) fn insert(&mut self, key: i64, qty: i64) {
-        if self.len == 0 {
-            self.insert_first(key, qty);
-            return;
+    pub(super) fn insert(&mut self, key: i64, qty: i64) -> Result<(), PoolExhausted> {
+        match self.find(key) {
+            Find::Vacant(at) => self.insert_at(at, key, qty),
+            Find::Held(at) => {
+                debug_assert!(false, "far insert of a held key {key}");
+                self.set_at(at, qty);
+                Ok(())
+            }
         }
-        let (p, i, found) = self.locate(key);
-        debug_assert!(!found, "far insert of a held key {key}");
-        self.insert_at(p, i, key, qty);
     }
 
     /// Appends a key higher than every held one.
     #[inline]
-    pub(super) fn push_last(&mut self, key: i64, qty: i64) {
-        match self.last() {
-            None => self.insert_first(key, qty),
-            Some((top, _)) => {
-                debug_assert!(key > top, "far push_last {key} after {top}");
-                let p = self.order.len() - 1;
-                let n = self.block(p).1;
-                self.insert_at(p, n, key, qty);
+    pub(super) fn push_last(&mut self, key: i64, qty: i64) -> Result<(), PoolExhausted> {
+        let at = match self.order.len().checked_sub(1) {
+            None => Spot { p: 0, i: 0 },
+            Some(p) => {
+                debug_assert!(self.last().is_some_and(|(top, _)| key > top));
+                Spot {
+                    p,
+                    i: self.block(p).1,
+                }
             }
-        }
+        };
+        self.insert_at(at, key, qty)
     }
 
     /// Removes `key`; false when not held.
     #[inline]
     pub(super) fn remove(&mut self, key: i64) -> bool {
-        if self.len == 0 {
-            return false;
+        match self.find(key) {
+            Find::Held(at) => {
+                self.remove_at(at);
+                true
+            }
+            Find::Vacant(_) => false,
         }
-        let (p, i, found) = self.locate(key);
-        if found {
-            self.remove_at(p, i);
-        }
-        found
     }
 
     /// Removes and returns the highest entry.
@@ -183,8 +237,19 @@ impl FarList {
         let top = self.last()?;
         let p = self.order.len() - 1;
         let n = self.block(p).1;
-        self.remove_at(p, n - 1);
+        self.remove_at(Spot { p, i: n - 1 });
         Some(top)
+    }
+
+    /// Removes and returns the lowest entry.
+    #[inline]
+    pub(super) fn pop_first(&mut self) -> Option<(i64, i64)> {
+        if self.len == 0 {
+            return None;
+        }
+        let e = self.entries[self.block(0).0];
+        self.remove_at(Spot { p: 0, i: 0 });
+        Some((e.key, e.qty))
     }
 
     /// Drops every entry; the blocks go back to the pool.
@@ -197,39 +262,37 @@ impl FarList {
         self.len = 0;
     }
 
-    /// A block from the pool. The pool is sized so that it never runs dry
-    /// (see the module invariants); running dry would be a bug here.
+    /// A block from the pool.
     #[inline]
-    fn alloc(&mut self) -> usize {
-        let b = self.free.pop();
-        debug_assert!(b.is_some(), "far block pool exhausted");
-        b.map_or(0, |b| b as usize)
+    fn alloc(&mut self) -> Result<usize, PoolExhausted> {
+        self.free.pop().map(|b| b as usize).ok_or(PoolExhausted)
     }
 
-    fn insert_first(&mut self, key: i64, qty: i64) {
-        let b = self.alloc();
-        self.keys[b * BLOCK] = key;
-        self.qtys[b * BLOCK] = qty;
-        self.lens[b] = 1;
-        self.order.push(b as u32);
-        self.mins.push(key);
-        self.len = 1;
-    }
-
-    /// Inserts at entry `i` of block `order[p]`, splitting it when full.
-    fn insert_at(&mut self, mut p: usize, mut i: usize, key: i64, qty: i64) {
+    /// Inserts at a vacant spot, splitting a full block. Fails, changing
+    /// nothing, when a block is needed and the pool has none.
+    pub(super) fn insert_at(&mut self, at: Spot, key: i64, qty: i64) -> Result<(), PoolExhausted> {
+        let new = Entry { key, qty };
+        if self.len == 0 {
+            let b = self.alloc()?;
+            self.entries[b * BLOCK] = new;
+            self.lens[b] = 1;
+            self.order.push(b as u32);
+            self.mins.push(key);
+            self.len = 1;
+            return Ok(());
+        }
+        let Spot { mut p, mut i } = at;
         let mut b = self.order[p] as usize;
         if self.lens[b] == BLOCK {
             // Split: the upper half moves to a fresh block after this one.
             let half = BLOCK / 2;
-            let nb = self.alloc();
+            let nb = self.alloc()?;
             let (from, to) = (b * BLOCK + half, nb * BLOCK);
-            self.keys.copy_within(from..from + half, to);
-            self.qtys.copy_within(from..from + half, to);
+            self.entries.copy_within(from..from + half, to);
             self.lens[b] = half;
             self.lens[nb] = BLOCK - half;
             self.order.insert(p + 1, nb as u32);
-            self.mins.insert(p + 1, self.keys[to]);
+            self.mins.insert(p + 1, self.entries[to].key);
             if i > half {
                 p += 1;
                 i -= half;
@@ -237,24 +300,23 @@ impl FarList {
             }
         }
         let (base, n) = (b * BLOCK, self.lens[b]);
-        self.keys.copy_within(base + i..base + n, base + i + 1);
-        self.qtys.copy_within(base + i..base + n, base + i + 1);
-        self.keys[base + i] = key;
-        self.qtys[base + i] = qty;
+        self.entries.copy_within(base + i..base + n, base + i + 1);
+        self.entries[base + i] = new;
         self.lens[b] = n + 1;
         if i == 0 {
             self.mins[p] = key;
         }
         self.len += 1;
+        Ok(())
     }
 
-    /// Removes entry `i` of block `order[p]`, refilling the block from a
+    /// Removes the entry at a held spot, refilling its block from a
     /// neighbour when it falls under `MIN_FILL`.
-    fn remove_at(&mut self, p: usize, i: usize) {
+    pub(super) fn remove_at(&mut self, at: Spot) {
+        let Spot { p, i } = at;
         let b = self.order[p] as usize;
         let (base, n) = (b * BLOCK, self.lens[b]);
-        self.keys.copy_within(base + i + 1..base + n, base + i);
-        self.qtys.copy_within(base + i + 1..base + n, base + i);
+        self.entries.copy_within(base + i + 1..base + n, base + i);
         self.lens[b] = n - 1;
         self.len -= 1;
         if n == 1 {
@@ -265,7 +327,7 @@ impl FarList {
             return;
         }
         if i == 0 {
-            self.mins[p] = self.keys[base];
+            self.mins[p] = self.entries[base].key;
         }
         if n - 1 < MIN_FILL && self.order.len() > 1 {
             self.refill(if p + 1 < self.order.len() { p } else { p - 1 });
@@ -280,8 +342,7 @@ impl FarList {
         let (nl, nr) = (self.lens[l], self.lens[r]);
         let (lb, rb) = (l * BLOCK, r * BLOCK);
         if nl + nr <= BLOCK {
-            self.keys.copy_within(rb..rb + nr, lb + nl);
-            self.qtys.copy_within(rb..rb + nr, lb + nl);
+            self.entries.copy_within(rb..rb + nr, lb + nl);
             self.lens[l] = nl + nr;
             self.lens[r] = 0;
             self.order.remove(p + 1);
@@ -293,23 +354,19 @@ impl FarList {
         if nl < want {
             // The right block's first entries move to the left's end.
             let k = want - nl;
-            self.keys.copy_within(rb..rb + k, lb + nl);
-            self.qtys.copy_within(rb..rb + k, lb + nl);
-            self.keys.copy_within(rb + k..rb + nr, rb);
-            self.qtys.copy_within(rb + k..rb + nr, rb);
+            self.entries.copy_within(rb..rb + k, lb + nl);
+            self.entries.copy_within(rb + k..rb + nr, rb);
             self.lens[l] = want;
             self.lens[r] = nr - k;
         } else {
             // The left block's last entries move to the right's front.
             let k = nl - want;
-            self.keys.copy_within(rb..rb + nr, rb + k);
-            self.qtys.copy_within(rb..rb + nr, rb + k);
-            self.keys.copy_within(lb + want..lb + nl, rb);
-            self.qtys.copy_within(lb + want..lb + nl, rb);
+            self.entries.copy_within(rb..rb + nr, rb + k);
+            self.entries.copy_within(lb + want..lb + nl, rb);
             self.lens[l] = want;
             self.lens[r] = nr + k;
         }
-        self.mins[p + 1] = self.keys[rb];
+        self.mins[p + 1] = self.entries[rb].key;
     }
 
     /// A cursor at the highest entry, for [`FarList::next_back`].
@@ -326,13 +383,10 @@ impl FarList {
     /// [`FarList::next_back`] (`key` need not be held).
     #[inline]
     pub(super) fn cursor_below(&self, key: i64) -> FarCursor {
-        if self.len == 0 {
-            return FarCursor { pos: 0, left: 0 };
-        }
-        let (p, i, _) = self.locate(key);
+        let (Find::Held(at) | Find::Vacant(at)) = self.find(key);
         FarCursor {
-            pos: p + 1,
-            left: i,
+            pos: at.p + 1,
+            left: at.i,
         }
     }
 
@@ -348,15 +402,15 @@ impl FarList {
             at.left = self.block(at.pos - 1).1;
         }
         at.left -= 1;
-        let base = self.block(at.pos - 1).0;
-        Some((self.keys[base + at.left], self.qtys[base + at.left]))
+        let e = self.entries[self.block(at.pos - 1).0 + at.left];
+        Some((e.key, e.qty))
     }
 
     /// Every entry, ascending by key.
     pub(super) fn iter(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         (0..self.order.len()).flat_map(move |p| {
             let (base, n) = self.block(p);
-            (base..base + n).map(move |s| (self.keys[s], self.qtys[s]))
+            self.entries[base..base + n].iter().map(|e| (e.key, e.qty))
         })
     }
 
@@ -384,7 +438,7 @@ impl FarList {
             assert!(sole || n >= MIN_FILL, "block {p} under-filled: {n}");
             assert_eq!(
                 self.mins[p],
-                self.keys[b as usize * BLOCK],
+                self.entries[b as usize * BLOCK].key,
                 "min of block {p}"
             );
         }
@@ -402,111 +456,5 @@ impl FarList {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::BTreeMap;
-
-    use super::{BLOCK, FarList};
-
-    /// xorshift64*: deterministic, no dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: u64) -> i64 {
-            (self.next() % n) as i64
-        }
-    }
-
-    fn same(far: &FarList, model: &BTreeMap<i64, i64>) {
-        far.check();
-        let held: Vec<(i64, i64)> = far.iter().collect();
-        let want: Vec<(i64, i64)> = model.iter().map(|(&k, &q)| (k, q)).collect();
-        assert_eq!(held, want);
-        assert_eq!(far.first(), model.keys().next().copied());
-        assert_eq!(far.last(), model.iter().next_back().map(|(&k, &q)| (k, q)));
-    }
-
-    #[test]
-    fn random_inserts_and_removes_match_a_btreemap() {
-        let capacity = 3_000;
-        let mut far = FarList::new(capacity);
-        let mut model = BTreeMap::new();
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        // Fill to capacity, drain to almost nothing, refill: splits, then
-        // merges and borrows, then splits again, at every depth.
-        for round in 0..3 {
-            for step in 0..20_000 {
-                let key = rng.below(50_000);
-                let fill = if round == 1 { 2 } else { 8 };
-                if rng.below(10) < fill && model.len() < capacity {
-                    let qty = 1 + rng.below(1_000);
-                    if far.set_existing(key, qty) {
-                        assert!(model.insert(key, qty).is_some());
-                    } else {
-                        assert_eq!(far.get(key), None);
-                        far.insert(key, qty);
-                        assert!(model.insert(key, qty).is_none());
-                    }
-                } else {
-                    assert_eq!(far.remove(key), model.remove(&key).is_some());
-                }
-                assert_eq!(far.get(key), model.get(&key).copied());
-                assert_eq!(far.len(), model.len());
-                if step % 997 == 0 {
-                    same(&far, &model);
-                }
-            }
-            same(&far, &model);
-        }
-    }
-
-    #[test]
-    fn push_and_pop_at_the_top_keep_blocks_filled() {
-        let mut far = FarList::new(1_000);
-        for k in 0..1_000 {
-            far.push_last(k * 3, k + 1);
-        }
-        far.check();
-        assert_eq!(far.len(), 1_000);
-        // Appending splits the last block each time it fills: no block under half full.
-        for k in (500..1_000).rev() {
-            assert_eq!(far.pop_last(), Some((k * 3, k + 1)));
-        }
-        far.check();
-        for k in 0..250 {
-            assert!(far.remove(k * 3));
-        }
-        far.check();
-        assert_eq!(far.first(), Some(750));
-        assert_eq!(far.last(), Some((1_497, 500)));
-        far.clear();
-        far.check();
-        assert!(far.is_empty());
-        assert_eq!(far.pop_last(), None);
-        far.insert(5, 1);
-        assert_eq!(far.iter().collect::<Vec<_>>(), vec![(5, 1)]);
-    }
-
-    #[test]
-    fn the_pool_is_enough_at_every_capacity() {
-        // Worst case for the pool: every block at the minimum fill.
-        for capacity in [1, 2, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7] {
-            let mut far = FarList::new(capacity);
-            let mut rng = Rng(capacity as u64 + 1);
-            for _ in 0..20 * capacity {
-                let key = rng.below(4 * capacity as u64 + 4);
-                if far.len() < capacity && far.get(key).is_none() {
-                    far.insert(key, 1);
-                } else {
-                    far.remove(key);
-                }
-            }
-            far.check();
-        }
-    }
-}
+#[path = "far_tests.rs"]
+mod tests;

@@ -11,10 +11,16 @@
 //! * a non-empty side always holds its best level in the window, and `best`
 //!   is the highest key held;
 //! * nothing is ever held at a key `>= lo + width`.
+//!
+//! Should a far list's block pool run dry (it is sized so that it cannot;
+//! see `far`), the update fails with [`BookError::PoolExhausted`] and that
+//! side is cleared: never a wrong book; the caller resyncs.
 
-use super::far::{FarCursor, FarList};
-use super::{Applied, BookApply, BookError, BookRead, BookSpec, Level, tick_index};
+use super::far::{FarCursor, FarList, Find, PoolExhausted, Spot};
+use super::{Applied, BookApply, BookError, BookRead, BookSpec, Level, LevelAt, tick_index};
 use crate::types::{Price, Qty, Side};
+
+mod window;
 
 /// Tick-window order book with fixed capacity. See the [module docs](self).
 #[derive(Debug, Clone)]
@@ -27,13 +33,31 @@ pub struct Ladder {
 impl Ladder {
     /// A book for `spec`: allocates everything it will ever use now.
     pub fn new(spec: BookSpec) -> Ladder {
+        let capacity = spec.capacity.max(1);
+        Ladder::with_far(spec, || FarList::new(capacity))
+    }
+
+    /// A book for `spec` whose far lists get pools of `blocks` blocks of 64
+    /// levels each, whatever the capacity: for tests of a pool that runs
+    /// dry ([`BookError::PoolExhausted`]).
+    #[doc(hidden)]
+    pub fn with_far_blocks(spec: BookSpec, blocks: usize) -> Ladder {
+        Ladder::with_far(spec, || FarList::with_blocks(blocks))
+    }
+
+    fn with_far(spec: BookSpec, far: impl Fn() -> FarList) -> Ladder {
         let width = spec.window.max(64).next_power_of_two();
         let capacity = spec.capacity.max(1);
         Ladder {
             tick: spec.tick.max(1),
-            bids: Half::new(width, capacity),
-            asks: Half::new(width, capacity),
+            bids: Half::new(width, capacity, far()),
+            asks: Half::new(width, capacity, far()),
         }
+    }
+
+    /// Width of the tick window, in ticks (a power of two).
+    pub fn window(&self) -> usize {
+        self.bids.width as usize
     }
 
     /// Maximum levels per side.
@@ -161,10 +185,13 @@ impl BookApply for Ladder {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
         };
-        Ok(match half.set(key, qty.0) {
-            Applied::Evicted(k) => Applied::Evicted(Ladder::to_price(self.tick, side, k.0)),
-            other => other,
-        })
+        match half.set(key, qty.0) {
+            Ok(Applied::Evicted(k)) => Ok(Applied::Evicted(Ladder::to_price(self.tick, side, k.0))),
+            Ok(other) => Ok(other),
+            Err(PoolExhausted) => Err(BookError::PoolExhausted {
+                at: LevelAt::default(),
+            }),
+        }
     }
 
     fn tick(&self) -> i64 {
@@ -238,14 +265,14 @@ struct Half {
 }
 
 impl Half {
-    fn new(width: usize, capacity: usize) -> Half {
+    fn new(width: usize, capacity: usize, far: FarList) -> Half {
         Half {
             slots: vec![0; width].into_boxed_slice(),
             bits: vec![0; width / 64].into_boxed_slice(),
             width: width as i64,
             lo: 0,
             in_window: 0,
-            far: FarList::new(capacity),
+            far,
             best: 0,
             capacity,
         }
@@ -306,7 +333,7 @@ impl Half {
     /// mispredict often. Always inlined (the caller's match on the outcome
     /// then folds into it); everything else is out of line in `set_slow`.
     #[inline(always)]
-    fn set(&mut self, key: i64, qty: i64) -> Applied {
+    fn set(&mut self, key: i64, qty: i64) -> Result<Applied, PoolExhausted> {
         // Every field read once, before any store: the stores go through
         // pointers the compiler cannot tell apart from `self`, so reads
         // after them would be reloads.
@@ -339,59 +366,105 @@ impl Half {
                 if ((key ^ new_best) | qty | i64::from(old == 0)) == 0 {
                     self.after_best_removed();
                 }
-                return if has {
+                return Ok(if has {
                     Applied::Set
                 } else if had {
                     Applied::Removed
                 } else {
                     Applied::Absent
-                };
+                });
             }
         }
         self.set_slow(key, qty)
     }
 
     /// Outside the window, the first level of an empty side, or a new level
-    /// at capacity.
+    /// at capacity. On [`PoolExhausted`] the side has been cleared.
     #[cold]
     #[inline(never)]
-    fn set_slow(&mut self, key: i64, qty: i64) -> Applied {
+    fn set_slow(&mut self, key: i64, qty: i64) -> Result<Applied, PoolExhausted> {
         if qty == 0 {
-            return self.remove(key);
+            return Ok(self.remove(key));
+        }
+        if self.len() > 0 && key < self.lo {
+            return self.set_far(key, qty);
         }
         // Existing level: overwrite in place.
         if self.in_window(key) {
             let s = self.slot(key);
             if self.slots[s] != 0 {
                 self.slots[s] = qty;
-                return Applied::Set;
+                return Ok(Applied::Set);
             }
-        } else if self.len() > 0 && key < self.lo && self.far.set_existing(key, qty) {
-            return Applied::Set;
         }
         // New level.
         let mut outcome = Applied::Set;
         if self.len() >= self.capacity {
             let worst = self.worst();
             if key < worst {
-                return Applied::Dropped;
+                return Ok(Applied::Dropped);
             }
             self.remove(worst);
             // Carries the evicted *key*; `Ladder::apply` turns it into a price.
             outcome = Applied::Evicted(Price(worst));
         }
-        self.insert_new(key, qty);
-        outcome
+        if let Err(e) = self.insert_new(key, qty) {
+            self.clear();
+            return Err(e);
+        }
+        Ok(outcome)
     }
 
-    /// Inserts a key known to be absent, with room for it.
+    /// A level below the window of a non-empty side: one search of the far
+    /// list, then an update in place, an insert (evicting the worst level
+    /// at capacity) or a drop.
     #[inline]
-    fn insert_new(&mut self, key: i64, qty: i64) {
+    fn set_far(&mut self, key: i64, qty: i64) -> Result<Applied, PoolExhausted> {
+        let at = match self.far.find(key) {
+            Find::Held(at) => {
+                self.far.set_at(at, qty);
+                return Ok(Applied::Set);
+            }
+            Find::Vacant(at) => at,
+        };
+        if self.len() < self.capacity {
+            self.far_insert(at, key, qty)?;
+            return Ok(Applied::Set);
+        }
+        // Full. `key` is below the window, so the worst level is the far
+        // list's first (with no far level, every held one is above `key`).
+        match self.far.first() {
+            Some(worst) if worst < key => {
+                // Inserted before the worst leaves, so `at` is still valid
+                // (the pool has room for one level over the capacity).
+                self.far_insert(at, key, qty)?;
+                self.far.pop_first();
+                Ok(Applied::Evicted(Price(worst)))
+            }
+            _ => Ok(Applied::Dropped),
+        }
+    }
+
+    /// Inserts into the far list at a vacant spot; clears the side when the
+    /// pool is dry.
+    #[inline]
+    fn far_insert(&mut self, at: Spot, key: i64, qty: i64) -> Result<(), PoolExhausted> {
+        let r = self.far.insert_at(at, key, qty);
+        if r.is_err() {
+            self.clear();
+        }
+        r
+    }
+
+    /// Inserts a key known to be absent, with room for it. On
+    /// [`PoolExhausted`] levels may have moved: the caller clears the side.
+    #[inline]
+    fn insert_new(&mut self, key: i64, qty: i64) -> Result<(), PoolExhausted> {
         if self.len() == 0 {
             // Every slot is clear when the side is empty.
             self.lo = key - (self.width - self.margin());
         } else if key >= self.lo + self.width {
-            self.recenter(key - (self.width - self.margin()));
+            self.recenter_up(key - (self.width - self.margin()))?;
         }
         if key >= self.lo {
             let s = self.slot(key);
@@ -404,8 +477,9 @@ impl Half {
             self.in_window += 1;
         } else {
             // Below the window, hence below the best: the best is unchanged.
-            self.far.insert(key, qty);
+            self.far.insert(key, qty)?;
         }
+        Ok(())
     }
 
     #[inline]
@@ -441,10 +515,10 @@ impl Half {
             // Found: in_window > 0 means a set bit exists in [lo, best).
             self.best = self.highest_set(self.best - 1, self.lo).unwrap_or(self.lo);
             if self.best - self.lo < self.width / 8 && !self.far.is_empty() {
-                self.recenter(self.best - (self.width - self.margin()));
+                self.recenter_down(self.best - (self.width - self.margin()));
             }
         } else if let Some((top, _)) = self.far.last() {
-            self.recenter(top - (self.width - self.margin()));
+            self.recenter_down(top - (self.width - self.margin()));
             self.best = top;
         }
     }
@@ -457,90 +531,6 @@ impl Half {
                 .lowest_set(self.lo, self.lo + self.width - 1)
                 .unwrap_or(self.best),
         }
-    }
-
-    /// Moves the window to start at `new_lo`, moving levels between the
-    /// window and the far list. Cost is proportional to the distance moved
-    /// and the levels moved, not to the window width.
-    fn recenter(&mut self, new_lo: i64) {
-        if new_lo > self.lo {
-            // Keys [lo, new_lo) leave the window; they are above every far key.
-            let end = new_lo.min(self.lo + self.width) - 1;
-            let mut from = self.lo;
-            while from <= end {
-                let Some(k) = self.lowest_set(from, end) else {
-                    break;
-                };
-                let s = self.slot(k);
-                self.far.push_last(k, self.slots[s]);
-                self.slots[s] = 0;
-                self.clear_bit(s);
-                self.in_window -= 1;
-                from = k + 1;
-            }
-        } else if new_lo < self.lo {
-            // Everything held is at or below the best, which stays below new_lo + width.
-            debug_assert!(self.in_window == 0 || self.best < new_lo + self.width);
-            while let Some((k, q)) = self.far.last() {
-                if k < new_lo {
-                    break;
-                }
-                self.far.pop_last();
-                let s = self.slot(k);
-                self.slots[s] = q;
-                self.set_bit(s);
-                self.in_window += 1;
-            }
-        }
-        self.lo = new_lo;
-    }
-
-    /// Highest held window key in `[low, high]` (a span of at most `width`).
-    #[inline]
-    fn highest_set(&self, high: i64, low: i64) -> Option<i64> {
-        if high < low {
-            return None;
-        }
-        let mut remaining = (high - low + 1).min(self.width) as usize;
-        let mut key = high;
-        while remaining > 0 {
-            let s = self.slot(key);
-            let bit = s & 63;
-            let span = (bit + 1).min(remaining);
-            let mask = (u64::MAX >> (63 - bit)) & (u64::MAX << (bit + 1 - span));
-            let word = self.bits[s >> 6] & mask;
-            if word != 0 {
-                let top = 63 - word.leading_zeros() as usize;
-                return Some(key - (bit - top) as i64);
-            }
-            key -= span as i64;
-            remaining -= span;
-        }
-        None
-    }
-
-    /// Lowest held window key in `[low, high]` (a span of at most `width`).
-    #[inline]
-    fn lowest_set(&self, low: i64, high: i64) -> Option<i64> {
-        if high < low {
-            return None;
-        }
-        let mut remaining = (high - low + 1).min(self.width) as usize;
-        let mut key = low;
-        while remaining > 0 {
-            let s = self.slot(key);
-            let bit = s & 63;
-            let span = (64 - bit).min(remaining);
-            let mask = (u64::MAX << bit) & (u64::MAX >> (64 - bit - span));
-            let word = self.bits[s >> 6] & mask;
-            if word != 0 {
-                let low_bit = word.trailing_zeros() as usize;
-                return Some(key + (low_bit - bit) as i64);
-            }
-            key += span as i64;
-            remaining -= span;
-        }
-        None
     }
 
     fn clear(&mut self) {

@@ -125,7 +125,8 @@ impl fmt::Display for LevelAt {
     }
 }
 
-/// Why an update was refused. The book is unchanged. Prices and ticks are
+/// Why an update was refused. The book is unchanged (except after
+/// [`BookError::PoolExhausted`]). Prices and ticks are
 /// mantissas; [`BookError::show`] prints them as decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BookError {
@@ -158,6 +159,14 @@ pub enum BookError {
     /// The book is crossed (best bid at or above best ask) after a snapshot.
     #[error("the book is crossed")]
     Crossed,
+    /// The ladder's far-level block pool ran dry (it is sized so that it
+    /// cannot: a bug). Unlike the other errors the book changed: the side
+    /// was cleared, so the caller must resync it.
+    #[error("{at}the book's far-level block pool is exhausted")]
+    PoolExhausted {
+        /// Which level of the message.
+        at: LevelAt,
+    },
 }
 
 impl BookError {
@@ -177,7 +186,14 @@ impl BookError {
             BookError::OutOfRange { price, .. } => BookError::OutOfRange { price, at: here },
             BookError::NegativeQty { qty, .. } => BookError::NegativeQty { qty, at: here },
             BookError::Crossed => BookError::Crossed,
+            BookError::PoolExhausted { .. } => BookError::PoolExhausted { at: here },
         }
+    }
+
+    /// True when the book changed despite the error (a side was cleared):
+    /// the caller must resync it rather than skip the update.
+    pub const fn changed_book(self) -> bool {
+        matches!(self, BookError::PoolExhausted { .. })
     }
 
     /// The error with prices, ticks and quantities as decimals at the
@@ -216,6 +232,9 @@ impl fmt::Display for ShowBookError {
                 write!(f, "{at}negative quantity {}", Qty(qty).at(self.qty_scale))
             }
             BookError::Crossed => f.write_str("the book is crossed"),
+            BookError::PoolExhausted { at } => {
+                write!(f, "{at}the book's far-level block pool is exhausted")
+            }
         }
     }
 }

@@ -165,3 +165,83 @@ fn clear_empties_both_sides_and_keeps_working() {
     b.apply(Side::Ask, p(7), q(1)).unwrap();
     assert!(b.is_crossed());
 }
+
+#[test]
+fn far_levels_insert_update_delete_and_evict_in_one_search() {
+    // Window 64: the best bid 1,000 puts the window at [952, 1,016); every
+    // other level here is far.
+    let mut b = small(5, 64);
+    b.apply(Side::Bid, p(1_000), q(1)).unwrap();
+    for price in [500, 300, 700] {
+        assert_eq!(b.apply(Side::Bid, p(price), q(price)), Ok(Applied::Set));
+    }
+    assert_eq!(b.apply(Side::Bid, p(300), q(4)), Ok(Applied::Set));
+    assert_eq!(b.qty_at(Side::Bid, p(300)), q(4));
+    assert_eq!(b.apply(Side::Bid, p(301), q(0)), Ok(Applied::Absent));
+    assert_eq!(b.apply(Side::Bid, p(100), q(0)), Ok(Applied::Absent));
+    assert_eq!(b.apply(Side::Bid, p(200), q(2)), Ok(Applied::Set));
+    // Full (5 levels): a far level below the worst is dropped, one above
+    // it evicts the worst.
+    assert_eq!(b.apply(Side::Bid, p(100), q(1)), Ok(Applied::Dropped));
+    assert_eq!(
+        b.apply(Side::Bid, p(600), q(6)),
+        Ok(Applied::Evicted(p(200)))
+    );
+    assert_eq!(b.apply(Side::Bid, p(250), q(1)), Ok(Applied::Dropped));
+    assert_eq!(
+        b.apply(Side::Bid, p(350), q(1)),
+        Ok(Applied::Evicted(p(300)))
+    );
+    assert_eq!(b.apply(Side::Bid, p(700), q(0)), Ok(Applied::Removed));
+    b.check_invariants();
+    let levels: Vec<(i64, i64)> = b.iter(Side::Bid).map(|l| (l.price.0, l.qty.0)).collect();
+    assert_eq!(levels, vec![(1_000, 1), (600, 6), (500, 500), (350, 1)]);
+    // The best removed: the window recentres down onto the far levels.
+    assert_eq!(b.apply(Side::Bid, p(1_000), q(0)), Ok(Applied::Removed));
+    b.check_invariants();
+    assert_eq!(b.best_bid().map(|l| l.price), Some(p(600)));
+    assert_eq!(b.depth(Side::Bid), 3);
+}
+
+#[test]
+fn a_dry_far_pool_is_a_typed_error_and_clears_only_that_side() {
+    let mut b = Ladder::with_far_blocks(BookSpec::new(1).with_capacity(500).with_window(64), 1);
+    b.apply(Side::Ask, p(2_000), q(1)).unwrap();
+    b.apply(Side::Bid, p(1_000), q(1)).unwrap();
+    // 64 far bids fill the only block; the 65th needs another.
+    for i in 0..64 {
+        assert_eq!(b.apply(Side::Bid, p(100 + i), q(1)), Ok(Applied::Set));
+    }
+    assert_eq!(
+        b.apply(Side::Bid, p(900), q(1)),
+        Err(BookError::PoolExhausted {
+            at: LevelAt::default()
+        })
+    );
+    assert!(
+        BookError::PoolExhausted {
+            at: LevelAt::default()
+        }
+        .changed_book()
+    );
+    assert!(!BookError::Crossed.changed_book());
+    b.check_invariants();
+    assert_eq!(b.depth(Side::Bid), 0);
+    assert_eq!(b.best_bid(), None);
+    assert_eq!(b.best_ask().map(|l| l.price), Some(p(2_000)));
+    // The side works again, from empty.
+    assert_eq!(b.apply(Side::Bid, p(900), q(2)), Ok(Applied::Set));
+    assert_eq!(b.best_bid().map(|l| l.price), Some(p(900)));
+    let e = BookError::PoolExhausted {
+        at: LevelAt::default(),
+    }
+    .at(Side::Bid, 3);
+    assert_eq!(
+        e.show(
+            crate::types::Scale::new(2).unwrap(),
+            crate::types::Scale::new(8).unwrap()
+        )
+        .to_string(),
+        "bid level 3: the book's far-level block pool is exhausted"
+    );
+}

@@ -118,7 +118,9 @@ pub fn books_for(registry: &Registry, capacity: usize, policy: GapPolicy) -> Vec
     registry
         .iter()
         .map(|i| {
-            let spec = BookSpec::new(i.tick).with_capacity(capacity);
+            let spec = BookSpec::new(i.tick)
+                .with_capacity(capacity)
+                .with_window(super::profile(i.venue).book_window);
             InstrumentBook::new(i.venue, i.id, spec, policy)
         })
         .collect()

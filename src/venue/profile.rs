@@ -113,6 +113,11 @@ pub struct Profile {
     /// Quantity lot size (decimal text) of a symbol the config or replay
     /// gives none for.
     pub default_lot_size: &'static str,
+    /// Width in ticks of the books' tick window (`BookSpec::window`): the
+    /// levels this near the best price are one array write each, the
+    /// others go to the sorted far list. Wider suits venues whose updates
+    /// land deep in the book; each tick costs 8 bytes a side.
+    pub book_window: usize,
 }
 
 /// See [`Profile::snapshot_limits`].
@@ -191,6 +196,10 @@ mod tests {
             );
             assert!(p.max_connection_age > p.reconnect_before_cut, "{v}");
             assert!(p.max_frame_bytes >= 64 << 10, "{v}");
+            assert!(
+                p.book_window.is_power_of_two() && p.book_window >= 64,
+                "{v}"
+            );
             assert_eq!(
                 p.rest_weight_per_min > 0,
                 p.snapshots == SnapshotSource::Rest,

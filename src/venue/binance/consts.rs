@@ -84,6 +84,7 @@ pub const SPOT: Profile = Profile {
     max_connection_age: MAX_CONNECTION_AGE,
     reconnect_before_cut: RECONNECT_BEFORE_CUT,
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
+    book_window: crate::book::DEFAULT_WINDOW,
     default_tick_size: "0.00000001",
     default_lot_size: "0.00000001",
 };

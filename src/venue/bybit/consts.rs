@@ -48,6 +48,7 @@ pub const SPOT: Profile = Profile {
     max_connection_age: Duration::from_secs(24 * 3600),
     reconnect_before_cut: Duration::from_secs(15 * 60),
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
+    book_window: crate::book::DEFAULT_WINDOW,
     default_tick_size: "0.00000001",
     default_lot_size: "0.00000001",
 };

@@ -27,6 +27,7 @@ pub const MAX_MESSAGES_PER_SEC: u32 = 5;
 /// Kraken spot, for the configuration front-end.
 pub const PROFILE: Profile = Profile {
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
+    book_window: crate::book::DEFAULT_WINDOW,
     venue: Venue::Kraken,
     ws_url: PUBLIC_WS,
     rest_url: REST,

@@ -342,7 +342,8 @@ impl SyncCore {
     /// `last_id`. A refused level: under [`GapPolicy::Resync`] the book
     /// starts over (`Resync`, reason `BadUpdate`); under
     /// [`GapPolicy::Continue`] the book is untouched and the chain moves past
-    /// the update. A book left crossed under [`GapPolicy::Resync`]: `Crossed`
+    /// the update (unless the error [changed the book](BookError::changed_book):
+    /// then it starts over as under `Resync`). A book left crossed under [`GapPolicy::Resync`]: `Crossed`
     /// and a start over.
     #[inline]
     #[allow(clippy::too_many_arguments)] // the levels, the book and the batch, as the call site has them
@@ -359,6 +360,10 @@ impl SyncCore {
         if let Err(e) = self.apply_staged(stamp, bids, asks, book, batch, validated) {
             match self.policy {
                 GapPolicy::Resync => {
+                    self.start_over(ResyncReason::BadUpdate, stamp, book, batch);
+                }
+                // The book changed (a side cleared): it must start over too.
+                GapPolicy::Continue if e.changed_book() => {
                     self.start_over(ResyncReason::BadUpdate, stamp, book, batch);
                 }
                 GapPolicy::Continue => self.advance(last_id),
