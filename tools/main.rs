@@ -5,9 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "aeron")]
+mod bridge;
 mod demo;
 mod limits;
 mod lines;
+#[cfg(feature = "aeron")]
+mod listen;
 mod live;
 mod out;
 mod replay;
@@ -57,6 +61,12 @@ enum Command {
     Sim(sim::Args),
     /// Send orders read from standard input (JSON lines); print execution reports.
     Trade(trade::Args),
+    /// Run the engine and publish every event on an Aeron channel (feature `aeron`).
+    #[cfg(feature = "aeron")]
+    Bridge(bridge::Args),
+    /// Print every event a `bridge` publishes as one JSON line, like `tap` (feature `aeron`).
+    #[cfg(feature = "aeron")]
+    Listen(listen::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +78,10 @@ fn main() -> ExitCode {
         Command::Tap(args) => tap::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Trade(args) => trade::run(args),
+        #[cfg(feature = "aeron")]
+        Command::Bridge(args) => bridge::run(args),
+        #[cfg(feature = "aeron")]
+        Command::Listen(args) => listen::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,15 @@ use crate::types::{Event, Registry};
 /// How long set-up steps (driver start, adding a publication) may take.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The diagnostic logger `aeron_is_driver_active` insists on calling.
+extern "C" fn quiet(_: *const std::ffi::c_char) {}
+
+/// True when a media driver is alive in `dir` (heartbeat within 5 s: a
+/// busy machine can starve a live driver's thread for a second).
+fn driver_active(dir: &std::ffi::CStr) -> bool {
+    Aeron::is_driver_active(dir, 5_000, Some(quiet))
+}
+
 fn cstring(text: &str) -> Result<CString, BridgeError> {
     CString::new(text).map_err(|_| BridgeError::Setup(format!("contains a NUL byte: {text:?}")))
 }
@@ -54,7 +63,7 @@ impl MediaDriver {
             None => None,
         };
         if let Some(c) = &cdir
-            && Aeron::is_driver_active(c, 1_000, None)
+            && driver_active(c)
         {
             return Ok(MediaDriver {
                 embedded: None,
@@ -75,7 +84,7 @@ impl MediaDriver {
         let dir = embedded.dir().to_owned();
         let c = cstring(&dir)?;
         let deadline = Instant::now() + SETUP_TIMEOUT;
-        while !Aeron::is_driver_active(&c, 1_000, None) {
+        while !driver_active(&c) {
             if Instant::now() > deadline {
                 return Err(BridgeError::Setup(format!("media driver did not start in {dir}")));
             }
@@ -327,6 +336,9 @@ impl std::fmt::Debug for Subscriber {
     }
 }
 
+/// Fragments of the snapshot stream read per poll.
+const SNAPSHOT_FRAGMENTS: usize = 256;
+
 fn on_main(core: &mut SubscriberCore, msg: &[u8], _: AeronHeader) {
     core.on_main(msg);
 }
@@ -381,8 +393,15 @@ impl Subscriber {
             self.seen_unavailable = lost;
             self.core.on_unavailable();
         }
-        let _ = self.snap_asm.poll(&self.snap, &mut self.core, on_snapshot, 1);
-        if !self.core.has_staged() {
+        // While a book awaits its snapshot, a snapshot being received is
+        // read to its end before the main stream moves on: the main stream
+        // must not overtake it (its events would make it stale).
+        let awaiting = !self.core.all_synced();
+        let fragments = self
+            .snap_asm
+            .poll(&self.snap, &mut self.core, on_snapshot, SNAPSHOT_FRAGMENTS)
+            .unwrap_or(0);
+        if !self.core.has_staged() && (fragments == 0 || !awaiting) {
             let _ = self.main_asm.poll(&self.main, &mut self.core, on_main, 1);
         }
         self.core.next()

@@ -218,8 +218,10 @@ impl SubscriberCore {
         self.awaiting = vec![true; count];
         self.last_discarded = vec![self.floor; count];
         self.skip_upto = vec![0; count];
+        // Room for two full snapshots and a status per instrument for each
+        // of gap and disconnect.
         self.out
-            .reserve(self.max_events + 3 * count + 16 - self.out.len().min(16));
+            .reserve((2 * self.max_events + 4 * count).saturating_sub(self.out.len()));
         self.registry = Some(Arc::new(reg));
     }
 
@@ -243,6 +245,11 @@ impl SubscriberCore {
             return;
         }
         if !self.awaiting[i] || self.last_discarded[i] > as_of {
+            self.stats.stale_snapshots += 1;
+            return;
+        }
+        if self.out.len() + count > self.out.capacity() {
+            // No room without allocating: the next round's snapshot will do.
             self.stats.stale_snapshots += 1;
             return;
         }
