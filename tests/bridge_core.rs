@@ -10,7 +10,6 @@ use tickwire::bridge::{PublisherCore, SubscriberCore};
 use tickwire::consumer::BookMirror;
 use tickwire::types::{Event, StatusCode};
 
-
 const INTERVAL: u64 = 1_000;
 
 /// Feeds `batches` batches through the publisher, then flushes and services.
@@ -49,13 +48,13 @@ fn deliver(
     };
     for msg in snap.messages.drain(..) {
         s.on_snapshot(&msg);
-        while let Some(e) = s.next() {
+        while let Some(e) = s.pop() {
             take(e, m);
         }
     }
     for msg in main.messages.drain(..) {
         s.on_main(&msg);
-        while let Some(e) = s.next() {
+        while let Some(e) = s.pop() {
             take(e, m);
         }
     }
@@ -89,7 +88,7 @@ fn a_subscriber_from_the_start_sees_every_event_in_order() {
     let mut got = Vec::new();
     for msg in &main.messages {
         s.on_main(msg);
-        while let Some(e) = s.next() {
+        while let Some(e) = s.pop() {
             got.push(e);
         }
     }
@@ -208,7 +207,7 @@ fn a_snapshot_older_than_a_discarded_event_is_not_applied() {
     s.on_snapshot(&old_snaps[0]);
     // It also missed the stream's start.
     main.messages.drain(..).skip(5).for_each(|m| s.on_main(&m));
-    while s.next().is_some() {}
+    while s.pop().is_some() {}
     let stale_before = s.stats().stale_snapshots;
     for m in &old_snaps[1..] {
         s.on_snapshot(m);
@@ -224,6 +223,6 @@ fn malformed_messages_are_counted_not_applied() {
     s.on_main(&[0u8; 80]);
     s.on_snapshot(&[7u8; 16]);
     assert_eq!(s.stats().bad_messages, 3);
-    assert!(s.next().is_none());
+    assert!(s.pop().is_none());
     assert!(s.registry().is_none());
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tickwire::bridge::{MediaDriver, Publisher, PublisherConfig, snapshot_stream_id};
+use tickwire::bridge::{MediaDriver, Publisher, PublisherConfig, Subscriber, snapshot_stream_id};
 use tickwire::config::{Config, EngineSection, VenueSection};
 use tickwire::engine::Engine;
 
@@ -105,7 +105,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         cfg.channel,
         cfg.stream_id,
         snapshot_stream_id(cfg.stream_id),
-        if driver.is_embedded() { "embedded" } else { "external" },
+        if driver.is_embedded() {
+            "embedded"
+        } else {
+            "external"
+        },
         driver.dir()
     );
     let limit = args.seconds.map(Duration::from_secs);
@@ -128,4 +132,88 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     );
     drop(driver);
     Ok(())
+}
+
+/// `demo --bridge`: the engine's consumer goes through the bridge (Aeron IPC,
+/// embedded driver) and a subscriber thread relays what it receives into a
+/// local ring, whose consumer the demo reads as usual — so the report's
+/// `pushed_to_popped` and `total` include the Aeron hop.
+pub(crate) struct Relay {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    publisher: Option<Publisher>,
+    driver: Option<MediaDriver>,
+}
+
+impl Relay {
+    /// Starts the bridge for `consumer`; returns the relayed consumer.
+    pub(crate) fn start(
+        consumer: tickwire::consumer::Consumer,
+        registry: std::sync::Arc<tickwire::types::Registry>,
+        capacity: usize,
+        ring_size: usize,
+        core: Option<usize>,
+    ) -> Result<(tickwire::consumer::Consumer, Relay), String> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let driver = MediaDriver::start(None).map_err(|e| e.to_string())?;
+        let mut cfg = PublisherConfig::new("aeron:ipc");
+        cfg.core = core;
+        let publisher = Publisher::spawn(driver.dir(), consumer, registry.clone(), capacity, &cfg)
+            .map_err(|e| e.to_string())?;
+        let mut fanout = tickwire::ring::FanOut::new(registry.len(), 2 * capacity);
+        let relayed = fanout.add_consumer(ring_size);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (dir, flag) = (driver.dir().to_owned(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("tickwire-relay".into())
+            .spawn(move || {
+                tickwire::sys::pin_current_thread(core, "bridge subscriber");
+                let Ok(mut sub) = Subscriber::connect(&dir, "aeron:ipc", cfg.stream_id) else {
+                    return;
+                };
+                let mut batch = tickwire::ring::EventBatch::with_capacity(1);
+                while !flag.load(Ordering::Relaxed) {
+                    match sub.poll() {
+                        Some(e) => {
+                            batch.clear();
+                            batch.push(e);
+                            let Some(stamp) = e.stamp() else { continue };
+                            let state =
+                                tickwire::ring::BookState::<tickwire::book::Ladder>::Resyncing(
+                                    stamp,
+                                );
+                            fanout.publish(&batch, state, e.recv_ns);
+                        }
+                        None => std::hint::spin_loop(),
+                    }
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((
+            relayed,
+            Relay {
+                stop,
+                thread: Some(thread),
+                publisher: Some(publisher),
+                driver: Some(driver),
+            },
+        ))
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        drop(self.publisher.take());
+        drop(self.driver.take());
+    }
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay").finish_non_exhaustive()
+    }
 }

@@ -36,6 +36,11 @@ pub(crate) struct Args {
     /// (the message rate is then shared between them).
     #[arg(long, value_parser = crate::venues::venues(), default_value = "binance-spot")]
     venue: Venues,
+    /// Consume through the Aeron bridge (IPC, embedded driver): the hop
+    /// engine → Aeron → subscriber thread is then part of `pushed_to_popped`.
+    #[cfg(feature = "aeron")]
+    #[arg(long)]
+    bridge: bool,
 }
 
 /// The symbols `demo` simulates on `venue`.
@@ -108,6 +113,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let consumer = engine.add_consumer();
     let registry = engine.registry();
     let clock = engine.clock();
+    #[cfg(feature = "aeron")]
+    let (consumer, relay) = if args.bridge {
+        let ring = engine.config().engine.ring_size;
+        let (c, r) = crate::bridge::Relay::start(consumer, registry.clone(), capacity, ring, None)?;
+        (c, Some(r))
+    } else {
+        (consumer, None)
+    };
     let handle = engine.spawn().map_err(|e| e.to_string())?;
     let consumer = ConsumerThread::spawn(
         consumer,
@@ -150,6 +163,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     );
     let report = handle.stop();
     let (latency, _) = consumer.stop();
+    #[cfg(feature = "aeron")]
+    drop(relay);
     drop(sims);
     live::print_report(&out, args.json, elapsed.as_secs_f64(), &report, &latency);
     out.finish()

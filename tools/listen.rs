@@ -29,7 +29,11 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         "tickwire listen: {} stream {}, {} media driver in {}",
         args.aeron.channel,
         args.aeron.stream_id,
-        if driver.is_embedded() { "embedded" } else { "external" },
+        if driver.is_embedded() {
+            "embedded"
+        } else {
+            "external"
+        },
         driver.dir()
     );
     let limit = args.seconds.map(Duration::from_secs);

@@ -86,7 +86,9 @@ impl MediaDriver {
         let deadline = Instant::now() + SETUP_TIMEOUT;
         while !driver_active(&c) {
             if Instant::now() > deadline {
-                return Err(BridgeError::Setup(format!("media driver did not start in {dir}")));
+                return Err(BridgeError::Setup(format!(
+                    "media driver did not start in {dir}"
+                )));
             }
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -269,7 +271,8 @@ fn run(
     stop: &AtomicBool,
     live: &LivePublisherStats,
 ) -> PublisherStats {
-    let mut chunk = vec![Event::status(blank_stamp(), crate::types::StatusCode::Probe, 0, 0, false); CHUNK];
+    let mut chunk =
+        vec![Event::status(blank_stamp(), crate::types::StatusCode::Probe, 0, 0, false); CHUNK];
     let started = Instant::now();
     let mut idle: u32 = 0;
     loop {
@@ -385,7 +388,7 @@ impl Subscriber {
     /// The next event, if any. Never blocks; call in the strategy's loop.
     #[inline]
     pub fn poll(&mut self) -> Option<Event> {
-        if let Some(e) = self.core.next() {
+        if let Some(e) = self.core.pop() {
             return Some(e);
         }
         let lost = self.unavailable.load(Ordering::Relaxed);
@@ -404,7 +407,7 @@ impl Subscriber {
         if !self.core.has_staged() && (fragments == 0 || !awaiting) {
             let _ = self.main_asm.poll(&self.main, &mut self.core, on_main, 1);
         }
-        self.core.next()
+        self.core.pop()
     }
 
     /// The publisher's instruments, once its catalog has arrived.

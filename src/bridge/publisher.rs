@@ -179,9 +179,7 @@ impl PublisherCore {
                 seq: self.next_seq,
             },
         );
-        let ok = main
-            .offer(&self.buf[..HEADER_LEN + n * RECORD_LEN])
-            .is_ok();
+        let ok = main.offer(&self.buf[..HEADER_LEN + n * RECORD_LEN]).is_ok();
         if ok {
             self.next_seq += n as u64;
             self.stats.events += n as u64;
@@ -228,9 +226,15 @@ impl PublisherCore {
             let live = self.mirror.is_consistent(inst);
             let mut n = 0;
             let dropped = self.stats.dropped as i64;
-            self.put(&mut n, Event::status(stamp, StatusCode::Dropped, dropped, 0, false));
+            self.put(
+                &mut n,
+                Event::status(stamp, StatusCode::Dropped, dropped, 0, false),
+            );
             let reason = ResyncReason::ConsumerOverflow as i64;
-            self.put(&mut n, Event::status(stamp, StatusCode::Resync, reason, 0, !live));
+            self.put(
+                &mut n,
+                Event::status(stamp, StatusCode::Resync, reason, 0, !live),
+            );
             if live {
                 self.put_book(&mut n, inst, stamp);
             }
@@ -322,7 +326,10 @@ impl PublisherCore {
 
     /// `SnapshotBegin`, the levels (bids then asks, best first), `SnapshotEnd`.
     fn put_book(&mut self, n: &mut usize, inst: InstrumentId, stamp: Stamp) {
-        self.put(n, Event::status(stamp, StatusCode::SnapshotBegin, 0, 0, false));
+        self.put(
+            n,
+            Event::status(stamp, StatusCode::SnapshotBegin, 0, 0, false),
+        );
         let Some(book) = self.mirror.book(inst) else {
             return;
         };

@@ -4,7 +4,7 @@
 //!
 //! Per message it is handed ([`SubscriberCore::on_main`],
 //! [`SubscriberCore::on_snapshot`]), it stages events that
-//! [`SubscriberCore::next`] then yields one by one.
+//! [`SubscriberCore::pop`] then yields one by one.
 //!
 //! Recovery: every instrument starts *awaiting* a snapshot. Its main-stream
 //! events are discarded (the last discarded sequence remembered) until a
@@ -92,7 +92,7 @@ impl SubscriberCore {
 
     /// The next staged event.
     #[inline]
-    pub fn next(&mut self) -> Option<Event> {
+    pub fn pop(&mut self) -> Option<Event> {
         let e = self.out.get(self.pos).copied();
         if e.is_some() {
             self.pos += 1;
@@ -184,8 +184,13 @@ impl SubscriberCore {
                         .push(Event::status(stamp, StatusCode::Dropped, lost, 0, false));
                     ResyncReason::Gap
                 };
-                self.out
-                    .push(Event::status(stamp, StatusCode::Resync, reason as i64, 0, true));
+                self.out.push(Event::status(
+                    stamp,
+                    StatusCode::Resync,
+                    reason as i64,
+                    0,
+                    true,
+                ));
             }
             self.awaiting[i] = !fresh;
         }

@@ -223,7 +223,10 @@ mod tests {
         assert_eq!((h.kind, h.count, h.seq), (Kind::Events, 2, 41));
         assert_eq!(event_at(body, 0), evs[0]);
         assert_eq!(event_at(body, 1), evs[1]);
-        assert_eq!(read_message(&buf[..HEADER_LEN + 10]), Err(WireError::Length));
+        assert_eq!(
+            read_message(&buf[..HEADER_LEN + 10]),
+            Err(WireError::Length)
+        );
         assert_eq!(read_message(&buf[..4]), Err(WireError::Short));
         buf[3] = 9;
         assert_eq!(read_message(&buf), Err(WireError::Kind(9)));
