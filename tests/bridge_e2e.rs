@@ -25,7 +25,10 @@ struct ShmDir(PathBuf);
 
 impl ShmDir {
     fn new(name: &str) -> ShmDir {
-        let p = PathBuf::from(format!("/dev/shm/tickwire-test-{}-{name}", std::process::id()));
+        let p = PathBuf::from(format!(
+            "/dev/shm/tickwire-test-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&p);
         ShmDir(p)
     }
@@ -76,21 +79,33 @@ impl Running {
 
 fn bridge(sim: &SimVenue, channel: &str, stream: i32, dir: &ShmDir, seconds: u64) -> Running {
     let mut cmd = process::tickwire();
-    cmd.args(["bridge", "--venue", "binance-spot", "--symbols", "BTCUSDT,ETHUSDT"])
-        .args(["--ws-url", &sim.ws_url(), "--rest-url", &sim.rest_url()])
-        .args(["--channel", channel, "--stream-id", &stream.to_string()])
-        .args(["--snapshot-ms", "200", "--seconds", &seconds.to_string()])
-        .arg("--aeron-dir")
-        .arg(&dir.0);
+    cmd.args([
+        "bridge",
+        "--venue",
+        "binance-spot",
+        "--symbols",
+        "BTCUSDT,ETHUSDT",
+    ])
+    .args(["--ws-url", &sim.ws_url(), "--rest-url", &sim.rest_url()])
+    .args(["--channel", channel, "--stream-id", &stream.to_string()])
+    .args(["--snapshot-ms", "200", "--seconds", &seconds.to_string()])
+    .arg("--aeron-dir")
+    .arg(&dir.0);
     Running::start(cmd)
 }
 
 fn listen(channel: &str, stream: i32, dir: &ShmDir, seconds: u64) -> Running {
     let mut cmd = process::tickwire();
-    cmd.args(["listen", "--channel", channel, "--stream-id", &stream.to_string()])
-        .args(["--seconds", &seconds.to_string()])
-        .arg("--aeron-dir")
-        .arg(&dir.0);
+    cmd.args([
+        "listen",
+        "--channel",
+        channel,
+        "--stream-id",
+        &stream.to_string(),
+    ])
+    .args(["--seconds", &seconds.to_string()])
+    .arg("--aeron-dir")
+    .arg(&dir.0);
     Running::start(cmd)
 }
 
@@ -117,7 +132,11 @@ fn books_of(lines: &str) -> BTreeMap<String, (Side, Side, bool)> {
         let book = books.entry(symbol).or_default();
         match v["type"].as_str() {
             Some("level") => {
-                let side = if v["side"] == "bid" { &mut book.0 } else { &mut book.1 };
+                let side = if v["side"] == "bid" {
+                    &mut book.0
+                } else {
+                    &mut book.1
+                };
                 let p = units(v["price"].as_str().unwrap(), PRICE_SCALE);
                 let q = units(v["qty"].as_str().unwrap(), QTY_SCALE);
                 if q == 0 {
@@ -165,8 +184,16 @@ fn assert_true_books(sim: &SimVenue, lines: &str, who: &str, err: &str) {
         };
         assert!(*consistent, "{who}: {symbol} not consistent; stderr: {err}");
         assert!(!truth.bids.is_empty() && !truth.asks.is_empty());
-        assert_eq!(*bids, want(&truth.bids), "{who}: {symbol} bids; stderr: {err}");
-        assert_eq!(*asks, want(&truth.asks), "{who}: {symbol} asks; stderr: {err}");
+        assert_eq!(
+            *bids,
+            want(&truth.bids),
+            "{who}: {symbol} bids; stderr: {err}"
+        );
+        assert_eq!(
+            *asks,
+            want(&truth.asks),
+            "{who}: {symbol} asks; stderr: {err}"
+        );
     }
 }
 
@@ -213,7 +240,14 @@ fn over_ipc_an_early_and_a_late_listener_end_with_the_true_books() {
     assert_true_books(&sim, &out_e, "early listen", &err_e);
     assert_true_books(&sim, &out_l, "late listen", &err_l);
     // The late one started from the bridge's snapshots.
-    assert!(out_l.lines().next().unwrap_or("").contains("snapshot_begin"), "{err_l}");
+    assert!(
+        out_l
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("snapshot_begin"),
+        "{err_l}"
+    );
     assert!(statuses(&out_l, "snapshot_begin") >= 2);
     assert!(err_b.contains("embedded media driver"), "{err_b}");
     assert!(err_e.contains("external media driver"), "{err_e}");
@@ -242,7 +276,14 @@ fn over_udp_a_killed_and_restarted_listener_ends_with_the_true_books() {
     assert_eq!(code_l, Some(0), "{err_l}");
     assert_eq!(code_b, Some(0), "{err_b}");
     assert_true_books(&sim, &out_l, "restarted listen", &err_l);
-    assert!(out_l.lines().next().unwrap_or("").contains("snapshot_begin"), "{err_l}");
+    assert!(
+        out_l
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("snapshot_begin"),
+        "{err_l}"
+    );
     // Each process ran its own embedded driver: the hop was real UDP.
     assert!(err_l.contains("embedded media driver"), "{err_l}");
 }
@@ -261,10 +302,16 @@ fn over_udp_a_stalled_listener_recovers_and_ends_with_the_true_books() {
     // Stalled with its media driver: the receiver window fills, the bridge's
     // publication pushes back and the bridge drops and marks; 7 s stays
     // under the Aeron client's 10 s service timeout.
-    let stop = Command::new("kill").args(["-STOP", &pid]).status().expect("kill");
+    let stop = Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .expect("kill");
     assert!(stop.success());
     sleep_ms(7_000);
-    let cont = Command::new("kill").args(["-CONT", &pid]).status().expect("kill");
+    let cont = Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .expect("kill");
     assert!(cont.success());
     sleep_ms(6_000);
     sim.set_rate(0);

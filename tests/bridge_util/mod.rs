@@ -15,8 +15,10 @@ use tickwire::types::{
 /// Two Binance instruments, tick 0.01, lot 0.001.
 pub(crate) fn registry() -> Arc<Registry> {
     let mut r = Registry::new();
-    r.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.001").unwrap();
-    r.add(Venue::BinanceSpot, "ETHUSDT", "0.01", "0.001").unwrap();
+    r.add(Venue::BinanceSpot, "BTCUSDT", "0.01", "0.001")
+        .unwrap();
+    r.add(Venue::BinanceSpot, "ETHUSDT", "0.01", "0.001")
+        .unwrap();
     Arc::new(r)
 }
 
@@ -61,20 +63,40 @@ impl Feed {
             self.started[i] = true;
             out.push(Event::status(stamp, StatusCode::SnapshotBegin, 0, 0, false));
             for k in 0..20 {
-                out.push(Event::level(stamp, Side::Bid, Price(10_000 - k), Qty(5), FLAG_SNAPSHOT));
-                out.push(Event::level(stamp, Side::Ask, Price(10_001 + k), Qty(5), FLAG_SNAPSHOT));
+                out.push(Event::level(
+                    stamp,
+                    Side::Bid,
+                    Price(10_000 - k),
+                    Qty(5),
+                    FLAG_SNAPSHOT,
+                ));
+                out.push(Event::level(
+                    stamp,
+                    Side::Ask,
+                    Price(10_001 + k),
+                    Qty(5),
+                    FLAG_SNAPSHOT,
+                ));
             }
             out.push(Event::status(stamp, StatusCode::SnapshotEnd, 40, 0, true));
             return out;
         }
         let n = 1 + self.rng.below(4);
         for _ in 0..n {
-            let side = if self.rng.chance(1, 2) { Side::Bid } else { Side::Ask };
+            let side = if self.rng.chance(1, 2) {
+                Side::Bid
+            } else {
+                Side::Ask
+            };
             let price = match side {
                 Side::Bid => 10_000 - self.rng.range(0, 30),
                 Side::Ask => 10_001 + self.rng.range(0, 30),
             };
-            let qty = if self.rng.chance(1, 4) { 0 } else { self.rng.range(1, 100) };
+            let qty = if self.rng.chance(1, 4) {
+                0
+            } else {
+                self.rng.range(1, 100)
+            };
             out.push(Event::level(stamp, side, Price(price), Qty(qty), 0));
         }
         if let Some(last) = out.last_mut() {
@@ -108,7 +130,10 @@ impl Sink for VecSink {
 
 /// A book mirror sized like the publisher's.
 pub(crate) fn mirror(reg: &Registry) -> BookMirror {
-    BookMirror::new(reg.iter().map(|i| BookSpec::new(i.tick).with_capacity(CAPACITY)))
+    BookMirror::new(
+        reg.iter()
+            .map(|i| BookSpec::new(i.tick).with_capacity(CAPACITY)),
+    )
 }
 
 /// True when every book of `a` equals `b`'s and both are consistent.
