@@ -23,6 +23,9 @@ pub mod book;
 pub mod ring;
 // Subscriber side: polling and book mirrors.
 pub mod consumer;
+// The Aeron bridge: events to other processes and hosts (feature `aeron`).
+#[cfg(feature = "aeron")]
+pub mod bridge;
 // Order entry's IO: the pinned order-entry thread, its rings and connection.
 pub mod trading;
 // The live engine: the pinned mio loop, supervision, snapshots via a helper thread.

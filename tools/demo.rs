@@ -46,6 +46,11 @@ pub(crate) struct Args {
     /// exceed them is refused locally with `rate_limit`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     orders: Option<u32>,
+    /// Consume through the Aeron bridge (IPC, embedded driver): the hop
+    /// engine → Aeron → subscriber thread is then part of `pushed_to_popped`.
+    #[cfg(feature = "aeron")]
+    #[arg(long)]
+    bridge: bool,
 }
 
 /// The symbols `demo` simulates on `venue`.
@@ -127,6 +132,14 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let consumer = engine.add_consumer();
     let registry = engine.registry();
     let clock = engine.clock();
+    #[cfg(feature = "aeron")]
+    let (consumer, relay) = if args.bridge {
+        let ring = engine.config().engine.ring_size;
+        let (c, r) = crate::bridge::Relay::start(consumer, registry.clone(), capacity, ring, None)?;
+        (c, Some(r))
+    } else {
+        (consumer, None)
+    };
     let handle = engine.spawn().map_err(|e| e.to_string())?;
     let consumer = ConsumerThread::spawn(
         consumer,
@@ -192,6 +205,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let orders = trading.map(|(i, o)| o.stop(&sims[i]));
     let report = handle.stop();
     let (latency, _) = consumer.stop();
+    #[cfg(feature = "aeron")]
+    drop(relay);
     drop(sims);
     let extra = orders.map(|o| live::ReportExtra {
         json: o.json(),

@@ -5,10 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[cfg(feature = "aeron")]
+mod bridge;
 mod demo;
 mod export;
 mod limits;
 mod lines;
+#[cfg(feature = "aeron")]
+mod listen;
 mod live;
 mod out;
 mod record;
@@ -64,6 +68,12 @@ enum Command {
     Sim(sim::Args),
     /// Send orders read from standard input (JSON lines); print execution reports.
     Trade(trade::Args),
+    /// Run the engine and publish every event on an Aeron channel (feature `aeron`).
+    #[cfg(feature = "aeron")]
+    Bridge(bridge::Args),
+    /// Print every event a `bridge` publishes as one JSON line, like `tap` (feature `aeron`).
+    #[cfg(feature = "aeron")]
+    Listen(listen::Args),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +87,10 @@ fn main() -> ExitCode {
         Command::Record(args) => record::run(args),
         Command::Export(args) => export::run(args),
         Command::Trade(args) => trade::run(args),
+        #[cfg(feature = "aeron")]
+        Command::Bridge(args) => bridge::run(args),
+        #[cfg(feature = "aeron")]
+        Command::Listen(args) => listen::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -413,6 +413,52 @@ impl Event {
         }
     }
 
+    /// The event's 64 bytes in the documented field layout, integers
+    /// little-endian: what a transport (the Aeron bridge) puts on the wire.
+    #[inline]
+    pub fn to_bytes(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out[0..8].copy_from_slice(&self.recv_ns.to_le_bytes());
+        out[8..16].copy_from_slice(&self.exch_ns.to_le_bytes());
+        out[16..24].copy_from_slice(&self.seq.to_le_bytes());
+        out[24..28].copy_from_slice(&self.instrument.0.to_le_bytes());
+        out[28] = self.venue;
+        out[29] = self.kind;
+        out[30] = self.flags;
+        out[31] = self.code;
+        for (i, w) in [self.a, self.b, self.c, self.d].into_iter().enumerate() {
+            out[32 + 8 * i..40 + 8 * i].copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+
+    /// The event [`Event::to_bytes`] wrote. Any bytes give an event: an
+    /// unknown venue, kind or code reads as `None` / [`Body::Invalid`].
+    #[inline]
+    pub fn from_bytes(b: &[u8; 64]) -> Event {
+        let u64_at = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        let mut inst = [0u8; 4];
+        inst.copy_from_slice(&b[24..28]);
+        Event {
+            recv_ns: u64_at(0),
+            exch_ns: u64_at(8),
+            seq: u64_at(16),
+            instrument: InstrumentId(u32::from_le_bytes(inst)),
+            venue: b[28],
+            kind: b[29],
+            flags: b[30],
+            code: b[31],
+            a: u64_at(32) as i64,
+            b: u64_at(40) as i64,
+            c: u64_at(48) as i64,
+            d: u64_at(56) as i64,
+        }
+    }
+
     /// A level delta.
     #[inline]
     pub const fn level(stamp: Stamp, side: Side, price: Price, qty: Qty, flags: u8) -> Event {

@@ -1,0 +1,171 @@
+//! Nothing allocates per event on either side of the bridge after warm-up:
+//! a counting global allocator (all threads: the feed side in this test's
+//! thread, the publisher thread, and the subscriber polled here) over Aeron
+//! IPC with an embedded driver. Aeron's own threads are C and use malloc,
+//! which this allocator does not see; the Rust side is what is checked.
+
+mod bridge_util;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bridge_util::{CAPACITY, Feed, mirror, registry, same_books};
+use tickwire::book::Ladder;
+use tickwire::bridge::{MediaDriver, Publisher, PublisherConfig, Subscriber};
+use tickwire::consumer::BookMirror;
+use tickwire::ring::{BookState, EventBatch, FanOut};
+use tickwire::types::Event;
+use tickwire::types::{InstrumentId, Stamp, Venue};
+
+struct CountingAlloc;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+fn note() {
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged; counting has no effect on the memory handed out.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: `ptr` and `layout` come from this allocator (the caller's contract).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+/// The feed side (this thread) and the subscriber polled in step.
+struct Rig {
+    fanout: FanOut,
+    batch: EventBatch,
+    sub: Subscriber,
+    local: BookMirror,
+    remote: BookMirror,
+    received: u64,
+}
+
+impl Rig {
+    /// Publishes each batch to the ring, then polls until the subscriber
+    /// has been idle for a while (bounded).
+    fn run(&mut self, batches: &[Vec<Event>]) {
+        let stamp = Stamp {
+            venue: Venue::BinanceSpot,
+            instrument: InstrumentId(0),
+            seq: 0,
+            exch_ns: 0,
+            recv_ns: 0,
+        };
+        for b in batches {
+            self.batch.clear();
+            for e in b {
+                self.batch.push(*e);
+                self.local.apply(e);
+            }
+            self.fanout
+                .publish(&self.batch, BookState::<Ladder>::Resyncing(stamp), 0);
+            self.drain(300);
+        }
+    }
+
+    /// Polls until `idle` empty polls in a row; returns the events applied.
+    fn drain(&mut self, idle: u32) -> u64 {
+        let mut empty = 0;
+        let mut got = 0;
+        while empty < idle {
+            match self.sub.poll() {
+                Some(e) => {
+                    self.remote.apply(&e);
+                    got += 1;
+                    empty = 0;
+                }
+                None => empty += 1,
+            }
+        }
+        self.received += got;
+        got
+    }
+}
+
+#[test]
+fn neither_side_allocates_per_event_after_warm_up() {
+    let reg = registry();
+    let dir = format!("/dev/shm/tickwire-test-{}-alloc", std::process::id());
+    let driver = MediaDriver::start(Some(std::path::Path::new(&dir))).expect("driver");
+    let mut fanout = FanOut::new(reg.len(), 2 * CAPACITY);
+    let consumer = fanout.add_consumer(1 << 14);
+    let mut cfg = PublisherConfig::new("aeron:ipc");
+    cfg.stream_id = 3401;
+    cfg.snapshot_interval = Duration::from_millis(20);
+    let publisher =
+        Publisher::spawn(driver.dir(), consumer, reg.clone(), CAPACITY, &cfg).expect("publisher");
+    let sub = Subscriber::connect(driver.dir(), "aeron:ipc", 3401).expect("subscriber");
+    let mut feed = Feed::new(9, reg.len());
+    let mut rig = Rig {
+        fanout,
+        batch: EventBatch::with_capacity(4 * CAPACITY),
+        sub,
+        local: mirror(&reg),
+        remote: mirror(&reg),
+        received: 0,
+    };
+    // Batches generated up front: the generator allocates, the bridge must not.
+    let batches: Vec<Vec<Event>> = (0..20_000).map(|_| feed.batch()).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Warm-up: the subscriber joins, gets the catalog and its snapshots.
+    rig.run(&batches[..5_000]);
+    let mut settle = 0;
+    while !rig.sub.all_synced() && Instant::now() < deadline && settle < 1_000_000 {
+        rig.drain(1);
+        settle += 1;
+    }
+    assert!(rig.sub.all_synced(), "{:?}", rig.sub.stats());
+    let before = rig.received;
+    COUNTING.store(true, Ordering::SeqCst);
+    rig.run(&batches[5_000..]);
+    COUNTING.store(false, Ordering::SeqCst);
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+    // Drain what is still in flight (bounded), then compare the books.
+    while Instant::now() < deadline && rig.drain(200_000) > 0 {}
+    let received = rig.received;
+    let stats = publisher.stop();
+    assert!(
+        received - before > 30_000,
+        "events while counting: {}",
+        received - before
+    );
+    assert_eq!(allocations, 0, "allocations while counting");
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    assert!(
+        same_books(&reg, &rig.local, &rig.remote),
+        "{:?}",
+        rig.sub.stats()
+    );
+    drop(rig);
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&dir);
+}
