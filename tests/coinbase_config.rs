@@ -14,6 +14,7 @@ fn coinbase() -> Config {
     Config {
         engine: EngineSection::default(),
         venues: vec![venue],
+        risk: Default::default(),
     }
 }
 

@@ -28,6 +28,7 @@ pub(crate) fn base() -> Config {
     Config {
         engine: EngineSection::default(),
         venues: vec![venue],
+        risk: Default::default(),
     }
 }
 

@@ -233,6 +233,7 @@ fn no_rest_depth_and_the_config_points_at_the_stream_path() {
         let config = Config {
             engine: EngineSection::default(),
             venues: vec![section.clone()],
+            risk: Default::default(),
         };
         config.validate().expect("the section is a valid config");
         assert_eq!(section.ws_url, Some(format!("{}{path}", sim.ws_url())));

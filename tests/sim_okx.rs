@@ -301,6 +301,7 @@ fn ping_pong_refusals_and_no_rest_depth() {
     let config = Config {
         engine: EngineSection::default(),
         venues: vec![section.clone()],
+        risk: Default::default(),
     };
     config.validate().expect("the section is a valid config");
     assert_eq!(section.ws_url, Some(format!("{}{PATH}", sim.ws_url())));

@@ -82,6 +82,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 symbols: symbols_of(args, venue),
                 ..VenueSection::new(venue)
             }],
+            risk: Default::default(),
         }
         .validate()
         .map_err(crate::tap::flag_error)?;
@@ -123,6 +124,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             ..EngineSection::default()
         },
         venues: sections,
+        risk: Default::default(),
     }
     .validate()
     .map_err(|e| e.to_string())?;

@@ -65,6 +65,7 @@ fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
             symbols: args.symbols.clone(),
             ..VenueSection::new(venue)
         }],
+        risk: Default::default(),
     }
     .validate()
     .map_err(crate::tap::flag_error)

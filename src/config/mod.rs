@@ -59,6 +59,11 @@ pub struct Config {
     /// Venues to connect to.
     #[serde(rename = "venue", default)]
     pub venues: Vec<VenueSection>,
+    /// `[risk]`: the order-entry limits `tickwire trade --config` reads.
+    /// The feed engine does not use them, but one file can serve both, so
+    /// the section is accepted and checked here too.
+    #[serde(default)]
+    pub risk: RiskSection,
 }
 
 /// `[engine]`.
@@ -371,6 +376,7 @@ impl Config {
             return Err(invalid("venue", "at least one [[venue]] is required"));
         }
         bounds::check_engine(e)?;
+        self.risk.validate()?;
         cores::check_cores(e, crate::sys::init_core_list())?;
         let mut registry = Registry::new();
         let mut venues = Vec::new();

@@ -205,3 +205,25 @@ fn caps_land_on_each_instruments_scales() {
     assert_eq!(eth.max_qty, Qty(5 * 100_000_000));
     assert_eq!(eth.max_notional, 2_500_005 * 10i128.pow(15));
 }
+
+/// The engine's own file may carry `[risk]` (one file for `run` and `trade`):
+/// it is accepted, and a bad value in it is refused by the engine's
+/// validation too, naming the key.
+#[test]
+fn the_engine_config_accepts_and_checks_the_risk_section() {
+    let text = r#"
+[[venue]]
+name = "binance-spot"
+symbols = ["BTCUSDT"]
+[risk]
+max_qty = "5"
+max_orders_per_sec = 20
+"#;
+    let config = tickwire::config::Config::from_toml_str(text).expect("parses");
+    assert_eq!(config.risk.max_qty.as_deref(), Some("5"));
+    assert!(config.validate().is_ok());
+
+    let mut bad = crate::base();
+    bad.risk.max_qty = Some("-1".to_owned());
+    crate::refused(&bad, "risk.max_qty");
+}

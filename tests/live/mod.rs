@@ -49,6 +49,7 @@ pub(crate) fn config_for(sim: &SimVenue, venue: Venue) -> Config {
     Config {
         engine,
         venues: vec![section],
+        risk: Default::default(),
     }
 }
 

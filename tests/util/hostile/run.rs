@@ -46,6 +46,7 @@ pub(crate) fn config(venue: &HostileVenue, symbols: &[&str]) -> Config {
     Config {
         engine,
         venues: vec![section],
+        risk: Default::default(),
     }
 }
 
