@@ -82,6 +82,7 @@ fn tickwire_run(rate: u32, seconds: u64, cores: (Option<usize>, Option<usize>)) 
             ..EngineSection::default()
         },
         venues: vec![sim.venue_section().expect("simulator config")],
+        risk: Default::default(),
     }
     .validate()
     .expect("config");

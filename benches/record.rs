@@ -176,6 +176,7 @@ fn e2e(
             ..EngineSection::default()
         },
         venues: vec![sim.venue_section().expect("simulator config")],
+        risk: Default::default(),
     }
     .validate()
     .expect("config");

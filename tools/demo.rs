@@ -5,6 +5,7 @@
 //! ([`orders`]).
 
 mod orders;
+mod record;
 
 use std::time::{Duration, Instant};
 
@@ -46,6 +47,11 @@ pub(crate) struct Args {
     /// exceed them is refused locally with `rate_limit`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     orders: Option<u32>,
+    /// Also record everything the engine receives under this folder (as
+    /// `tickwire record` does); at the end the recording is replayed and
+    /// every book compared with the one the consumer built live.
+    #[arg(long)]
+    record: Option<std::path::PathBuf>,
     /// Consume through the Aeron bridge (IPC, embedded driver): the hop
     /// engine → Aeron → subscriber thread is then part of `pushed_to_popped`.
     #[cfg(feature = "aeron")]
@@ -142,6 +148,10 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     } else {
         (consumer, None)
     };
+    let recorder = match &args.record {
+        Some(dir) => Some(record::DemoRecorder::start(&mut engine, dir)?),
+        None => None,
+    };
     let handle = engine.spawn().map_err(|e| e.to_string())?;
     let consumer = ConsumerThread::spawn(
         consumer,
@@ -206,21 +216,27 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     );
     let orders = trading.map(|(i, o)| o.stop(&sims[i]));
     let report = handle.stop();
-    let (latency, _) = consumer.stop();
+    let (latency, _, mirror) = consumer.finish();
     #[cfg(feature = "aeron")]
     drop(relay);
     drop(sims);
-    let extra = orders.map(|o| live::ReportExtra {
-        json: o.json(),
-        text: o.text(),
-    });
+    let mut extras: Vec<live::ReportExtra> = orders
+        .map(|o| live::ReportExtra {
+            json: o.json(),
+            text: o.text(),
+        })
+        .into_iter()
+        .collect();
+    if let (Some(r), Some(m)) = (recorder, &mirror) {
+        extras.push(r.finish(&registry, m));
+    }
     live::print_report_with(
         &out,
         args.json,
         elapsed.as_secs_f64(),
         &report,
         &latency,
-        extra.as_ref(),
+        &extras,
     );
     out.finish()
 }

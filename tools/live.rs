@@ -44,7 +44,7 @@ pub(crate) struct View {
 pub(crate) struct ConsumerThread {
     stop: Arc<AtomicBool>,
     view: Arc<Mutex<View>>,
-    thread: Option<JoinHandle<(LatencyReport, u64)>>,
+    thread: Option<JoinHandle<(LatencyReport, u64, BookMirror)>>,
 }
 
 impl ConsumerThread {
@@ -120,7 +120,7 @@ impl ConsumerThread {
                         }
                     }
                 }
-                (latency.report(), events)
+                (latency.report(), events, mirror)
             })?;
         Ok(ConsumerThread {
             stop,
@@ -134,12 +134,19 @@ impl ConsumerThread {
     }
 
     /// Stops after draining what is left; returns the latency report and event count.
-    pub(crate) fn stop(mut self) -> (LatencyReport, u64) {
+    pub(crate) fn stop(self) -> (LatencyReport, u64) {
+        let (latency, events, _) = self.finish();
+        (latency, events)
+    }
+
+    /// [`stop`](Self::stop), also handing back the consumer's books (`None`
+    /// if the thread panicked).
+    pub(crate) fn finish(mut self) -> (LatencyReport, u64, Option<BookMirror>) {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
+        match self.thread.take().and_then(|t| t.join().ok()) {
+            Some((latency, events, mirror)) => (latency, events, Some(mirror)),
+            None => (LatencyReport::default(), 0, None),
+        }
     }
 }
 
@@ -249,7 +256,7 @@ pub(crate) fn print_report(
     report: &EngineReport,
     latency: &LatencyReport,
 ) {
-    print_report_with(out, json, secs, report, latency, None);
+    print_report_with(out, json, secs, report, latency, &[]);
 }
 
 /// More for the final report (`demo --orders`): a JSON member
@@ -260,18 +267,18 @@ pub(crate) struct ReportExtra {
     pub(crate) text: String,
 }
 
-/// [`print_report`] plus `extra`.
+/// [`print_report`] plus `extras`.
 pub(crate) fn print_report_with(
     out: &Out,
     json: bool,
     secs: f64,
     report: &EngineReport,
     latency: &LatencyReport,
-    extra: Option<&ReportExtra>,
+    extras: &[ReportExtra],
 ) {
     let c = &report.counters;
     if json {
-        let more = extra.map(|e| format!(",{}", e.json)).unwrap_or_default();
+        let more: String = extras.iter().map(|e| format!(",{}", e.json)).collect();
         out.line(format_args!(
             "{{\"messages\":{},\"msgs_per_sec\":{},\"gaps\":{},\"resyncs\":{},\"reconnects\":{},\"drops\":{},\"latency_ns\":{}{more}}}",
             c.messages,
@@ -314,7 +321,7 @@ pub(crate) fn print_report_with(
         "latency per message (ns), receive stamped per frame:"
     ));
     out.write(format_args!("{latency}"));
-    if let Some(e) = extra {
+    for e in extras {
         out.write(format_args!("{}", e.text));
     }
 }
