@@ -42,6 +42,7 @@
 //! strategy ([`TradingStats::reports_dropped`]); the thread never blocks.
 
 mod latency;
+mod market;
 mod requests;
 mod rest;
 mod setup;
@@ -274,6 +275,11 @@ pub struct TradingStats {
     pub connects: AtomicU64,
     /// 1 while the session is ready for orders.
     pub ready: AtomicU64,
+    /// Feed events read for reference prices (see
+    /// [`OrderEntry::set_market_data`]).
+    pub market_events: AtomicU64,
+    /// Reference prices set from the feed.
+    pub references: AtomicU64,
     /// Set by [`TradingHandle::reset_latency`], cleared by the thread once
     /// its histograms are empty again.
     pub(crate) reset_latency: AtomicBool,
@@ -290,6 +296,7 @@ impl std::fmt::Debug for StrategyHandle {
 /// Builds the order-entry thread.
 pub struct OrderEntry {
     cfg: TradingConfig,
+    market: Option<market::MarketFeed>,
     strategies: Vec<StrategyEnd>,
     start_ms: u64,
     clock: MonotonicClock,
@@ -310,6 +317,7 @@ impl OrderEntry {
     pub fn new(cfg: TradingConfig) -> OrderEntry {
         OrderEntry {
             cfg,
+            market: None,
             strategies: Vec::new(),
             start_ms: utc_now() / 1_000_000,
             clock: MonotonicClock::new(),
@@ -347,6 +355,30 @@ impl OrderEntry {
         })
     }
 
+    /// Gives the order-entry thread its own consumer of the feed engine
+    /// (from [`Engine::add_consumer`](crate::engine::Engine::add_consumer),
+    /// before the engine is spawned), so that the price band is checked
+    /// against the current mid of each traded instrument's book. The
+    /// thread drains the ring lock-free each turn and mirrors the books of
+    /// the instruments it trades; `feed` is the engine's registry and
+    /// `capacity` its book capacity. Returns false (and keeps no consumer)
+    /// when the feed carries none of the traded symbols on this market's
+    /// venue. Without a feed the band applies only where a reference price
+    /// was set otherwise.
+    pub fn set_market_data(
+        &mut self,
+        consumer: crate::consumer::Consumer,
+        feed: &Registry,
+        capacity: usize,
+    ) -> bool {
+        let venue = match self.cfg.market {
+            Market::Spot => crate::types::Venue::BinanceSpot,
+            Market::Usdm => crate::types::Venue::BinanceUsdm,
+        };
+        self.market = market::MarketFeed::new(consumer, feed, capacity, &self.cfg.registry, venue);
+        self.market.is_some()
+    }
+
     /// Starts the thread; the connection opens at once.
     pub fn spawn(self) -> Result<TradingHandle, TradingError> {
         let signer = match &self.cfg.key {
@@ -369,6 +401,9 @@ impl OrderEntry {
             self.clock,
             self.wake,
         )?;
+        if let Some(m) = self.market {
+            looper.set_market(m);
+        }
         let core = looper.core();
         let join = std::thread::Builder::new()
             .name("tickwire-orders".into())

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mio::{Events, Poll, Token};
 
 use super::latency::{Recorder, answers};
+use super::market::MarketFeed;
 use super::requests::Wake;
 use super::setup::{endpoint, resolve};
 use super::userdata::{UserData, UserEvent};
@@ -79,6 +80,8 @@ pub(crate) struct Loop {
     kill: Arc<AtomicU64>,
     /// USD-M: the listen-key user-data stream and the REST helper.
     usdm: Option<UserData>,
+    /// The feed engine's events: the price band's reference prices.
+    market: Option<MarketFeed>,
     /// The clock push stamps are on (shared with the strategies).
     mono: MonotonicClock,
     wake: Arc<Wake>,
@@ -183,6 +186,7 @@ impl Loop {
         let _ = wake.waker.set(mio::Waker::new(poll.registry(), WAKE)?);
         Ok(Loop {
             usdm,
+            market: None,
             link: Link::new(&ep, tls, MAX_MESSAGE),
             sup: Supervisor::new(timers, now, now),
             poll,
@@ -208,6 +212,11 @@ impl Loop {
             unread_turns: 0,
             cfg,
         })
+    }
+
+    /// Reads reference prices from `feed` from now on.
+    pub(crate) fn set_market(&mut self, feed: MarketFeed) {
+        self.market = Some(feed);
     }
 
     pub(crate) fn core(&self) -> Option<usize> {
@@ -278,6 +287,19 @@ impl Loop {
             self.read(now);
         }
         self.user_data(now);
+        if let Some(m) = self.market.as_mut() {
+            // Before the strategies' requests: their band is checked against
+            // the freshest book.
+            let (events, set) = m.poll(self.gate.risk_mut());
+            if events > 0 {
+                self.stats
+                    .market_events
+                    .fetch_add(events as u64, Ordering::Relaxed);
+                self.stats
+                    .references
+                    .fetch_add(set as u64, Ordering::Relaxed);
+            }
+        }
         self.intake(now);
         if self.gate.poll_timeout().is_some_and(|t| t <= now) {
             self.gate.handle_timeouts(now);
