@@ -148,6 +148,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     } else {
         (consumer, None)
     };
+    // The order thread's own view of the feed (its price band).
+    let orders_feed = args.orders.map(|_| engine.add_consumer());
     let recorder = match &args.record {
         Some(dir) => Some(record::DemoRecorder::start(&mut engine, dir)?),
         None => None,
@@ -162,8 +164,8 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         Duration::from_millis(500),
     )
     .map_err(|e| e.to_string())?;
-    let trading = match args.orders {
-        Some(rate) => {
+    let trading = match (args.orders, orders_feed) {
+        (Some(rate), Some(feed)) => {
             let i = venues
                 .iter()
                 .position(|v| *v == Venue::BinanceSpot)
@@ -172,9 +174,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            Some((i, orders::OrdersDemo::start(&sims[i], &symbol, rate)?))
+            Some((
+                i,
+                orders::OrdersDemo::start(&sims[i], &symbol, rate, (feed, &registry, capacity))?,
+            ))
         }
-        None => None,
+        _ => None,
     };
     let say = |line: &str| {
         if args.json {

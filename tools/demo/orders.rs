@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tickwire::consumer::Consumer;
 use tickwire::metrics::Percentiles;
 use tickwire::orders::{
     Cancel, ClientId, NewOrder, OrderType, RejectReason, ReportKind, Request, SessionStatus,
@@ -104,7 +105,14 @@ pub(crate) struct OrdersReport {
 impl OrdersDemo {
     /// Starts the order-entry thread against `sim` (Binance spot) and the
     /// strategy sending `rate` requests a second on `symbol`.
-    pub(crate) fn start(sim: &SimVenue, symbol: &str, rate: u32) -> Result<OrdersDemo, String> {
+    /// `feed`: the engine's consumer for the order thread's price band
+    /// (with the engine's registry and book capacity).
+    pub(crate) fn start(
+        sim: &SimVenue,
+        symbol: &str,
+        rate: u32,
+        feed: (Consumer, &Registry, usize),
+    ) -> Result<OrdersDemo, String> {
         let mut reg = Registry::new();
         reg.add(Venue::BinanceSpot, symbol, SimConfig::TICK, SimConfig::LOT)
             .map_err(|e| e.to_string())?;
@@ -118,6 +126,9 @@ impl OrdersDemo {
         );
         cfg.ca_file = sim.ca_file().map_err(|e| e.to_string())?;
         let mut oe = OrderEntry::new(cfg);
+        // The price band (default ±50%) is checked against the engine's
+        // live book of the symbol.
+        oe.set_market_data(feed.0, feed.1, feed.2);
         let strategy = oe.add_strategy().map_err(|e| e.to_string())?;
         let handle = oe.spawn().map_err(|e| e.to_string())?;
         let shared = Arc::new(Shared::default());
