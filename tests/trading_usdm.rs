@@ -367,8 +367,10 @@ fn usdm_disconnect_mid_order_reopens_user_data_then_reconciles() {
     t.until("ack", |seen| has(seen, &resting, ReportKind::Ack));
     s.inject(Fault::Orders(OrderFault::DisconnectMidOrder));
     let o = t.order(Side::Bid, px, 1_000);
+    // The ack may come over the user-data stream (its own connection)
+    // before the trading connection is back: wait for both.
     t.until("reconciled", |seen| has(seen, &o, ReportKind::Ack));
-    assert!(load(&t.handle.stats().connects) >= 2);
+    wait_for("reconnected", || load(&t.handle.stats().connects) >= 2);
     wait_for("user data back", || load(&t.handle.stats().user_data) == 1);
     // Accepting again, after the user-data stream is back.
     let o2 = t.order(Side::Bid, px, 1_000);
