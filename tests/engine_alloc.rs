@@ -9,69 +9,12 @@
 //! * over wss://, rustls (0.23) copies each received TLS record into a fresh
 //!   buffer: one allocation per record.
 
+mod feed_alloc;
 mod live;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tickwire::types::Venue;
-
-struct Counting;
-
-/// New allocations made by the feed thread.
-static FEED_ALLOCS: AtomicU64 = AtomicU64::new(0);
-/// Growths of existing buffers (reallocations) by the feed thread.
-static FEED_GROWS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// 0 unknown, 1 feed thread, 2 other thread, 3 being classified.
-    static ROLE: Cell<u8> = const { Cell::new(0) };
-}
-
-fn on_feed_thread() -> bool {
-    ROLE.with(|r| match r.get() {
-        1 => true,
-        2 | 3 => false,
-        _ => {
-            // Looking the name up may allocate: mark the thread as being
-            // classified so that nested allocations are not counted.
-            r.set(3);
-            let feed = std::thread::current().name() == Some("tickwire-feed");
-            r.set(if feed { 1 } else { 2 });
-            feed
-        }
-    })
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches an atomic and a const-initialised thread local.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if on_feed_thread() {
-            FEED_ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if on_feed_thread() {
-            FEED_GROWS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// The counter is per process: one engine at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -96,8 +39,8 @@ fn steady_allocations(tls: bool) -> Steady {
         "too few messages"
     );
     let (a0, g0, n0) = (
-        FEED_ALLOCS.load(Ordering::Relaxed),
-        FEED_GROWS.load(Ordering::Relaxed),
+        feed_alloc::feed_counts().0,
+        feed_alloc::feed_counts().1,
         handle.counters().messages,
     );
     let target = n0 + 100_000;
@@ -107,8 +50,8 @@ fn steady_allocations(tls: bool) -> Steady {
         "too few messages"
     );
     let (a1, g1, n1) = (
-        FEED_ALLOCS.load(Ordering::Relaxed),
-        FEED_GROWS.load(Ordering::Relaxed),
+        feed_alloc::feed_counts().0,
+        feed_alloc::feed_counts().1,
         handle.counters().messages,
     );
     let c = handle.stop().counters;

@@ -2,71 +2,14 @@
 //! recorder attached, over ws://, the feed thread makes no new allocation
 //! in steady state (every frame is copied into the hand-over ring's
 //! preallocated memory), and the writer thread keeps up without losing a
-//! record. The counting allocator is the one of `engine_alloc.rs`.
+//! record. The counting allocator is `feed_alloc`'s, shared with `engine_alloc.rs`.
 
+mod feed_alloc;
 mod live;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tickwire::types::Venue;
-
-struct Counting;
-
-/// New allocations made by the feed thread.
-static FEED_ALLOCS: AtomicU64 = AtomicU64::new(0);
-/// Growths of existing buffers (reallocations) by the feed thread.
-static FEED_GROWS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    /// 0 unknown, 1 feed thread, 2 other thread, 3 being classified.
-    static ROLE: Cell<u8> = const { Cell::new(0) };
-}
-
-fn on_feed_thread() -> bool {
-    ROLE.with(|r| match r.get() {
-        1 => true,
-        2 | 3 => false,
-        _ => {
-            // Looking the name up may allocate: mark the thread as being
-            // classified so that nested allocations are not counted.
-            r.set(3);
-            let feed = std::thread::current().name() == Some("tickwire-feed");
-            r.set(if feed { 1 } else { 2 });
-            feed
-        }
-    })
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches an atomic and a const-initialised thread local.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if on_feed_thread() {
-            FEED_ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if on_feed_thread() {
-            FEED_GROWS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn recording_adds_no_allocation_on_the_feed_thread() {
@@ -99,8 +42,8 @@ fn recording_adds_no_allocation_on_the_feed_thread() {
         "too few messages"
     );
     let (a0, g0, n0) = (
-        FEED_ALLOCS.load(Ordering::Relaxed),
-        FEED_GROWS.load(Ordering::Relaxed),
+        feed_alloc::feed_counts().0,
+        feed_alloc::feed_counts().1,
         handle.counters().messages,
     );
     assert!(
@@ -108,10 +51,7 @@ fn recording_adds_no_allocation_on_the_feed_thread() {
             >= n0 + 60_000),
         "too few messages"
     );
-    let (a1, g1) = (
-        FEED_ALLOCS.load(Ordering::Relaxed),
-        FEED_GROWS.load(Ordering::Relaxed),
-    );
+    let (a1, g1) = (feed_alloc::feed_counts().0, feed_alloc::feed_counts().1);
     let c = handle.stop().counters;
     let written = writer.join().expect("writer");
     let _ = std::fs::remove_dir_all(&dir);

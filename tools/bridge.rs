@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tickwire::bridge::{MediaDriver, Publisher, PublisherConfig, Subscriber, snapshot_stream_id};
-use tickwire::config::{Config, EngineSection, VenueSection};
 use tickwire::engine::Engine;
 
 use crate::Failure;
@@ -31,24 +30,8 @@ pub(crate) struct AeronArgs {
 /// Arguments of `tickwire bridge`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// A TOML configuration (instead of --venue/--symbols).
-    #[arg(long, conflicts_with_all = ["venue", "symbols", "ws_url", "rest_url"])]
-    config: Option<PathBuf>,
-    /// The venue.
-    #[arg(long, value_parser = crate::venues::venue(), required_unless_present = "config")]
-    venue: Option<tickwire::types::Venue>,
-    /// Comma-separated symbols.
-    #[arg(long, value_delimiter = ',', required_unless_present = "config")]
-    symbols: Vec<String>,
-    /// WebSocket base URL (default: the venue's production endpoint).
-    #[arg(long)]
-    ws_url: Option<String>,
-    /// REST base URL (default: the venue's production endpoint).
-    #[arg(long)]
-    rest_url: Option<String>,
-    /// Extra CA certificate (PEM) to trust, e.g. the simulator's.
-    #[arg(long)]
-    ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    source: crate::source::Source,
     #[command(flatten)]
     aeron: AeronArgs,
     /// Milliseconds between full snapshots on the snapshot stream.
@@ -59,32 +42,10 @@ pub(crate) struct Args {
     seconds: Option<u64>,
 }
 
-fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
-    if let Some(path) = &args.config {
-        return Config::load(path)
-            .and_then(|c| c.validate())
-            .map_err(|e| e.to_string());
-    }
-    let venue = args.venue.ok_or("--venue is required")?;
-    Config {
-        engine: EngineSection::default(),
-        venues: vec![VenueSection {
-            ws_url: args.ws_url.clone(),
-            rest_url: args.rest_url.clone(),
-            ca_file: args.ca_file.clone(),
-            symbols: args.symbols.clone(),
-            ..VenueSection::new(venue)
-        }],
-        risk: Default::default(),
-    }
-    .validate()
-    .map_err(crate::tap::flag_error)
-}
-
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     crate::live::init_tracing("warn");
     let stop = crate::signals::install()?;
-    let config = config(args)?;
+    let config = args.source.engine_config()?;
     let capacity = config.engine.book_capacity;
     let core = config.engine.consumer_cores.first().copied();
     let mut engine = Engine::new(config).map_err(|e| e.to_string())?;

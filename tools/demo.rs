@@ -91,7 +91,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             risk: Default::default(),
         }
         .validate()
-        .map_err(crate::tap::flag_error)?;
+        .map_err(crate::source::flag_error)?;
     }
     let out = Out::new();
     let cores = tickwire::sys::init_core_list().to_vec();

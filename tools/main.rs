@@ -21,6 +21,7 @@ mod replay;
 mod run;
 mod signals;
 mod sim;
+mod source;
 mod tap;
 mod trade;
 mod venues;

@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tickwire::config::{Config, EngineSection, VenueSection};
 use tickwire::engine::Engine;
 use tickwire::engine::recording::{RecordOptions, attach};
 use tickwire::record::Rotation;
@@ -17,24 +16,8 @@ use crate::Failure;
 /// Arguments of `tickwire record`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// A TOML configuration (instead of --venue/--symbols).
-    #[arg(long, conflicts_with_all = ["venue", "symbols", "ws_url", "rest_url"])]
-    config: Option<PathBuf>,
-    /// The venue.
-    #[arg(long, value_parser = crate::venues::venue(), required_unless_present = "config")]
-    venue: Option<tickwire::types::Venue>,
-    /// Comma-separated symbols.
-    #[arg(long, value_delimiter = ',', required_unless_present = "config")]
-    symbols: Vec<String>,
-    /// WebSocket base URL (default: the venue's production endpoint).
-    #[arg(long)]
-    ws_url: Option<String>,
-    /// REST base URL (default: the venue's production endpoint).
-    #[arg(long)]
-    rest_url: Option<String>,
-    /// Extra CA certificate (PEM) to trust, e.g. the simulator's.
-    #[arg(long)]
-    ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    source: crate::source::Source,
     /// The output folder (created; one sub-folder per venue).
     #[arg(long)]
     out: PathBuf,
@@ -49,32 +32,10 @@ pub(crate) struct Args {
     max_file_mb: Option<u64>,
 }
 
-fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
-    if let Some(path) = &args.config {
-        return Config::load(path)
-            .and_then(|c| c.validate())
-            .map_err(|e| e.to_string());
-    }
-    let venue = args.venue.ok_or("--venue is required")?;
-    Config {
-        engine: EngineSection::default(),
-        venues: vec![VenueSection {
-            ws_url: args.ws_url.clone(),
-            rest_url: args.rest_url.clone(),
-            ca_file: args.ca_file.clone(),
-            symbols: args.symbols.clone(),
-            ..VenueSection::new(venue)
-        }],
-        risk: Default::default(),
-    }
-    .validate()
-    .map_err(crate::tap::flag_error)
-}
-
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     crate::live::init_tracing("warn");
     let stop = crate::signals::install()?;
-    let config = config(args)?;
+    let config = args.source.engine_config()?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("--out {}: {e}", args.out.display()))?;
     let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
     let mut opts = RecordOptions::new(&args.out);

@@ -3,10 +3,8 @@
 //! and for checking tickwire against another client or server.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tickwire::config::{Config, ConfigError, EngineSection, VenueSection};
 use tickwire::engine::Engine;
 use tickwire::types::{Aggressor, Body, Event, Registry, Side};
 
@@ -15,74 +13,17 @@ use crate::Failure;
 /// Arguments of `tickwire tap`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// A TOML configuration (instead of --venue/--symbols).
-    #[arg(long, conflicts_with_all = ["venue", "symbols", "ws_url", "rest_url"])]
-    config: Option<PathBuf>,
-    /// The venue.
-    #[arg(long, value_parser = crate::venues::venue(), required_unless_present = "config")]
-    venue: Option<tickwire::types::Venue>,
-    /// Comma-separated symbols.
-    #[arg(long, value_delimiter = ',', required_unless_present = "config")]
-    symbols: Vec<String>,
-    /// WebSocket base URL (default: the venue's production endpoint).
-    #[arg(long)]
-    ws_url: Option<String>,
-    /// REST base URL (default: the venue's production endpoint).
-    #[arg(long)]
-    rest_url: Option<String>,
-    /// Extra CA certificate (PEM) to trust, e.g. the simulator's.
-    #[arg(long)]
-    ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    source: crate::source::Source,
     /// Stop after this many seconds, at most a year (default: until SIGINT or SIGTERM).
     #[arg(long, value_parser = crate::limits::seconds())]
     seconds: Option<u64>,
 }
 
-/// The validated configuration: from `--config`, or from the flags (then
-/// an error names the flag that caused it, not the configuration key).
-fn config(args: &Args) -> Result<tickwire::config::EngineConfig, String> {
-    if let Some(path) = &args.config {
-        return Config::load(path)
-            .and_then(|c| c.validate())
-            .map_err(|e| e.to_string());
-    }
-    let venue = args.venue.ok_or("--venue is required")?;
-    Config {
-        engine: EngineSection::default(),
-        venues: vec![VenueSection {
-            ws_url: args.ws_url.clone(),
-            rest_url: args.rest_url.clone(),
-            ca_file: args.ca_file.clone(),
-            symbols: args.symbols.clone(),
-            ..VenueSection::new(venue)
-        }],
-        risk: Default::default(),
-    }
-    .validate()
-    .map_err(flag_error)
-}
-
-/// A configuration error built from the flags, naming the flag.
-pub(crate) fn flag_error(e: ConfigError) -> String {
-    let ConfigError::Invalid { key, message } = &e else {
-        return e.to_string();
-    };
-    let field = key.strip_prefix("venue[0].").unwrap_or(key);
-    let flag = match field.split(['.', '[']).next().unwrap_or(field) {
-        "ws_url" => "--ws-url",
-        "rest_url" => "--rest-url",
-        "ca_file" => "--ca-file",
-        "symbols" | "symbol" => "--symbols",
-        "name" => "--venue",
-        _ => return e.to_string(),
-    };
-    format!("{flag}: {message}")
-}
-
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     crate::live::init_tracing("warn");
     let stop = crate::signals::install()?;
-    let config = config(args)?;
+    let config = args.source.engine_config()?;
     let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
     let mut consumer = engine.add_consumer();
     let registry = engine.registry();
