@@ -11,19 +11,18 @@
 //! counters) and does what is due (`tick`): timers, paced texts, REST
 //! snapshot requests through the weight limiter, consumer repair.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token, Waker};
 
 use super::limits::TokenBucket;
 use super::link::Link;
 use super::plan::plan_connections;
 use super::snapshots::SnapshotRetry;
-use super::supervisor::{Due, SessionState, Supervisor, SupervisorTimers};
-use super::worker::{Job, Worker, WorkerTables};
+use super::supervisor::{SessionState, Supervisor, SupervisorTimers};
+use super::worker::{Worker, WorkerTables};
 use super::{EngineCounters, EngineReport, InstrumentReport};
 use crate::book::BookRead;
 use crate::config::EngineConfig;
@@ -34,7 +33,9 @@ use crate::venue::{
 };
 
 mod books;
+mod conn;
 mod record;
+mod timers;
 
 const WAKER: Token = Token(usize::MAX);
 /// How often the loop services slow consumers and retries what a budget
@@ -506,285 +507,6 @@ impl FeedLoop {
         }
         if conn.supervisor.state() == SessionState::Syncing {
             self.check_synced(idx, now);
-        }
-    }
-
-    fn on_open(&mut self, idx: usize, now: Nanos) {
-        let conn = &mut self.conns[idx];
-        let (state, reconnect) = conn.supervisor.opened(now);
-        conn.binaries = 0;
-        if let Some(ws) = conn.link.ws.as_mut() {
-            if let Some(t) = ws.transport_mut() {
-                // Only readability matters now; writes are flushed as they are made.
-                let _ = self.poll.registry().reregister(
-                    t.tcp_mut(),
-                    Token(idx),
-                    Interest::READABLE | Interest::WRITABLE,
-                );
-            }
-        }
-        tracing::info!(conn = idx, url = %conn.protocol.url(), reconnect, "connection open");
-        self.count_open();
-        if reconnect {
-            self.counters.reconnects.incr();
-            self.status_all(idx, StatusCode::Reconnected, 0, now);
-        }
-        self.session_changed(idx, state, now, "open");
-        if self.rec.is_some() {
-            let url = self.conns[idx].protocol.url().to_owned();
-            self.rec_conn(idx, crate::record::Kind::Connect, url.as_bytes(), now);
-        }
-        self.conns[idx].protocol.handle_open(now, &mut self.books);
-        self.scan_snapshots = true;
-    }
-
-    /// Publishes one status event for every instrument of a connection.
-    fn status_all(&mut self, idx: usize, code: StatusCode, a: i64, now: Nanos) {
-        let FeedLoop {
-            conns,
-            books,
-            out,
-            batch,
-            ..
-        } = self;
-        for &inst in conns[idx].protocol.instruments() {
-            publish_status(&books[inst.index()], code, a, idx as i64, now, batch, out);
-        }
-    }
-
-    fn session_changed(&mut self, idx: usize, state: SessionState, now: Nanos, why: &str) {
-        let venue = self.cfg.venues[self.conns[idx].venue].venue;
-        tracing::info!(conn = idx, %venue, state = state.name(), reason = why, "session state");
-        self.status_all(idx, StatusCode::Session, state as i64, now);
-    }
-
-    /// Tears a connection down, resyncs its books, and schedules a restart
-    /// (or puts the venue down when it restarts too often).
-    fn fail(&mut self, idx: usize, now: Nanos, reason: &str, planned: bool) {
-        let conn = &mut self.conns[idx];
-        // The WebSocket may already report closed; the session knows it was up.
-        let was_open = matches!(
-            conn.supervisor.state(),
-            SessionState::Syncing | SessionState::Live | SessionState::Stale
-        );
-        conn.link.close(self.poll.registry());
-        conn.shutdown_announced = false;
-        if planned {
-            tracing::info!(conn = idx, reason, "reconnecting (planned)");
-        } else {
-            tracing::warn!(conn = idx, reason, "connection failed");
-            self.counters.failures.incr();
-            // Failure path only: keep the last few distinct reasons for the report.
-            if !self.errors.iter().any(|e| e == reason) {
-                if self.errors.len() == 16 {
-                    self.errors.remove(0);
-                }
-                self.errors.push(reason.to_owned());
-            }
-        }
-        if was_open {
-            self.status_all(idx, StatusCode::Disconnected, 0, now);
-        }
-        self.rec_conn(idx, crate::record::Kind::Disconnect, reason.as_bytes(), now);
-        // No ghost levels: the venue's session resets what the dead
-        // connection fed (see `Session::handle_closed`).
-        let FeedLoop {
-            conns,
-            books,
-            out,
-            batch,
-            ..
-        } = self;
-        conns[idx].protocol.handle_closed(now, books, batch, out);
-        self.count_open();
-        let state = self.conns[idx].supervisor.failed(now, planned);
-        let retry = self.conns[idx].supervisor.next_deadline();
-        self.next_tick = self.next_tick.min(retry);
-        self.session_changed(idx, state, now, reason);
-        if state == SessionState::Down {
-            self.connection_down(idx, now);
-        }
-    }
-
-    /// A connection exceeded the restart intensity and is down for the
-    /// cool-down: `VenueDown` for its instruments, a counter, one log line.
-    fn connection_down(&mut self, idx: usize, now: Nanos) {
-        let venue = self.cfg.venues[self.conns[idx].venue].venue;
-        tracing::error!(
-            conn = idx,
-            %venue,
-            restarts = self.cfg.engine.restart_limit,
-            window_ms = self.cfg.engine.restart_window_ms,
-            cooldown_ms = self.cfg.engine.down_cooldown_ms,
-            "restart intensity exceeded: connection down"
-        );
-        self.counters.venue_down.incr();
-        self.status_all(idx, StatusCode::VenueDown, 0, now);
-    }
-
-    fn start_connect(&mut self, idx: usize, now: Nanos) {
-        let state = self.conns[idx].supervisor.connecting(now);
-        self.session_changed(idx, state, now, "connecting");
-        let conn = &mut self.conns[idx];
-        match conn.link.address() {
-            Some(addr) => self.connect_transport(idx, addr, now),
-            None => {
-                conn.link.resolving = true;
-                if !self.worker.submit(Job::Resolve { conn: idx }) {
-                    self.fail(idx, now, "helper queue full", false);
-                }
-            }
-        }
-    }
-
-    fn connect_transport(&mut self, idx: usize, addr: SocketAddr, now: Nanos) {
-        let conn = &mut self.conns[idx];
-        let url = conn.protocol.url();
-        if let Err(e) = conn
-            .link
-            .connect(addr, url, self.poll.registry(), Token(idx))
-        {
-            self.fail(idx, now, &e, false);
-        }
-    }
-
-    fn tick(&mut self, now: Nanos) {
-        for idx in 0..self.conns.len() {
-            match self.conns[idx].supervisor.check(now) {
-                Some(Due::Connect) => self.start_connect(idx, now),
-                Some(Due::ConnectTimeout) => self.fail(idx, now, "connect timeout", false),
-                Some(Due::Stale) => {
-                    self.session_changed(
-                        idx,
-                        SessionState::Stale,
-                        now,
-                        "no frame within the timeout",
-                    );
-                    self.fail(idx, now, "stale: no frame within the timeout", false);
-                }
-                Some(Due::Rotate) => self.fail(idx, now, "connection age limit", true),
-                None => {}
-            }
-            let conn = &mut self.conns[idx];
-            if conn.shutdown_announced {
-                self.fail(idx, now, "venue announced a server shutdown", true);
-                continue;
-            }
-            if let Some(ws) = conn.link.ws.as_mut().filter(|w| w.is_open()) {
-                // Paced by the session: a few at most per tick.
-                let mut sent = 0;
-                let mut failed = None;
-                while sent < 8
-                    && conn
-                        .protocol
-                        .poll_transmit(now, &mut self.books, &mut self.text)
-                {
-                    sent += 1;
-                    if let Some(r) = self.rec.as_mut() {
-                        let h = record::conn_header(
-                            self.cfg.venues[conn.venue].venue,
-                            idx,
-                            crate::record::Kind::Subscribe,
-                            now,
-                        );
-                        r.record(h, self.text.as_bytes());
-                    }
-                    if let Err(e) = ws.send_text(&self.text) {
-                        failed = Some(e.to_string());
-                        break;
-                    }
-                }
-                if sent > 0 {
-                    // A subscribe may have asked for a snapshot: start its clock.
-                    self.stream_wake = now;
-                }
-                if let Some(e) = failed {
-                    self.fail(idx, now, &e, false);
-                    continue;
-                }
-                if ws.wants_write() {
-                    if let Err(e) = ws.flush() {
-                        self.fail(idx, now, &e.to_string(), false);
-                        continue;
-                    }
-                }
-            }
-            self.check_synced(idx, now);
-        }
-        if now >= self.stale_wake {
-            self.check_instrument_staleness(now);
-        }
-        if now >= self.stream_wake {
-            self.check_stream_snapshots(now);
-        }
-        if self.scan_snapshots || now >= self.snapshot_wake {
-            self.request_snapshots(now);
-        }
-        if self.out.fanout.has_dirty() {
-            let books = &self.books;
-            self.out
-                .fanout
-                .service(now, |inst| books.get(inst.index()).map(|b| b.state(now)));
-        }
-        if now >= self.next_refresh {
-            self.refresh_counters();
-            self.next_refresh = now + COUNTER_REFRESH;
-        }
-        self.next_tick = self.next_deadline(now);
-    }
-
-    /// The earliest time anything is due: a supervisor's timer, a session's
-    /// next message, a snapshot retry, an instrument's staleness, the
-    /// counters; every `TICK` while slow consumers wait for repair or a
-    /// budget held a snapshot request back.
-    fn next_deadline(&self, now: Nanos) -> Nanos {
-        let mut next = now
-            .saturating_add(MAX_SLEEP)
-            .min(self.next_refresh)
-            .min(self.snapshot_wake)
-            .min(self.stale_wake)
-            .min(self.stream_wake);
-        for c in &self.conns {
-            next = next.min(c.supervisor.next_deadline());
-            if c.is_open() {
-                if let Some(t) = c.protocol.poll_timeout(now) {
-                    next = next.min(t);
-                }
-            }
-        }
-        if self.scan_snapshots || self.out.fanout.has_dirty() {
-            next = next.min(now.saturating_add(TICK));
-        }
-        next.max(now)
-    }
-
-    fn check_synced(&mut self, idx: usize, now: Nanos) {
-        let conn = &self.conns[idx];
-        let state = conn.supervisor.state();
-        if !matches!(state, SessionState::Syncing | SessionState::Live) {
-            return;
-        }
-        let all = conn
-            .protocol
-            .instruments()
-            .iter()
-            .all(|i| self.books[i.index()].sync.is_synced());
-        let change = if all {
-            self.conns[idx].supervisor.synced(now)
-        } else {
-            self.conns[idx].supervisor.unsynced(now)
-        };
-        if let Some(state) = change {
-            self.session_changed(
-                idx,
-                state,
-                now,
-                if all {
-                    "all books synced"
-                } else {
-                    "a book is resyncing"
-                },
-            );
         }
     }
 
