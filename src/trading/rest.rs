@@ -262,8 +262,9 @@ impl Worker {
                 busy = true;
                 let mut out = self.job(job);
                 // The order thread drains every turn; a full ring means it
-                // is busy or stopping: wait briefly rather than lose evidence.
-                for _ in 0..1_000 {
+                // is busy or stopping: wait (until it drains or the thread
+                // is stopped) rather than lose evidence.
+                loop {
                     match self.done.push(out) {
                         Ok(()) => break,
                         Err(rtrb::PushError::Full(o)) => out = o,
