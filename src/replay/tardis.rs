@@ -23,27 +23,10 @@ use crate::types::{Body, Instrument, Nanos, Price, Side, StatusCode, Venue};
 /// The CSV header line.
 pub const HEADER: &str = "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount";
 
-/// tardis.dev's exchange id for `venue` (OKX by instrument type: `okex`
-/// spot, `okex-swap`, `okex-futures`).
+/// tardis.dev's exchange id for `symbol` on `venue` (the venue's
+/// [`Profile::tardis_exchange`](crate::venue::profile::Profile::tardis_exchange)).
 pub fn exchange_id(venue: Venue, symbol: &str) -> &'static str {
-    match venue {
-        Venue::BinanceSpot => "binance",
-        Venue::BinanceUsdm => "binance-futures",
-        Venue::BybitSpot => "bybit-spot",
-        Venue::BybitLinear => "bybit",
-        Venue::Okx if symbol.ends_with("-SWAP") => "okex-swap",
-        Venue::Okx
-            if symbol
-                .rsplit('-')
-                .next()
-                .is_some_and(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())) =>
-        {
-            "okex-futures"
-        }
-        Venue::Okx => "okex",
-        Venue::Coinbase => "coinbase",
-        Venue::Kraken => "kraken",
-    }
+    (crate::venue::profile(venue).tardis_exchange)(symbol)
 }
 
 /// Writes the rows of one instrument's level events (a [`Publish`] target
@@ -230,6 +213,28 @@ mod tests {
         text.lines()
             .map(|l| l.splitn(5, ',').nth(4).unwrap().to_owned())
             .collect()
+    }
+
+    #[test]
+    fn every_venue_has_its_tardis_exchange_id() {
+        let ids: Vec<&str> = Venue::ALL
+            .iter()
+            .map(|&v| exchange_id(v, "BTC-USDT"))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "binance",
+                "binance-futures",
+                "bybit-spot",
+                "bybit",
+                "okex",
+                "coinbase",
+                "kraken"
+            ]
+        );
+        assert_eq!(exchange_id(Venue::Okx, "BTC-USDT-SWAP"), "okex-swap");
+        assert_eq!(exchange_id(Venue::Okx, "BTC-USD-251226"), "okex-futures");
     }
 
     #[test]

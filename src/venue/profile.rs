@@ -118,6 +118,9 @@ pub struct Profile {
     /// others go to the sorted far list. Wider suits venues whose updates
     /// land deep in the book; each tick costs 8 bytes a side.
     pub book_window: usize,
+    /// tardis.dev's exchange id for a symbol of this venue (the `exchange`
+    /// column of `tickwire export --format tardis-incremental-l2`).
+    pub tardis_exchange: fn(&str) -> &'static str,
 }
 
 /// See [`Profile::snapshot_limits`].

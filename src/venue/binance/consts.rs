@@ -85,6 +85,7 @@ pub const SPOT: Profile = Profile {
     reconnect_before_cut: RECONNECT_BEFORE_CUT,
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
     book_window: crate::book::DEFAULT_WINDOW,
+    tardis_exchange: |_| "binance",
     default_tick_size: "0.00000001",
     default_lot_size: "0.00000001",
 };
@@ -101,6 +102,7 @@ pub const USDM: Profile = Profile {
     depth_intervals: &[100, 0, 250, 500],
     max_messages_per_sec: USDM_MAX_MESSAGES_PER_SEC,
     rest_weight_per_min: USDM_REST_WEIGHT_PER_MIN,
+    tardis_exchange: |_| "binance-futures",
     ..SPOT
 };
 

@@ -49,6 +49,7 @@ pub const SPOT: Profile = Profile {
     reconnect_before_cut: Duration::from_secs(15 * 60),
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
     book_window: crate::book::DEFAULT_WINDOW,
+    tardis_exchange: |_| "bybit-spot",
     default_tick_size: "0.00000001",
     default_lot_size: "0.00000001",
 };
@@ -60,5 +61,6 @@ pub const LINEAR: Profile = Profile {
     // Dated futures: BTCUSDT-26DEC25.
     symbol_punctuation: b"-",
     symbol_alphabet: "ASCII letters, digits and `-` (dated futures: BTCUSDT-26DEC25)",
+    tardis_exchange: |_| "bybit",
     ..SPOT
 };

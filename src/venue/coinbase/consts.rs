@@ -50,4 +50,5 @@ pub const PROFILE: Profile = Profile {
     reconnect_before_cut: Duration::from_secs(15 * 60),
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
     book_window: BOOK_WINDOW,
+    tardis_exchange: |_| "coinbase",
 };

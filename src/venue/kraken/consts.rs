@@ -28,6 +28,7 @@ pub const MAX_MESSAGES_PER_SEC: u32 = 5;
 pub const PROFILE: Profile = Profile {
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
     book_window: crate::book::DEFAULT_WINDOW,
+    tardis_exchange: |_| "kraken",
     venue: Venue::Kraken,
     ws_url: PUBLIC_WS,
     rest_url: REST,

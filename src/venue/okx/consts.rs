@@ -47,6 +47,24 @@ pub const PROFILE: Profile = Profile {
     reconnect_before_cut: Duration::from_secs(15 * 60),
     max_frame_bytes: super::DEFAULT_MAX_FRAME,
     book_window: crate::book::DEFAULT_WINDOW,
+    tardis_exchange,
     default_tick_size: "0.00000001",
     default_lot_size: "0.00000001",
 };
+
+/// tardis.dev's exchange id by instrument type: `okex-swap` for perpetual
+/// swaps (`BTC-USDT-SWAP`), `okex-futures` for dated futures
+/// (`BTC-USD-251226`), `okex` for spot.
+fn tardis_exchange(symbol: &str) -> &'static str {
+    let dated = symbol
+        .rsplit('-')
+        .next()
+        .is_some_and(|s| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()));
+    if symbol.ends_with("-SWAP") {
+        "okex-swap"
+    } else if dated {
+        "okex-futures"
+    } else {
+        "okex"
+    }
+}
