@@ -1,7 +1,7 @@
 //! Nothing allocates per event on either side of the bridge after warm-up:
 //! a counting global allocator (all threads: the feed side in this test's
-//! thread, the publisher thread, and the subscriber polled here) over Aeron
-//! IPC with an embedded driver. Aeron's own threads are C and use malloc,
+//! thread, the publisher (its own thread, or stepped inline here), and the
+//! subscriber polled here) over Aeron IPC with an embedded driver. Aeron's own threads are C and use malloc,
 //! which this allocator does not see; the Rust side is what is checked.
 
 mod bridge_util;
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use bridge_util::{CAPACITY, Feed, mirror, registry, same_books};
 use tickwire::book::Ladder;
-use tickwire::bridge::{MediaDriver, Publisher, PublisherConfig, Subscriber};
+use tickwire::bridge::{
+    Idle, InlinePublisher, MediaDriver, Publisher, PublisherConfig, Subscriber,
+};
 use tickwire::consumer::BookMirror;
 use tickwire::ring::{BookState, EventBatch, FanOut};
 use tickwire::types::Event;
@@ -59,9 +61,11 @@ unsafe impl GlobalAlloc for CountingAlloc {
 #[global_allocator]
 static GLOBAL: CountingAlloc = CountingAlloc;
 
-/// The feed side (this thread) and the subscriber polled in step.
+/// The feed side (this thread), the publisher when it is stepped here, and
+/// the subscriber polled in step.
 struct Rig {
     fanout: FanOut,
+    inline: Option<InlinePublisher>,
     batch: EventBatch,
     sub: Subscriber,
     local: BookMirror,
@@ -88,7 +92,15 @@ impl Rig {
             }
             self.fanout
                 .publish(&self.batch, BookState::<Ladder>::Resyncing(stamp), 0);
+            self.step();
             self.drain(300);
+        }
+    }
+
+    /// Steps the inline publisher, if there is one.
+    fn step(&mut self) {
+        if let Some(p) = &mut self.inline {
+            p.step();
         }
     }
 
@@ -97,6 +109,7 @@ impl Rig {
         let mut empty = 0;
         let mut got = 0;
         while empty < idle {
+            self.step();
             match self.sub.poll() {
                 Some(e) => {
                     self.remote.apply(&e);
@@ -111,22 +124,52 @@ impl Rig {
     }
 }
 
+/// The two ways to run the publisher, one after the other: the counter is
+/// process-wide, so they must not overlap.
 #[test]
 fn neither_side_allocates_per_event_after_warm_up() {
+    check(false, 3401);
+    check(true, 3411);
+}
+
+/// Publishes 20,000 generated batches over IPC, counting allocations after
+/// the first 5,000, with the publisher on its own thread or stepped here
+/// (`inline`, with a yielding driver); then compares the books.
+fn check(stepped_here: bool, stream_id: i32) {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
     let reg = registry();
-    let dir = format!("/dev/shm/tickwire-test-{}-alloc", std::process::id());
-    let driver = MediaDriver::start(Some(std::path::Path::new(&dir))).expect("driver");
+    let dir = format!(
+        "/dev/shm/tickwire-test-{}-alloc-{stream_id}",
+        std::process::id()
+    );
+    let idle = if stepped_here {
+        Idle::Yield
+    } else {
+        Idle::Backoff
+    };
+    let driver = MediaDriver::start_with(Some(std::path::Path::new(&dir)), idle).expect("driver");
     let mut fanout = FanOut::new(reg.len(), 2 * CAPACITY);
     let consumer = fanout.add_consumer(1 << 14);
-    let mut cfg = PublisherConfig::new("aeron:ipc");
-    cfg.stream_id = 3401;
+    // 64 KiB terms: the stream rotates terms dozens of times, and a message
+    // that meets a term's end must be offered again, not dropped.
+    let channel = "aeron:ipc?term-length=65536";
+    let mut cfg = PublisherConfig::new(channel);
+    cfg.stream_id = stream_id;
     cfg.snapshot_interval = Duration::from_millis(20);
-    let publisher =
-        Publisher::spawn(driver.dir(), consumer, reg.clone(), CAPACITY, &cfg).expect("publisher");
-    let sub = Subscriber::connect(driver.dir(), "aeron:ipc", 3401).expect("subscriber");
+    let (publisher, inline) = if stepped_here {
+        let p = InlinePublisher::connect(driver.dir(), consumer, reg.clone(), CAPACITY, &cfg)
+            .expect("publisher");
+        (None, Some(p))
+    } else {
+        let p = Publisher::spawn(driver.dir(), consumer, reg.clone(), CAPACITY, &cfg)
+            .expect("publisher");
+        (Some(p), None)
+    };
+    let sub = Subscriber::connect(driver.dir(), channel, stream_id).expect("subscriber");
     let mut feed = Feed::new(9, reg.len());
     let mut rig = Rig {
         fanout,
+        inline,
         batch: EventBatch::with_capacity(4 * CAPACITY),
         sub,
         local: mirror(&reg),
@@ -152,13 +195,20 @@ fn neither_side_allocates_per_event_after_warm_up() {
     // Drain what is still in flight (bounded), then compare the books.
     while Instant::now() < deadline && rig.drain(200_000) > 0 {}
     let received = rig.received;
-    let stats = publisher.stop();
+    let stats = match (publisher, &rig.inline) {
+        (Some(p), _) => p.stop(),
+        (None, Some(p)) => p.stats(),
+        (None, None) => unreachable!("one publisher or the other"),
+    };
     assert!(
         received - before > 30_000,
         "events while counting: {}",
         received - before
     );
-    assert_eq!(allocations, 0, "allocations while counting");
+    assert_eq!(
+        allocations, 0,
+        "allocations while counting (inline: {stepped_here})"
+    );
     assert_eq!(stats.dropped, 0, "{stats:?}");
     assert!(
         same_books(&reg, &rig.local, &rig.remote),

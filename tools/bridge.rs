@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tickwire::bridge::{MediaDriver, Publisher, PublisherConfig, Subscriber, snapshot_stream_id};
+use tickwire::bridge::{
+    Idle, MediaDriver, Publisher, PublisherConfig, Subscriber, snapshot_stream_id,
+};
 use tickwire::engine::Engine;
 
 use crate::Failure;
@@ -25,6 +27,11 @@ pub(crate) struct AeronArgs {
     /// others to share (default: an embedded driver in a fresh directory).
     #[arg(long)]
     pub(crate) aeron_dir: Option<PathBuf>,
+    /// How the busy threads wait when idle (an embedded driver's, the
+    /// publisher's, the listener's): `spin` (a core each), `yield` (sharing
+    /// cores with other busy threads), `backoff` (little CPU when quiet).
+    #[arg(long, default_value = "backoff")]
+    pub(crate) idle: Idle,
 }
 
 /// Arguments of `tickwire bridge`.
@@ -51,11 +58,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let mut engine = Engine::new(config).map_err(|e| e.to_string())?;
     let consumer = engine.add_consumer();
     let registry = engine.registry();
-    let driver = MediaDriver::start(args.aeron.aeron_dir.as_deref()).map_err(|e| e.to_string())?;
+    let driver = MediaDriver::start_with(args.aeron.aeron_dir.as_deref(), args.aeron.idle)
+        .map_err(|e| e.to_string())?;
     let cfg = PublisherConfig {
         stream_id: args.aeron.stream_id,
         snapshot_interval: Duration::from_millis(args.snapshot_ms),
         core,
+        idle: args.aeron.idle,
         ..PublisherConfig::new(&args.aeron.channel)
     };
     let publisher = Publisher::spawn(driver.dir(), consumer, registry.clone(), capacity, &cfg)

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use tickwire::bridge::{MediaDriver, Subscriber};
+use tickwire::bridge::{Idle, MediaDriver, Subscriber};
 
 use crate::Failure;
 
@@ -22,7 +22,8 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     crate::live::init_tracing("warn");
     let stop = crate::signals::install()?;
-    let driver = MediaDriver::start(args.aeron.aeron_dir.as_deref()).map_err(|e| e.to_string())?;
+    let driver = MediaDriver::start_with(args.aeron.aeron_dir.as_deref(), args.aeron.idle)
+        .map_err(|e| e.to_string())?;
     let mut sub = Subscriber::connect(driver.dir(), &args.aeron.channel, args.aeron.stream_id)
         .map_err(|e| e.to_string())?;
     eprintln!(
@@ -66,10 +67,10 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         if n == 0 {
             let _ = out.flush();
             idle = idle.saturating_add(1);
-            if idle < 1_000 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(Duration::from_micros(200));
+            match args.aeron.idle {
+                Idle::Spin => std::hint::spin_loop(),
+                Idle::Backoff if idle >= 1_000 => std::thread::sleep(Duration::from_micros(200)),
+                Idle::Yield | Idle::Backoff => std::thread::yield_now(),
             }
         } else {
             idle = 0;

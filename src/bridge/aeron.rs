@@ -1,27 +1,25 @@
-//! The I/O around the sans-IO cores: the media driver, the Aeron client,
-//! the publisher thread and the polling [`Subscriber`].
+//! The I/O around the sans-IO cores: the media driver, the Aeron client
+//! and the polling [`Subscriber`] (the publisher's is `super::publishing`).
 
 use std::ffi::CString;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rusteron_client::{
-    Aeron, AeronContext, AeronExclusivePublication, AeronFragmentClosureAssembler, AeronHeader,
-    AeronImage, AeronOfferError, AeronSubscription, Handler,
+    Aeron, AeronContext, AeronFragmentClosureAssembler, AeronHeader, AeronImage, AeronSubscription,
+    Handler,
 };
+use rusteron_media_driver::AeronIdleStrategyKind;
 use rusteron_media_driver::testing::EmbeddedDriver;
 
-use super::publisher::{PublisherCore, PublisherStats, Refused, Sink};
 use super::subscriber::{SubscriberCore, SubscriberStats};
-use super::{BridgeError, PublisherConfig, snapshot_stream_id};
-use crate::consumer::Consumer;
+use super::{BridgeError, Idle, snapshot_stream_id};
 use crate::types::{Event, Registry};
 
 /// How long set-up steps (driver start, adding a publication) may take.
-const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The diagnostic logger `aeron_is_driver_active` insists on calling.
 extern "C" fn quiet(_: *const std::ffi::c_char) {}
@@ -32,7 +30,7 @@ fn driver_active(dir: &std::ffi::CStr) -> bool {
     Aeron::is_driver_active(dir, 5_000, Some(quiet))
 }
 
-fn cstring(text: &str) -> Result<CString, BridgeError> {
+pub(super) fn cstring(text: &str) -> Result<CString, BridgeError> {
     CString::new(text).map_err(|_| BridgeError::Setup(format!("contains a NUL byte: {text:?}")))
 }
 
@@ -56,8 +54,18 @@ impl MediaDriver {
     /// With `dir`: the driver already running there (external), or else
     /// one embedded in this process in that directory, so another process
     /// can share it (`aeron:ipc` needs one driver). Without: an embedded
-    /// driver in a fresh directory under the default (`/dev/shm`).
+    /// driver in a fresh directory under the default (`/dev/shm`). An
+    /// embedded driver runs one thread that backs off when idle.
     pub fn start(dir: Option<&Path>) -> Result<MediaDriver, BridgeError> {
+        MediaDriver::start_with(dir, Idle::Backoff)
+    }
+
+    /// As [`MediaDriver::start`], with the embedded driver's thread waiting
+    /// as `idle` says. Over UDP the driver's thread sends and receives every
+    /// message, so it is on the hop: [`Idle::Spin`] on a core of its own,
+    /// [`Idle::Yield`] when it shares cores with other busy threads. Over
+    /// IPC it is not on the hop, and [`Idle::Backoff`] costs nothing there.
+    pub fn start_with(dir: Option<&Path>, idle: Idle) -> Result<MediaDriver, BridgeError> {
         let cdir = match dir {
             Some(d) => Some(cstring(&d.to_string_lossy())?),
             None => None,
@@ -78,6 +86,11 @@ impl MediaDriver {
             ctx.set_threading_mode(
                 rusteron_media_driver::bindings::aeron_threading_mode_enum::AERON_THREADING_MODE_SHARED,
             )?;
+            ctx.set_shared_idle_strategy_kind(match idle {
+                Idle::Spin => AeronIdleStrategyKind::BusySpin,
+                Idle::Yield => AeronIdleStrategyKind::Yielding,
+                Idle::Backoff => AeronIdleStrategyKind::Backoff,
+            })?;
             ctx.set_term_buffer_sparse_file(false)?;
             Ok(())
         })?;
@@ -119,202 +132,6 @@ pub fn connect(dir: &str) -> Result<Aeron, BridgeError> {
     let aeron = Aeron::new(&ctx)?;
     aeron.start()?;
     Ok(aeron)
-}
-
-/// An exclusive publication as a [`Sink`].
-struct PubSink(AeronExclusivePublication);
-
-impl Sink for PubSink {
-    #[inline]
-    fn offer(&mut self, msg: &[u8]) -> Result<(), Refused> {
-        match self.0.offer(msg) {
-            Ok(_) => Ok(()),
-            Err(AeronOfferError::NotConnected) => Err(Refused::NotConnected),
-            Err(AeronOfferError::BackPressured | AeronOfferError::AdminAction) => {
-                Err(Refused::BackPressure)
-            }
-            Err(_) => Err(Refused::Closed),
-        }
-    }
-
-    #[inline]
-    fn connected(&self) -> bool {
-        self.0.is_connected()
-    }
-}
-
-fn add_publication(
-    aeron: &Aeron,
-    channel: &str,
-    stream_id: i32,
-) -> Result<AeronExclusivePublication, BridgeError> {
-    Ok(aeron
-        .async_add_exclusive_publication(&cstring(channel)?, stream_id)?
-        .poll_blocking(SETUP_TIMEOUT)?)
-}
-
-/// Counters of a running publisher, readable from any thread.
-#[derive(Debug, Default)]
-pub struct LivePublisherStats {
-    /// Events published on the main stream.
-    pub events: AtomicU64,
-    /// Events not published (see [`PublisherStats::dropped`]).
-    pub dropped: AtomicU64,
-    /// Repairs published.
-    pub repairs: AtomicU64,
-    /// Snapshots published on the snapshot stream.
-    pub snapshots: AtomicU64,
-}
-
-/// The engine consumer that publishes on Aeron, on its own thread.
-#[derive(Debug)]
-pub struct Publisher {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<PublisherStats>>,
-    live: Arc<LivePublisherStats>,
-}
-
-impl Publisher {
-    /// Starts the publisher thread: it connects to the driver in `dir`,
-    /// adds the main and snapshot publications, then pops `consumer`'s
-    /// ring until stopped. Returns once the publications exist.
-    pub fn spawn(
-        dir: &str,
-        consumer: Consumer,
-        registry: Arc<Registry>,
-        book_capacity: usize,
-        cfg: &PublisherConfig,
-    ) -> Result<Publisher, BridgeError> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let live = Arc::new(LivePublisherStats::default());
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let dir = dir.to_owned();
-        let cfg = cfg.clone();
-        let (stop2, live2) = (stop.clone(), live.clone());
-        let thread = std::thread::Builder::new()
-            .name("tickwire-bridge".into())
-            .spawn(move || {
-                crate::sys::pin_current_thread(cfg.core, "bridge publisher");
-                let setup = (|| {
-                    let aeron = connect(&dir)?;
-                    let main = add_publication(&aeron, &cfg.channel, cfg.stream_id)?;
-                    let snap =
-                        add_publication(&aeron, &cfg.channel, snapshot_stream_id(cfg.stream_id))?;
-                    Ok::<_, BridgeError>((aeron, PubSink(main), PubSink(snap)))
-                })();
-                let (aeron, mut main, mut snap) = match setup {
-                    Ok(s) => {
-                        let _ = ready_tx.send(Ok(()));
-                        s
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return PublisherStats::default();
-                    }
-                };
-                let interval = u64::try_from(cfg.snapshot_interval.as_nanos()).unwrap_or(u64::MAX);
-                let mut core = PublisherCore::new(registry, book_capacity, interval);
-                let stats = run(&mut core, consumer, &mut main, &mut snap, &stop2, &live2);
-                drop((main, snap, aeron));
-                stats
-            })?;
-        match ready_rx.recv_timeout(SETUP_TIMEOUT * 2) {
-            Ok(Ok(())) => Ok(Publisher {
-                stop,
-                thread: Some(thread),
-                live,
-            }),
-            Ok(Err(e)) => {
-                let _ = thread.join();
-                Err(e)
-            }
-            Err(_) => {
-                stop.store(true, Ordering::Relaxed);
-                Err(BridgeError::Setup("publisher set-up timed out".into()))
-            }
-        }
-    }
-
-    /// Live counters.
-    pub fn live(&self) -> &Arc<LivePublisherStats> {
-        &self.live
-    }
-
-    /// Stops the thread (after it sends what its ring holds) and returns
-    /// its final counters.
-    pub fn stop(mut self) -> PublisherStats {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Publisher {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Events popped from the ring per turn (one chunk, preallocated).
-const CHUNK: usize = 1024;
-
-fn run(
-    core: &mut PublisherCore,
-    mut consumer: Consumer,
-    main: &mut PubSink,
-    snap: &mut PubSink,
-    stop: &AtomicBool,
-    live: &LivePublisherStats,
-) -> PublisherStats {
-    let mut chunk =
-        vec![Event::status(blank_stamp(), crate::types::StatusCode::Probe, 0, 0, false); CHUNK];
-    let started = Instant::now();
-    let mut idle: u32 = 0;
-    loop {
-        let stopping = stop.load(Ordering::Relaxed);
-        let n = consumer.drain_into(&mut chunk);
-        for e in &chunk[..n] {
-            core.handle(e, main);
-        }
-        core.flush(main);
-        let now = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        core.service(now, main, snap);
-        if n == 0 {
-            let s = core.stats();
-            live.events.store(s.events, Ordering::Relaxed);
-            live.dropped.store(s.dropped, Ordering::Relaxed);
-            live.repairs.store(s.repairs, Ordering::Relaxed);
-            live.snapshots.store(s.snapshots, Ordering::Relaxed);
-            if stopping {
-                return s;
-            }
-            idle = idle.saturating_add(1);
-            if idle < 20_000 {
-                std::hint::spin_loop();
-            } else if idle < 40_000 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(Duration::from_micros(50));
-            }
-        } else {
-            idle = 0;
-        }
-    }
-}
-
-fn blank_stamp() -> crate::types::Stamp {
-    crate::types::Stamp {
-        venue: crate::types::Venue::BinanceSpot,
-        instrument: crate::types::InstrumentId(0),
-        seq: 0,
-        exch_ns: 0,
-        recv_ns: 0,
-    }
 }
 
 /// Receives a bridge's events on another host (or process): polls the
