@@ -329,3 +329,33 @@ fn over_udp_a_stalled_listener_recovers_and_ends_with_the_true_books() {
     );
     assert!(!err_b.contains(" 0 dropped"), "{err_b}");
 }
+
+/// `demo --bridge`: the demo's consumer reads what came back out of an
+/// Aeron subscriber, and the report's `bridge` block accounts for every
+/// event: all published were relayed, none dropped, no gap.
+#[test]
+fn demo_bridge_relays_every_event_through_aeron() {
+    let mut cmd = process::tickwire();
+    cmd.args([
+        "demo",
+        "--bridge",
+        "--seconds",
+        "3",
+        "--rate",
+        "20000",
+        "--json",
+    ]);
+    let (code, out, err) = process::run_bounded(cmd, LIMIT);
+    assert_eq!(code, Some(0), "stderr: {err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let b = &v["bridge"];
+    let published = b["published"].as_u64().expect("published");
+    assert!(published > 1_000, "{v}");
+    assert_eq!(b["relayed"].as_u64(), Some(published), "{v}");
+    assert_eq!(b["dropped"].as_u64(), Some(0), "{v}");
+    assert_eq!(b["gaps"].as_u64(), Some(0), "{v}");
+    assert_eq!(v["drops"].as_u64(), Some(0), "{v}");
+    let hop = &v["latency_ns"]["pushed_to_popped"];
+    let (p50, p99) = (hop["p50"].as_u64(), hop["p99"].as_u64());
+    assert!(p50.is_some_and(|p| p > 0) && p50 <= p99, "{v}");
+}

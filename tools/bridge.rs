@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tickwire::bridge::{
-    Idle, MediaDriver, Publisher, PublisherConfig, Subscriber, snapshot_stream_id,
+    Idle, InlinePublisher, MediaDriver, Publisher, PublisherConfig, Subscriber, snapshot_stream_id,
 };
 use tickwire::engine::Engine;
 
@@ -106,14 +106,24 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// `demo --bridge`: the engine's consumer goes through the bridge (Aeron IPC,
-/// embedded driver) and a subscriber thread relays what it receives into a
-/// local ring, whose consumer the demo reads as usual — so the report's
-/// `pushed_to_popped` and `total` include the Aeron hop.
+/// embedded driver) and comes back out of a subscriber into a local ring,
+/// whose consumer the demo reads as usual — so the report's
+/// `pushed_to_popped` and `total` include the Aeron hop. One relay thread
+/// steps the publisher ([`InlinePublisher`]) and polls the subscriber: the
+/// hop through Aeron's log buffer is the same, and the demo's two cores are
+/// not asked for two more spinning threads.
 pub(crate) struct Relay {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    publisher: Option<Publisher>,
+    thread: Option<std::thread::JoinHandle<RelayStats>>,
     driver: Option<MediaDriver>,
+}
+
+/// What went through the relay.
+#[derive(Debug, Default)]
+struct RelayStats {
+    publisher: tickwire::bridge::PublisherStats,
+    subscriber: tickwire::bridge::SubscriberStats,
+    relayed: u64,
 }
 
 impl Relay {
@@ -127,59 +137,130 @@ impl Relay {
     ) -> Result<(tickwire::consumer::Consumer, Relay), String> {
         use std::sync::atomic::{AtomicBool, Ordering};
         let driver = MediaDriver::start(None).map_err(|e| e.to_string())?;
-        let mut cfg = PublisherConfig::new("aeron:ipc");
-        cfg.core = core;
-        let publisher = Publisher::spawn(driver.dir(), consumer, registry.clone(), capacity, &cfg)
-            .map_err(|e| e.to_string())?;
+        let cfg = PublisherConfig::new("aeron:ipc");
         let mut fanout = tickwire::ring::FanOut::new(registry.len(), 2 * capacity);
         let relayed = fanout.add_consumer(ring_size);
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let (dir, flag) = (driver.dir().to_owned(), stop.clone());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tickwire-relay".into())
             .spawn(move || {
-                tickwire::sys::pin_current_thread(core, "bridge subscriber");
-                let Ok(mut sub) = Subscriber::connect(&dir, "aeron:ipc", cfg.stream_id) else {
-                    return;
+                tickwire::sys::pin_current_thread(core, "bridge relay");
+                let ends = InlinePublisher::connect(&dir, consumer, registry, capacity, &cfg)
+                    .and_then(|p| Ok((p, Subscriber::connect(&dir, &cfg.channel, cfg.stream_id)?)));
+                let ends = ends.and_then(|(p, s)| {
+                    // The engine starts once this is ready: its first
+                    // events must find the subscriber connected.
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                    while !p.is_connected() {
+                        if std::time::Instant::now() > deadline {
+                            return Err(tickwire::bridge::BridgeError::Setup(
+                                "the relay's subscriber did not connect".into(),
+                            ));
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    Ok((p, s))
+                });
+                let (mut publisher, mut sub) = match ends {
+                    Ok(ends) => {
+                        let _ = ready_tx.send(Ok(()));
+                        ends
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return RelayStats::default();
+                    }
                 };
                 let mut batch = tickwire::ring::EventBatch::with_capacity(1);
-                while !flag.load(Ordering::Relaxed) {
-                    match sub.poll() {
-                        Some(e) => {
-                            batch.clear();
-                            batch.push(e);
-                            let Some(stamp) = e.stamp() else { continue };
-                            let state =
-                                tickwire::ring::BookState::<tickwire::book::Ladder>::Resyncing(
-                                    stamp,
-                                );
-                            fanout.publish(&batch, state, e.recv_ns);
-                        }
-                        None => std::hint::spin_loop(),
+                let mut relayed = 0u64;
+                // After the stop, what is still on its way is relayed until
+                // nothing has moved for a while (bounded).
+                let mut quiet = 0u32;
+                let mut stopped: Option<std::time::Instant> = None;
+                loop {
+                    if stopped.is_none() && flag.load(Ordering::Relaxed) {
+                        stopped = Some(std::time::Instant::now());
                     }
+                    if stopped.is_some_and(|t| {
+                        quiet > 10_000 || t.elapsed() > std::time::Duration::from_secs(1)
+                    }) {
+                        break;
+                    }
+                    let mut moved = publisher.step();
+                    while let Some(e) = sub.poll() {
+                        moved += 1;
+                        relayed += 1;
+                        let Some(stamp) = e.stamp() else { continue };
+                        batch.clear();
+                        batch.push(e);
+                        let state =
+                            tickwire::ring::BookState::<tickwire::book::Ladder>::Resyncing(stamp);
+                        fanout.publish(&batch, state, e.recv_ns);
+                    }
+                    if moved == 0 {
+                        quiet += 1;
+                        // The demo's simulator, feed and consumer threads
+                        // share the cores: give way rather than spin.
+                        std::thread::yield_now();
+                    } else {
+                        quiet = 0;
+                    }
+                }
+                RelayStats {
+                    publisher: publisher.stats(),
+                    subscriber: sub.stats(),
+                    relayed,
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok((
-            relayed,
-            Relay {
-                stop,
-                thread: Some(thread),
-                publisher: Some(publisher),
-                driver: Some(driver),
-            },
-        ))
+        let relay = Relay {
+            stop,
+            thread: Some(thread),
+            driver: Some(driver),
+        };
+        match ready_rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(Ok(())) => Ok((relayed, relay)),
+            Ok(Err(e)) => Err(format!("bridge relay: {e}")),
+            Err(_) => Err("bridge relay: set-up timed out".into()),
+        }
+    }
+}
+
+impl Relay {
+    /// Stops the relay; its counters for the demo's report: JSON member
+    /// `"bridge"` and a text line.
+    pub(crate) fn finish(mut self) -> crate::live::ReportExtra {
+        let s = self.halt();
+        let (p, r) = (s.publisher, s.subscriber);
+        crate::live::ReportExtra {
+            json: format!(
+                "\"bridge\":{{\"channel\":\"aeron:ipc\",\"published\":{},\"dropped\":{},\"repairs\":{},\"relayed\":{},\"gaps\":{},\"snapshots\":{}}}",
+                p.events, p.dropped, p.repairs, s.relayed, r.gaps, r.snapshots
+            ),
+            text: format!(
+                "bridge (aeron:ipc): {} events published, {} dropped, {} repairs; {} relayed, {} gaps, {} snapshots\n",
+                p.events, p.dropped, p.repairs, s.relayed, r.gaps, r.snapshots
+            ),
+        }
+    }
+
+    fn halt(&mut self) -> RelayStats {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let stats = self
+            .thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        drop(self.driver.take());
+        stats
     }
 }
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        drop(self.publisher.take());
-        drop(self.driver.take());
+        self.halt();
     }
 }
 

@@ -223,7 +223,9 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let report = handle.stop();
     let (latency, _, mirror) = consumer.finish();
     #[cfg(feature = "aeron")]
-    drop(relay);
+    let bridge = relay.map(crate::bridge::Relay::finish);
+    #[cfg(not(feature = "aeron"))]
+    let bridge = None;
     drop(sims);
     let mut extras: Vec<live::ReportExtra> = orders
         .map(|o| live::ReportExtra {
@@ -231,6 +233,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             text: o.text(),
         })
         .into_iter()
+        .chain(bridge)
         .collect();
     if let (Some(r), Some(m)) = (recorder, &mirror) {
         extras.push(r.finish(&registry, m));

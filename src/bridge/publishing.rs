@@ -126,6 +126,12 @@ impl InlinePublisher {
     pub fn stats(&self) -> PublisherStats {
         self.core.stats()
     }
+
+    /// True while a subscriber is connected to the main stream (until
+    /// then every event is dropped, counted, and repaired afterwards).
+    pub fn is_connected(&self) -> bool {
+        self.main.connected()
+    }
 }
 
 /// Counters of a running publisher, readable from any thread.
