@@ -203,28 +203,41 @@ impl Subscriber {
     }
 
     /// The next event, if any. Never blocks; call in the strategy's loop.
+    /// `None` means the subscription holds nothing more for now: messages
+    /// that yield no event (discarded while a book awaits its snapshot, a
+    /// catalog) are read past, so a caller that drains until `None` and
+    /// then sleeps does not leave them waiting.
     #[inline]
     pub fn poll(&mut self) -> Option<Event> {
-        if let Some(e) = self.core.pop() {
-            return Some(e);
+        loop {
+            if let Some(e) = self.core.pop() {
+                return Some(e);
+            }
+            let lost = self.unavailable.load(Ordering::Relaxed);
+            if lost != self.seen_unavailable {
+                self.seen_unavailable = lost;
+                self.core.on_unavailable();
+                continue;
+            }
+            // While a book awaits its snapshot, a snapshot being received
+            // is read to its end before the main stream moves on: the main
+            // stream must not overtake it (its events would make it stale).
+            let awaiting = !self.core.all_synced();
+            let snapshot = self
+                .snap_asm
+                .poll(&self.snap, &mut self.core, on_snapshot, SNAPSHOT_FRAGMENTS)
+                .unwrap_or(0);
+            let mut main = 0;
+            if !self.core.has_staged() && (snapshot == 0 || !awaiting) {
+                main = self
+                    .main_asm
+                    .poll(&self.main, &mut self.core, on_main, 1)
+                    .unwrap_or(0);
+            }
+            if snapshot == 0 && main == 0 {
+                return self.core.pop();
+            }
         }
-        let lost = self.unavailable.load(Ordering::Relaxed);
-        if lost != self.seen_unavailable {
-            self.seen_unavailable = lost;
-            self.core.on_unavailable();
-        }
-        // While a book awaits its snapshot, a snapshot being received is
-        // read to its end before the main stream moves on: the main stream
-        // must not overtake it (its events would make it stale).
-        let awaiting = !self.core.all_synced();
-        let fragments = self
-            .snap_asm
-            .poll(&self.snap, &mut self.core, on_snapshot, SNAPSHOT_FRAGMENTS)
-            .unwrap_or(0);
-        if !self.core.has_staged() && (fragments == 0 || !awaiting) {
-            let _ = self.main_asm.poll(&self.main, &mut self.core, on_main, 1);
-        }
-        self.core.pop()
     }
 
     /// The publisher's instruments, once its catalog has arrived.
