@@ -24,8 +24,15 @@
 //! Two phases per transport: latency (single events, at least 20 µs apart:
 //! the producer sleeps between them) and throughput (batches of 10 at 1 M
 //! events/s for 2 s: events received and events lost). `--quick` runs a
-//! tenth of it.
+//! tenth of it. Then the engine's feed thread with and without a bridge
+//! publisher beside its consumer (`feed.rs`); the name filter `feed` runs
+//! only that.
 #![allow(clippy::float_arithmetic, reason = "rates and ratios for the report")]
+
+#[path = "bridge/feed.rs"]
+mod feed;
+#[path = "common/measure.rs"]
+mod measure;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -495,5 +502,8 @@ fn main() {
                 base.2 as f64 / r.2.max(1) as f64
             );
         }
+    }
+    if filter.as_deref().is_none_or(|f| "feed thread".contains(f)) {
+        feed::feed_thread(if quick { 2 } else { 5 });
     }
 }

@@ -8,14 +8,19 @@
 //! at 100,000 msgs/s for the e2e part).
 #![allow(clippy::float_arithmetic, reason = "rates and ratios for the report")]
 
+#[path = "common/measure.rs"]
+mod measure;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+
+use measure::latency_consumer;
+use std::time::Duration;
 
 use tickwire::config::{Config, EngineSection};
 use tickwire::engine::Engine;
 use tickwire::engine::recording::{RecordOptions, attach};
-use tickwire::metrics::{LatencyRecorder, LatencyReport};
+use tickwire::metrics::LatencyReport;
 use tickwire::record::writer::{Writer, WriterConfig};
 use tickwire::record::{Kind, NO_INSTRUMENT, Rotation, TapHeader, record_channel};
 use tickwire::sim::{SimConfig, SimVenue};
@@ -189,32 +194,11 @@ fn e2e(
             .spawn()
             .expect("writer")
     });
-    let mut c = engine.add_consumer();
+    let c = engine.add_consumer();
     let clock = engine.clock();
     let handle = engine.spawn().expect("spawn");
     let stop = Arc::new(AtomicBool::new(false));
-    let stop2 = stop.clone();
-    let consumer_core = cores.1;
-    let t = std::thread::spawn(move || {
-        tickwire::sys::pin_current_thread(consumer_core, "bench consumer");
-        let mut rec = LatencyRecorder::new();
-        rec.set_recording(false);
-        let start = Instant::now();
-        loop {
-            let now = clock.now();
-            let n = c.drain(|e| rec.on_event(e, now));
-            if n == 0 {
-                if stop2.load(Ordering::Relaxed) {
-                    break;
-                }
-                std::hint::spin_loop();
-            }
-            if start.elapsed() >= Duration::from_secs(1) {
-                rec.set_recording(true);
-            }
-        }
-        rec.report()
-    });
+    let t = latency_consumer(c, clock, cores.1, stop.clone());
     std::thread::sleep(Duration::from_secs(seconds));
     let report = handle.stop();
     stop.store(true, Ordering::Relaxed);
