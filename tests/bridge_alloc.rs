@@ -1,8 +1,9 @@
 //! Nothing allocates per event on either side of the bridge after warm-up:
 //! a counting global allocator (all threads: the feed side in this test's
 //! thread, the publisher (its own thread, or stepped inline here), and the
-//! subscriber polled here) over Aeron IPC with an embedded driver. Aeron's own threads are C and use malloc,
-//! which this allocator does not see; the Rust side is what is checked.
+//! subscriber polled here) over Aeron IPC with an embedded driver. Aeron's
+//! own threads are C and use malloc, which this allocator does not see; the
+//! Rust side is what is checked.
 
 mod bridge_util;
 

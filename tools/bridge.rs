@@ -191,8 +191,8 @@ impl Relay {
                     let mut moved = publisher.step();
                     while let Some(e) = sub.poll() {
                         moved += 1;
-                        relayed += 1;
                         let Some(stamp) = e.stamp() else { continue };
+                        relayed += 1;
                         batch.clear();
                         batch.push(e);
                         let state =
