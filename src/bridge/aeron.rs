@@ -156,6 +156,10 @@ impl std::fmt::Debug for Subscriber {
     }
 }
 
+/// Rounds of reading that yield no event one [`Subscriber::poll`] call may
+/// spend before it returns `None`: keeps each call bounded.
+pub const QUIET_READS: usize = 4096;
+
 /// Fragments of the snapshot stream read per poll.
 const SNAPSHOT_FRAGMENTS: usize = 256;
 
@@ -203,13 +207,14 @@ impl Subscriber {
     }
 
     /// The next event, if any. Never blocks; call in the strategy's loop.
-    /// `None` means the subscription holds nothing more for now: messages
-    /// that yield no event (discarded while a book awaits its snapshot, a
-    /// catalog) are read past, so a caller that drains until `None` and
-    /// then sleeps does not leave them waiting.
+    /// Messages that yield no event (discarded while a book awaits its
+    /// snapshot, a catalog) are read past, up to [`QUIET_READS`] of them
+    /// per call, so `None` means nothing is waiting (or that budget was
+    /// spent: a late joiner's backlog is read over a few calls, each
+    /// bounded). A caller that drains until `None` and then sleeps keeps up.
     #[inline]
     pub fn poll(&mut self) -> Option<Event> {
-        loop {
+        for _ in 0..QUIET_READS {
             if let Some(e) = self.core.pop() {
                 return Some(e);
             }
@@ -235,9 +240,10 @@ impl Subscriber {
                     .unwrap_or(0);
             }
             if snapshot == 0 && main == 0 {
-                return self.core.pop();
+                break;
             }
         }
+        self.core.pop()
     }
 
     /// The publisher's instruments, once its catalog has arrived.

@@ -37,7 +37,7 @@ pub mod wire;
 
 use std::time::Duration;
 
-pub use aeron::{MediaDriver, Subscriber, connect};
+pub use aeron::{MediaDriver, QUIET_READS, Subscriber, connect};
 pub use publisher::{PublisherCore, PublisherStats};
 pub use publishing::{InlinePublisher, LivePublisherStats, Publisher};
 pub use subscriber::{SubscriberCore, SubscriberStats};
