@@ -22,12 +22,16 @@ use mio::{Events, Interest, Poll, Token};
 use tickwire::config::{Config, EngineSection};
 use tickwire::engine::Engine;
 use tickwire::frame::WsClient;
-use tickwire::metrics::{LatencyRecorder, LatencyReport};
+use tickwire::metrics::LatencyReport;
 use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::socket::Transport;
 use tickwire::types::{Clock, Event, InstrumentId, MonotonicClock, Stamp, StatusCode, Venue};
 
 mod common;
+#[path = "common/measure.rs"]
+mod measure;
+
+use measure::{consumer, latency_consumer};
 
 const SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 
@@ -44,36 +48,6 @@ fn sim(rate: u32, core: Option<usize>) -> SimVenue {
     SimVenue::start(cfg).expect("simulator")
 }
 
-/// A consumer thread: pops, records latency from probes, until told to stop.
-fn consumer(
-    mut pop: impl FnMut(&mut dyn FnMut(&Event)) -> usize + Send + 'static,
-    clock: MonotonicClock,
-    core: Option<usize>,
-    stop: Arc<AtomicBool>,
-    record_after: Duration,
-) -> std::thread::JoinHandle<LatencyReport> {
-    std::thread::spawn(move || {
-        tickwire::sys::pin_current_thread(core, "bench consumer");
-        let mut rec = LatencyRecorder::new();
-        rec.set_recording(false);
-        let start = Instant::now();
-        loop {
-            let now = clock.now();
-            let n = pop(&mut |e| rec.on_event(e, now));
-            if n == 0 {
-                if stop.load(Ordering::Relaxed) {
-                    break;
-                }
-                std::hint::spin_loop();
-            }
-            if start.elapsed() >= record_after {
-                rec.set_recording(true);
-            }
-        }
-        rec.report()
-    })
-}
-
 fn tickwire_run(rate: u32, seconds: u64, cores: (Option<usize>, Option<usize>)) -> Run {
     let sim = sim(rate, cores.0);
     let config = Config {
@@ -88,17 +62,11 @@ fn tickwire_run(rate: u32, seconds: u64, cores: (Option<usize>, Option<usize>)) 
     .expect("config");
     let mut engine = Engine::new(config).expect("engine");
     engine.set_latency_probe(true);
-    let mut c = engine.add_consumer();
+    let c = engine.add_consumer();
     let clock = engine.clock();
     let handle = engine.spawn().expect("spawn");
     let stop = Arc::new(AtomicBool::new(false));
-    let t = consumer(
-        move |f| c.drain(|e| f(e)),
-        clock,
-        cores.1,
-        stop.clone(),
-        Duration::from_secs(1),
-    );
+    let t = latency_consumer(c, clock, cores.1, stop.clone());
     let start = Instant::now();
     std::thread::sleep(Duration::from_secs(seconds));
     let report = handle.stop();

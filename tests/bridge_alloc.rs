@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bridge_util::{CAPACITY, Feed, mirror, registry, same_books};
+use bridge_util::{CAPACITY, Feed, blank_stamp, mirror, registry, same_books};
 use tickwire::book::Ladder;
 use tickwire::bridge::{
     Idle, InlinePublisher, MediaDriver, Publisher, PublisherConfig, Subscriber,
@@ -19,7 +19,6 @@ use tickwire::bridge::{
 use tickwire::consumer::BookMirror;
 use tickwire::ring::{BookState, EventBatch, FanOut};
 use tickwire::types::Event;
-use tickwire::types::{InstrumentId, Stamp, Venue};
 
 struct CountingAlloc;
 
@@ -78,13 +77,7 @@ impl Rig {
     /// Publishes each batch to the ring, then polls until the subscriber
     /// has been idle for a while (bounded).
     fn run(&mut self, batches: &[Vec<Event>]) {
-        let stamp = Stamp {
-            venue: Venue::BinanceSpot,
-            instrument: InstrumentId(0),
-            seq: 0,
-            exch_ns: 0,
-            recv_ns: 0,
-        };
+        let stamp = blank_stamp();
         for b in batches {
             self.batch.clear();
             for e in b {

@@ -7,11 +7,10 @@ mod bridge_util;
 
 use std::time::{Duration, Instant};
 
-use bridge_util::{CAPACITY, Feed, registry};
+use bridge_util::{CAPACITY, Feed, blank_stamp, registry};
 use tickwire::book::Ladder;
 use tickwire::bridge::{InlinePublisher, MediaDriver, PublisherConfig, Subscriber};
 use tickwire::ring::{BookState, EventBatch, FanOut};
-use tickwire::types::{InstrumentId, Stamp, Venue};
 
 #[test]
 fn one_drain_until_none_reads_every_message_waiting() {
@@ -35,13 +34,7 @@ fn one_drain_until_none_reads_every_message_waiting() {
         std::thread::sleep(Duration::from_millis(1));
     }
     assert!(publisher.is_connected(), "the subscriber connects");
-    let stamp = Stamp {
-        venue: Venue::BinanceSpot,
-        instrument: InstrumentId(0),
-        seq: 0,
-        exch_ns: 0,
-        recv_ns: 0,
-    };
+    let stamp = blank_stamp();
     let mut feed = Feed::new(5, reg.len());
     let mut batch = EventBatch::with_capacity(4 * CAPACITY);
     for _ in 0..200 {

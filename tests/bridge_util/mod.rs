@@ -22,6 +22,18 @@ pub(crate) fn registry() -> Arc<Registry> {
     Arc::new(r)
 }
 
+/// The stamp of the `Resyncing` state the tests publish their batches
+/// with (the fan-out needs one; its fields do not matter here).
+pub(crate) fn blank_stamp() -> Stamp {
+    Stamp {
+        venue: Venue::BinanceSpot,
+        instrument: InstrumentId(0),
+        seq: 0,
+        exch_ns: 0,
+        recv_ns: 0,
+    }
+}
+
 /// Book capacity (levels a side) used by the tests.
 pub(crate) const CAPACITY: usize = 256;
 
