@@ -19,11 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
-use tickwire::config::{Config, EngineSection};
-use tickwire::engine::Engine;
 use tickwire::frame::WsClient;
 use tickwire::metrics::LatencyReport;
-use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::socket::Transport;
 use tickwire::types::{Clock, Event, InstrumentId, MonotonicClock, Stamp, StatusCode, Venue};
 
@@ -31,9 +28,7 @@ mod common;
 #[path = "common/measure.rs"]
 mod measure;
 
-use measure::{consumer, latency_consumer};
-
-const SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
+use measure::{SYMBOLS, arg, bench_cores, consumer, latency_consumer, probed_engine, sim};
 
 struct Run {
     messages: u64,
@@ -41,27 +36,9 @@ struct Run {
     latency: LatencyReport,
 }
 
-fn sim(rate: u32, core: Option<usize>) -> SimVenue {
-    let mut cfg = SimConfig::new(Venue::BinanceSpot, &SYMBOLS);
-    cfg.rate = rate;
-    cfg.core = core;
-    SimVenue::start(cfg).expect("simulator")
-}
-
 fn tickwire_run(rate: u32, seconds: u64, cores: (Option<usize>, Option<usize>)) -> Run {
     let sim = sim(rate, cores.0);
-    let config = Config {
-        engine: EngineSection {
-            feed_core: cores.0,
-            ..EngineSection::default()
-        },
-        venues: vec![sim.venue_section().expect("simulator config")],
-        risk: Default::default(),
-    }
-    .validate()
-    .expect("config");
-    let mut engine = Engine::new(config).expect("engine");
-    engine.set_latency_probe(true);
+    let mut engine = probed_engine(&sim, cores.0);
     let c = engine.add_consumer();
     let clock = engine.clock();
     let handle = engine.spawn().expect("spawn");
@@ -197,27 +174,13 @@ fn print(name: &str, r: &Run) {
     print!("{}", r.latency);
 }
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     // `cargo bench` also runs benches in test mode (`--bench` absent): keep that quick.
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
     let (seconds, rate) = (arg("--seconds", 5), arg("--rate", 100_000) as u32);
-    let cores = tickwire::sys::init_core_list().to_vec();
-    let cores = match cores.as_slice() {
-        [a, b, ..] => (Some(*a), Some(*b)),
-        [a] => (Some(*a), None),
-        [] => (None, None),
-    };
+    let cores = bench_cores();
     // Confine this thread (and everything it spawns) to the feed core.
     tickwire::sys::pin_current_thread(cores.0, "bench main");
     let ours = tickwire_run(rate, seconds, cores);

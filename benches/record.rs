@@ -14,19 +14,14 @@ mod measure;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use measure::latency_consumer;
+use measure::{arg, bench_cores, latency_consumer, probed_engine, sim};
 use std::time::Duration;
 
-use tickwire::config::{Config, EngineSection};
-use tickwire::engine::Engine;
 use tickwire::engine::recording::{RecordOptions, attach};
 use tickwire::metrics::LatencyReport;
 use tickwire::record::writer::{Writer, WriterConfig};
 use tickwire::record::{Kind, NO_INSTRUMENT, Rotation, TapHeader, record_channel};
-use tickwire::sim::{SimConfig, SimVenue};
 use tickwire::types::{Clock, MonotonicClock, Rng, Venue};
-
-const SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 
 /// Binance-like depth diffs of about 850 bytes, with moving prices and
 /// quantities (as compressible as real ones, not a repeated string).
@@ -171,22 +166,8 @@ fn e2e(
     record: bool,
     cores: (Option<usize>, Option<usize>),
 ) -> (u64, LatencyReport, Option<String>) {
-    let mut cfg = SimConfig::new(Venue::BinanceSpot, &SYMBOLS);
-    cfg.rate = rate;
-    cfg.core = cores.0;
-    let sim = SimVenue::start(cfg).expect("simulator");
-    let config = Config {
-        engine: EngineSection {
-            feed_core: cores.0,
-            ..EngineSection::default()
-        },
-        venues: vec![sim.venue_section().expect("simulator config")],
-        risk: Default::default(),
-    }
-    .validate()
-    .expect("config");
-    let mut engine = Engine::new(config).expect("engine");
-    engine.set_latency_probe(true);
+    let sim = sim(rate, cores.0);
+    let mut engine = probed_engine(&sim, cores.0);
     let dir = std::env::temp_dir().join(format!("tickwire-bench-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let writer = record.then(|| {
@@ -218,15 +199,6 @@ fn e2e(
     (report.counters.messages, latency, written)
 }
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     // `cargo bench` also runs benches in test mode: keep that quick.
     if std::env::args().any(|a| a == "--list" || a == "--test") {
@@ -234,12 +206,7 @@ fn main() {
     }
     let (seconds, rate) = (arg("--seconds", 5), arg("--rate", 100_000) as u32);
     writer_throughput(arg("--frames", 1_000_000) as usize);
-    let cores = tickwire::sys::init_core_list().to_vec();
-    let cores = match cores.as_slice() {
-        [a, b, ..] => (Some(*a), Some(*b)),
-        [a] => (Some(*a), None),
-        [] => (None, None),
-    };
+    let cores = bench_cores();
     tickwire::sys::pin_current_thread(cores.0, "bench main");
     for (name, record) in [
         ("without recording", false),

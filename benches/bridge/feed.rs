@@ -11,15 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tickwire::bridge::{Idle, MediaDriver, Publisher, PublisherConfig, Subscriber};
-use tickwire::config::{Config, EngineSection};
-use tickwire::engine::Engine;
 use tickwire::metrics::LatencyReport;
-use tickwire::sim::{SimConfig, SimVenue};
-use tickwire::types::Venue;
 
-use crate::measure::latency_consumer;
+use crate::measure::{latency_consumer, probed_engine, sim};
 
-const SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 const RATE: u32 = 100_000;
 
 /// What the bridge carried in a run.
@@ -33,19 +28,9 @@ struct Carried {
 
 /// One run of `seconds`; the bridge on or off.
 fn run(seconds: u64, bridge: bool) -> (u64, LatencyReport, Option<Carried>) {
-    let mut cfg = SimConfig::new(Venue::BinanceSpot, &SYMBOLS);
-    cfg.rate = RATE;
-    let sim = SimVenue::start(cfg).expect("simulator");
-    let config = Config {
-        engine: EngineSection::default(),
-        venues: vec![sim.venue_section().expect("simulator config")],
-        risk: Default::default(),
-    }
-    .validate()
-    .expect("config");
-    let capacity = config.engine.book_capacity;
-    let mut engine = Engine::new(config).expect("engine");
-    engine.set_latency_probe(true);
+    let sim = sim(RATE, None);
+    let mut engine = probed_engine(&sim, None);
+    let capacity = engine.config().engine.book_capacity;
     let c = engine.add_consumer();
     let stop = Arc::new(AtomicBool::new(false));
     let received = Arc::new(AtomicU64::new(0));
