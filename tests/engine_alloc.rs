@@ -12,67 +12,27 @@
 mod feed_alloc;
 mod live;
 
-use std::time::Duration;
-
 use tickwire::types::Venue;
 
 /// The counter is per process: one engine at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Feed-thread allocations over 100,000 messages after warm-up.
-fn steady_allocations(tls: bool) -> Steady {
+fn steady_allocations(tls: bool) -> feed_alloc::Steady {
     let _serial = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     // A rate a debug build keeps up with: no backlog, so bursts stay bounded.
     let sim = live::sim(Venue::BinanceSpot, tls, 25_000);
     let (handle, mut m) = live::start(live::config_for(&sim, Venue::BinanceSpot));
-    assert!(
-        m.until(Duration::from_secs(20), |m| m.all_consistent()),
-        "never synced"
-    );
-    // Warm-up: a first stretch in which buffers reach their working sizes.
-    let n = handle.counters().messages;
-    assert!(
-        m.until(Duration::from_secs(20), |_| handle.counters().messages
-            >= n + 40_000),
-        "too few messages"
-    );
-    let (a0, g0, n0) = (
-        feed_alloc::feed_counts().0,
-        feed_alloc::feed_counts().1,
-        handle.counters().messages,
-    );
-    let target = n0 + 100_000;
-    assert!(
-        m.until(Duration::from_secs(30), |_| handle.counters().messages
-            >= target),
-        "too few messages"
-    );
-    let (a1, g1, n1) = (
-        feed_alloc::feed_counts().0,
-        feed_alloc::feed_counts().1,
-        handle.counters().messages,
-    );
+    let s = feed_alloc::steady(&handle, &mut m, 40_000, 100_000);
     let c = handle.stop().counters;
     assert_eq!(
         (c.gaps, c.resyncs, c.reconnects, c.decode_errors),
         (0, 0, 0, 0),
         "steady state only: {c:?}"
     );
-    Steady {
-        allocs: a1 - a0,
-        grows: g1 - g0,
-        messages: n1 - n0,
-    }
-}
-
-/// What the feed thread allocated over a steady stretch.
-#[derive(Debug)]
-struct Steady {
-    allocs: u64,
-    grows: u64,
-    messages: u64,
+    s
 }
 
 #[test]

@@ -7,8 +7,6 @@
 mod feed_alloc;
 mod live;
 
-use std::time::Duration;
-
 use tickwire::types::Venue;
 
 #[test]
@@ -31,37 +29,17 @@ fn recording_adds_no_allocation_on_the_feed_thread() {
         .expect("writer");
     let handle = engine.spawn().expect("spawn");
     let mut m = live::Mirror::new(consumer, registry, capacity);
-    assert!(
-        m.until(Duration::from_secs(20), |m| m.all_consistent()),
-        "never synced"
-    );
-    let n = handle.counters().messages;
-    assert!(
-        m.until(Duration::from_secs(20), |_| handle.counters().messages
-            >= n + 30_000),
-        "too few messages"
-    );
-    let (a0, g0, n0) = (
-        feed_alloc::feed_counts().0,
-        feed_alloc::feed_counts().1,
-        handle.counters().messages,
-    );
-    assert!(
-        m.until(Duration::from_secs(30), |_| handle.counters().messages
-            >= n0 + 60_000),
-        "too few messages"
-    );
-    let (a1, g1) = (feed_alloc::feed_counts().0, feed_alloc::feed_counts().1);
+    let s = feed_alloc::steady(&handle, &mut m, 30_000, 60_000);
     let c = handle.stop().counters;
     let written = writer.join().expect("writer");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!((c.gaps, c.resyncs, c.reconnects), (0, 0, 0), "{c:?}");
+    assert!(s.messages >= 60_000, "{s:?}");
     assert_eq!(
-        a1 - a0,
-        0,
-        "new allocations on the feed thread while recording"
+        s.allocs, 0,
+        "new allocations on the feed thread while recording: {s:?}"
     );
-    assert!(g1 - g0 <= 4, "the read buffer kept growing: {}", g1 - g0);
+    assert!(s.grows <= 4, "the read buffer kept growing: {s:?}");
     assert_eq!(written.tap.lost, 0, "the writer kept up");
     assert!(
         written.records >= c.messages,

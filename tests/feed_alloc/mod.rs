@@ -69,3 +69,48 @@ pub(crate) fn feed_counts() -> (u64, u64) {
         FEED_GROWS.load(Ordering::Relaxed),
     )
 }
+
+/// What the feed thread allocated over a steady stretch.
+#[derive(Debug)]
+pub(crate) struct Steady {
+    /// New allocations.
+    pub(crate) allocs: u64,
+    /// Growths of existing buffers.
+    pub(crate) grows: u64,
+    /// Messages the engine received over the stretch.
+    pub(crate) messages: u64,
+}
+
+/// Waits (bounded) until `m`'s books are synced, lets `warm_up` messages
+/// through so buffers reach their working sizes, then counts the feed
+/// thread's allocations over the next `count` messages.
+pub(crate) fn steady(
+    handle: &tickwire::engine::EngineHandle,
+    m: &mut crate::live::Mirror,
+    warm_up: u64,
+    count: u64,
+) -> Steady {
+    use std::time::Duration;
+    assert!(
+        m.until(Duration::from_secs(20), |m| m.all_consistent()),
+        "never synced"
+    );
+    let n = handle.counters().messages;
+    assert!(
+        m.until(Duration::from_secs(20), |_| handle.counters().messages
+            >= n + warm_up),
+        "too few messages"
+    );
+    let ((a0, g0), n0) = (feed_counts(), handle.counters().messages);
+    assert!(
+        m.until(Duration::from_secs(30), |_| handle.counters().messages
+            >= n0 + count),
+        "too few messages"
+    );
+    let ((a1, g1), n1) = (feed_counts(), handle.counters().messages);
+    Steady {
+        allocs: a1 - a0,
+        grows: g1 - g0,
+        messages: n1 - n0,
+    }
+}
