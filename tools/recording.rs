@@ -13,7 +13,6 @@
 //! recorder was killed) is reported and replayed up to its last complete
 //! record.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,7 +20,7 @@ use tickwire::record::read::Records;
 use tickwire::record::writer::recording_files;
 use tickwire::replay::recording::{RecordingReplay, Step};
 use tickwire::ring::Discard;
-use tickwire::types::{Clock, InstrumentId, MonotonicClock, Side, Venue};
+use tickwire::types::{Clock, InstrumentId, MonotonicClock, Venue};
 use tickwire::venue::{DiffOutcome, FrameKind};
 
 /// The venue and files of a recording (`path`: one file, a venue's
@@ -251,28 +250,12 @@ fn report_step(n: u64, step: &Step, inst: InstrumentId, replay: &RecordingReplay
 }
 
 fn dump_book(replay: &RecordingReplay, inst: InstrumentId) -> std::io::Result<()> {
-    use tickwire::book::BookRead;
-    let i = replay.registry().get(inst);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if let Some(book) = replay.book(inst) {
-        for (side, tag) in [(Side::Bid, 'B'), (Side::Ask, 'A')] {
-            for l in book.levels(side) {
-                writeln!(
-                    out,
-                    "{tag} {} {}",
-                    l.price.at(i.price_scale),
-                    l.qty.at(i.qty_scale)
-                )?;
-            }
-        }
+    match replay.book(inst) {
+        Some(book) => crate::replay::write_book(book, replay.registry().get(inst)),
+        None => Ok(()),
     }
-    out.flush()
 }
 
-#[allow(
-    clippy::float_arithmetic,
-    reason = "throughput figures for people, not prices"
-)]
 fn print_stats(
     replay: &RecordingReplay,
     inst: InstrumentId,
@@ -280,19 +263,9 @@ fn print_stats(
     hist: &hdrhistogram::Histogram<u64>,
 ) {
     let r = replay.stats();
-    let seconds = elapsed_ns as f64 / 1e9;
     let s = replay.sync_stats(inst);
     eprintln!("records: {}", r.records);
-    eprintln!("frames: {}", r.frames);
-    eprintln!("seconds: {seconds:.6}");
-    eprintln!("frames_per_sec: {:.0}", r.frames as f64 / seconds);
-    eprintln!(
-        "decode_apply_ns: p50={} p99={} p99.9={} max={}",
-        hist.value_at_quantile(0.5),
-        hist.value_at_quantile(0.99),
-        hist.value_at_quantile(0.999),
-        hist.max()
-    );
+    crate::replay::print_timing(r.frames, elapsed_ns, hist);
     eprintln!(
         "sync: applied={} stale={} gaps={} snapshots={} truncated={} resyncs={}",
         s.applied, s.stale, s.gaps, s.snapshots, s.truncated, s.resyncs

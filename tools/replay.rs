@@ -11,9 +11,9 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tickwire::book::{BookError, BookRead};
+use tickwire::book::{BookError, BookRead, Ladder};
 use tickwire::replay::{MAX_LINE_BYTES, MAX_SNAPSHOT_BYTES, Replay, ReplayError, ReplaySpec};
-use tickwire::types::{Clock, MonotonicClock, RegistryError, Side, Venue};
+use tickwire::types::{Clock, Instrument, MonotonicClock, RegistryError, Side, Venue};
 use tickwire::venue::SnapshotOutcome;
 
 use crate::lines::{Line, Lines};
@@ -246,10 +246,15 @@ pub(crate) fn run(args: &Args) -> ExitCode {
 }
 
 fn dump_book(replay: &Replay) -> std::io::Result<()> {
-    let inst = replay.instrument();
+    write_book(replay.book(), replay.instrument())
+}
+
+/// `--dump-book`: a `B price qty` line per bid, then an `A` line per ask,
+/// best first, at the instrument's scales.
+pub(crate) fn write_book(book: &Ladder, inst: &Instrument) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (side, tag) in [(Side::Bid, 'B'), (Side::Ask, 'A')] {
-        for l in replay.book().levels(side) {
+        for l in book.levels(side) {
             writeln!(
                 out,
                 "{tag} {} {}",
@@ -261,13 +266,14 @@ fn dump_book(replay: &Replay) -> std::io::Result<()> {
     out.flush()
 }
 
+/// `--stats`' throughput lines: frames, seconds, frames per second and the
+/// decode + apply time per frame.
 #[allow(
     clippy::float_arithmetic,
     reason = "throughput figures for people, not prices"
 )]
-fn print_stats(frames: u64, elapsed_ns: u64, hist: &hdrhistogram::Histogram<u64>, replay: &Replay) {
+pub(crate) fn print_timing(frames: u64, elapsed_ns: u64, hist: &hdrhistogram::Histogram<u64>) {
     let seconds = elapsed_ns as f64 / 1e9;
-    let s = replay.sync_stats();
     eprintln!("frames: {frames}");
     eprintln!("seconds: {seconds:.6}");
     eprintln!("frames_per_sec: {:.0}", frames as f64 / seconds);
@@ -278,6 +284,11 @@ fn print_stats(frames: u64, elapsed_ns: u64, hist: &hdrhistogram::Histogram<u64>
         hist.value_at_quantile(0.999),
         hist.max()
     );
+}
+
+fn print_stats(frames: u64, elapsed_ns: u64, hist: &hdrhistogram::Histogram<u64>, replay: &Replay) {
+    print_timing(frames, elapsed_ns, hist);
+    let s = replay.sync_stats();
     eprintln!(
         "sync: applied={} stale={} gaps={} snapshots={} truncated={}",
         s.applied, s.stale, s.gaps, s.snapshots, s.truncated
