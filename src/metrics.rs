@@ -46,7 +46,8 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(h: &Histogram<u64>) -> Percentiles {
+    /// p50 … max of a histogram (all 0 when empty).
+    pub fn of(h: &Histogram<u64>) -> Percentiles {
         Percentiles {
             count: h.len(),
             p50: h.value_at_quantile(0.5),
@@ -55,6 +56,14 @@ impl Percentiles {
             p999: h.value_at_quantile(0.999),
             max: h.max(),
         }
+    }
+
+    /// `{"p50":…,"p90":…,"p99":…,"p999":…,"max":…}`.
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"p50\":{},\"p90\":{},\"p99\":{},\"p999\":{},\"max\":{}}}",
+            self.p50, self.p90, self.p99, self.p999, self.max
+        )
     }
 }
 
@@ -76,12 +85,7 @@ impl LatencyReport {
         let parts: Vec<String> = STAGES
             .iter()
             .zip(self.stages.iter())
-            .map(|(name, p)| {
-                format!(
-                    "\"{name}\":{{\"p50\":{},\"p90\":{},\"p99\":{},\"p999\":{},\"max\":{}}}",
-                    p.p50, p.p90, p.p99, p.p999, p.max
-                )
-            })
+            .map(|(name, p)| format!("\"{name}\":{}", p.to_json()))
             .collect();
         format!("{{{}}}", parts.join(","))
     }

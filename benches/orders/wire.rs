@@ -27,7 +27,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tickwire::metrics::Percentiles;
 use tickwire::orders::{NewOrder, OrderType, Request, TimeInForce};
-use tickwire::trading::{KeyMaterial, OrderEntry, TradingConfig, WaitPolicy, percentiles};
+use tickwire::trading::{KeyMaterial, OrderEntry, TradingConfig, WaitPolicy};
 use tickwire::types::{Clock, InstrumentId, MonotonicClock, Price, Qty, Registry, Side, Venue};
 use tickwire::venue::binance::orders::Market;
 use tungstenite::Message;
@@ -180,8 +180,8 @@ fn tickwire_run(key: KeyMaterial, wait: WaitPolicy, core: Option<usize>) -> Run 
     );
     Run {
         refused,
-        wire: percentiles(&l.push_to_wire),
-        send: percentiles(&l.push_to_send),
+        wire: Percentiles::of(&l.push_to_wire),
+        send: Percentiles::of(&l.push_to_send),
     }
 }
 
@@ -230,7 +230,7 @@ fn baseline_run(core: Option<usize>) -> Percentiles {
     let h = writer.join().expect("writer");
     let _ = server.join();
     assert_eq!(h.len(), ORDERS);
-    percentiles(&h)
+    Percentiles::of(&h)
 }
 
 fn line(name: &str, p: &Percentiles) {

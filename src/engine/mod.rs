@@ -38,7 +38,7 @@ pub mod plan;
 pub mod recording;
 pub mod snapshots;
 pub mod supervisor;
-mod worker;
+pub(crate) mod worker;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -51,29 +51,17 @@ impl Default for OrderLatency {
 impl OrderLatency {
     /// Percentiles of [`push_to_wire`](Self::push_to_wire).
     pub fn push_to_wire_percentiles(&self) -> Percentiles {
-        percentiles(&self.push_to_wire)
+        Percentiles::of(&self.push_to_wire)
     }
 
     /// Percentiles of [`push_to_send`](Self::push_to_send).
     pub fn push_to_send_percentiles(&self) -> Percentiles {
-        percentiles(&self.push_to_send)
+        Percentiles::of(&self.push_to_send)
     }
 
     /// Percentiles of [`wire_to_ack`](Self::wire_to_ack).
     pub fn wire_to_ack_percentiles(&self) -> Percentiles {
-        percentiles(&self.wire_to_ack)
-    }
-}
-
-/// p50 … max of a histogram (all 0 when empty).
-pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
-    Percentiles {
-        count: h.len(),
-        p50: h.value_at_quantile(0.5),
-        p90: h.value_at_quantile(0.9),
-        p99: h.value_at_quantile(0.99),
-        p999: h.value_at_quantile(0.999),
-        max: h.max(),
+        Percentiles::of(&self.wire_to_ack)
     }
 }
 

@@ -57,7 +57,7 @@ use crate::orders::{BreakerConfig, ClientIdGen, ExecReport, OrdersConfig, RiskLi
 use crate::types::{MonotonicClock, Nanos, Registry};
 use crate::venue::binance::orders::{Market, Signer};
 
-pub use latency::{OrderLatency, TradingReport, percentiles};
+pub use latency::{OrderLatency, TradingReport};
 pub use requests::{Requests, Stamped};
 pub use thread::utc_now;
 

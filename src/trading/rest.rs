@@ -157,7 +157,7 @@ impl RestPort {
         let stop = Arc::new(AtomicBool::new(false));
         let offset = Arc::new(AtomicI64::new(0));
         let mut worker = Worker {
-            agent: agent(cfg.ca.as_deref(), cfg.timeout),
+            agent: crate::engine::worker::agent(cfg.ca.as_deref(), cfg.timeout),
             cfg,
             jobs: job_rx,
             done: done_tx,
@@ -205,33 +205,6 @@ impl Drop for RestPort {
             let _ = j.join();
         }
     }
-}
-
-/// An HTTP agent trusting the webpki roots plus `extra`, no redirects.
-fn agent(
-    extra: Option<&[rustls::pki_types::CertificateDer<'static>]>,
-    timeout: Duration,
-) -> ureq::Agent {
-    let mut tls = ureq::tls::TlsConfig::builder();
-    if let Some(extra) = extra {
-        let roots: Vec<_> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-            .iter()
-            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
-            .chain(
-                extra
-                    .iter()
-                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()),
-            )
-            .collect();
-        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
-    }
-    ureq::Agent::config_builder()
-        .tls_config(tls.build())
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
 }
 
 /// One HTTP answer: status (0 = none), body, `Retry-After` seconds.

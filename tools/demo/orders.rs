@@ -25,9 +25,7 @@ use tickwire::orders::{
     TimeInForce,
 };
 use tickwire::sim::{SimAccount, SimConfig, SimVenue};
-use tickwire::trading::{
-    KeyMaterial, OrderEntry, StrategyHandle, TradingConfig, TradingHandle, percentiles,
-};
+use tickwire::trading::{KeyMaterial, OrderEntry, StrategyHandle, TradingConfig, TradingHandle};
 use tickwire::types::{InstrumentId, Price, Qty, Registry, Side, Venue};
 use tickwire::venue::binance::orders::Market;
 
@@ -200,17 +198,10 @@ impl OrdersDemo {
             in_doubt: get(&c.in_doubt),
             limit_breaches: get(&o.breaches),
             duplicates: get(&o.duplicates),
-            push_to_wire: percentiles(&latency.push_to_wire),
-            wire_to_ack: percentiles(&latency.wire_to_ack),
+            push_to_wire: Percentiles::of(&latency.push_to_wire),
+            wire_to_ack: Percentiles::of(&latency.wire_to_ack),
         }
     }
-}
-
-fn pct_json(p: &Percentiles) -> String {
-    format!(
-        "{{\"p50\":{},\"p90\":{},\"p99\":{},\"p999\":{},\"max\":{}}}",
-        p.p50, p.p90, p.p99, p.p999, p.max
-    )
 }
 
 fn pct_text(name: &str, p: &Percentiles) -> String {
@@ -233,8 +224,8 @@ impl OrdersReport {
             self.in_doubt,
             self.limit_breaches,
             self.duplicates,
-            pct_json(&self.push_to_wire),
-            pct_json(&self.wire_to_ack)
+            self.push_to_wire.to_json(),
+            self.wire_to_ack.to_json()
         )
     }
 
