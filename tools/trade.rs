@@ -381,8 +381,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         market,
         registry,
     };
-    let mut orders: HashMap<ClientId, NewOrder> = HashMap::new();
-    let mut replaces: HashSet<ClientId> = HashSet::new();
+    let mut track = Track::default();
 
     let (tx, rx) = mpsc::channel::<Option<(usize, String)>>();
     std::thread::spawn(move || {
@@ -409,11 +408,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     // A session that is neither ready nor refused holds commands back.
     let mut settled = false;
     let mut held: Vec<(usize, String)> = Vec::new();
-    // Orders without a first outcome, or in doubt.
-    let mut pending: HashSet<ClientId> = HashSet::new();
     let mut open: HashMap<ClientId, InstrumentId> = HashMap::new();
-    let mut cancels: HashSet<ClientId> = HashSet::new();
-    let mut cancel_alls: Vec<InstrumentId> = Vec::new();
     loop {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -429,27 +424,27 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             let id = r.client_id;
             match r.kind {
                 ReportKind::Ack | ReportKind::PartialFill => {
-                    pending.remove(&id);
-                    replaces.remove(&id);
+                    track.pending.remove(&id);
+                    track.replaces.remove(&id);
                     open.insert(id, r.instrument);
                 }
                 ReportKind::InDoubt => {
-                    pending.insert(id);
+                    track.pending.insert(id);
                 }
                 ReportKind::Reject
                 | ReportKind::Fill
                 | ReportKind::Canceled
                 | ReportKind::Expired => {
-                    pending.remove(&id);
+                    track.pending.remove(&id);
                     open.remove(&id);
-                    cancels.remove(&id);
-                    replaces.remove(&id);
+                    track.cancels.remove(&id);
+                    track.replaces.remove(&id);
                 }
                 ReportKind::CancelReject => {
-                    cancels.remove(&id);
-                    replaces.remove(&id);
+                    track.cancels.remove(&id);
+                    track.replaces.remove(&id);
                     if id.is_empty() {
-                        cancel_alls.retain(|i| *i != r.instrument);
+                        track.cancel_alls.retain(|i| *i != r.instrument);
                     }
                 }
                 ReportKind::Status => {}
@@ -457,25 +452,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             writeln!(out, "{}", ctx.json(&r)).map_err(Failure::Output)?;
             out.flush().map_err(Failure::Output)?;
         }
-        cancel_alls.retain(|i| open.values().any(|o| o == i));
+        track.cancel_alls.retain(|i| open.values().any(|o| o == i));
         if !settled && started.elapsed() > Duration::from_secs(15) {
             settled = true;
         }
         if settled {
             for (n, line) in held.drain(..) {
-                submit(
-                    &ctx,
-                    &mut strat,
-                    n,
-                    &line,
-                    &mut Track {
-                        pending: &mut pending,
-                        cancels: &mut cancels,
-                        cancel_alls: &mut cancel_alls,
-                        orders: &mut orders,
-                        replaces: &mut replaces,
-                    },
-                );
+                submit(&ctx, &mut strat, n, &line, &mut track);
             }
         }
         match rx.try_recv() {
@@ -486,19 +469,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                     continue;
                 }
                 if settled {
-                    submit(
-                        &ctx,
-                        &mut strat,
-                        n,
-                        &line,
-                        &mut Track {
-                            pending: &mut pending,
-                            cancels: &mut cancels,
-                            cancel_alls: &mut cancel_alls,
-                            orders: &mut orders,
-                            replaces: &mut replaces,
-                        },
-                    );
+                    submit(&ctx, &mut strat, n, &line, &mut track);
                 } else {
                     held.push((n, line));
                 }
@@ -506,13 +477,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             Ok(None) | Err(mpsc::TryRecvError::Disconnected) => eof = true,
             Err(mpsc::TryRecvError::Empty) => {}
         }
-        if eof
-            && held.is_empty()
-            && pending.is_empty()
-            && cancels.is_empty()
-            && cancel_alls.is_empty()
-            && replaces.is_empty()
-        {
+        if eof && held.is_empty() && track.quiet() {
             break;
         }
         if idle {
@@ -524,14 +489,26 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// What `run` tracks to know when nothing is pending any more.
-struct Track<'a> {
-    pending: &'a mut HashSet<ClientId>,
-    cancels: &'a mut HashSet<ClientId>,
-    cancel_alls: &'a mut Vec<InstrumentId>,
+#[derive(Default)]
+struct Track {
+    /// Orders without a first outcome, or in doubt.
+    pending: HashSet<ClientId>,
+    cancels: HashSet<ClientId>,
+    cancel_alls: Vec<InstrumentId>,
     /// Every order placed, for `replace`.
-    orders: &'a mut HashMap<ClientId, NewOrder>,
+    orders: HashMap<ClientId, NewOrder>,
     /// USD-M amends awaiting their answer.
-    replaces: &'a mut HashSet<ClientId>,
+    replaces: HashSet<ClientId>,
+}
+
+impl Track {
+    /// Nothing awaits an answer from the venue.
+    fn quiet(&self) -> bool {
+        self.pending.is_empty()
+            && self.cancels.is_empty()
+            && self.cancel_alls.is_empty()
+            && self.replaces.is_empty()
+    }
 }
 
 fn submit(
@@ -539,9 +516,9 @@ fn submit(
     strat: &mut tickwire::trading::StrategyHandle,
     n: usize,
     line: &str,
-    t: &mut Track<'_>,
+    t: &mut Track,
 ) {
-    match ctx.parse(line, &mut strat.ids, t.orders) {
+    match ctx.parse(line, &mut strat.ids, &t.orders) {
         Ok(req) => {
             match req {
                 Request::New(o) => {
