@@ -63,6 +63,7 @@ mod session;
 mod stats;
 pub(crate) mod symbols;
 pub mod sync;
+pub(crate) mod top_ranks;
 
 pub use instrument::{
     FeedStats, FrameKind, InstrumentBook, PlannedInstrument, Rules, SessionPlan, SnapshotFailure,

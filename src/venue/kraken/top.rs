@@ -3,17 +3,10 @@
 //! message's levels are applied, so that a checksum copies 20 fixed-size
 //! slots and runs one CRC32 pass.
 //!
-//! Invariant ([`TopSide::cut`]): the ranks hold exactly the book's levels
-//! whose key is at least `cut`, best first, each with its text (the price
-//! digits then the quantity digits; key: the price for bids, `!price` for
-//! asks, so larger is better on both sides). A level a message sets or
-//! removes at or above `cut` is placed or taken out at once (a binary
-//! search over at most 10 keys and a shift of one-byte slot indices); one
-//! below `cut` cannot be in the top and is ignored. That stays true through
-//! both, so after a message the ranks are the book's best `n` and any
-//! missing ones are the book's next levels ([`TopSide::refill`], found
-//! below the last ranked level without walking the ranked ones). `cut ==
-//! i64::MIN`: the ranks hold the whole side.
+//! The ranking (which levels are the top, in which order, kept as a
+//! message's levels are applied) is [`TopRanks`]'s, shared with OKX; each
+//! rank's slot here holds its level's text: the price digits then the
+//! quantity digits.
 //!
 //! The sync calls [`TopTexts::track`] per side after the message's levels
 //! are applied (before the cut to depth), then [`TopTexts::settle`] after
@@ -25,8 +18,9 @@
 
 use super::consts::CHECKSUM_LEVELS;
 use crate::book::{BookRead, Ladder, Level};
-use crate::types::{Price, Side};
+use crate::types::Side;
 use crate::venue::scan::render::put_uint;
+use crate::venue::top_ranks::TopRanks;
 
 /// Ranks (and slots) a side.
 const N: usize = CHECKSUM_LEVELS;
@@ -38,23 +32,14 @@ const COPY: usize = 40;
 /// The checksum text: 20 levels and one copy's overshoot.
 const TEXT: usize = 2 * N * COPY + COPY;
 
-/// One side's kept ranks. See the [module docs](self).
+/// One side's kept ranks and their texts.
 #[derive(Debug, Clone)]
 struct TopSide {
-    side: Side,
-    /// Ranks in use (at most [`N`]).
-    n: usize,
-    /// Keys of ranks `0..n`, best (largest) first.
-    keys: [i64; N],
-    /// `order[r]`: the slot of rank `r` for `r < n`; `order[n..]` are the
-    /// free slots (always a permutation of the slots).
-    order: [u8; N],
+    ranks: TopRanks<N>,
     /// Digits per slot (price then quantity), `len[s]` of them in use.
     text: [[u8; SLOT_BYTES]; N],
     /// Digits in use per slot.
     len: [u8; N],
-    /// Every held level with a key `>= cut` is ranked.
-    cut: i64,
     /// The ranks may not follow the book: rank from scratch at `settle`.
     stale: bool,
 }
@@ -62,140 +47,59 @@ struct TopSide {
 impl TopSide {
     fn new(side: Side) -> TopSide {
         TopSide {
-            side,
-            n: 0,
-            keys: [0; N],
-            order: std::array::from_fn(|i| i as u8),
+            ranks: TopRanks::new(side),
             text: [[0; SLOT_BYTES]; N],
             len: [0; N],
-            cut: i64::MIN,
             stale: true,
         }
-    }
-
-    #[inline(always)]
-    fn key(&self, price: Price) -> i64 {
-        match self.side {
-            Side::Bid => price.0,
-            Side::Ask => !price.0,
-        }
-    }
-
-    #[inline(always)]
-    fn price(&self, key: i64) -> Price {
-        Price(match self.side {
-            Side::Bid => key,
-            Side::Ask => !key,
-        })
     }
 
     /// The book now holds `level` (quantity above zero).
     #[inline]
     fn set(&mut self, level: Level) {
-        let key = self.key(level.price);
-        if key < self.cut {
-            return;
-        }
-        let n = self.n;
-        let at = self.keys[..n].partition_point(|&k| k > key);
-        if at < n && self.keys[at] == key {
-            let slot = usize::from(self.order[at]);
-            self.render(slot, level);
-            return;
-        }
-        if at == N {
-            // Worse than 10 ranked levels: the top now ends at the 10th.
-            self.cut = self.keys[N - 1];
-            return;
-        }
-        // The slot of rank `n` (free, or the 11th about to fall out).
-        let last = n.min(N - 1);
-        let slot = self.order[last];
-        self.keys.copy_within(at..last, at + 1);
-        self.order.copy_within(at..last, at + 1);
-        self.keys[at] = key;
-        self.order[at] = slot;
-        if n == N {
-            self.cut = self.keys[N - 1];
-        } else {
-            self.n = n + 1;
-        }
-        self.render(usize::from(slot), level);
-    }
-
-    /// The book no longer holds `price`.
-    #[inline]
-    fn remove(&mut self, price: Price) {
-        let key = self.key(price);
-        if key < self.cut {
-            return;
-        }
-        let n = self.n;
-        let at = self.keys[..n].partition_point(|&k| k > key);
-        if at < n && self.keys[at] == key {
-            let slot = self.order[at];
-            self.keys.copy_within(at + 1..n, at);
-            self.order.copy_within(at + 1..n, at);
-            self.order[n - 1] = slot;
-            self.n = n - 1;
+        if let Some(slot) = self.ranks.set(level.price) {
+            render(&mut self.text[slot], &mut self.len[slot], level);
         }
     }
 
-    /// Ranks the book's next levels until 10 or the side ends: the levels
-    /// below the last ranked one.
+    /// Ranks the book's next levels until 10 or the side ends.
     #[inline]
     fn refill(&mut self, book: &Ladder) {
-        if self.n == N || self.cut == i64::MIN {
-            return;
-        }
-        let next = match self.n {
-            0 => book.iter(self.side),
-            n => book.iter_below(self.side, self.price(self.keys[n - 1])),
-        };
-        for level in next.take(N - self.n) {
-            let slot = self.order[self.n];
-            self.keys[self.n] = self.key(level.price);
-            self.n += 1;
-            self.render(usize::from(slot), level);
-        }
-        self.cut = if self.n == N {
-            self.keys[N - 1]
-        } else {
-            i64::MIN
-        };
+        let (text, len) = (&mut self.text, &mut self.len);
+        let Ok(()) = self.ranks.refill(book, |slot, level| {
+            render(&mut text[slot], &mut len[slot], level);
+            Ok::<(), std::convert::Infallible>(())
+        });
     }
 
     /// Ranks the book's top levels from scratch.
     fn rebuild(&mut self, book: &Ladder) {
-        self.n = 0;
-        // Any key but `i64::MIN`: refill stops only at that.
-        self.cut = i64::MAX;
+        self.ranks.reset();
         self.stale = false;
         self.refill(book);
-    }
-
-    /// Writes the digits of `level`'s price then quantity into `slot`.
-    #[inline]
-    fn render(&mut self, slot: usize, level: Level) {
-        let out = &mut self.text[slot];
-        // A held level's values are positive; each has at most 19 digits,
-        // so both fit with the renderer's room (`19 + 24 < SLOT_BYTES`).
-        let end = put_uint(out, 0, level.price.0.max(0) as u64);
-        let end = put_uint(out, end, level.qty.0.max(0) as u64);
-        self.len[slot] = end.min(COPY) as u8;
     }
 
     /// Appends the ranks' digits at `out[at..]` (room for a whole copy
     /// past each); returns the end.
     #[inline(always)]
     fn put(&self, out: &mut [u8; TEXT], mut at: usize) -> usize {
-        for &s in &self.order[..self.n] {
+        for &s in self.ranks.slots() {
             let s = usize::from(s);
             out[at..at + COPY].copy_from_slice(&self.text[s][..COPY]);
             at += usize::from(self.len[s]);
         }
         at
     }
+}
+
+/// Writes the digits of `level`'s price then quantity into a slot.
+#[inline]
+fn render(text: &mut [u8; SLOT_BYTES], len: &mut u8, level: Level) {
+    // A held level's values are positive; each has at most 19 digits,
+    // so both fit with the renderer's room (`19 + 24 < SLOT_BYTES`).
+    let end = put_uint(text, 0, level.price.0.max(0) as u64);
+    let end = put_uint(text, end, level.qty.0.max(0) as u64);
+    *len = end.min(COPY) as u8;
 }
 
 /// Both sides' kept top-10 texts and the checksum over them. Sized once
@@ -258,7 +162,7 @@ impl TopTexts {
         }
         for &l in levels {
             if l.qty.0 == 0 {
-                top.remove(l.price);
+                top.ranks.remove(l.price);
             } else {
                 top.set(l);
             }
@@ -309,7 +213,7 @@ impl TopTexts {
             Side::Bid => &self.bids,
         };
         let mut out = Vec::new();
-        for &s in &top.order[..top.n] {
+        for &s in top.ranks.slots() {
             let s = usize::from(s);
             out.extend_from_slice(&top.text[s][..usize::from(top.len[s])]);
         }
@@ -321,7 +225,7 @@ impl TopTexts {
 mod tests {
     use super::*;
     use crate::book::{BookApply, BookSpec};
-    use crate::types::Qty;
+    use crate::types::{Price, Qty};
     use crate::venue::kraken::checksum;
 
     #[test]
